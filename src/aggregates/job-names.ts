@@ -1,0 +1,25 @@
+/** Everything a job version's name determines (STYLE: names derive from one place). */
+export const DIMENSIONS = ['user', 'dept', 'age'] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+
+const COLUMN: Record<Dimension, { readonly table: string; readonly column: string; readonly type: string }> = {
+  user: { table: 'events_users', column: 'user_name', type: 'VARCHAR(191) NOT NULL' },
+  dept: { table: 'events_depts', column: 'dept_name', type: 'VARCHAR(191) NOT NULL' },
+  age: { table: 'events_ages', column: 'age', type: 'INT NOT NULL' },
+};
+
+export function isJobVersion(name: string): boolean {
+  return /^v\d{1,6}$/.test(name);
+}
+
+export function jobNames(version: string) {
+  if (!isJobVersion(version)) throw new Error(`job version names are v + digits, e.g. v1; got ${JSON.stringify(version)}`);
+  return {
+    version,
+    consumerGroup: `kappa-aggregate-${version}`,
+    lateTopic: (stagesTopic: string) => `${stagesTopic}.late`,
+    table: (dim: Dimension) => `${COLUMN[dim].table}_${version}`,
+    column: (dim: Dimension) => COLUMN[dim].column,
+    columnType: (dim: Dimension) => COLUMN[dim].type,
+  } as const;
+}

@@ -1,0 +1,88 @@
+import { createConnection, type Connection } from 'mysql2/promise';
+import { jobNames, type Dimension } from './job-names.js';
+
+/**
+ * Versioned migrations of kappa's own tables, run at start-up by every aggregator (idempotent,
+ * serialised with a named lock). Plain SQL that MySQL 8 and MariaDB 10.11 both accept.
+ */
+const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly string[] }[] = [
+  {
+    id: 1,
+    statements: [
+      `CREATE TABLE IF NOT EXISTS kappa_versions (
+         version VARCHAR(16) NOT NULL PRIMARY KEY,
+         window_ms BIGINT NOT NULL,
+         slide_ms BIGINT NOT NULL,
+         watermark_ms BIGINT NOT NULL,
+         dims VARCHAR(64) NOT NULL,
+         state VARCHAR(16) NOT NULL,
+         created_at DATETIME(3) NOT NULL
+       )`,
+      `CREATE TABLE IF NOT EXISTS kappa_progress (
+         version VARCHAR(16) NOT NULL,
+         topic VARCHAR(249) NOT NULL,
+         partition_id INT NOT NULL,
+         next_offset BIGINT NOT NULL,
+         late_events BIGINT NOT NULL,
+         watermark_ms BIGINT NULL,
+         snapshot LONGTEXT NOT NULL,
+         updated_at DATETIME(3) NOT NULL,
+         PRIMARY KEY (version, topic, partition_id)
+       )`,
+    ],
+  },
+];
+
+export async function migrate(connection: Connection): Promise<number> {
+  await connection.query('CREATE TABLE IF NOT EXISTS kappa_migrations (id INT NOT NULL PRIMARY KEY, applied_at DATETIME(3) NOT NULL)');
+  await connection.query("SELECT GET_LOCK('kappa_migrations', 60)");
+  try {
+    const [rows] = await connection.query('SELECT id FROM kappa_migrations');
+    const applied = new Set((rows as { id: number }[]).map((row) => row.id));
+    let count = 0;
+    for (const migration of MIGRATIONS.filter((entry) => !applied.has(entry.id))) {
+      for (const statement of migration.statements) await connection.query(statement);
+      await connection.query('INSERT INTO kappa_migrations (id, applied_at) VALUES (?, UTC_TIMESTAMP(3))', [migration.id]);
+      count += 1;
+    }
+    return count;
+  } finally {
+    await connection.query("SELECT RELEASE_LOCK('kappa_migrations')");
+  }
+}
+
+/** The result tables of one job version (`events_users_v1` …), times in UTC. */
+export async function ensureVersionTables(connection: Connection, version: string, dims: readonly Dimension[]): Promise<void> {
+  const names = jobNames(version);
+  for (const dim of dims) {
+    await connection.query(
+      `CREATE TABLE IF NOT EXISTS \`${names.table(dim)}\` (
+         window_start DATETIME(3) NOT NULL,
+         window_end DATETIME(3) NOT NULL,
+         \`${names.column(dim)}\` ${names.columnType(dim)},
+         count BIGINT NOT NULL,
+         idle_closed BOOLEAN NOT NULL DEFAULT FALSE,
+         PRIMARY KEY (window_start, \`${names.column(dim)}\`)
+       )`,
+    );
+  }
+}
+
+/**
+ * Creates the database named in the URL when it does not exist yet, so `kappa aggregate` works on a
+ * fresh server. Without the privilege to create databases this is a no-op: the connection that
+ * follows then reports the real problem.
+ */
+export async function ensureDatabase(mysqlUrl: string): Promise<void> {
+  const url = new URL(mysqlUrl);
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  url.pathname = '/';
+  const connection = await createConnection({ uri: url.toString() });
+  try {
+    await connection.query(`CREATE DATABASE IF NOT EXISTS \`${database.replace(/`/g, '')}\``);
+  } catch {
+    // No CREATE privilege: the database may well exist already.
+  } finally {
+    await connection.end();
+  }
+}

@@ -1,0 +1,113 @@
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { randomUUID } from 'node:crypto';
+import { Partitioners, type Kafka } from 'kafkajs';
+import { createConnection } from 'mysql2/promise';
+import { runAggregate, type AggregateMetrics } from '../aggregates/run.js';
+import { AvroDecoder } from '../registry/avro-decoder.js';
+import { parseAvro } from '../registry/avro-schema.js';
+import { encodeWithSchemaId } from '../registry/wire-format.js';
+import { formatEventTime } from '../shared/event-time.js';
+import type { Logger } from '../shared/logger.js';
+import { enrich, type EnrichedEvent } from '../stages/enrich/rules.js';
+import type { Throughput } from './kafkajs-baseline.js';
+
+const MYSQL_ROOT = 'mysql://root@127.0.0.1:3306';
+
+/** `events` enriched records with times 1 ms apart (1,000 s of event time), straight into a topic. */
+async function fillStages(kafka: Kafka, topic: string, schemaId: number, events: number): Promise<void> {
+  const schema = readFileSync(fileURLToPath(new URL('../../schemas/events_stages/v1.avsc', import.meta.url)), 'utf8');
+  const type = parseAvro(schema);
+  const tables = { names: new Map([[0, 'Kim'], [1, 'Lee'], [2, 'Kim']]), depts: new Map([[0, 'Data']]), maleLabel: 'M', femaleLabel: 'F' };
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+  await admin.disconnect();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const base = Date.UTC(2026, 10, 22, 11, 0, 0);
+  for (let from = 0; from < events; from += 10_000) {
+    const messages = Array.from({ length: Math.min(10_000, events - from) }, (_, index) => {
+      const enriched = enrich({ id: from + index, hello: 'x', time: formatEventTime(base + from + index, 'Asia/Seoul') }, tables);
+      return { key: String(enriched.user_id), value: encodeWithSchemaId(schemaId, type, enriched) };
+    });
+    await producer.send({ topic, messages });
+  }
+  await producer.disconnect();
+}
+
+/** The baseline: consume and decode every record (same decoder), nothing else. */
+async function consumeAndDecode(kafka: Kafka, registryUrl: string, topic: string, events: number): Promise<Throughput> {
+  const schema = readFileSync(fileURLToPath(new URL('../../schemas/events_stages/v1.avsc', import.meta.url)), 'utf8');
+  const decoder = new AvroDecoder<EnrichedEvent>(registryUrl, schema);
+  const consumer = kafka.consumer({ groupId: `bench-decode-${randomUUID()}`, maxWaitTimeInMs: 250 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  let first = 0;
+  await new Promise<void>((resolve, reject) => {
+    consumer
+      .run({
+        partitionsConsumedConcurrently: 3,
+        eachBatch: async ({ batch }) => {
+          if (first === 0) first = Date.now();
+          for (const message of batch.messages) await decoder.decode(message.value);
+          seen += batch.messages.length;
+          if (seen >= events) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  const seconds = (Date.now() - first) / 1_000;
+  await consumer.disconnect();
+  return { records: events, seconds, recordsPerSec: events / seconds };
+}
+
+/**
+ * `kappa aggregate` over a replay of `events` enriched records (window 10 s, watermark 15 s, all
+ * three dimensions, MariaDB at 127.0.0.1:3306), next to consuming and decoding the same records.
+ */
+export async function benchAggregate(kafka: Kafka, registryUrl: string, schemaId: number, events: number, logger: Logger) {
+  const topic = 'bench-stages-replay';
+  await fillStages(kafka, topic, schemaId, events);
+  const baseline = await consumeAndDecode(kafka, registryUrl, topic, events);
+
+  const database = `kappa_bench_${Date.now()}`;
+  const root = await createConnection({ uri: MYSQL_ROOT });
+  await root.query(`CREATE DATABASE \`${database}\``);
+  try {
+    const metrics: AggregateMetrics = { in: 0, late: 0, rows: 0, bad: 0 };
+    const controller = new AbortController();
+    const started = Date.now();
+    const run = runAggregate({
+      kafka,
+      registryUrl,
+      mysqlUrl: `${MYSQL_ROOT}/${database}`,
+      stagesTopic: topic,
+      topicPartitions: 3,
+      topicReplicationFactor: 1,
+      schemasDir: fileURLToPath(new URL('../../schemas', import.meta.url)),
+      version: 'v1',
+      settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 },
+      dims: ['user', 'dept', 'age'],
+      timeZone: 'Asia/Seoul',
+      logger,
+      signal: controller.signal,
+      metrics,
+    });
+    let firstAt = 0;
+    while (metrics.in < events) {
+      await Promise.race([sleep(20), run]);
+      if (firstAt === 0 && metrics.in > 0) firstAt = Date.now();
+    }
+    const seconds = (Date.now() - (firstAt || started)) / 1_000;
+    controller.abort();
+    await run;
+    const ours: Throughput = { records: events, seconds, recordsPerSec: events / seconds };
+    return { ours, baseline, rows: metrics.rows, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) };
+  } finally {
+    await root.query(`DROP DATABASE IF EXISTS \`${database}\``);
+    await root.end();
+  }
+}

@@ -1,0 +1,84 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { Kafka } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import { newEnrichMetrics, runEnrich } from '../stages/enrich/run.js';
+import { loadStaticTable } from '../stages/enrich/static-tables.js';
+import type { Logger } from '../shared/logger.js';
+import type { Throughput } from './kafkajs-baseline.js';
+
+async function recordsIn(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
+}
+
+/** runEnrich in-process over the whole input topic into `output`; timed from its first record. */
+async function timedEnrich(kafka: Kafka, registryUrl: string, input: string, output: string, transactional: boolean, total: number, logger: Logger): Promise<Throughput> {
+  const data = (file: string) => fileURLToPath(new URL(`../../data/${file}`, import.meta.url));
+  const [names, depts] = await Promise.all([loadStaticTable(data('names.jsonl'), 'uid'), loadStaticTable(data('depts.jsonl'), 'did')]);
+  const metrics = newEnrichMetrics();
+  const controller = new AbortController();
+  const run = runEnrich({
+    kafka,
+    registryUrl,
+    topics: { topicEvents: input, topicStages: output, topicPartitions: 3, topicReplicationFactor: 1 },
+    schemasDir: fileURLToPath(new URL('../../schemas', import.meta.url)),
+    tables: { names, depts, maleLabel: '남성', femaleLabel: '여성' },
+    badRecords: 'dead-letter',
+    logger,
+    signal: controller.signal,
+    transactional,
+    metrics,
+  });
+  while (metrics.out + metrics.dlq < total) await Promise.race([sleep(20), run]);
+  const seconds = (Date.now() - metrics.firstRecordAt) / 1_000;
+  controller.abort();
+  await run;
+  return { records: total, seconds, recordsPerSec: total / seconds };
+}
+
+/** The baseline: a plain kafkajs consumer copying the same records to another topic, no decoding. */
+async function plainCopy(kafka: Kafka, input: string, output: string, total: number): Promise<Throughput> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: output, numPartitions: 3 }], waitForLeaders: true });
+  await admin.disconnect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const consumer = kafka.consumer({ groupId: `bench-copy-${output}`, maxWaitTimeInMs: 250 });
+  await Promise.all([producer.connect(), consumer.connect()]);
+  await consumer.subscribe({ topic: input, fromBeginning: true });
+  let copied = 0;
+  let first = 0;
+  const done = new Promise<void>((resolve, reject) => {
+    consumer
+      .run({
+        partitionsConsumedConcurrently: 3,
+        eachBatch: async ({ batch }) => {
+          if (first === 0) first = Date.now();
+          // Slices of 2,000 like the stage's transactions (a whole decompressed batch exceeds the request size).
+          for (let start = 0; start < batch.messages.length; start += 2_000) {
+            const slice = batch.messages.slice(start, start + 2_000);
+            await producer.send({ topic: output, messages: slice.map((message) => ({ key: message.key, value: message.value })) });
+          }
+          copied += batch.messages.length;
+          if (copied >= total) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  await done;
+  const seconds = (Date.now() - first) / 1_000;
+  await Promise.all([consumer.disconnect(), producer.disconnect()]);
+  return { records: total, seconds, recordsPerSec: total / seconds };
+}
+
+/** Enrichment with transactions (exactly once), without (at least once), and the plain-copy baseline. */
+export async function benchEnrich(kafka: Kafka, registryUrl: string, input: string, logger: Logger) {
+  const total = await recordsIn(kafka, input);
+  const eos = await timedEnrich(kafka, registryUrl, input, `${input}-stages-eos`, true, total, logger);
+  const atLeastOnce = await timedEnrich(kafka, registryUrl, input, `${input}-stages-plain`, false, total, logger);
+  const baseline = await plainCopy(kafka, input, `${input}-copy`, total);
+  return { total, eos, atLeastOnce, baseline };
+}

@@ -1,0 +1,70 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CompressionTypes, Partitioners, type Kafka } from 'kafkajs';
+import { makeEvent } from '../ingest/event-generator.js';
+import { runIngest } from '../ingest/ingest-run.js';
+import { parseAvro } from '../registry/avro-schema.js';
+import { loadSchemaHistories } from '../registry/schema-history.js';
+import { startRegistry } from '../registry/server.js';
+import { encodeWithSchemaId } from '../registry/wire-format.js';
+import type { Logger } from '../shared/logger.js';
+import type { Throughput } from './kafkajs-baseline.js';
+
+const CHUNK = 2_000;
+
+/**
+ * `kappa ingest --count N --rate 0` in-process against the bench broker (generation and delivery,
+ * after start-up), next to a plain kafkajs
+ * producer sending the same encoded events with the same settings (idempotent, acks=all, gzip,
+ * batches of 2000, one at a time) — the difference is the disk buffer and the bookkeeping.
+ */
+export async function benchGenerator(kafka: Kafka, brokers: readonly string[], events: number, logger: Logger): Promise<{ ours: Throughput; baseline: Throughput; registryUrl: string; close: () => Promise<void> }> {
+  const schemasDir = fileURLToPath(new URL('../../schemas', import.meta.url));
+  const registry = await startRegistry({ brokers, topic: '_bench_schemas', replicationFactor: 1, host: '127.0.0.1', port: 0, logger });
+  const bufferDir = await mkdtemp(join(tmpdir(), 'kappa-bench-buffer-'));
+  try {
+    const options = { template: { hello: 'ssm-seoul' }, timeZone: 'Asia/Seoul', lateFraction: 0, lateByMs: 0, seed: 1 };
+    const summary = await runIngest({
+      kafka,
+      registryUrl: registry.url,
+      topics: { topicEvents: 'bench-events', topicStages: 'bench-events_stages', topicPartitions: 3, topicReplicationFactor: 1 },
+      schemasDir,
+      rate: 0,
+      count: events,
+      ...options,
+      bufferDir,
+      logger,
+      signal: new AbortController().signal,
+    });
+    // Steady state only: start-up (topics, schema registration, reading the log's end) is excluded.
+    const oursSeconds = summary.runSeconds;
+
+    const latest = (await loadSchemaHistories(schemasDir)).find((history) => history.name === 'events')?.versions.at(-1);
+    const type = parseAvro(latest?.schema ?? '"null"');
+    const schemaId = (await registry.service.lookup('bench-events-value', latest?.schema ?? '')).id;
+    const now = Date.now();
+    const messages = Array.from({ length: events }, (_, id) => ({ key: String(id), value: encodeWithSchemaId(schemaId, type, makeEvent(id, now, options)), partition: id % 3 }));
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const baselineStarted = process.hrtime.bigint();
+    for (let at = 0; at < messages.length; at += CHUNK) {
+      await producer.send({ topic: 'bench-events', acks: -1, compression: CompressionTypes.GZIP, messages: messages.slice(at, at + CHUNK) });
+    }
+    const baselineSeconds = Number(process.hrtime.bigint() - baselineStarted) / 1e9;
+    await producer.disconnect();
+    return {
+      ours: { records: summary.sent, seconds: oursSeconds, recordsPerSec: summary.sent / oursSeconds },
+      baseline: { records: events, seconds: baselineSeconds, recordsPerSec: events / baselineSeconds },
+      // The registry stays up for the enrichment bench, which reads what the generator wrote.
+      registryUrl: registry.url,
+      close: () => registry.close(),
+    };
+  } catch (error) {
+    await registry.close();
+    throw error;
+  } finally {
+    await rm(bufferDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * `npm run bench`: every kappa figure next to a baseline measured in the same run on the same
+ * throw-away broker, printed as a table and written to bench/results/<timestamp>.json.
+ *
+ * Today it measures the client floor everything else stands on: a plain kafkajs producer and
+ * consumer against Apache Kafka's own kafka-producer-perf-test / kafka-consumer-perf-test. Later
+ * stages (generator, enrichment, aggregation, replay, API) add their rows here.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.js';
+import { createKafka } from '../kafka/client.js';
+import { createLogger } from '../shared/logger.js';
+import { requireJava } from '../stack/java.js';
+import { ensureKafkaJars } from '../stack/kafka-jars.js';
+import { startThrowawayBroker } from '../stack/throwaway-broker.js';
+import { readFileSync } from 'node:fs';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { benchAggregate } from './aggregate-bench.js';
+import { benchEnrich } from './enrich-bench.js';
+import { benchGenerator } from './generator-bench.js';
+import { kafkajsConsume, kafkajsProduce } from './kafkajs-baseline.js';
+import { consumerPerfTest, producerPerfTest } from './perf-tools.js';
+import { formatTable, ratio, type BenchRow } from './report.js';
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '500000' },
+    'record-size': { type: 'string', default: '100' },
+  },
+});
+const records = Number(values.records);
+const generatorEvents = Math.min(records, 200_000);
+const aggregateEvents = Math.max(1_000_000, records);
+const recordSize = Number(values['record-size']);
+if (!Number.isInteger(records) || records < 1_000 || !Number.isInteger(recordSize) || recordSize < 1) {
+  process.stderr.write('bench: --records must be a whole number ≥ 1000 and --record-size ≥ 1\n');
+  process.exit(2);
+}
+
+const logger = createLogger('info', 'bench');
+const config = loadConfig(['cacheDir', 'kafkaVersion'], { env: process.env });
+const libs = await ensureKafkaJars(config.cacheDir, config.kafkaVersion, logger);
+const broker = await startThrowawayBroker({ cacheDir: config.cacheDir, version: config.kafkaVersion, heap: '1g', logger });
+const rows: BenchRow[] = [];
+const details: Record<string, unknown> = {};
+
+try {
+  const kafka = createKafka({ brokers: broker.brokers, logger });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: ['bench-java', 'bench-kafkajs'].map((topic) => ({ topic, numPartitions: 3 })) });
+  await admin.disconnect();
+
+  logger.info({ records, recordSize }, 'kafka-producer-perf-test');
+  const javaProduce = await producerPerfTest({ libs, brokers: broker.brokers, topic: 'bench-java', records }, recordSize);
+  logger.info({ records, recordSize }, 'kafkajs producer');
+  const jsProduce = await kafkajsProduce(kafka, 'bench-kafkajs', records, recordSize);
+  rows.push({ name: `produce ${recordSize} B, acks=all (kafkajs)`, value: jsProduce.recordsPerSec, unit: 'rec/s', baseline: { name: 'kafka-producer-perf-test', value: javaProduce.recordsPerSec } });
+
+  logger.info({ records }, 'kafka-consumer-perf-test');
+  const javaConsume = await consumerPerfTest({ libs, brokers: broker.brokers, topic: 'bench-java', records });
+  logger.info({ records }, 'kafkajs consumer');
+  const jsConsume = await kafkajsConsume(kafka, 'bench-java', records);
+  rows.push({ name: 'consume from offset 0 (kafkajs eachBatch)', value: jsConsume.recordsPerSec, unit: 'rec/s', baseline: { name: 'kafka-consumer-perf-test', value: javaConsume.recordsPerSec } });
+  Object.assign(details, { javaProduce, jsProduce, javaConsume, jsConsume });
+
+  logger.info({ events: generatorEvents }, 'kappa ingest (generator)');
+  const { registryUrl, close: closeRegistry, ...generator } = await benchGenerator(kafka, broker.brokers, generatorEvents, logger);
+  rows.push({ name: 'kappa ingest: generator, disk buffer, gzip, idempotent', value: generator.ours.recordsPerSec, unit: 'ev/s', baseline: { name: 'kafkajs producer, same bytes and settings', value: generator.baseline.recordsPerSec } });
+  Object.assign(details, { generator });
+
+  logger.info('kappa enrich: with and without transactions');
+  const enrichment = await benchEnrich(kafka, registryUrl, 'bench-events', logger);
+  rows.push({ name: `kappa enrich, exactly once (transactions), ${enrichment.total} events`, value: enrichment.eos.recordsPerSec, unit: 'ev/s', baseline: { name: 'kafkajs consume + produce, no decoding', value: enrichment.baseline.recordsPerSec } });
+  rows.push({ name: 'kappa enrich, at least once (no transactions)', value: enrichment.atLeastOnce.recordsPerSec, unit: 'ev/s', baseline: { name: 'kafkajs consume + produce, no decoding', value: enrichment.baseline.recordsPerSec } });
+  Object.assign(details, { enrichment });
+
+  logger.info({ events: aggregateEvents }, 'kappa aggregate: replay into MySQL');
+  const stagesSchema = readFileSync(new URL('../../schemas/events_stages/v1.avsc', import.meta.url), 'utf8');
+  const { id: stagesId } = await new SchemaRegistry({ host: registryUrl }).register({ type: SchemaType.AVRO, schema: stagesSchema }, { subject: 'bench-stages-replay-value' });
+  const aggregation = await benchAggregate(kafka, registryUrl, stagesId, aggregateEvents, logger).finally(closeRegistry);
+  rows.push({ name: `kappa aggregate v1 → MySQL, replay of ${aggregation.ours.records} events (peak RSS ${aggregation.peakRssMiB} MiB)`, value: aggregation.ours.recordsPerSec, unit: 'ev/s', baseline: { name: 'kafkajs consume + Avro decode only', value: aggregation.baseline.recordsPerSec } });
+  Object.assign(details, { aggregation });
+} finally {
+  await broker.stop();
+}
+
+const javaVersion = spawnSync(requireJava(), ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0] ?? '';
+const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, java: javaVersion, kafka: config.kafkaVersion };
+process.stdout.write(`\n${formatTable(rows)}\n\nmachine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.java}, Kafka ${machine.kafka}\n`);
+
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const file = new URL(`../../bench/results/${stamp}.json`, import.meta.url);
+await mkdir(new URL('.', file), { recursive: true });
+await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), records, recordSize, machine, rows: rows.map((row) => ({ ...row, ratio: ratio(row) })), details }, null, 2)}\n`);
+process.stdout.write(`results: bench/results/${stamp}.json\n`);

@@ -1,0 +1,12 @@
+import type { SettingKey } from '../../config/settings.js';
+import type { CommandSpec } from '../command.js';
+import { PENDING_COMMANDS, up } from './pending.js';
+import { aggregate } from './aggregate.js';
+import { enrichCommand } from './enrich.js';
+import { ingest } from './ingest.js';
+import { registry } from './registry.js';
+import { schemasCheck, schemasRegister } from './schemas.js';
+import { stackDown, stackStatus, stackUp } from './stack.js';
+
+/** Every `kappa` sub-command, in the order `kappa --help` lists them (SPEC §2.1). */
+export const COMMANDS: readonly CommandSpec<SettingKey>[] = [up, stackUp, stackDown, stackStatus, registry, ingest, enrichCommand, aggregate, ...PENDING_COMMANDS, schemasCheck, schemasRegister];

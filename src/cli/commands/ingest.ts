@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import * as parse from '../../config/parsers.js';
+import { makeEvent } from '../../ingest/event-generator.js';
+import { runIngest } from '../../ingest/ingest-run.js';
+import { createKafka } from '../../kafka/client.js';
+import { parseAvro } from '../../registry/avro-schema.js';
+import { loadSchemaHistories } from '../../registry/schema-history.js';
+import { defineCommand } from '../command.js';
+import { OptionValues } from '../option-values.js';
+
+/** Fields the generator owns; a template may not set them. */
+const GENERATED_FIELDS = new Set(['id', 'time', 'event_ts']);
+
+export const ingest = defineCommand({
+  name: 'ingest',
+  summary: 'Generate Fluentd-style dummy events into the events topic (disk-buffered, ids continue from the log, exactly once)',
+  settings: ['kafkaBrokers', 'registryUrl', 'topicEvents', 'topicStages', 'topicPartitions', 'topicReplicationFactor', 'timeZone', 'stateDir', 'schemasDir'],
+  options: [
+    { flag: '--rate <n>', doc: 'events per second, 0 = as fast as possible (default 10)' },
+    { flag: '--count <n>', doc: 'stop after this many events (default: run until Ctrl-C)' },
+    { flag: '--template <json>', doc: 'JSON merged into every record (default {"hello":"ssm-seoul"})' },
+    { flag: '--late-fraction <f>', doc: 'fraction of events whose time is shifted back, 0 to 1 (default 0)' },
+    { flag: '--late-by <duration>', doc: 'how far late events are shifted back (default 30s)' },
+    { flag: '--seed <n>', doc: 'seed of the late-event choice, for reproducible runs (default: random)' },
+  ],
+  run: async ({ config, options, logger, signal, print }) => {
+    const values = new OptionValues(options);
+    const rate = values.get('rate', '--rate', parse.integer(0, 10_000_000, 100), '10');
+    const count = values.get('count', '--count', parse.integer(1, Number.MAX_SAFE_INTEGER, 10_000));
+    const template = values.get('template', '--template', parse.jsonObject, '{"hello":"ssm-seoul"}');
+    const lateFraction = values.get('lateFraction', '--late-fraction', parse.fraction, '0');
+    const lateByMs = values.get('lateBy', '--late-by', parse.duration('30s'), '30s');
+    const seed = values.get('seed', '--seed', parse.integer(0, 2 ** 31 - 1, 1), String(Math.floor(Math.random() * 2 ** 31)));
+
+    // The template must fit the events schema the generator writes (its latest version).
+    const latest = (await loadSchemaHistories(config.schemasDir)).find((history) => history.name === 'events')?.versions.at(-1);
+    if (template !== undefined && latest !== undefined) {
+      const type = parseAvro(latest.schema);
+      const fields = new Set((JSON.parse(latest.schema) as { fields: { name: string }[] }).fields.map((field) => field.name));
+      const unknown = Object.keys(template).filter((key) => !fields.has(key) || GENERATED_FIELDS.has(key));
+      if (unknown.length > 0) values.reject('template', `invalid --template: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not a field the template may set (allowed: ${[...fields].filter((field) => !GENERATED_FIELDS.has(field)).join(', ')})`);
+      else if (!type.isValid(makeEvent(0, Date.now(), { template, timeZone: config.timeZone, lateFraction: 0, lateByMs: 0, seed: 0 }))) values.reject('template', 'invalid --template: its values do not fit the events schema (e.g. hello must be a string)');
+    }
+    values.check();
+    if (rate === undefined || template === undefined || lateFraction === undefined || lateByMs === undefined || seed === undefined) return 2;
+
+    logger.info({ rate, count, lateFraction, lateByMs, seed }, 'ingest options');
+    const summary = await runIngest({
+      kafka: createKafka({ brokers: config.kafkaBrokers, logger, clientId: 'kappa-ingest' }),
+      registryUrl: config.registryUrl,
+      topics: config,
+      schemasDir: config.schemasDir,
+      rate,
+      ...(count === undefined ? {} : { count }),
+      template,
+      timeZone: config.timeZone,
+      lateFraction,
+      lateByMs,
+      seed,
+      bufferDir: join(config.stateDir, 'ingest', config.topicEvents),
+      logger,
+      signal,
+    });
+    const last = summary.firstId + summary.generated - 1;
+    print(`ingest: ${summary.sent} events sent to ${config.topicEvents} (ids ${summary.firstId}..${last})${summary.buffered > 0 ? `, ${summary.buffered} left in the disk buffer` : ''}`);
+    return summary.buffered > 0 ? 1 : 0;
+  },
+});

@@ -1,0 +1,22 @@
+import { startRegistry } from '../../registry/server.js';
+import { defineCommand } from '../command.js';
+
+export const registry = defineCommand({
+  name: 'registry',
+  summary: 'Run the bundled schema registry (Confluent REST API, schemas in a Kafka topic) in the foreground',
+  settings: ['kafkaBrokers', 'registryHost', 'registryPort', 'registryTopic', 'topicReplicationFactor'],
+  run: async ({ config, logger, signal, print }) => {
+    const running = await startRegistry({
+      brokers: config.kafkaBrokers,
+      topic: config.registryTopic,
+      replicationFactor: config.topicReplicationFactor,
+      host: config.registryHost,
+      port: config.registryPort,
+      logger,
+    });
+    print(`schema registry: listening on ${running.url} (schemas in topic ${config.registryTopic})`);
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    await running.close();
+    return 0;
+  },
+});

@@ -1,0 +1,83 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SETTINGS } from '../config/settings.js';
+import { COMMANDS } from './commands/index.js';
+import { main } from './main.js';
+
+async function run(argv: readonly string[], env: Record<string, string> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), env });
+  return { code, stdout, stderr };
+}
+
+const SPEC_COMMANDS = ['up', 'stack up', 'stack down', 'stack status', 'ingest', 'enrich', 'aggregate', 'recover', 'cutover', 'rollback', 'diff', 'serve', 'schemas check', 'schemas register', 'status', 'registry'];
+
+describe('kappa command line', () => {
+  it('wires every command of the SPEC §2.1 contract', () => {
+    expect(COMMANDS.map((command) => command.name).sort()).toEqual([...SPEC_COMMANDS].sort());
+  });
+
+  it('prints help and exits 0', async () => {
+    const { code, stdout } = await run(['--help']);
+    expect(code).toBe(0);
+    for (const name of ['up', 'stack', 'ingest', 'enrich', 'aggregate', 'recover', 'cutover', 'rollback', 'diff', 'serve', 'schemas', 'status']) {
+      expect(stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
+    }
+  });
+
+  for (const command of COMMANDS) {
+    it(`kappa ${command.name} --help lists its flags with their environment variables`, async () => {
+      const { code, stdout } = await run([...command.name.split(' '), '--help']);
+      expect(code).toBe(0);
+      for (const key of [...command.settings, 'logLevel' as const, 'logFormat' as const]) {
+        expect(stdout).toContain(SETTINGS[key].flag);
+        expect(stdout.replace(/\s+/g, ' ')).toContain(`env ${SETTINGS[key].env}`);
+      }
+      for (const option of command.options ?? []) expect(stdout).toContain(option.flag);
+    });
+  }
+
+  it('exits 2 with one line naming the setting on a bad environment variable', async () => {
+    const { code, stdout, stderr } = await run(['status'], { KAPPA_KAFKA_BROKERS: ' ' });
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trimEnd().split('\n')).toEqual([
+      'kappa: invalid KAPPA_KAFKA_BROKERS=" " (flag --brokers): is empty; expected a comma-separated list of host:port, e.g. 127.0.0.1:9092',
+    ]);
+  });
+
+  it('exits 2 on a bad flag value, naming the flag', async () => {
+    const { code, stderr } = await run(['stack', 'up', '--kafka-port', 'x']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('kappa: invalid --kafka-port "x" (env KAPPA_STACK_KAFKA_PORT)');
+  });
+
+  it('exits 2 on usage mistakes', async () => {
+    expect((await run(['bogus'])).code).toBe(2);
+    expect((await run(['status', '--no-such-flag'])).code).toBe(2);
+    expect((await run(['diff', 'v1'])).code).toBe(2);
+    expect((await run(['stack'])).code).toBe(2);
+  });
+
+  it('says clearly that a command is not implemented yet and fails', async () => {
+    for (const name of SPEC_COMMANDS.filter((command) => !command.startsWith('stack') && !command.startsWith('schemas') && command !== 'registry' && command !== 'ingest' && command !== 'enrich' && command !== 'aggregate')) {
+      const args = name === 'diff' ? ['diff', 'v1', 'v2'] : name.split(' ');
+      const { code, stdout, stderr } = await run(args);
+      expect(code, name).toBe(1);
+      expect(stdout, name).toBe('');
+      expect(stderr, name).toMatch(new RegExp(`^kappa: \`kappa ${name}\` is not implemented yet: .* arrives with issue #\\d+\\. \\[KAPPA_NOT_IMPLEMENTED\\]\\n$`));
+    }
+  });
+
+  it('reports a stopped local broker with exit 3', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'kappa-cli-'));
+    const { code, stdout } = await run(['stack', 'status', '--state-dir', stateDir]);
+    expect(code).toBe(3);
+    expect(stdout).toBe('kafka: stopped\nschema registry: stopped\n');
+    const json = await run(['stack', 'status', '--json'], { KAPPA_STATE_DIR: stateDir });
+    expect(JSON.parse(json.stdout)).toEqual({ kafka: { running: false, reachable: false }, registry: { running: false, reachable: false } });
+  });
+});

@@ -1,0 +1,112 @@
+import { Command, CommanderError, Option } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { SETTINGS, type SettingKey } from '../config/settings.js';
+import { isKappaError } from '../shared/errors.js';
+import { createLogger } from '../shared/logger.js';
+import type { CommandSpec } from './command.js';
+import { COMMANDS } from './commands/index.js';
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+const defaultIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+};
+
+function settingOption(key: SettingKey): Option {
+  const setting = SETTINGS[key];
+  const fallback = typeof setting.default === 'function' ? setting.default() : setting.default;
+  return new Option(setting.flag, `${setting.doc} [env ${setting.env}, default ${fallback}]`);
+}
+
+/** Settings every command takes. */
+const COMMON_SETTINGS = ['logLevel', 'logFormat'] as const;
+
+const GROUPS: Readonly<Record<string, string>> = {
+  stack: 'The local infrastructure (Kafka broker): up, down, status',
+  schemas: 'Avro schemas in schemas/: check, register',
+};
+
+/** Finds or creates the parent commands of `stack up`-style paths. */
+function parentOf(program: Command, path: readonly string[]): Command {
+  let parent = program;
+  for (const name of path) {
+    const found = parent.commands.find((command) => command.name() === name);
+    parent = found ?? parent.command(name).description(GROUPS[name] ?? `${name} commands`);
+  }
+  return parent;
+}
+
+/** Runs the kappa command line; resolves to the process exit code. */
+export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  let exitCode = 0;
+  const controller = new AbortController();
+  const stop = () => {
+    if (controller.signal.aborted) process.exit(130); // second Ctrl-C: the user means it
+    controller.abort();
+    // Long-running commands stop cleanly on the abort; one that ignores it must not outlive the signal.
+    setTimeout(() => process.exit(130), 15_000).unref();
+  };
+
+  const program = new Command('kappa')
+    .description('A Kappa architecture on Kafka: one log, derived tables, replay-based recovery.')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (text, write) => write(`kappa: ${text}`) })
+    .showHelpAfterError('(run with --help for usage)');
+
+  const register = <K extends SettingKey>(spec: CommandSpec<K>) => {
+    const path = spec.name.split(' ');
+    const leaf = path.pop() ?? spec.name;
+    const command = parentOf(program, path).command(leaf).description(spec.summary);
+    for (const arg of spec.args ?? []) command.argument(arg);
+    const optionNames = new Map<SettingKey, string>();
+    for (const key of [...spec.settings, ...COMMON_SETTINGS]) {
+      const option = settingOption(key);
+      optionNames.set(key, option.attributeName());
+      command.addOption(option);
+    }
+    for (const extra of spec.options ?? []) command.option(extra.flag, extra.doc);
+
+    command.action(async (...received: unknown[]) => {
+      const args = received.slice(0, spec.args?.length ?? 0).map(String);
+      const options = command.opts<Record<string, unknown>>();
+      const flags: Partial<Record<SettingKey, string>> = {};
+      for (const [key, attribute] of optionNames) {
+        const value = options[attribute];
+        if (typeof value === 'string') flags[key] = value;
+      }
+      const config = loadConfig([...spec.settings, ...COMMON_SETTINGS], { flags, env: io.env });
+      const logger = createLogger(config.logLevel, 'kappa', config.logFormat).child({ command: spec.name });
+      const print = (line: string) => io.stdout(`${line}\n`);
+      exitCode = (await spec.run({ config, args, options, logger, signal: controller.signal, print })) ?? 0;
+    });
+  };
+  for (const spec of COMMANDS) register(spec);
+
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with exit code 0; every usage mistake is exit 2.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (isKappaError(error)) {
+      const lines = error.code === 'KAPPA_CONFIG_INVALID' ? error.message.split('\n') : [`${error.message} [${error.code}]`];
+      for (const line of lines) io.stderr(`kappa: ${line}\n`);
+      return error.exitCode;
+    }
+    io.stderr(`kappa: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}

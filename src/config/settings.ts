@@ -1,0 +1,280 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { z } from 'zod';
+import * as parse from './parsers.js';
+
+/**
+ * Every setting kappa knows, declared once: its flag, its environment variable, its default and
+ * the schema that validates it. Commands pick the settings they use by key; the CLI derives its
+ * flags and help from here, and the README's configuration table is checked against it.
+ */
+export interface Setting<T> {
+  /** Long flag with its value placeholder, e.g. `--brokers <list>`. */
+  readonly flag: string;
+  readonly env: `KAPPA_${string}`;
+  /** Default as text, parsed by the same schema as user input (a function when it depends on the machine). */
+  readonly default: string | (() => string);
+  /** How documentation shows a machine-dependent default. */
+  readonly shownDefault?: string;
+  readonly schema: z.ZodType<T, string>;
+  readonly doc: string;
+}
+
+function setting<T>(spec: Setting<T>): Setting<T> {
+  return spec;
+}
+
+/** The schemas shipped with kappa (the package's schemas/ folder), wherever it is run from. */
+function defaultSchemasDir(): string {
+  return fileURLToPath(new URL('../../schemas', import.meta.url));
+}
+
+/** A file shipped in the package's data/ folder. */
+function shippedData(file: string): () => string {
+  return () => fileURLToPath(new URL(`../../data/${file}`, import.meta.url));
+}
+
+function defaultCacheDir(): string {
+  const xdg = process.env['XDG_CACHE_HOME'];
+  return join(xdg !== undefined && xdg !== '' ? xdg : join(homedir(), '.cache'), 'kappa');
+}
+
+export const SETTINGS = {
+  kafkaBrokers: setting({
+    flag: '--brokers <list>',
+    env: 'KAPPA_KAFKA_BROKERS',
+    default: '127.0.0.1:9092',
+    schema: parse.brokerList,
+    doc: 'Kafka bootstrap brokers, comma-separated host:port',
+  }),
+  registryUrl: setting({
+    flag: '--registry-url <url>',
+    env: 'KAPPA_REGISTRY_URL',
+    default: 'http://127.0.0.1:8081',
+    schema: parse.url(['http', 'https'], 'http://127.0.0.1:8081'),
+    doc: 'Schema registry (Confluent REST API) URL',
+  }),
+  registryHost: setting({
+    flag: '--registry-host <address>',
+    env: 'KAPPA_REGISTRY_HOST',
+    default: '127.0.0.1',
+    schema: parse.host,
+    doc: 'Address the bundled schema registry listens on (kappa registry, kappa stack up)',
+  }),
+  registryPort: setting({
+    flag: '--registry-port <port>',
+    env: 'KAPPA_REGISTRY_PORT',
+    default: '8081',
+    schema: parse.port,
+    doc: 'Port the bundled schema registry listens on',
+  }),
+  registryTopic: setting({
+    flag: '--registry-topic <name>',
+    env: 'KAPPA_REGISTRY_TOPIC',
+    default: '_kappa_schemas',
+    schema: parse.topicName,
+    doc: "Compacted topic holding the bundled registry's schemas",
+  }),
+  schemasDir: setting({
+    flag: '--schemas-dir <dir>',
+    env: 'KAPPA_SCHEMAS_DIR',
+    default: defaultSchemasDir,
+    shownDefault: 'the shipped schemas/',
+    schema: parse.directory,
+    doc: 'Avro schema histories, one folder per topic',
+  }),
+  namesFile: setting({
+    flag: '--names-file <file>',
+    env: 'KAPPA_NAMES_FILE',
+    default: shippedData('names.jsonl'),
+    shownDefault: 'the shipped data/names.jsonl',
+    schema: parse.directory,
+    doc: 'Enrichment table of user names, JSON lines {"uid": n, "name": "..."}',
+  }),
+  deptsFile: setting({
+    flag: '--depts-file <file>',
+    env: 'KAPPA_DEPTS_FILE',
+    default: shippedData('depts.jsonl'),
+    shownDefault: 'the shipped data/depts.jsonl',
+    schema: parse.directory,
+    doc: 'Enrichment table of departments, JSON lines {"did": n, "name": "..."}',
+  }),
+  genderMale: setting({
+    flag: '--male-label <text>',
+    env: 'KAPPA_GENDER_MALE',
+    default: '남성',
+    schema: parse.label,
+    doc: 'Gender label of even ids',
+  }),
+  genderFemale: setting({
+    flag: '--female-label <text>',
+    env: 'KAPPA_GENDER_FEMALE',
+    default: '여성',
+    schema: parse.label,
+    doc: 'Gender label of odd ids',
+  }),
+  badRecords: setting({
+    flag: '--bad-records <policy>',
+    env: 'KAPPA_BAD_RECORDS',
+    default: 'dead-letter',
+    schema: parse.oneOf(['dead-letter', 'skip', 'fail']),
+    doc: 'What a stage does with a record it cannot decode or validate',
+  }),
+  mysqlUrl: setting({
+    flag: '--mysql-url <url>',
+    env: 'KAPPA_MYSQL_URL',
+    default: 'mysql://root@127.0.0.1:3306/kappa',
+    schema: parse.databaseUrl('mysql', 'mysql://root@127.0.0.1:3306/kappa'),
+    doc: 'MySQL 8 / MariaDB 10.11 URL; the path names the database',
+  }),
+  mongodbUrl: setting({
+    flag: '--mongodb-url <url>',
+    env: 'KAPPA_MONGODB_URL',
+    default: 'mongodb://127.0.0.1:27017/kappa',
+    schema: parse.databaseUrl('mongodb', 'mongodb://127.0.0.1:27017/kappa'),
+    doc: 'MongoDB URL for the optional MongoDB sink; the path names the database',
+  }),
+  apiHost: setting({
+    flag: '--host <address>',
+    env: 'KAPPA_API_HOST',
+    default: '127.0.0.1',
+    schema: parse.host,
+    doc: 'Address the HTTP API listens on',
+  }),
+  apiPort: setting({
+    flag: '--port <port>',
+    env: 'KAPPA_API_PORT',
+    default: '3000',
+    schema: parse.port,
+    doc: 'Port the HTTP API listens on',
+  }),
+  topicEvents: setting({
+    flag: '--events-topic <name>',
+    env: 'KAPPA_TOPIC_EVENTS',
+    default: 'events',
+    schema: parse.topicName,
+    doc: 'Raw event log topic',
+  }),
+  topicStages: setting({
+    flag: '--stages-topic <name>',
+    env: 'KAPPA_TOPIC_STAGES',
+    default: 'events_stages',
+    schema: parse.topicName,
+    doc: 'Enriched event topic',
+  }),
+  topicPartitions: setting({
+    flag: '--partitions <n>',
+    env: 'KAPPA_TOPIC_PARTITIONS',
+    default: '3',
+    schema: parse.integer(1, 10_000, 3),
+    doc: 'Partitions for the pipeline topics when kappa creates them',
+  }),
+  topicReplicationFactor: setting({
+    flag: '--replication-factor <n>',
+    env: 'KAPPA_TOPIC_REPLICATION_FACTOR',
+    default: '1',
+    schema: parse.integer(1, 32, 3),
+    doc: 'Replication factor for the pipeline topics when kappa creates them',
+  }),
+  timeZone: setting({
+    flag: '--time-zone <zone>',
+    env: 'KAPPA_TIME_ZONE',
+    default: 'Asia/Seoul',
+    schema: parse.timeZone,
+    doc: 'IANA zone of the `time` field of events',
+  }),
+  window: setting({
+    flag: '--window <duration>',
+    env: 'KAPPA_WINDOW',
+    default: '10s',
+    schema: parse.duration('10s'),
+    doc: 'Aggregation window size',
+  }),
+  slide: setting({
+    flag: '--slide <duration>',
+    env: 'KAPPA_SLIDE',
+    default: '10s',
+    schema: parse.duration('10s'),
+    doc: 'Aggregation window slide (equal to the window: tumbling)',
+  }),
+  watermark: setting({
+    flag: '--watermark <duration>',
+    env: 'KAPPA_WATERMARK',
+    default: '15s',
+    schema: parse.duration('15s'),
+    doc: 'Watermark delay: how late an event may be and still count',
+  }),
+  stateDir: setting({
+    flag: '--state-dir <dir>',
+    env: 'KAPPA_STATE_DIR',
+    default: '.kappa',
+    schema: parse.directory,
+    doc: 'Local state: broker data, pid files, logs',
+  }),
+  cacheDir: setting({
+    flag: '--cache-dir <dir>',
+    env: 'KAPPA_CACHE_DIR',
+    default: defaultCacheDir,
+    shownDefault: '$XDG_CACHE_HOME/kappa or ~/.cache/kappa',
+    schema: parse.directory,
+    doc: 'Download cache for the Apache Kafka jars',
+  }),
+  kafkaVersion: setting({
+    flag: '--kafka-version <version>',
+    env: 'KAPPA_KAFKA_VERSION',
+    default: '3.9.2',
+    schema: parse.kafkaVersion,
+    doc: 'Apache Kafka release the local broker runs (3.9.x)',
+  }),
+  stackKafkaPort: setting({
+    flag: '--kafka-port <port>',
+    env: 'KAPPA_STACK_KAFKA_PORT',
+    default: '9092',
+    schema: parse.port,
+    doc: 'Port of the local broker started by `kappa stack up`',
+  }),
+  stackControllerPort: setting({
+    flag: '--controller-port <port>',
+    env: 'KAPPA_STACK_CONTROLLER_PORT',
+    default: '9093',
+    schema: parse.port,
+    doc: 'KRaft controller port of the local broker',
+  }),
+  stackKafkaHeap: setting({
+    flag: '--kafka-heap <size>',
+    env: 'KAPPA_STACK_KAFKA_HEAP',
+    default: '512m',
+    schema: parse.javaHeap,
+    doc: 'JVM heap of the local broker',
+  }),
+  stackStartTimeout: setting({
+    flag: '--start-timeout <duration>',
+    env: 'KAPPA_STACK_START_TIMEOUT',
+    default: '90s',
+    schema: parse.duration('90s'),
+    doc: 'How long `stack up` waits for the broker to answer',
+  }),
+  logLevel: setting({
+    flag: '--log-level <level>',
+    env: 'KAPPA_LOG_LEVEL',
+    default: 'info',
+    schema: parse.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    doc: 'Log level (logs go to stderr)',
+  }),
+  logFormat: setting({
+    flag: '--log-format <format>',
+    env: 'KAPPA_LOG_FORMAT',
+    default: 'auto',
+    schema: parse.oneOf(['auto', 'json', 'pretty']),
+    doc: 'Log lines as JSON or pretty text; auto: pretty on a terminal, JSON otherwise',
+  }),
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+
+type ValueOf<S> = S extends Setting<infer T> ? T : never;
+
+export type Config = { readonly [K in SettingKey]: ValueOf<(typeof SETTINGS)[K]> };
+
+export const SETTING_KEYS = Object.freeze(Object.keys(SETTINGS) as SettingKey[]);

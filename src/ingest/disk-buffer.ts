@@ -1,0 +1,76 @@
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/** One record as buffered: its partition is fixed when it is generated, its value already encoded. */
+export interface BufferedRecord {
+  readonly id: number;
+  readonly partition: number;
+  /** Confluent wire format (magic byte, schema id, Avro), base64. */
+  readonly value: string;
+}
+
+export interface Chunk {
+  readonly firstId: number;
+  readonly records: readonly BufferedRecord[];
+}
+
+const chunkSchema = z.object({
+  firstId: z.number().int().nonnegative(),
+  records: z.array(z.object({ id: z.number().int().nonnegative(), partition: z.number().int().nonnegative(), value: z.string() })),
+});
+
+/** Zero-padded ids sort as text in id order. */
+const fileName = (firstId: number) => `chunk-${String(firstId).padStart(16, '0')}.json`;
+
+/**
+ * Fluentd's file buffer: every generated chunk is on disk (written, fsynced, renamed into place)
+ * before it is sent, and deleted only once the broker has acknowledged it. A crash or a broker
+ * outage loses nothing; chunks are sent in id order.
+ */
+export class DiskBuffer {
+  private constructor(private readonly dir: string) {}
+
+  static async open(dir: string): Promise<DiskBuffer> {
+    await mkdir(dir, { recursive: true });
+    // A .tmp file is a chunk whose write was interrupted: it was never acknowledged to anyone.
+    for (const name of await readdir(dir)) if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
+    return new DiskBuffer(dir);
+  }
+
+  async append(chunk: Chunk): Promise<void> {
+    const path = join(this.dir, fileName(chunk.firstId));
+    const file = await open(`${path}.tmp`, 'w');
+    try {
+      await file.writeFile(JSON.stringify(chunk));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(`${path}.tmp`, path);
+  }
+
+  /** The buffered chunks, oldest first. */
+  async chunks(): Promise<Chunk[]> {
+    const names = (await readdir(this.dir)).filter((name) => /^chunk-\d{16}\.json$/.test(name)).sort();
+    const chunks: Chunk[] = [];
+    for (const name of names) {
+      const parsed = chunkSchema.safeParse(JSON.parse(await readFile(join(this.dir, name), 'utf8')));
+      if (!parsed.success) throw new Error(`corrupt buffer chunk ${join(this.dir, name)}: ${parsed.error.message}`);
+      chunks.push(parsed.data);
+    }
+    return chunks;
+  }
+
+  async remove(chunk: Chunk): Promise<void> {
+    await rm(join(this.dir, fileName(chunk.firstId)), { force: true });
+  }
+}
+
+/**
+ * The records of buffered chunks that are not in the topic yet. Per partition the producer keeps
+ * order, so a record is already there exactly when its id is at most the partition's last id.
+ */
+export function undelivered(records: readonly BufferedRecord[], lastIds: ReadonlyMap<number, number>): BufferedRecord[] {
+  return records.filter((record) => record.id > (lastIds.get(record.partition) ?? -1));
+}

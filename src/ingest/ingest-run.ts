@@ -1,0 +1,282 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { ensurePipelineTopics } from '../kafka/ensure-topics.js';
+import { withRetries } from '../kafka/retry.js';
+import { valueSubject, type TopicSettings } from '../kafka/topics.js';
+import { parseAvro } from '../registry/avro-schema.js';
+import { registerHistory } from '../registry/register-history.js';
+import { loadSchemaHistories } from '../registry/schema-history.js';
+import { encodeWithSchemaId } from '../registry/wire-format.js';
+import { KappaError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { formatCount, Progress } from '../shared/progress.js';
+import { DiskBuffer, undelivered, type BufferedRecord, type Chunk } from './disk-buffer.js';
+import { eventsDue, makeEvent, type GeneratorOptions } from './event-generator.js';
+import { lastIdsPerPartition } from './topic-tail.js';
+
+export interface IngestOptions extends GeneratorOptions {
+  readonly kafka: Kafka;
+  readonly registryUrl: string;
+  readonly topics: TopicSettings;
+  readonly schemasDir: string;
+  /** Events per second; 0: as fast as the broker takes them. */
+  readonly rate: number;
+  /** Stop after this many events (undefined: until signalled). */
+  readonly count?: number;
+  readonly bufferDir: string;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+  /** How long a shutdown waits for the buffer to drain before leaving the rest on disk. */
+  readonly drainTimeoutMs?: number;
+}
+
+export interface IngestSummary {
+  readonly firstId: number;
+  readonly generated: number;
+  readonly sent: number;
+  /** Records left in the disk buffer (delivered at the next start). */
+  readonly buffered: number;
+  /** Time spent generating and delivering, after start-up (topics, schemas, reading the log's end). */
+  readonly runSeconds: number;
+}
+
+const CHUNK_MAX = 2_000;
+/** Generated-but-unsent records beyond which generation waits (Fluentd's total_limit_size). */
+const BUFFER_LIMIT = 1_000_000;
+/** In unlimited-rate mode, how far generation may run ahead of delivery. */
+const AHEAD_LIMIT = 4 * CHUNK_MAX;
+
+/**
+ * The idempotent producer (acks=all, the broker de-duplicates its retries) with unbounded retries
+ * and a short back-off: during an outage a send waits and resumes by itself, with the same
+ * sequence numbers, so the broker never stores a record twice.
+ */
+function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2_000 },
+  });
+}
+
+async function send(producer: Producer, topic: string, records: readonly BufferedRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await producer.send({
+    topic,
+    acks: -1,
+    compression: CompressionTypes.GZIP,
+    messages: records.map((record) => ({ key: String(record.id), value: Buffer.from(record.value, 'base64'), partition: record.partition })),
+  });
+}
+
+/** Registers the events schema history and returns how to encode with its latest version. */
+async function latestEventsSchema(options: IngestOptions) {
+  const history = (await loadSchemaHistories(options.schemasDir)).find((entry) => entry.name === 'events');
+  if (history === undefined) throw new KappaError('KAPPA_SCHEMAS_INVALID', `${options.schemasDir} has no events/ schema history`);
+  const registry = new SchemaRegistry({ host: options.registryUrl });
+  const registered = await registerHistory(registry, history, valueSubject(options.topics.topicEvents), options.registryUrl);
+  const latest = history.versions.at(-1);
+  const id = registered.at(-1)?.id;
+  if (latest === undefined || id === undefined) throw new KappaError('KAPPA_SCHEMAS_INVALID', 'the events schema history is empty');
+  return { id, type: parseAvro(latest.schema) };
+}
+
+/**
+ * `kappa ingest`: the Fluentd dummy source with a kafka_buffered output, done right. Events get
+ * ids continuing from the log (never reused, never skipped), go to a disk buffer first and to
+ * `events` in id order; a crash, Ctrl-C or broker outage loses nothing and duplicates nothing.
+ */
+export async function runIngest(options: IngestOptions): Promise<IngestSummary> {
+  const { kafka, logger } = options;
+  const topic = options.topics.topicEvents;
+  const admin = kafka.admin();
+  await admin.connect();
+  const metadata = await ensurePipelineTopics(admin, options.topics, logger)
+    .then(() => admin.fetchTopicMetadata({ topics: [topic] }))
+    .finally(() => admin.disconnect());
+  // Partitions as they are (an existing topic keeps its count): partition = id % partitions.
+  const partitions = metadata.topics[0]?.partitions.length ?? options.topics.topicPartitions;
+  const schema = await latestEventsSchema(options);
+  const buffer = await DiskBuffer.open(options.bufferDir);
+  const producer = createProducer(kafka);
+  await producer.connect();
+
+  try {
+    // 1. Whatever a previous run left in the buffer goes first, minus what already reached the log.
+    const leftovers = await buffer.chunks();
+    if (leftovers.length > 0) {
+      const lastIds = await withRetries(() => lastIdsPerPartition(kafka, topic));
+      for (const chunk of leftovers) {
+        const missing = undelivered(chunk.records, lastIds);
+        logger.info({ firstId: chunk.firstId, records: chunk.records.length, missing: missing.length }, 'delivering a chunk left in the disk buffer');
+        await withRetries(() => send(producer, topic, missing));
+        await buffer.remove(chunk);
+      }
+    }
+    // 2. The log says where the id sequence stands.
+    const lastIds = await withRetries(() => lastIdsPerPartition(kafka, topic));
+    const firstId = Math.max(-1, ...lastIds.values()) + 1;
+    logger.info({ firstId, partitions, schemaId: schema.id }, 'ingest starting');
+    return await generateAndDeliver(options, { producer, buffer, partitions, schema, firstId });
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+  }
+}
+
+/** Resolves true when `work` finishes first, false once the (movable) deadline passes. */
+function beforeDeadline(work: Promise<void>, deadline: () => number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const check = setInterval(() => {
+      if (Date.now() > deadline()) {
+        clearInterval(check);
+        resolve(false);
+      }
+    }, 100);
+    work.then(
+      () => {
+        clearInterval(check);
+        resolve(true);
+      },
+      (error: unknown) => {
+        clearInterval(check);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+interface Pipeline {
+  readonly producer: Producer;
+  readonly buffer: DiskBuffer;
+  readonly partitions: number;
+  readonly schema: { readonly id: number; readonly type: ReturnType<typeof parseAvro> };
+  readonly firstId: number;
+}
+
+async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): Promise<IngestSummary> {
+  const { signal, logger } = options;
+  const queue: Chunk[] = [];
+  let nextId = pipeline.firstId;
+  let generated = 0;
+  let sent = 0;
+  let generating = true;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  const waitForWork = (ms: number) => Promise.race([sleep(ms), new Promise<void>((resolve) => (wake = resolve))]);
+
+  const started = Date.now();
+  const progress = new Progress(logger, 'ingest');
+  const report = () => {
+    const seconds = Math.max(0.001, (Date.now() - started) / 1_000);
+    progress.update({ generated, sent, buffered: generated - sent }, `${formatCount(sent)} sent, ${formatCount(sent / seconds)}/s, ${formatCount(generated - sent)} buffered, next id ${nextId}`);
+  };
+  const ticker = setInterval(report, 1_000);
+
+  const generator = (async () => {
+    const limit = options.count ?? Number.POSITIVE_INFINITY;
+    while (!signal.aborted && generated < limit) {
+      const backlog = generated - sent;
+      if (backlog >= (options.rate === 0 ? AHEAD_LIMIT : BUFFER_LIMIT)) {
+        await waitForWork(50);
+        continue;
+      }
+      const due = eventsDue(Date.now() - started, options.rate, generated, Math.min(CHUNK_MAX, limit - generated));
+      if (due === 0) {
+        await sleep(Math.max(5, Math.min(100, 1_000 / options.rate)));
+        continue;
+      }
+      const now = Date.now();
+      const records: BufferedRecord[] = [];
+      for (let index = 0; index < due; index += 1) {
+        const id = nextId + index;
+        const value = encodeWithSchemaId(pipeline.schema.id, pipeline.schema.type, makeEvent(id, now, options));
+        records.push({ id, partition: id % pipeline.partitions, value: value.toString('base64') });
+      }
+      const chunk = { firstId: nextId, records };
+      await pipeline.buffer.append(chunk);
+      queue.push(chunk);
+      nextId += due;
+      generated += due;
+      notify();
+    }
+    generating = false;
+    notify();
+  })();
+
+  const drainDeadline = () => Date.now() + (options.drainTimeoutMs ?? 15_000);
+  let deadline = Number.POSITIVE_INFINITY;
+  signal.addEventListener('abort', () => {
+    deadline = drainDeadline();
+    notify();
+  }, { once: true });
+
+  let producer = pipeline.producer;
+  /** Waits for the broker, then reconciles a chunk with the log; undefined if the deadline passed first. */
+  const recover = async (chunk: Chunk): Promise<{ pending: BufferedRecord[]; producer: Producer } | undefined> => {
+    await producer.disconnect().catch(() => undefined);
+    for (let attempt = 0; Date.now() <= deadline; attempt += 1) {
+      await sleep(Math.min(5_000, 500 * 2 ** Math.min(attempt, 4)));
+      try {
+        const pending = undelivered(chunk.records, await lastIdsPerPartition(options.kafka, options.topics.topicEvents, 10_000));
+        const fresh = createProducer(options.kafka);
+        await fresh.connect();
+        logger.info({ firstId: chunk.firstId, resending: pending.length }, 'broker reachable again; resuming');
+        return { pending, producer: fresh };
+      } catch (error) {
+        logger.debug({ err: error, attempt }, 'broker still unreachable');
+      }
+    }
+    return undefined;
+  };
+
+  const deliverer = (async () => {
+    /** The records of the head chunk still to send, after a reconciliation; all of them otherwise. */
+    let pending: BufferedRecord[] | undefined;
+    while (generating || queue.length > 0) {
+      const chunk = queue[0];
+      if (chunk === undefined) {
+        await waitForWork(100);
+        continue;
+      }
+      if (Date.now() > deadline) break;
+      // A send that outlives the deadline is abandoned: its chunk stays on disk, and the next
+      // start delivers exactly the records the log does not have yet.
+      let delivered: boolean;
+      try {
+        delivered = await beforeDeadline(send(producer, options.topics.topicEvents, pending ?? chunk.records), () => deadline);
+      } catch (error) {
+        // kafkajs gives up on a broker that stays unreachable. The chunk is safe on disk: once the
+        // broker answers again, a fresh producer sends just what the log does not have yet.
+        logger.warn({ err: error, firstId: chunk.firstId, buffered: generated - sent }, 'sending failed; buffering on disk until the broker answers');
+        const recovered = await recover(chunk);
+        if (recovered === undefined) break;
+        ({ pending, producer } = recovered);
+        continue;
+      }
+      if (!delivered) break;
+      pending = undefined;
+      await pipeline.buffer.remove(chunk);
+      queue.shift();
+      sent += chunk.records.length;
+      notify();
+    }
+  })();
+
+  try {
+    await Promise.all([generator, deliverer]);
+  } finally {
+    clearInterval(ticker);
+    await producer.disconnect().catch(() => undefined);
+  }
+  report();
+  progress.done();
+  const buffered = generated - sent;
+  if (buffered > 0) logger.warn({ buffered }, 'records left in the disk buffer; the next `kappa ingest` delivers them first');
+  return { firstId: pipeline.firstId, generated, sent, buffered, runSeconds: (Date.now() - started) / 1_000 };
+}

@@ -1,0 +1,44 @@
+/**
+ * Errors of the Confluent Schema Registry REST API: HTTP status plus Confluent's own error_code,
+ * which clients switch on (e.g. 40401 "subject not found" is how a lookup miss is recognised).
+ */
+export const REGISTRY_ERRORS = {
+  SUBJECT_NOT_FOUND: { status: 404, errorCode: 40401 },
+  VERSION_NOT_FOUND: { status: 404, errorCode: 40402 },
+  SCHEMA_NOT_FOUND: { status: 404, errorCode: 40403 },
+  SUBJECT_SOFT_DELETED: { status: 404, errorCode: 40404 },
+  SUBJECT_NOT_SOFT_DELETED: { status: 404, errorCode: 40405 },
+  SUBJECT_CONFIG_NOT_FOUND: { status: 404, errorCode: 40408 },
+  INCOMPATIBLE_SCHEMA: { status: 409, errorCode: 409 },
+  INVALID_SCHEMA: { status: 422, errorCode: 42201 },
+  INVALID_VERSION: { status: 422, errorCode: 42202 },
+  INVALID_COMPATIBILITY_LEVEL: { status: 422, errorCode: 42203 },
+  OPERATION_NOT_PERMITTED: { status: 422, errorCode: 42205 },
+  STORE_ERROR: { status: 500, errorCode: 50001 },
+  OPERATION_TIMEOUT: { status: 500, errorCode: 50002 },
+} as const;
+
+export type RegistryErrorKind = keyof typeof REGISTRY_ERRORS;
+
+export class RegistryError extends Error {
+  readonly kind: RegistryErrorKind;
+
+  constructor(kind: RegistryErrorKind, message: string) {
+    super(message);
+    this.name = 'RegistryError';
+    this.kind = kind;
+  }
+
+  get status(): number {
+    return REGISTRY_ERRORS[this.kind].status;
+  }
+
+  get errorCode(): number {
+    return REGISTRY_ERRORS[this.kind].errorCode;
+  }
+
+  /** The response body Confluent's clients parse. */
+  toBody(): { readonly error_code: number; readonly message: string } {
+    return { error_code: this.errorCode, message: this.message };
+  }
+}

@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import { createKafka } from '../kafka/client.js';
+import type { Logger } from '../shared/logger.js';
+import { buildRegistryApp } from './http-app.js';
+import { openKafkaSchemaLog, type KafkaSchemaLog } from './kafka-schema-log.js';
+import { RegistryService } from './registry-service.js';
+
+export interface RegistryServerOptions {
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  readonly replicationFactor: number;
+  readonly host: string;
+  readonly port: number;
+  readonly logger: Logger;
+}
+
+export interface RunningRegistry {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly service: RegistryService;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a schema registry: reads its log from offset 0 (so every id ever given resolves again
+ * after a restart), then serves the REST API. Several may run on one topic; they agree on ids.
+ */
+export async function startRegistry(options: RegistryServerOptions): Promise<RunningRegistry> {
+  const kafka = createKafka({ brokers: options.brokers, logger: options.logger, clientId: 'kappa-registry' });
+  // The service must exist before the consumer delivers the first record; the log it writes to
+  // exists once the topic is opened, before any request can arrive.
+  const opened: { log?: KafkaSchemaLog } = {};
+  const whenOpen = (): KafkaSchemaLog => {
+    if (opened.log === undefined) throw new Error('the schema log is not open yet');
+    return opened.log;
+  };
+  const service = new RegistryService({ append: (record) => whenOpen().append(record), endOffset: () => whenOpen().endOffset() });
+  const log = await openKafkaSchemaLog({
+    kafka,
+    topic: options.topic,
+    replicationFactor: options.replicationFactor,
+    logger: options.logger,
+    onRecord: (offset, record) => service.onRecord(offset, record),
+  });
+  opened.log = log;
+  try {
+    await service.sync();
+    const app = buildRegistryApp({ service, logger: options.logger });
+    const url = await app.listen({ host: options.host, port: options.port });
+    options.logger.info({ url, topic: options.topic, subjects: service.state.subjectNames().length }, 'schema registry listening');
+    return {
+      url,
+      app,
+      service,
+      close: async () => {
+        await app.close();
+        await log.close();
+      },
+    };
+  } catch (error) {
+    await log.close();
+    throw error;
+  }
+}

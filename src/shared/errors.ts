@@ -1,0 +1,80 @@
+/**
+ * Every error kappa raises on purpose is a KappaError with a stable code. Codes are never reused;
+ * each one is documented in docs/errors.md (a test keeps the two in step). Callers decide on retry
+ * from `retriable` alone and map exit codes / HTTP statuses from `code`, never from message text.
+ */
+
+export const ERROR_CODES = {
+  KAPPA_CONFIG_INVALID: { exitCode: 2, retriable: false },
+  KAPPA_NOT_IMPLEMENTED: { exitCode: 1, retriable: false },
+  KAPPA_JAVA_MISSING: { exitCode: 1, retriable: false },
+  KAPPA_JAVA_TOO_OLD: { exitCode: 1, retriable: false },
+  KAPPA_MAVEN_MISSING: { exitCode: 1, retriable: false },
+  KAPPA_KAFKA_FETCH_FAILED: { exitCode: 1, retriable: true },
+  KAPPA_BROKER_PORT_IN_USE: { exitCode: 1, retriable: false },
+  KAPPA_BROKER_FORMAT_FAILED: { exitCode: 1, retriable: false },
+  KAPPA_BROKER_START_FAILED: { exitCode: 1, retriable: false },
+  KAPPA_BROKER_STOP_FAILED: { exitCode: 1, retriable: false },
+  KAPPA_REGISTRY_PORT_IN_USE: { exitCode: 1, retriable: false },
+  KAPPA_REGISTRY_START_FAILED: { exitCode: 1, retriable: false },
+  KAPPA_REGISTRY_STOP_FAILED: { exitCode: 1, retriable: false },
+  KAPPA_SCHEMAS_INVALID: { exitCode: 1, retriable: false },
+  KAPPA_SCHEMAS_INCOMPATIBLE: { exitCode: 1, retriable: false },
+  KAPPA_SCHEMAS_REGISTER_FAILED: { exitCode: 1, retriable: true },
+  KAPPA_INGEST_TAIL_TIMEOUT: { exitCode: 1, retriable: true },
+  KAPPA_TABLE_INVALID: { exitCode: 1, retriable: false },
+  KAPPA_BAD_RECORD: { exitCode: 1, retriable: false },
+  KAPPA_VERSION_SETTINGS_MISMATCH: { exitCode: 1, retriable: false },
+  KAPPA_PROGRESS_MOVED: { exitCode: 1, retriable: true },
+  KAPPA_MARIADB_UNAVAILABLE: { exitCode: 1, retriable: true },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface KappaErrorOptions {
+  readonly cause?: unknown;
+  /** Overrides the code's default when one occurrence is retriable and another is not. */
+  readonly retriable?: boolean;
+}
+
+export class KappaError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: KappaErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'KappaError';
+    this.code = code;
+    this.retriable = options.retriable ?? ERROR_CODES[code].retriable;
+  }
+
+  get exitCode(): number {
+    return ERROR_CODES[this.code].exitCode;
+  }
+}
+
+/** One invalid setting; the message is a single line that names the setting and what to type. */
+export class ConfigError extends KappaError {
+  readonly setting: string;
+
+  constructor(setting: string, message: string) {
+    super('KAPPA_CONFIG_INVALID', message);
+    this.name = 'ConfigError';
+    this.setting = setting;
+  }
+}
+
+/** Several invalid settings found in one pass, reported together (one line each). */
+export class ConfigErrors extends KappaError {
+  readonly errors: readonly ConfigError[];
+
+  constructor(errors: readonly ConfigError[]) {
+    super('KAPPA_CONFIG_INVALID', errors.map((e) => e.message).join('\n'));
+    this.name = 'ConfigErrors';
+    this.errors = errors;
+  }
+}
+
+export function isKappaError(error: unknown): error is KappaError {
+  return error instanceof KappaError;
+}

@@ -1,0 +1,23 @@
+import { pino, type Logger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
+
+export type { Logger } from 'pino';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type LogFormat = 'json' | 'pretty' | 'auto';
+
+/**
+ * Structured logs on stderr, so stdout stays for a command's own output (tables, JSON, URLs) and
+ * both can be redirected separately. `auto` is readable lines on a terminal and JSON lines
+ * everywhere else (files, pipes, CI, containers).
+ */
+export function createLogger(level: LogLevel, name = 'kappa', format: LogFormat = 'auto'): Logger {
+  const pretty = format === 'pretty' || (format === 'auto' && process.stderr.isTTY);
+  const destination = pretty
+    ? PinoPretty({ destination: 2, sync: true, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l' })
+    : pino.destination({ fd: 2, sync: true });
+  return pino({ name, level, base: { pid: process.pid } }, destination);
+}
+
+/** A logger that drops everything, for library callers and tests that do not care. */
+export const silentLogger: Logger = pino({ level: 'silent' });

@@ -1,0 +1,120 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { KappaError } from '../shared/errors.js';
+import { silentLogger, type Logger } from '../shared/logger.js';
+import { isPortFree, isProcessAlive, spawnDetached, tailFile, terminate } from './processes.js';
+import { readStateFile, removeStateFile, writeStateFile } from './state-file.js';
+
+const KAPPA_BIN = fileURLToPath(new URL('../../bin/kappa.js', import.meta.url));
+/** What /proc/<pid>/cmdline holds for our registry: `node …/kappa.js registry …`, NUL-separated. */
+const REGISTRY_MARKER = 'kappa.js\u0000registry';
+
+export function registryPaths(stateDir: string) {
+  const root = join(stateDir, 'registry');
+  return { root, logFile: join(root, 'registry.log'), stateFile: join(root, 'registry.json') } as const;
+}
+
+const registryStateSchema = z.object({
+  pid: z.number().int().positive(),
+  url: z.string(),
+  topic: z.string(),
+  logFile: z.string(),
+  startedAt: z.string(),
+});
+
+export type RegistryProcessState = Readonly<z.infer<typeof registryStateSchema>>;
+
+export interface StartRegistryProcessOptions {
+  readonly stateDir: string;
+  readonly brokers: readonly string[];
+  readonly host: string;
+  readonly port: number;
+  readonly topic: string;
+  readonly replicationFactor: number;
+  readonly startTimeoutMs: number;
+  readonly logger?: Logger;
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(2_000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+function readState(stateDir: string): Promise<RegistryProcessState | undefined> {
+  return readStateFile(registryPaths(stateDir).stateFile, registryStateSchema);
+}
+
+async function waitUntilAnswering(state: RegistryProcessState, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await answers(state.url))) {
+    if (!isProcessAlive(state.pid, REGISTRY_MARKER)) {
+      throw new KappaError('KAPPA_REGISTRY_START_FAILED', `the schema registry exited during start-up; last lines of ${state.logFile}:\n${await tailFile(state.logFile, 15)}`);
+    }
+    if (Date.now() >= deadline) throw new KappaError('KAPPA_REGISTRY_START_FAILED', `the schema registry did not answer on ${state.url} within ${timeoutMs} ms; see ${state.logFile}`);
+    await sleep(200);
+  }
+}
+
+/**
+ * Starts the bundled schema registry (`kappa registry`) in the background against the given
+ * brokers and waits until it answers. Idempotent like the broker: a running one is left alone.
+ */
+export async function startRegistryProcess(options: StartRegistryProcessOptions): Promise<{ state: RegistryProcessState; alreadyRunning: boolean }> {
+  const paths = registryPaths(options.stateDir);
+  const existing = await readState(options.stateDir);
+  if (existing !== undefined && isProcessAlive(existing.pid, REGISTRY_MARKER)) {
+    await waitUntilAnswering(existing, options.startTimeoutMs);
+    return { state: existing, alreadyRunning: true };
+  }
+  if (!(await isPortFree(options.host, options.port))) {
+    throw new KappaError(
+      'KAPPA_REGISTRY_PORT_IN_USE',
+      `port ${options.host}:${options.port} is already in use by another process; stop it or choose another with KAPPA_REGISTRY_PORT (--registry-port)`,
+    );
+  }
+  await mkdir(paths.root, { recursive: true });
+  const args = [
+    KAPPA_BIN, 'registry',
+    '--brokers', options.brokers.join(','),
+    '--registry-host', options.host,
+    '--registry-port', String(options.port),
+    '--registry-topic', options.topic,
+    '--replication-factor', String(options.replicationFactor),
+    '--log-format', 'json',
+  ];
+  const pid = spawnDetached(process.execPath, args, paths.logFile);
+  if (pid === undefined) throw new KappaError('KAPPA_REGISTRY_START_FAILED', `could not start ${process.execPath}`);
+  const state: RegistryProcessState = { pid, url: `http://${options.host}:${options.port}`, topic: options.topic, logFile: paths.logFile, startedAt: new Date().toISOString() };
+  await writeStateFile(paths.stateFile, state);
+  (options.logger ?? silentLogger).info({ registryPid: pid, url: state.url }, 'schema registry starting');
+  try {
+    await waitUntilAnswering(state, options.startTimeoutMs);
+  } catch (error) {
+    await stopRegistryProcess(options.stateDir, 10_000);
+    throw error;
+  }
+  return { state, alreadyRunning: false };
+}
+
+export async function stopRegistryProcess(stateDir: string, timeoutMs: number): Promise<{ readonly wasRunning: boolean }> {
+  const state = await readState(stateDir);
+  const wasRunning = state !== undefined && isProcessAlive(state.pid, REGISTRY_MARKER);
+  if (state !== undefined && !(await terminate(state.pid, REGISTRY_MARKER, timeoutMs))) {
+    throw new KappaError('KAPPA_REGISTRY_STOP_FAILED', `the schema registry (pid ${state.pid}) did not exit after SIGKILL`);
+  }
+  await removeStateFile(registryPaths(stateDir).stateFile);
+  return { wasRunning };
+}
+
+export async function registryProcessStatus(stateDir: string): Promise<{ running: boolean; reachable: boolean; state?: RegistryProcessState }> {
+  const state = await readState(stateDir);
+  if (state === undefined || !isProcessAlive(state.pid, REGISTRY_MARKER)) return { running: false, reachable: false };
+  return { running: true, reachable: await answers(state.url), state };
+}

@@ -1,0 +1,173 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { Partitioners } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { parseAvro } from '../src/registry/avro-schema.js';
+import { encodeWithSchemaId } from '../src/registry/wire-format.js';
+import { enrich, type EnrichedEvent } from '../src/stages/enrich/rules.js';
+import { loadStaticTable } from '../src/stages/enrich/static-tables.js';
+import { cleanEnv, kappa, KAPPA_BIN, kappaAsync } from './support/cli.js';
+import { testKafka, useTestContext } from './support/context.js';
+import { readAtLeast, readTopic, type TopicMessage } from './support/read-topic.js';
+import { useRegistryAndProcesses } from './support/registry.js';
+
+const context = useTestContext('enrich');
+const { registryUrl, track } = useRegistryAndProcesses(context);
+
+function pipeline(name: string): Record<string, string> {
+  return {
+    KAPPA_KAFKA_BROKERS: context.brokers.join(','),
+    KAPPA_REGISTRY_URL: registryUrl(),
+    KAPPA_TOPIC_EVENTS: context.topic(`${name}-events`),
+    KAPPA_TOPIC_STAGES: context.topic(`${name}-stages`),
+    KAPPA_STATE_DIR: mkdtempSync(join(tmpdir(), `kappa-enrich-${name}-`)),
+    KAPPA_LOG_LEVEL: 'info',
+  };
+}
+
+/** `kappa enrich` as a background process, its output in a log file (kept for post-mortems). */
+function startEnrich(env: Record<string, string>, label: string): ChildProcess {
+  const log = openSync(join(env['KAPPA_STATE_DIR'] ?? tmpdir(), `enrich-${label}.log`), 'a');
+  return track(spawn(process.execPath, [KAPPA_BIN, 'enrich'], { env: cleanEnv(env), stdio: ['ignore', log, log] }));
+}
+
+/** Waits until a stage's log has a line containing `text`. */
+async function waitForLog(env: Record<string, string>, label: string, text: string, timeoutMs = 60_000): Promise<void> {
+  const file = join(env['KAPPA_STATE_DIR'] ?? '', `enrich-${label}.log`);
+  const deadline = Date.now() + timeoutMs;
+  while (!(existsSync(file) && readFileSync(file, 'utf8').includes(text))) {
+    if (Date.now() > deadline) throw new Error(`${file} has no line with "${text}" after ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+async function ingest(env: Record<string, string>, count: number, rate = 0): Promise<void> {
+  const result = await kappaAsync(['ingest', '--count', String(count), '--rate', String(rate)], env);
+  expect(result.code, result.stderr).toBe(0);
+}
+
+async function decodeStages(messages: readonly TopicMessage[]): Promise<(EnrichedEvent & { key: string | undefined })[]> {
+  const client = new SchemaRegistry({ host: registryUrl() });
+  return Promise.all(messages.map(async (message) => ({ ...((await client.decode(message.value)) as EnrichedEvent), key: message.key })));
+}
+
+/** Exactly ids 0..n-1, once each, enriched by the rules with the shipped tables. */
+async function expectExactlyOnce(messages: readonly TopicMessage[], n: number): Promise<void> {
+  const records = await decodeStages(messages);
+  const ids = records.map((record) => record.id).sort((a, b) => a - b);
+  expect(ids.length).toBe(n);
+  expect(new Set(ids).size).toBe(n);
+  expect(ids.at(-1)).toBe(n - 1);
+  const tables = {
+    names: await loadStaticTable(new URL('../data/names.jsonl', import.meta.url).pathname, 'uid'),
+    depts: await loadStaticTable(new URL('../data/depts.jsonl', import.meta.url).pathname, 'did'),
+    maleLabel: '남성',
+    femaleLabel: '여성',
+  };
+  for (const record of records) {
+    const { key, ...enriched } = record;
+    expect(enriched).toEqual(enrich({ id: record.id, hello: 'ssm-seoul', time: record.time }, tables));
+    expect(key).toBe(String(record.user_id));
+  }
+}
+
+describe('kappa enrich against the real broker', () => {
+  it('turns N events into exactly N enriched records (read_committed), and stops on SIGTERM', async () => {
+    const env = pipeline('basic');
+    await ingest(env, 5_000);
+    const stage = startEnrich(env, 'a');
+    await expectExactlyOnce(await readAtLeast(testKafka(context), env['KAPPA_TOPIC_STAGES'] ?? '', 5_000), 5_000);
+    stage.kill('SIGTERM');
+    expect(await exitOf(stage)).toBe(0);
+  });
+
+  it('survives kill -9 mid-stream: after a restart, still exactly N, no duplicate ids', async () => {
+    const env = pipeline('killed');
+    const stages = env['KAPPA_TOPIC_STAGES'] ?? '';
+    const first = startEnrich(env, 'first');
+    await waitForLog(env, 'first', 'partitions assigned');
+    const feeding = ingest(env, 30_000, 5_000);
+    // Kill it while events still arrive: some transactions committed, one likely open.
+    await readAtLeast(testKafka(context), stages, 2_000, 0);
+    first.kill('SIGKILL');
+    await exitOf(first);
+    const atKill = await readAtLeast(testKafka(context), stages, 1, 1_000);
+    expect(atKill.length, 'the kill must land mid-stream').toBeLessThan(30_000);
+    startEnrich(env, 'second');
+    await feeding;
+    const input = await readTopic(testKafka(context), env['KAPPA_TOPIC_EVENTS'] ?? '');
+    expect(new Set(input.map((message) => message.key)).size, 'the input holds every id once').toBe(30_000);
+    expect(input).toHaveLength(30_000);
+    await expectExactlyOnce(await readAtLeast(testKafka(context), stages, 30_000, 3_000), 30_000);
+  });
+
+  it('shares the partitions between two instances, through rebalances mid-stream: exactly N', async () => {
+    const env = pipeline('pair');
+    const a = startEnrich(env, 'a');
+    await waitForLog(env, 'a', 'partitions assigned');
+    const feeding = ingest(env, 20_000, 2_000);
+    await sleep(1_000);
+    startEnrich(env, 'b');
+    await waitForLog(env, 'b', 'partitions assigned');
+    await sleep(1_500);
+    a.kill('SIGTERM');
+    await feeding;
+    await expectExactlyOnce(await readAtLeast(testKafka(context), env['KAPPA_TOPIC_STAGES'] ?? '', 20_000, 3_000), 20_000);
+    // Both really worked on partitions: b joined while a ran, and took everything when a left.
+    const assignments = (label: string) =>
+      readFileSync(join(env['KAPPA_STATE_DIR'] ?? '', `enrich-${label}.log`), 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('partitions assigned'))
+        .map((line) => (JSON.parse(line) as { partitions: number[] }).partitions.length);
+    expect(assignments('a')[0]).toBe(3);
+    expect(assignments('b')).toContain(3);
+    expect(Math.min(...assignments('a'), ...assignments('b'))).toBeLessThan(3);
+    expect(await exitOf(a)).toBe(0);
+  });
+
+  it('sends garbage, unknown schema ids and invalid events to events.dlq with the reason, and keeps going', async () => {
+    const env = pipeline('dlq');
+    await ingest(env, 10);
+    const events = env['KAPPA_TOPIC_EVENTS'] ?? '';
+    const v1 = (await new SchemaRegistry({ host: registryUrl() }).getLatestSchemaId(`${events}-value`));
+    const producer = testKafka(context).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const type = parseAvro(JSON.stringify({ type: 'record', name: 'Event', namespace: 'dev.kappa', fields: [{ name: 'id', type: 'long' }, { name: 'hello', type: 'string' }, { name: 'time', type: 'string' }, { name: 'event_ts', type: ['null', 'long'], default: null }] }));
+    await producer.send({
+      topic: events,
+      messages: [
+        { key: 'garbage', value: Buffer.from('definitely not avro') },
+        { key: 'unknown', value: Buffer.concat([Buffer.from([0, 0, 0, 0x7f, 0xff]), Buffer.from('xyz')]) },
+        { key: 'invalid', value: encodeWithSchemaId(v1, type, { id: -5, hello: 'x', time: 'yesterday', event_ts: null }) },
+      ],
+    });
+    await producer.disconnect();
+    await ingest(env, 10);
+    startEnrich(env, 'dlq');
+    const deadLetters = await readAtLeast(testKafka(context), `${events}.dlq`, 3, 2_000);
+    expect(deadLetters.map((message) => [message.key, message.headers?.['kappa.dlq.reason']?.toString(), message.headers?.['kappa.source.topic']?.toString()]).sort()).toEqual([
+      ['garbage', 'not-avro-wire-format', events],
+      ['invalid', 'invalid', events],
+      ['unknown', 'unknown-schema-id', events],
+    ]);
+    for (const message of deadLetters) expect(message.headers?.['kappa.source.offset']?.toString()).toMatch(/^\d+$/);
+    await expectExactlyOnce(await readAtLeast(testKafka(context), env['KAPPA_TOPIC_STAGES'] ?? '', 20, 2_000), 20);
+  });
+
+  it('refuses a malformed names file at start-up, naming file and line', () => {
+    const env = pipeline('badfile');
+    const file = join(env['KAPPA_STATE_DIR'] ?? '', 'names.jsonl');
+    writeFileSync(file, '{"uid":0,"name":"A"}\n{"uid":1,"name":\n');
+    const result = kappa(['enrich', '--names-file', file], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${file}:2: not JSON`);
+  });
+});

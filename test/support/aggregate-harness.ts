@@ -1,0 +1,134 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { Partitioners } from 'kafkajs';
+import { createConnection } from 'mysql2/promise';
+import { expect } from 'vitest';
+import type { KeyedEvent, WindowSettings } from '../../src/aggregates/window-engine.js';
+import { isLate } from '../../src/ingest/event-generator.js';
+import { parseAvro } from '../../src/registry/avro-schema.js';
+import { encodeWithSchemaId } from '../../src/registry/wire-format.js';
+import { formatEventTime, parseEventTime } from '../../src/shared/event-time.js';
+import { enrich, type EnrichedEvent } from '../../src/stages/enrich/rules.js';
+import { cleanEnv, KAPPA_BIN } from './cli.js';
+import { testKafka, useTestContext } from './context.js';
+import { readAtLeast } from './read-topic.js';
+import { referenceModel, type ReferenceResult } from './reference-model.js';
+import { useRegistryAndProcesses } from './registry.js';
+
+/**
+ * What the aggregator tests share: a registry, enriched events written straight into a stages
+ * topic, the reference model computed from that log, and the tables read back from MySQL.
+ */
+export function useAggregateHarness(label: string) {
+  const context = useTestContext(label);
+  const { registryUrl, track } = useRegistryAndProcesses(context);
+
+  const SETTINGS: WindowSettings = { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 };
+
+  function pipeline(name: string): Record<string, string> {
+    return {
+      KAPPA_KAFKA_BROKERS: context.brokers.join(','),
+      KAPPA_REGISTRY_URL: registryUrl(),
+      KAPPA_MYSQL_URL: context.mysqlUrl,
+      KAPPA_TOPIC_EVENTS: context.topic(`${name}-events`),
+      KAPPA_TOPIC_STAGES: context.topic(`${name}-stages`),
+      KAPPA_STATE_DIR: mkdtempSync(join(tmpdir(), `kappa-aggregate-${name}-`)),
+      KAPPA_TIME_ZONE: 'Asia/Seoul',
+      KAPPA_LOG_LEVEL: 'info',
+    };
+  }
+
+  function background(args: readonly string[], env: Record<string, string>, label: string): ChildProcess {
+    const log = openSync(join(env['KAPPA_STATE_DIR'] ?? tmpdir(), `${label}.log`), 'a');
+    return track(spawn(process.execPath, [KAPPA_BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', log, log] }));
+  }
+
+  /** The reference model over the actual events_stages log, partition by partition in log order. */
+  async function referenceFromLog(stagesTopic: string, expected: number, closeEverything = false): Promise<ReferenceResult> {
+    const messages = await readAtLeast(testKafka(context), stagesTopic, expected, 2_000);
+    const client = new SchemaRegistry({ host: registryUrl() });
+    const partitions = new Map<number, { offset: bigint; event: KeyedEvent }[]>();
+    for (const message of messages) {
+      const record = (await client.decode(message.value)) as EnrichedEvent;
+      const time = parseEventTime(record.time, 'Asia/Seoul') ?? Number.NaN;
+      const entry = { offset: message.offset, event: { time, keys: { user: record.user_name, dept: record.dept_name, age: String(record.age) } } };
+      partitions.set(message.partition, [...(partitions.get(message.partition) ?? []), entry]);
+    }
+    const ordered = [...partitions.values()].map((entries) => entries.sort((a, b) => (a.offset < b.offset ? -1 : 1)).map((entry) => entry.event));
+    return referenceModel(ordered, SETTINGS, closeEverything);
+  }
+
+  /** The three tables of a version as `${windowStart}|${dim}|${key}` → count, and its late total. */
+  async function tablesOf(version: string): Promise<ReferenceResult> {
+    const connection = await createConnection({ uri: context.mysqlUrl, timezone: 'Z' });
+    try {
+      const rows = new Map<string, number>();
+      for (const [dim, table, column] of [['user', 'events_users', 'user_name'], ['dept', 'events_depts', 'dept_name'], ['age', 'events_ages', 'age']] as const) {
+        const [result] = await connection.query(`SELECT window_start, window_end, ${column} AS k, count FROM ${table}_${version}`).catch((error: unknown) => {
+          // Not created yet: the aggregator is still starting.
+          if ((error as { code?: string }).code === 'ER_NO_SUCH_TABLE') return [[]];
+          throw error;
+        });
+        for (const row of result as { window_start: Date; window_end: Date; k: string | number; count: string | number }[]) {
+          expect(row.window_end.getTime() - row.window_start.getTime()).toBe(SETTINGS.sizeMs);
+          rows.set(`${row.window_start.getTime()}|${dim}|${row.k}`, Number(row.count));
+        }
+      }
+      const [late] = await connection.query('SELECT COALESCE(SUM(late_events), 0) AS late FROM kappa_progress WHERE version = ?', [version]).catch((error: unknown) => {
+        if ((error as { code?: string }).code === 'ER_NO_SUCH_TABLE') return [[]];
+        throw error;
+      });
+      return { rows, late: Number((late as { late: string | number }[])[0]?.late ?? 0) };
+    } finally {
+      await connection.end();
+    }
+  }
+
+  async function expectTablesToReach(version: string, reference: ReferenceResult, timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let tables = await tablesOf(version);
+    while (Date.now() < deadline && !(tables.late === reference.late && JSON.stringify([...tables.rows].sort()) === JSON.stringify([...reference.rows].sort()))) {
+      await sleep(500);
+      tables = await tablesOf(version);
+    }
+    expect(tables.rows).toEqual(reference.rows);
+    expect(tables.late).toBe(reference.late);
+    // And it stays there: nothing is counted twice afterwards.
+    await sleep(2_000);
+    expect((await tablesOf(version)).rows).toEqual(reference.rows);
+  }
+
+  /**
+   * Enriched events straight into a stages topic, with event times spread over `n / 10` seconds and
+   * a seeded 5 % of them 30 s late — the generator's wall-clock times would cover a few seconds only.
+   */
+  async function produceStages(topic: string, n: number, seed: number): Promise<void> {
+    const admin = testKafka(context).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    const stagesSchema = readFileSync(new URL('../../schemas/events_stages/v1.avsc', import.meta.url), 'utf8');
+    const { id: schemaId } = await new SchemaRegistry({ host: registryUrl() }).register({ type: SchemaType.AVRO, schema: stagesSchema }, { subject: `${topic}-value` });
+    const type = parseAvro(stagesSchema);
+    const tables = { names: new Map([[0, 'Kim'], [1, 'Lee'], [2, 'Kim']]), depts: new Map([[0, 'Data']]), maleLabel: 'M', femaleLabel: 'F' };
+    const base = Date.UTC(2026, 10, 22, 11, 0, 0);
+    const producer = testKafka(context).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    for (let from = 0; from < n; from += 2_000) {
+      const messages = Array.from({ length: Math.min(2_000, n - from) }, (_, index) => {
+        const id = from + index;
+        const time = base + id * 100 - (isLate(seed, id, 0.05) ? 30_000 : 0);
+        const enriched = enrich({ id, hello: 'x', time: formatEventTime(time, 'Asia/Seoul') }, tables);
+        return { key: String(enriched.user_id), value: encodeWithSchemaId(schemaId, type, enriched) };
+      });
+      await producer.send({ topic, messages });
+    }
+    await producer.disconnect();
+  }
+
+  return { context, pipeline, background, produceStages, referenceFromLog, tablesOf, expectTablesToReach };
+}

@@ -1,0 +1,43 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const KAPPA_BIN = fileURLToPath(new URL('../../bin/kappa.js', import.meta.url));
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The environment minus every KAPPA_* variable, so a test sees only the settings it passes. */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('KAPPA_')) env[name] = value;
+  for (const [name, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
+/** Runs the real `kappa` executable (node bin/kappa.js) as a separate process. */
+export function kappa(args: readonly string[], env: Record<string, string | undefined> = {}, timeoutMs = 120_000): CliResult {
+  const result = spawnSync(process.execPath, [KAPPA_BIN, ...args], { env: cleanEnv(env), encoding: 'utf8', timeout: timeoutMs });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Like `kappa`, without blocking the test's event loop — needed whenever the command talks to a
+ * server running inside the test process (spawnSync would deadlock it).
+ */
+export function kappaAsync(args: readonly string[], env: Record<string, string | undefined> = {}, timeoutMs = 120_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [KAPPA_BIN, ...args], { env: cleanEnv(env), timeout: timeoutMs });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
