@@ -17,8 +17,14 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       'no-console': 'error',
       eqeqeq: 'error',
+      // kafkajs values come from src/kafka/kafkajs.ts, which fixes its read_committed filter first.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'kafkajs', message: "Import kafkajs values from src/kafka/kafkajs.ts (it fixes kafkajs's read_committed filter).", allowTypeImports: true }] },
+      ],
     },
   },
+  { files: ['src/kafka/kafkajs.ts'], rules: { '@typescript-eslint/no-restricted-imports': 'off' } },
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,

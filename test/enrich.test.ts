@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { Partitioners } from 'kafkajs';
+import { Partitioners } from '../src/kafka/kafkajs.js';
 import { describe, expect, it } from 'vitest';
 import { parseAvro } from '../src/registry/avro-schema.js';
 import { encodeWithSchemaId } from '../src/registry/wire-format.js';

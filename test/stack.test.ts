@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Partitioners } from 'kafkajs';
+import { Partitioners } from '../src/kafka/kafkajs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../src/kafka/client.js';
 import { silentLogger } from '../src/shared/logger.js';

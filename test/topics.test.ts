@@ -1,4 +1,4 @@
-import { ConfigResourceTypes } from 'kafkajs';
+import { ConfigResourceTypes } from '../src/kafka/kafkajs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePipelineTopics, ensureTopics } from '../src/kafka/ensure-topics.js';
 import { pipelineTopics } from '../src/kafka/topics.js';

@@ -1,4 +1,5 @@
-import { Partitioners, type EachBatchPayload, type Kafka, type KafkaMessage, type Message } from 'kafkajs';
+import type { EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
+import { Partitioners } from '../kafka/kafkajs.js';
 import { ensureTopics } from '../kafka/ensure-topics.js';
 import { createPool, type Pool } from 'mysql2/promise';
 import { AvroDecoder } from '../registry/avro-decoder.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
+import { Partitioners } from '../kafka/kafkajs.js';
 import { newEnrichMetrics, runEnrich } from '../stages/enrich/run.js';
 import { loadStaticTable } from '../stages/enrich/static-tables.js';
 import type { Logger } from '../shared/logger.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { CompressionTypes, Partitioners, type Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { CompressionTypes, Partitioners } from '../kafka/kafkajs.js';
 
 export interface Throughput {
   readonly records: number;

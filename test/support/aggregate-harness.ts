@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { Partitioners } from 'kafkajs';
+import { Partitioners } from '../../src/kafka/kafkajs.js';
 import { createConnection } from 'mysql2/promise';
 import { expect } from 'vitest';
 import type { KeyedEvent, WindowSettings } from '../../src/aggregates/window-engine.js';

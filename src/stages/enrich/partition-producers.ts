@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { Partitioners } from '../../kafka/kafkajs.js';
 import { enrichTransactionalId } from '../../kafka/topics.js';
 
 export interface PartitionProducer {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { Partitioners, type Batch, type IHeaders, type Kafka, type KafkaMessage, type Message } from 'kafkajs';
+import type { Batch, IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
+import { Partitioners } from '../../kafka/kafkajs.js';
 import { ensurePipelineTopics } from '../../kafka/ensure-topics.js';
 import { enrichGroup, topicNames, valueSubject, type TopicSettings } from '../../kafka/topics.js';
 import { AvroDecoder } from '../../registry/avro-decoder.js';

@@ -1,0 +1,49 @@
+/**
+ * kafkajs, with its read_committed filter replaced by ours (see ./read-committed.ts: kafkajs 2.2.4
+ * leaks records of aborted transactions when a partition holds several). Every runtime use of
+ * kafkajs goes through this module — a lint rule forbids value imports of 'kafkajs' elsewhere —
+ * so the replacement is in place before kafkajs's consumer code loads and binds its filter.
+ */
+import { createRequire } from 'node:module';
+import type * as KafkaJs from 'kafkajs';
+import { filterAbortedRecords, type AbortedTransaction, type FetchedRecord } from './read-committed.js';
+
+const require = createRequire(import.meta.url);
+const FILTER = 'kafkajs/src/consumer/filterAbortedMessages.js';
+const BATCH = 'kafkajs/src/consumer/batch.js';
+
+function installFilter(): void {
+  const batchPath = require.resolve(BATCH);
+  const filterPath = require.resolve(FILTER);
+  const filterModule = require.cache[filterPath];
+  if (filterModule?.exports === replacement) return;
+  if (require.cache[batchPath] !== undefined) {
+    throw new Error(`kafkajs was loaded before src/kafka/kafkajs.ts could fix its read_committed filter: import kafkajs values from src/kafka/kafkajs.ts only`);
+  }
+  require(FILTER);
+  const loaded = require.cache[filterPath];
+  if (loaded === undefined) throw new Error(`kafkajs has no ${FILTER}: check the kafkajs version (2.2.4 expected)`);
+  loaded.exports = replacement;
+}
+
+function replacement({ messages, abortedTransactions }: { messages: FetchedRecord[]; abortedTransactions?: AbortedTransaction[] }): FetchedRecord[] {
+  return filterAbortedRecords(messages, abortedTransactions);
+}
+
+installFilter();
+const kafkajs = require('kafkajs') as typeof KafkaJs;
+
+/** Whether kafkajs's consumer uses our filter (tests check it). */
+export function readCommittedFilterInstalled(): boolean {
+  return require.cache[require.resolve(FILTER)]?.exports === replacement;
+}
+
+export const Kafka = kafkajs.Kafka;
+export type Kafka = KafkaJs.Kafka;
+export const Partitioners = kafkajs.Partitioners;
+export const CompressionTypes = kafkajs.CompressionTypes;
+export type CompressionTypes = KafkaJs.CompressionTypes;
+export const ConfigResourceTypes = kafkajs.ConfigResourceTypes;
+export type ConfigResourceTypes = KafkaJs.ConfigResourceTypes;
+export const logLevel = kafkajs.logLevel;
+export type logLevel = KafkaJs.logLevel;

@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Partitioners, readCommittedFilterInstalled } from '../src/kafka/kafkajs.js';
+import { testKafka, useTestContext } from './support/context.js';
+import { readAtLeast } from './support/read-topic.js';
+
+const context = useTestContext('read-committed');
+
+describe('read_committed reads through kafkajs, against the real broker', () => {
+  const kafka = testKafka(context);
+  const admin = kafka.admin();
+  beforeAll(() => admin.connect());
+  afterAll(() => admin.disconnect());
+
+  it('sees none of several interleaved aborted transactions, aborted in an order unlike their start', async () => {
+    expect(readCommittedFilterInstalled()).toBe(true);
+    const topic = context.topic('crash');
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const producer = (id: string) =>
+      kafka.producer({ transactionalId: `${context.prefix}-${id}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    const [a, b, c, survivor] = [producer('a'), producer('b'), producer('c'), producer('survivor')];
+    await Promise.all([a, b, c, survivor].map((each) => each.connect()));
+    try {
+      const send = (transaction: Awaited<ReturnType<typeof a.transaction>>, value: string) => transaction.send({ topic, messages: [{ value }] });
+      const committedFirst = await survivor.transaction();
+      await send(committedFirst, 'committed-0');
+      await committedFirst.commit();
+      // Like a crashed stage's open transactions: b starts first, a second, c last, interleaved…
+      const [tb, ta, tc] = [await b.transaction(), await a.transaction(), await c.transaction()];
+      await send(tb, 'b-0');
+      await send(ta, 'a-0');
+      await send(tc, 'c-0');
+      await send(tb, 'b-1');
+      await send(ta, 'a-1');
+      await send(tc, 'c-1');
+      // …and aborted one by one as its successor takes each over: a first, so the broker lists a
+      // before b although b started earlier.
+      await ta.abort();
+      await tb.abort();
+      await tc.abort();
+      const redone = await survivor.transaction();
+      await send(redone, 'redone');
+      await redone.commit();
+    } finally {
+      await Promise.all([a, b, c, survivor].map((each) => each.disconnect()));
+    }
+    const messages = await readAtLeast(kafka, topic, 2, 1_500);
+    expect(messages.map((message) => message.value.toString())).toEqual(['committed-0', 'redone']);
+  });
+});
