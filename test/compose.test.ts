@@ -15,7 +15,7 @@ import { SETTING_KEYS, SETTINGS } from '../src/config/settings.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const COMPOSE_FILE = join(ROOT, 'compose', 'docker-compose.yml');
-const STAGES = ['aggregate-v1', 'api', 'enrich', 'ingest'] as const;
+const STAGES = ['aggregate-v1', 'aggregate-v1-mongodb', 'api', 'enrich', 'ingest'] as const;
 const KNOWN_ENV = new Set<string>(Object.values(SETTINGS).map((setting) => setting.env));
 const INSTALL_HINT =
   'install Docker Compose to run this test: `apt-get install docker-compose` (Debian/Ubuntu, v1.29) ' +

@@ -16,7 +16,8 @@ export function jobNames(version: string) {
   if (!isJobVersion(version)) throw new Error(`job version names are v + digits, e.g. v1; got ${JSON.stringify(version)}`);
   return {
     version,
-    consumerGroup: `kappa-aggregate-${version}`,
+    /** MySQL keeps the historical name; another sink gets its own group, so one version can run into both. */
+    consumerGroup: (sink: 'mysql' | 'mongodb' = 'mysql') => (sink === 'mysql' ? `kappa-aggregate-${version}` : `kappa-aggregate-${version}-${sink}`),
     lateTopic: (stagesTopic: string) => `${stagesTopic}.late`,
     table: (dim: Dimension) => `${COLUMN[dim].table}_${version}`,
     column: (dim: Dimension) => COLUMN[dim].column,

@@ -31,6 +31,18 @@ const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly 
        )`,
     ],
   },
+  {
+    // Recovery and cutover (issue 7): which topic a version reads, and who served when.
+    id: 2,
+    statements: [
+      `ALTER TABLE kappa_versions ADD COLUMN stages_topic VARCHAR(249) NULL`,
+      `CREATE TABLE IF NOT EXISTS kappa_serving (
+         id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+         version VARCHAR(16) NOT NULL,
+         switched_at DATETIME(3) NOT NULL
+       )`,
+    ],
+  },
 ];
 
 export async function migrate(connection: Connection): Promise<number> {

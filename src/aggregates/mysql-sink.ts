@@ -1,42 +1,53 @@
-import type { Pool, PoolConnection } from 'mysql2/promise';
+import { createPool, type Pool, type PoolConnection } from 'mysql2/promise';
+import { KappaError } from '../shared/errors.js';
 import { jobNames, type Dimension } from './job-names.js';
+import { ensureDatabase, ensureVersionTables, migrate } from './migrations.js';
+import { settingsMismatch, type AggregateSink, type CommitRequest, type PartitionProgress, type VersionSpec } from './sink.js';
 import type { PartitionSnapshot, WindowRow } from './window-engine.js';
 
-export interface PartitionProgress {
-  /** The next offset of the partition to process; null before its first commit. */
-  readonly nextOffset: bigint | null;
-  readonly snapshot?: PartitionSnapshot;
-}
-
-export interface CommitRequest {
-  readonly partition: number;
-  /** The progress this commit continues from: if another instance moved it, nothing is written. */
-  readonly expected: bigint | null;
-  readonly nextOffset: bigint;
-  readonly rows: readonly WindowRow[];
-  readonly snapshot: PartitionSnapshot;
-  readonly lateEvents: number;
-  readonly watermark: number | null;
-  /** The rows were closed by `--idle-close` (processing time), not by the watermark: mark them. */
-  readonly idleClosed?: boolean;
-}
-
 /**
- * The aggregator's sink: window rows and the partition's progress (offset, windowing state, late
- * count) in ONE MySQL transaction — a crash at any instant leaves either both or neither, so
- * nothing is lost or counted twice. Rows add to totals (`count = count + …`): each partition
- * contributes its own counts of a window once, when its watermark closes it.
+ * The MySQL sink: window rows and the partition's progress (offset, windowing state, late count) in
+ * ONE MySQL transaction — a crash at any instant leaves either both or neither, so nothing is lost
+ * or counted twice. Rows add to totals (`count = count + …`).
  */
-export class MySqlSink {
+export class MySqlSink implements AggregateSink {
   private readonly names;
+  private dims: readonly Dimension[] = [];
 
-  constructor(
+  private constructor(
     private readonly pool: Pool,
     version: string,
     private readonly topic: string,
-    private readonly dims: readonly Dimension[],
   ) {
     this.names = jobNames(version);
+  }
+
+  /** Connects to the database named in the URL, creating it when it does not exist yet. */
+  static async open(mysqlUrl: string, version: string, topic: string): Promise<MySqlSink> {
+    await ensureDatabase(mysqlUrl);
+    const pool = createPool({ uri: mysqlUrl, timezone: 'Z', connectionLimit: 4, supportBigNumbers: true, bigNumberStrings: true });
+    return new MySqlSink(pool, version, topic);
+  }
+
+  async prepare(spec: VersionSpec): Promise<void> {
+    this.dims = spec.dims;
+    const connection = await this.pool.getConnection();
+    try {
+      await migrate(connection);
+      await ensureVersionTables(connection, spec.version, spec.dims);
+    } finally {
+      connection.release();
+    }
+    const { settings } = spec;
+    await this.pool.query(
+      `INSERT IGNORE INTO kappa_versions (version, window_ms, slide_ms, watermark_ms, dims, state, created_at, stages_topic) VALUES (?, ?, ?, ?, ?, 'catching-up', UTC_TIMESTAMP(3), ?)`,
+      [spec.version, settings.sizeMs, settings.slideMs, settings.delayMs, spec.dims.join(','), this.topic],
+    );
+    await this.pool.query('UPDATE kappa_versions SET stages_topic = ? WHERE version = ? AND stages_topic IS NULL', [this.topic, spec.version]);
+    const [rows] = await this.pool.query('SELECT window_ms, slide_ms, watermark_ms FROM kappa_versions WHERE version = ?', [spec.version]);
+    const row = (rows as { window_ms: number | string; slide_ms: number | string; watermark_ms: number | string }[])[0];
+    const problem = row === undefined ? undefined : settingsMismatch(spec.version, { sizeMs: Number(row.window_ms), slideMs: Number(row.slide_ms), delayMs: Number(row.watermark_ms) }, settings);
+    if (problem !== undefined) throw new KappaError('KAPPA_VERSION_SETTINGS_MISMATCH', problem);
   }
 
   async load(partition: number): Promise<PartitionProgress> {
@@ -46,7 +57,6 @@ export class MySqlSink {
     return { nextOffset: BigInt(row.next_offset), snapshot: JSON.parse(row.snapshot) as PartitionSnapshot };
   }
 
-  /** Writes rows and progress atomically; false (nothing written) when the progress had moved. */
   async commit(request: CommitRequest): Promise<boolean> {
     const connection = await this.pool.getConnection();
     try {
@@ -74,6 +84,10 @@ export class MySqlSink {
     } finally {
       connection.release();
     }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
   }
 
   private async upsertRows(connection: PoolConnection, rows: readonly WindowRow[], idleClosed: boolean): Promise<void> {

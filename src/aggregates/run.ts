@@ -1,7 +1,6 @@
 import type { EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
 import { Partitioners } from '../kafka/kafkajs.js';
 import { ensureTopics } from '../kafka/ensure-topics.js';
-import { createPool, type Pool } from 'mysql2/promise';
 import { AvroDecoder } from '../registry/avro-decoder.js';
 import { loadSchemaHistories } from '../registry/schema-history.js';
 import { KappaError } from '../shared/errors.js';
@@ -9,14 +8,18 @@ import { parseEventTime } from '../shared/event-time.js';
 import type { Logger } from '../shared/logger.js';
 import type { EnrichedEvent } from '../stages/enrich/rules.js';
 import { jobNames, type Dimension } from './job-names.js';
-import { ensureDatabase, ensureVersionTables, migrate } from './migrations.js';
+import { MongoSink } from './mongo-sink.js';
 import { MySqlSink } from './mysql-sink.js';
+import type { AggregateSink, SinkKind } from './sink.js';
 import { PartitionWindows, validateSettings, type WindowRow, type WindowSettings } from './window-engine.js';
 
 export interface AggregateOptions {
   readonly kafka: Kafka;
   readonly registryUrl: string;
+  /** Where the version lives (default mysql). */
+  readonly sink?: SinkKind;
   readonly mysqlUrl: string;
+  readonly mongodbUrl?: string;
   readonly stagesTopic: string;
   /** Partitions and replication factor for the late-events topic when it is created. */
   readonly topicPartitions: number;
@@ -55,19 +58,6 @@ function keysOf(event: EnrichedEvent, dims: readonly Dimension[]): Record<string
   return keys;
 }
 
-async function registerVersion(pool: Pool, options: AggregateOptions): Promise<void> {
-  const { settings, version, dims } = options;
-  await pool.query(
-    `INSERT IGNORE INTO kappa_versions (version, window_ms, slide_ms, watermark_ms, dims, state, created_at) VALUES (?, ?, ?, ?, ?, 'catching-up', UTC_TIMESTAMP(3))`,
-    [version, settings.sizeMs, settings.slideMs, settings.delayMs, dims.join(',')],
-  );
-  const [rows] = await pool.query('SELECT window_ms, slide_ms, watermark_ms FROM kappa_versions WHERE version = ?', [version]);
-  const row = (rows as { window_ms: number | string; slide_ms: number | string; watermark_ms: number | string }[])[0];
-  if (row !== undefined && (Number(row.window_ms) !== settings.sizeMs || Number(row.slide_ms) !== settings.slideMs || Number(row.watermark_ms) !== settings.delayMs)) {
-    throw new KappaError('KAPPA_VERSION_SETTINGS_MISMATCH', `job version ${version} exists with window ${row.window_ms} ms, slide ${row.slide_ms} ms, watermark ${row.watermark_ms} ms; a version's settings never change — use a new version`);
-  }
-}
-
 interface PartitionJob {
   readonly windows: PartitionWindows;
   next: bigint | null;
@@ -84,9 +74,10 @@ function exclusive<T>(job: PartitionJob, work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * `kappa aggregate --version vN`: events_stages → MySQL. Each partition's windows advance in log
- * order; each slice's rows and the partition's progress are committed in one MySQL transaction.
- * The Kafka group's offsets are only a hint of where to fetch from: MySQL's progress is the truth,
+ * `kappa aggregate --version vN`: events_stages → MySQL (or MongoDB). Each partition's windows advance in log
+ * order; each slice's rows and the partition's progress are committed together (one MySQL
+ * transaction; MongoDB: see mongo-sink.ts). The Kafka group's offsets are only a hint of where to
+ * fetch from: the sink's progress is the truth,
  * so records below it are skipped whatever kafkajs re-delivers.
  */
 export async function runAggregate(options: AggregateOptions): Promise<AggregateMetrics> {
@@ -94,25 +85,19 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
   const problem = validateSettings(options.settings);
   if (problem !== undefined) throw new KappaError('KAPPA_CONFIG_INVALID', problem);
   const names = jobNames(version);
-  await ensureDatabase(options.mysqlUrl);
-  const pool = createPool({ uri: options.mysqlUrl, timezone: 'Z', connectionLimit: 4, supportBigNumbers: true, bigNumberStrings: true });
+  const sinkKind = options.sink ?? 'mysql';
+  const sink: AggregateSink =
+    sinkKind === 'mongodb' ? await MongoSink.open(options.mongodbUrl ?? 'mongodb://127.0.0.1:27017/kappa', version, options.stagesTopic) : await MySqlSink.open(options.mysqlUrl, version, options.stagesTopic);
   const metrics: AggregateMetrics = options.metrics ?? { in: 0, late: 0, rows: 0, bad: 0 };
   const closers: (() => Promise<void>)[] = [];
-  const consumer = kafka.consumer({ groupId: names.consumerGroup, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+  const group = names.consumerGroup(sinkKind);
+  const consumer = kafka.consumer({ groupId: group, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   try {
-    const connection = await pool.getConnection();
-    try {
-      await migrate(connection);
-      await ensureVersionTables(connection, version, dims);
-    } finally {
-      connection.release();
-    }
-    await registerVersion(pool, options);
+    await sink.prepare({ version, settings: options.settings, dims });
     const histories = await loadSchemaHistories(options.schemasDir);
     const stagesSchema = histories.find((history) => history.name === 'events_stages')?.versions.at(-1)?.schema;
     if (stagesSchema === undefined) throw new KappaError('KAPPA_SCHEMAS_INVALID', 'the schemas directory has no events_stages/ history');
     const decoder = new AvroDecoder<EnrichedEvent>(options.registryUrl, stagesSchema);
-    const sink = new MySqlSink(pool, version, options.stagesTopic, dims);
     const jobs = new Map<number, Promise<PartitionJob>>();
     const jobFor = (partition: number): Promise<PartitionJob> => {
       let job = jobs.get(partition);
@@ -173,7 +158,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
     });
     const idleTimer = options.idleCloseMs === undefined ? undefined : setInterval(() => void closeIdle(options.idleCloseMs ?? 0), 1_000);
     closers.push(() => Promise.resolve(clearInterval(idleTimer)));
-    logger.info({ version, group: names.consumerGroup, topic: options.stagesTopic, ...options.settings, dims, idleCloseMs: options.idleCloseMs }, 'aggregation running');
+    logger.info({ version, sink: sinkKind, group, topic: options.stagesTopic, ...options.settings, dims, idleCloseMs: options.idleCloseMs }, 'aggregation running');
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener('abort', () => resolve(), { once: true });
@@ -183,14 +168,22 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
     async function processBatch(payload: EachBatchPayload, job: PartitionJob): Promise<void> {
       const { batch } = payload;
       const pending = batch.messages.filter((message) => job.next === null || BigInt(message.offset) >= job.next);
-      for (let start = 0; start < pending.length; start += SLICE) {
+      // Where the fetched records end, control records (transaction markers) and aborted records
+      // included: progress moves past them too, so a caught-up version has no lag. Never past what
+      // was fetched (an empty fetch says nothing about records of still-open transactions).
+      const fetchedEnd = batch.firstOffset() === null ? undefined : BigInt(batch.lastOffset()) + 1n;
+      const slices: KafkaMessage[][] = [];
+      for (let start = 0; start < pending.length; start += SLICE) slices.push(pending.slice(start, start + SLICE));
+      if (slices.length === 0 && fetchedEnd !== undefined && (job.next === null || fetchedEnd > job.next)) slices.push([]);
+      for (const [index, slice] of slices.entries()) {
         if (!payload.isRunning() || payload.isStale()) return;
-        const slice = pending.slice(start, start + SLICE);
         const rows: WindowRow[] = [];
         const late: Message[] = [];
         const counted = { in: 0, late: 0 };
         const expected = job.next;
-        const nextOffset = BigInt(slice.at(-1)?.offset ?? '0') + 1n;
+        const last = slice.at(-1);
+        let nextOffset = last === undefined ? (fetchedEnd ?? 0n) : BigInt(last.offset) + 1n;
+        if (index === slices.length - 1 && fetchedEnd !== undefined && fetchedEnd > nextOffset) nextOffset = fetchedEnd;
         try {
           for (const message of slice) await step(job, message, rows, late, batch.partition, counted);
           const watermark = job.windows.watermark();
@@ -216,10 +209,10 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
         metrics.in += counted.in;
         metrics.late += counted.late;
         if (lateProducer !== undefined && late.length > 0) await lateProducer.send({ topic: lateTopic, messages: late });
-        payload.resolveOffset(slice.at(-1)?.offset ?? batch.lastOffset());
+        payload.resolveOffset(String(nextOffset - 1n));
         await payload.heartbeat();
       }
-      if (pending.length === 0) payload.resolveOffset(batch.lastOffset());
+      if (slices.length === 0) payload.resolveOffset(batch.lastOffset());
     }
 
     /** --idle-close: partitions quiet for `idleMs` get their open windows closed, rows marked. */
@@ -244,7 +237,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
   } finally {
     await consumer.disconnect().catch(() => undefined);
     for (const close of closers) await close().catch(() => undefined);
-    await pool.end().catch(() => undefined);
+    await sink.close().catch(() => undefined);
     logger.info({ ...metrics }, 'aggregation stopped');
   }
 }

@@ -128,6 +128,13 @@ export const SETTINGS = {
     schema: parse.databaseUrl('mysql', 'mysql://root@127.0.0.1:3306/kappa'),
     doc: 'MySQL 8 / MariaDB 10.11 URL; the path names the database',
   }),
+  sink: setting({
+    flag: '--sink <store>',
+    env: 'KAPPA_SINK',
+    default: 'mysql',
+    schema: parse.oneOf(['mysql', 'mongodb']),
+    doc: 'Where `kappa aggregate` writes a version: MySQL tables, or MongoDB collections of the same names',
+  }),
   mongodbUrl: setting({
     flag: '--mongodb-url <url>',
     env: 'KAPPA_MONGODB_URL',

@@ -1,6 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/shared/logger.js';
+import { startMongoStandIn } from '../../src/stack/mongo-stand-in.js';
 import { startThrowawayBroker } from '../../src/stack/throwaway-broker.js';
 import { ensureMariaDb, MARIADB_ROOT_URL } from '../support/mariadb.js';
 
@@ -8,21 +9,35 @@ declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBrokers: string[];
     mysqlRootUrl: string;
+    /** The MongoDB stand-in (mongo-java-server), `mongodb://127.0.0.1:<port>` without a database. */
+    mongodbRootUrl: string;
   }
 }
 
 /**
- * Once per run: MariaDB up, and one real Kafka broker on free ports with a throw-away data
- * directory. Test files share the broker but get their own topics and databases (test/support).
+ * Once per run: MariaDB up, one real Kafka broker on free ports with a throw-away data
+ * directory, and the MongoDB stand-in (mongo-java-server, in memory). Test files share them but
+ * get their own topics and databases (test/support).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // The user's real jar cache (KAPPA_CACHE_DIR or ~/.cache/kappa): the jars are fetched once per machine.
   const config = loadConfig(['cacheDir', 'kafkaVersion'], { env: process.env });
-  const [, broker] = await Promise.all([
+  const logger = createLogger('warn', 'test-setup');
+  const [mariadb, broker, mongo] = await Promise.allSettled([
     ensureMariaDb(),
-    startThrowawayBroker({ cacheDir: config.cacheDir, version: config.kafkaVersion, logger: createLogger('warn', 'test-setup') }),
+    startThrowawayBroker({ cacheDir: config.cacheDir, version: config.kafkaVersion, logger }),
+    startMongoStandIn({ cacheDir: config.cacheDir, logger }),
   ]);
-  project.provide('kafkaBrokers', broker.brokers);
+  if (mariadb.status === 'rejected' || broker.status === 'rejected' || mongo.status === 'rejected') {
+    // Stop what did start: nothing may outlive the run.
+    if (broker.status === 'fulfilled') await broker.value.stop();
+    if (mongo.status === 'fulfilled') await mongo.value.stop();
+    throw [mariadb, broker, mongo].find((result) => result.status === 'rejected')?.reason;
+  }
+  project.provide('kafkaBrokers', broker.value.brokers);
   project.provide('mysqlRootUrl', MARIADB_ROOT_URL);
-  return () => broker.stop();
+  project.provide('mongodbRootUrl', mongo.value.url);
+  return async () => {
+    await Promise.all([broker.value.stop(), mongo.value.stop()]);
+  };
 }

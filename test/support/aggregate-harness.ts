@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Partitioners } from '../../src/kafka/kafkajs.js';
+import { MongoClient } from 'mongodb';
 import { createConnection } from 'mysql2/promise';
 import { expect } from 'vitest';
 import type { KeyedEvent, WindowSettings } from '../../src/aggregates/window-engine.js';
@@ -34,6 +35,7 @@ export function useAggregateHarness(label: string) {
       KAPPA_KAFKA_BROKERS: context.brokers.join(','),
       KAPPA_REGISTRY_URL: registryUrl(),
       KAPPA_MYSQL_URL: context.mysqlUrl,
+      KAPPA_MONGODB_URL: context.mongodbUrl,
       KAPPA_TOPIC_EVENTS: context.topic(`${name}-events`),
       KAPPA_TOPIC_STAGES: context.topic(`${name}-stages`),
       KAPPA_STATE_DIR: mkdtempSync(join(tmpdir(), `kappa-aggregate-${name}-`)),
@@ -88,18 +90,39 @@ export function useAggregateHarness(label: string) {
     }
   }
 
-  async function expectTablesToReach(version: string, reference: ReferenceResult, timeoutMs = 90_000): Promise<void> {
+  /** The same as `tablesOf`, from the MongoDB collections of a version written with `--sink mongodb`. */
+  async function collectionsOf(version: string, dims: readonly string[] = ['user', 'dept', 'age']): Promise<ReferenceResult> {
+    const client = new MongoClient(context.mongodbUrl);
+    try {
+      const db = client.db();
+      const rows = new Map<string, number>();
+      for (const [dim, collection, field] of [['user', 'events_users', 'user_name'], ['dept', 'events_depts', 'dept_name'], ['age', 'events_ages', 'age']] as const) {
+        if (!dims.includes(dim)) continue;
+        for (const doc of await db.collection(`${collection}_${version}`).find().toArray()) {
+          const start = (doc['window_start'] as Date).getTime();
+          expect((doc['window_end'] as Date).getTime() - start).toBe(SETTINGS.sizeMs);
+          rows.set(`${start}|${dim}|${String(doc[field])}`, Number(doc['count']));
+        }
+      }
+      const progress = await db.collection('kappa_progress').find({ version }).toArray();
+      return { rows, late: progress.reduce((sum, doc) => sum + Number(doc['late_events']), 0) };
+    } finally {
+      await client.close();
+    }
+  }
+
+  async function expectTablesToReach(version: string, reference: ReferenceResult, timeoutMs = 90_000, read: (version: string) => Promise<ReferenceResult> = tablesOf): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    let tables = await tablesOf(version);
+    let tables = await read(version);
     while (Date.now() < deadline && !(tables.late === reference.late && JSON.stringify([...tables.rows].sort()) === JSON.stringify([...reference.rows].sort()))) {
       await sleep(500);
-      tables = await tablesOf(version);
+      tables = await read(version);
     }
     expect(tables.rows).toEqual(reference.rows);
     expect(tables.late).toBe(reference.late);
     // And it stays there: nothing is counted twice afterwards.
     await sleep(2_000);
-    expect((await tablesOf(version)).rows).toEqual(reference.rows);
+    expect((await read(version)).rows).toEqual(reference.rows);
   }
 
   /**
@@ -130,5 +153,5 @@ export function useAggregateHarness(label: string) {
     await producer.disconnect();
   }
 
-  return { context, pipeline, background, produceStages, referenceFromLog, tablesOf, expectTablesToReach };
+  return { context, pipeline, background, produceStages, referenceFromLog, tablesOf, collectionsOf, expectTablesToReach };
 }

@@ -12,6 +12,8 @@ export interface TestContext {
   /** This file's own database, created before its tests and dropped after. */
   readonly database: string;
   readonly mysqlUrl: string;
+  /** This file's own database on the MongoDB stand-in (same name as the MySQL one). */
+  readonly mongodbUrl: string;
   readonly logger: Logger;
   topic(name: string): string;
 }
@@ -29,6 +31,7 @@ export function useTestContext(label: string): TestContext {
     prefix: `t-${id}`,
     database,
     mysqlUrl: `${root}/${database}`,
+    mongodbUrl: `${inject('mongodbRootUrl')}/${database}`,
     logger: createLogger('error', `test-${label}`),
     topic: (name) => `t-${id}.${name}`,
   };

@@ -1,26 +1,14 @@
-import { z } from 'zod';
 import * as parse from '../../config/parsers.js';
-import { DIMENSIONS, isJobVersion, type Dimension } from '../../aggregates/job-names.js';
 import { runAggregate } from '../../aggregates/run.js';
 import { createKafka } from '../../kafka/client.js';
 import { defineCommand } from '../command.js';
+import { dimensionList, versionName } from '../job-options.js';
 import { OptionValues } from '../option-values.js';
-
-const versionName = z.string().refine(isJobVersion, 'expected v followed by digits, e.g. v1');
-const dimensionList = z.string().transform((text, ctx) => {
-  const dims = text.split(',').map((dim) => dim.trim());
-  const unknown = dims.filter((dim) => !(DIMENSIONS as readonly string[]).includes(dim));
-  if (unknown.length > 0 || dims.length === 0) {
-    ctx.addIssue({ code: 'custom', message: `expected a comma-separated list of ${DIMENSIONS.join(', ')}` });
-    return z.NEVER;
-  }
-  return [...new Set(dims)] as Dimension[];
-});
 
 export const aggregate = defineCommand({
   name: 'aggregate',
-  summary: 'Aggregate events_stages into event-time windows in MySQL, as one job version (exactly-once effect)',
-  settings: ['kafkaBrokers', 'registryUrl', 'mysqlUrl', 'topicStages', 'topicPartitions', 'topicReplicationFactor', 'timeZone', 'window', 'slide', 'watermark', 'schemasDir'],
+  summary: 'Aggregate events_stages into event-time windows in MySQL (or MongoDB), as one job version (exactly-once effect)',
+  settings: ['kafkaBrokers', 'registryUrl', 'sink', 'mysqlUrl', 'mongodbUrl', 'topicStages', 'topicPartitions', 'topicReplicationFactor', 'timeZone', 'window', 'slide', 'watermark', 'schemasDir'],
   options: [
     { flag: '--version <name>', doc: 'job version, v + digits (e.g. v1): names the consumer group and the tables' },
     { flag: '--dims <list>', doc: 'dimensions to aggregate: user,dept,age (default user)' },
@@ -37,7 +25,9 @@ export const aggregate = defineCommand({
     const metrics = await runAggregate({
       kafka: createKafka({ brokers: config.kafkaBrokers, logger, clientId: `kappa-aggregate-${version}` }),
       registryUrl: config.registryUrl,
+      sink: config.sink,
       mysqlUrl: config.mysqlUrl,
+      mongodbUrl: config.mongodbUrl,
       stagesTopic: config.topicStages,
       topicPartitions: config.topicPartitions,
       topicReplicationFactor: config.topicReplicationFactor,
