@@ -4,9 +4,10 @@ import { PENDING_COMMANDS, up } from './pending.js';
 import { aggregate } from './aggregate.js';
 import { enrichCommand } from './enrich.js';
 import { ingest } from './ingest.js';
+import { cutoverCommand, diffCommand, recover, rollbackCommand, statusCommand } from './recovery.js';
 import { registry } from './registry.js';
 import { schemasCheck, schemasRegister } from './schemas.js';
 import { stackDown, stackStatus, stackUp } from './stack.js';
 
 /** Every `kappa` sub-command, in the order `kappa --help` lists them (SPEC §2.1). */
-export const COMMANDS: readonly CommandSpec<SettingKey>[] = [up, stackUp, stackDown, stackStatus, registry, ingest, enrichCommand, aggregate, ...PENDING_COMMANDS, schemasCheck, schemasRegister];
+export const COMMANDS: readonly CommandSpec<SettingKey>[] = [up, stackUp, stackDown, stackStatus, registry, ingest, enrichCommand, aggregate, recover, cutoverCommand, rollbackCommand, diffCommand, ...PENDING_COMMANDS, statusCommand, schemasCheck, schemasRegister];

@@ -1,0 +1,174 @@
+import { createKafka } from '../../kafka/client.js';
+import { Catalog } from '../../recovery/catalog.js';
+import { cutover, diffVersions, rollback, versionStatus } from '../../recovery/operations.js';
+import { runRecover } from '../../recovery/recover.js';
+import type { Logger } from '../../shared/logger.js';
+import { formatCount } from '../../shared/progress.js';
+import { loadStaticTable } from '../../stages/enrich/static-tables.js';
+import { defineCommand } from '../command.js';
+import { dimensionList, versionName } from '../job-options.js';
+import { OptionValues } from '../option-values.js';
+
+async function withCatalog<T>(mysqlUrl: string, work: (catalog: Catalog) => Promise<T>): Promise<T> {
+  const catalog = await Catalog.open(mysqlUrl);
+  try {
+    return await work(catalog);
+  } finally {
+    await catalog.close();
+  }
+}
+
+async function withAdmin<T>(brokers: readonly string[], logger: Logger, work: (admin: ReturnType<ReturnType<typeof createKafka>['admin']>) => Promise<T>): Promise<T> {
+  const admin = createKafka({ brokers, logger, clientId: 'kappa-recovery' }).admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export const recover = defineCommand({
+  name: 'recover',
+  summary: 'Replay the log from offset 0 into a new job version (new tables, new consumer group)',
+  settings: [
+    'kafkaBrokers', 'registryUrl', 'mysqlUrl', 'topicStages', 'topicPartitions', 'topicReplicationFactor', 'timeZone', 'window', 'slide', 'watermark',
+    'schemasDir', 'namesFile', 'deptsFile', 'genderMale', 'genderFemale', 'badRecords',
+  ],
+  options: [
+    { flag: '--to <version>', doc: 'the new job version, e.g. v2 (its tables: events_users_v2 …)' },
+    { flag: '--dims <list>', doc: 'dimensions to aggregate: user,dept,age (default user,dept,age)' },
+    { flag: '--from <topic>', doc: 'full-chain replay: enrich this raw topic again into --stages-topic first' },
+    { flag: '--until-caught-up', doc: 'exit 0 once the new version has no lag' },
+  ],
+  run: async ({ config, options, logger, signal, print }) => {
+    const values = new OptionValues(options);
+    const version = values.get('to', '--to', versionName);
+    const dims = values.get('dims', '--dims', dimensionList, 'user,dept,age');
+    if (options['to'] === undefined) values.reject('to', 'kappa recover needs --to <version>, e.g. --to v2');
+    values.check();
+    if (version === undefined || dims === undefined) return 2;
+    const from = typeof options['from'] === 'string' ? options['from'] : undefined;
+    const fullChain =
+      from === undefined
+        ? undefined
+        : {
+            eventsTopic: from,
+            tables: { names: await loadStaticTable(config.namesFile, 'uid'), depts: await loadStaticTable(config.deptsFile, 'did'), maleLabel: config.genderMale, femaleLabel: config.genderFemale },
+            badRecords: config.badRecords,
+          };
+    const result = await runRecover({
+      kafka: createKafka({ brokers: config.kafkaBrokers, logger, clientId: `kappa-recover-${version}` }),
+      registryUrl: config.registryUrl,
+      mysqlUrl: config.mysqlUrl,
+      stagesTopic: config.topicStages,
+      topicPartitions: config.topicPartitions,
+      topicReplicationFactor: config.topicReplicationFactor,
+      schemasDir: config.schemasDir,
+      version,
+      settings: { sizeMs: config.window, slideMs: config.slide, delayMs: config.watermark },
+      dims,
+      timeZone: config.timeZone,
+      logger,
+      signal,
+      untilCaughtUp: options['untilCaughtUp'] === true,
+      ...(fullChain === undefined ? {} : { fullChain }),
+    });
+    print(`recover ${version}: ${result.caughtUp ? 'caught up' : 'stopped'} at ${formatCount(Number(result.lag.done))} of ${formatCount(Number(result.lag.total))} records (lag ${formatCount(Number(result.lag.lag))}); ${result.metrics.in} events this run, ${result.metrics.late} late`);
+    return options['untilCaughtUp'] === true && !result.caughtUp ? 1 : 0;
+  },
+});
+
+export const cutoverCommand = defineCommand({
+  name: 'cutover',
+  summary: 'Switch readers (the events_users/_depts/_ages views, the API) to a caught-up job version',
+  settings: ['kafkaBrokers', 'mysqlUrl'],
+  options: [{ flag: '--to <version>', doc: 'the version readers switch to' }],
+  run: async ({ config, options, logger, print }) => {
+    const values = new OptionValues(options);
+    const to = values.get('to', '--to', versionName);
+    if (options['to'] === undefined) values.reject('to', 'kappa cutover needs --to <version>, e.g. --to v2');
+    values.check();
+    if (to === undefined) return 2;
+    const result = await withCatalog(config.mysqlUrl, (catalog) => withAdmin(config.kafkaBrokers, logger, (admin) => cutover(catalog, admin, to)));
+    print(result.unchanged ? `${to} already serves` : `cutover: readers now see ${to}${result.from === undefined ? '' : ` (was ${result.from}; \`kappa rollback\` switches back)`}`);
+    return 0;
+  },
+});
+
+export const rollbackCommand = defineCommand({
+  name: 'rollback',
+  summary: 'Switch readers back to the previously serving job version',
+  settings: ['mysqlUrl'],
+  run: async ({ config, print }) => {
+    const result = await withCatalog(config.mysqlUrl, (catalog) => rollback(catalog));
+    print(`rollback: readers now see ${result.to} (was ${result.from ?? 'nothing'})`);
+    return 0;
+  },
+});
+
+export const diffCommand = defineCommand({
+  name: 'diff',
+  summary: 'Compare two job versions: differing windows, rows only in one, late events recovered',
+  settings: ['mysqlUrl'],
+  args: ['<from>', '<to>'],
+  options: [{ flag: '--json', doc: 'print the whole comparison as JSON' }],
+  run: async ({ config, args, options, print }) => {
+    const values = new OptionValues({ from: args[0], to: args[1] });
+    const from = values.get('from', '<from>', versionName);
+    const to = values.get('to', '<to>', versionName);
+    values.check();
+    if (from === undefined || to === undefined) return 2;
+    const diff = await withCatalog(config.mysqlUrl, (catalog) => diffVersions(catalog, from, to));
+    if (options['json'] === true) {
+      print(JSON.stringify(diff));
+      return 0;
+    }
+    print(`diff ${from} → ${to}`);
+    for (const [dim, table] of Object.entries(diff.tables)) {
+      const change = table.totalTo - table.totalFrom;
+      print(
+        `  ${dim}: ${table.differing.length} windows differ, ${table.onlyFrom.length} rows only in ${from}, ${table.onlyTo.length} rows only in ${to}; ` +
+          `total ${formatCount(table.totalFrom)} → ${formatCount(table.totalTo)} (${change >= 0 ? '+' : ''}${formatCount(change)})`,
+      );
+    }
+    print(`  late events: ${formatCount(diff.lateFrom)} in ${from}, ${formatCount(diff.lateTo)} in ${to} → ${formatCount(diff.lateRecovered)} recovered`);
+    return 0;
+  },
+});
+
+export const statusCommand = defineCommand({
+  name: 'status',
+  summary: 'Lag, watermark, late counts and state per job version',
+  settings: ['kafkaBrokers', 'mysqlUrl'],
+  options: [{ flag: '--json', doc: 'print the versions as JSON' }],
+  run: async ({ config, options, logger, print }) => {
+    const statuses = await withCatalog(config.mysqlUrl, (catalog) => withAdmin(config.kafkaBrokers, logger, (admin) => versionStatus(catalog, admin)));
+    if (options['json'] === true) {
+      print(JSON.stringify(statuses));
+      return 0;
+    }
+    if (statuses.length === 0) {
+      print('no job versions yet: `kappa aggregate --version v1` creates the first');
+      return 0;
+    }
+    print('version  state        lag        processed  watermark (min)           late     window/slide/watermark  topic');
+    for (const status of statuses) {
+      const { sizeMs, slideMs, delayMs } = status.settings;
+      print(
+        [
+          `${status.serving ? '*' : ' '}${status.version}`.padEnd(8),
+          status.state.padEnd(12),
+          formatCount(status.lag).padStart(9),
+          formatCount(status.processed).padStart(10),
+          ` ${(status.watermark ?? '-').padEnd(25)}`,
+          formatCount(status.lateEvents).padStart(7),
+          `  ${sizeMs / 1_000}s/${slideMs / 1_000}s/${delayMs / 1_000}s`.padEnd(24),
+          status.topic,
+        ].join(' '),
+      );
+    }
+    print('(* serving)');
+    return 0;
+  },
+});

@@ -1,0 +1,146 @@
+import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
+import { DIMENSIONS, jobNames, type Dimension } from '../aggregates/job-names.js';
+import { ensureDatabase, migrate } from '../aggregates/migrations.js';
+import type { WindowSettings } from '../aggregates/window-engine.js';
+import { KappaError } from '../shared/errors.js';
+import type { PartitionOffsets } from './catch-up.js';
+
+export const VERSION_STATES = ['catching-up', 'caught-up', 'serving', 'retired'] as const;
+export type VersionState = (typeof VERSION_STATES)[number];
+
+export interface VersionRecord {
+  readonly version: string;
+  readonly settings: WindowSettings;
+  readonly dims: readonly Dimension[];
+  readonly state: VersionState;
+  readonly topic: string;
+}
+
+export interface PartitionProgressRow {
+  readonly partition: number;
+  readonly next: bigint;
+  readonly late: number;
+  readonly watermark: number | null;
+}
+
+/** The reader-facing views, one per dimension: `events_users` → the serving version's table. */
+export function viewName(dim: Dimension): string {
+  return jobNames('v1').table(dim).replace(/_v1$/, '');
+}
+
+/**
+ * kappa's catalogue of job versions in MySQL: `kappa_versions` (settings, state, topic),
+ * `kappa_progress` (per partition), `kappa_serving` (who served when) and the views readers query.
+ */
+export class Catalog {
+  private constructor(private readonly pool: Pool) {}
+
+  static async open(mysqlUrl: string): Promise<Catalog> {
+    await ensureDatabase(mysqlUrl);
+    const pool = createPool({ uri: mysqlUrl, timezone: 'Z', connectionLimit: 2, supportBigNumbers: true, bigNumberStrings: true });
+    const connection = await pool.getConnection();
+    try {
+      await migrate(connection);
+    } finally {
+      connection.release();
+    }
+    return new Catalog(pool);
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+
+  async versions(): Promise<VersionRecord[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT version, window_ms, slide_ms, watermark_ms, dims, state, stages_topic FROM kappa_versions ORDER BY CAST(SUBSTRING(version, 2) AS UNSIGNED)');
+    return rows.map((row) => ({
+      version: String(row['version']),
+      settings: { sizeMs: Number(row['window_ms']), slideMs: Number(row['slide_ms']), delayMs: Number(row['watermark_ms']) },
+      dims: String(row['dims']).split(',').filter((dim): dim is Dimension => (DIMENSIONS as readonly string[]).includes(dim)),
+      state: String(row['state']) as VersionState,
+      topic: String(row['stages_topic'] ?? ''),
+    }));
+  }
+
+  async version(name: string): Promise<VersionRecord> {
+    const found = (await this.versions()).find((record) => record.version === name);
+    if (found === undefined) throw new KappaError('KAPPA_VERSION_UNKNOWN', `job version ${name} does not exist; run \`kappa recover --to ${name}\` (or \`kappa aggregate --version ${name}\`) first`);
+    return found;
+  }
+
+  async progress(version: string, topic: string): Promise<PartitionProgressRow[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT partition_id, next_offset, late_events, watermark_ms FROM kappa_progress WHERE version = ? AND topic = ? ORDER BY partition_id', [version, topic]);
+    return rows.map((row) => ({ partition: Number(row['partition_id']), next: BigInt(String(row['next_offset'])), late: Number(row['late_events']), watermark: row['watermark_ms'] === null ? null : Number(row['watermark_ms']) }));
+  }
+
+  async offsets(version: string, topic: string): Promise<PartitionOffsets> {
+    return new Map((await this.progress(version, topic)).map((row) => [row.partition, row.next]));
+  }
+
+  async lateEvents(version: string): Promise<number> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT COALESCE(SUM(late_events), 0) AS late FROM kappa_progress WHERE version = ?', [version]);
+    return Number(rows[0]?.['late'] ?? 0);
+  }
+
+  async setState(version: string, state: VersionState, onlyFrom?: VersionState): Promise<void> {
+    if (onlyFrom === undefined) await this.pool.query('UPDATE kappa_versions SET state = ? WHERE version = ?', [state, version]);
+    else await this.pool.query('UPDATE kappa_versions SET state = ? WHERE version = ? AND state = ?', [state, version, onlyFrom]);
+  }
+
+  /** Serving versions, the current one first. */
+  async servingHistory(): Promise<string[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT version FROM kappa_serving ORDER BY id DESC');
+    return rows.map((row) => String(row['version']));
+  }
+
+  async serving(): Promise<string | undefined> {
+    return (await this.servingHistory())[0];
+  }
+
+  /**
+   * Points the views at `to`'s tables, all at once (one RENAME TABLE statement swaps every view),
+   * then records `to` as serving and `from` as retired in one transaction.
+   */
+  async switchTo(to: VersionRecord, from: string | undefined): Promise<void> {
+    const names = jobNames(to.version);
+    const [existing] = await this.pool.query<RowDataPacket[]>(
+      `SELECT TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (${DIMENSIONS.map(() => '?').join(', ')})`,
+      DIMENSIONS.map(viewName),
+    );
+    const kinds = new Map(existing.map((row) => [String(row['name']), String(row['type'])]));
+    for (const [name, type] of kinds) {
+      if (type !== 'VIEW') throw new KappaError('KAPPA_CUTOVER_REFUSED', `${name} is a table, not a view kappa manages; rename or drop it before a cutover`);
+    }
+    const renames: string[] = [];
+    for (const dim of to.dims) {
+      const view = viewName(dim);
+      const column = names.column(dim);
+      await this.pool.query(`CREATE OR REPLACE VIEW \`${view}__next\` AS SELECT window_start, window_end, \`${column}\`, count, idle_closed FROM \`${names.table(dim)}\``);
+      if (kinds.has(view)) renames.push(`\`${view}\` TO \`${view}__old\``);
+      renames.push(`\`${view}__next\` TO \`${view}\``);
+    }
+    for (const dim of to.dims) await this.pool.query(`DROP VIEW IF EXISTS \`${viewName(dim)}__old\``);
+    await this.pool.query(`RENAME TABLE ${renames.join(', ')}`);
+    for (const dim of to.dims) await this.pool.query(`DROP VIEW IF EXISTS \`${viewName(dim)}__old\``);
+    const connection = await this.pool.getConnection();
+    try {
+      await connection.beginTransaction();
+      await connection.query('INSERT INTO kappa_serving (version, switched_at) VALUES (?, UTC_TIMESTAMP(3))', [to.version]);
+      await connection.query("UPDATE kappa_versions SET state = 'serving' WHERE version = ?", [to.version]);
+      if (from !== undefined && from !== to.version) await connection.query("UPDATE kappa_versions SET state = 'retired' WHERE version = ?", [from]);
+      await connection.commit();
+    } catch (error) {
+      await connection.rollback().catch(() => undefined);
+      throw error;
+    } finally {
+      connection.release();
+    }
+  }
+
+  /** A version's table of one dimension as `${windowStart}|${key}` → count. */
+  async table(version: string, dim: Dimension): Promise<Map<string, number>> {
+    const names = jobNames(version);
+    const [rows] = await this.pool.query<RowDataPacket[]>(`SELECT window_start, \`${names.column(dim)}\` AS k, count FROM \`${names.table(dim)}\``);
+    return new Map(rows.map((row) => [`${(row['window_start'] as Date).getTime()}|${String(row['k'])}`, Number(row['count'])]));
+  }
+}

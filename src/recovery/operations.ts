@@ -1,0 +1,108 @@
+import type { Admin } from 'kafkajs';
+import { KappaError } from '../shared/errors.js';
+import type { Dimension } from '../aggregates/job-names.js';
+import type { Catalog, VersionRecord, VersionState } from './catalog.js';
+import { catchUpProblem, diffTables, lagOf, type PartitionOffsets, type TableDiff } from './catch-up.js';
+
+async function endOffsets(admin: Admin, topic: string): Promise<PartitionOffsets> {
+  const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
+  return new Map(offsets.map((entry) => [entry.partition, BigInt(entry.high)]));
+}
+
+export interface SwitchResult {
+  readonly from: string | undefined;
+  readonly to: string;
+  /** Nothing to do: `to` was already serving. */
+  readonly unchanged: boolean;
+}
+
+/**
+ * `kappa cutover --to vN`: refuses until vN has caught up (with the serving version, partition by
+ * partition, or with its own log when nothing on its topic serves), then switches the views and
+ * the serving version at once.
+ */
+export async function cutover(catalog: Catalog, admin: Admin, to: string): Promise<SwitchResult> {
+  const candidate = await catalog.version(to);
+  const current = await catalog.serving();
+  if (current === to) return { from: current, to, unchanged: true };
+  const serving = current === undefined ? undefined : await catalog.version(current);
+  const missing = serving?.dims.filter((dim) => !candidate.dims.includes(dim)) ?? [];
+  if (missing.length > 0) throw new KappaError('KAPPA_CUTOVER_REFUSED', `${to} has no ${missing.join(', ')} table${missing.length > 1 ? 's' : ''}, which ${current ?? ''} serves; recover a version with --dims ${serving?.dims.join(',') ?? ''}`);
+  const problem = catchUpProblem(
+    { version: to, topic: candidate.topic, progress: await catalog.offsets(to, candidate.topic) },
+    serving === undefined ? undefined : { version: serving.version, topic: serving.topic, progress: await catalog.offsets(serving.version, serving.topic) },
+    await endOffsets(admin, candidate.topic),
+  );
+  if (problem !== undefined) throw new KappaError('KAPPA_CUTOVER_REFUSED', `cutover to ${to} refused: ${problem}`);
+  await catalog.switchTo(candidate, current);
+  return { from: current, to, unchanged: false };
+}
+
+/** `kappa rollback`: back to the version that served before the current one, without a catch-up check. */
+export async function rollback(catalog: Catalog): Promise<SwitchResult> {
+  const history = await catalog.servingHistory();
+  const current = history[0];
+  const previous = history.find((version) => version !== current);
+  if (current === undefined || previous === undefined) throw new KappaError('KAPPA_ROLLBACK_REFUSED', current === undefined ? 'nothing serves yet: there is nothing to roll back' : `${current} is the only version that ever served: there is nothing to roll back to`);
+  await catalog.switchTo(await catalog.version(previous), current);
+  return { from: current, to: previous, unchanged: false };
+}
+
+export interface VersionDiff {
+  readonly from: string;
+  readonly to: string;
+  readonly tables: Readonly<Partial<Record<Dimension, TableDiff>>>;
+  readonly lateFrom: number;
+  readonly lateTo: number;
+  /** Late events of `from` that `to` counted: lateFrom − lateTo. */
+  readonly lateRecovered: number;
+}
+
+/** `kappa diff vA vB`: per dimension both have, windows that differ, rows only in one, totals; late events recovered. */
+export async function diffVersions(catalog: Catalog, from: string, to: string): Promise<VersionDiff> {
+  const [a, b] = [await catalog.version(from), await catalog.version(to)];
+  const tables: Partial<Record<Dimension, TableDiff>> = {};
+  for (const dim of a.dims.filter((entry) => b.dims.includes(entry))) tables[dim] = diffTables(await catalog.table(from, dim), await catalog.table(to, dim));
+  const [lateFrom, lateTo] = [await catalog.lateEvents(from), await catalog.lateEvents(to)];
+  return { from, to, tables, lateFrom, lateTo, lateRecovered: lateFrom - lateTo };
+}
+
+export interface VersionStatus {
+  readonly version: string;
+  readonly state: VersionState;
+  readonly serving: boolean;
+  readonly topic: string;
+  readonly settings: VersionRecord['settings'];
+  readonly dims: readonly Dimension[];
+  readonly lag: number;
+  readonly processed: number;
+  /** The lowest partition watermark (the version's event-time progress), null before any event. */
+  readonly watermark: string | null;
+  readonly lateEvents: number;
+}
+
+/** `kappa status`: per version, its state, lag, watermark and late count. */
+export async function versionStatus(catalog: Catalog, admin: Admin): Promise<VersionStatus[]> {
+  const serving = await catalog.serving();
+  const ends = new Map<string, PartitionOffsets>();
+  const statuses: VersionStatus[] = [];
+  for (const record of await catalog.versions()) {
+    if (!ends.has(record.topic)) ends.set(record.topic, await endOffsets(admin, record.topic));
+    const progress = await catalog.progress(record.version, record.topic);
+    const lag = lagOf(ends.get(record.topic) ?? new Map(), new Map(progress.map((row) => [row.partition, row.next])));
+    const watermarks = progress.map((row) => row.watermark).filter((value): value is number => value !== null);
+    statuses.push({
+      version: record.version,
+      state: record.state,
+      serving: record.version === serving,
+      topic: record.topic,
+      settings: record.settings,
+      dims: record.dims,
+      lag: Number(lag.lag),
+      processed: Number(lag.done),
+      watermark: watermarks.length === 0 ? null : new Date(Math.min(...watermarks)).toISOString(),
+      lateEvents: progress.reduce((sum, row) => sum + row.late, 0),
+    });
+  }
+  return statuses;
+}
