@@ -43,6 +43,18 @@ const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly 
        )`,
     ],
   },
+  {
+    // HTTP ingest (issue 8): event ids reserved in blocks, one sequence per events topic.
+    id: 3,
+    statements: [
+      `CREATE TABLE IF NOT EXISTS kappa_id_sequence (
+         topic VARCHAR(249) NOT NULL PRIMARY KEY,
+         next_id BIGINT NOT NULL,
+         last_owner VARCHAR(16) NULL,
+         last_start BIGINT NULL
+       )`,
+    ],
+  },
 ];
 
 export async function migrate(connection: Connection): Promise<number> {

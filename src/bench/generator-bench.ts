@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createConnection } from 'mysql2/promise';
 import type { Kafka } from 'kafkajs';
 import { CompressionTypes, Partitioners } from '../kafka/kafkajs.js';
 import { makeEvent } from '../ingest/event-generator.js';
@@ -25,6 +26,7 @@ export async function benchGenerator(kafka: Kafka, brokers: readonly string[], e
   const schemasDir = fileURLToPath(new URL('../../schemas', import.meta.url));
   const registry = await startRegistry({ brokers, topic: '_bench_schemas', replicationFactor: 1, host: '127.0.0.1', port: 0, logger });
   const bufferDir = await mkdtemp(join(tmpdir(), 'kappa-bench-buffer-'));
+  const idsDatabase = `kappa_bench_ids_${Date.now()}`;
   try {
     const options = { template: { hello: 'ssm-seoul' }, timeZone: 'Asia/Seoul', lateFraction: 0, lateByMs: 0, seed: 1 };
     const summary = await runIngest({
@@ -36,6 +38,7 @@ export async function benchGenerator(kafka: Kafka, brokers: readonly string[], e
       count: events,
       ...options,
       bufferDir,
+      mysqlUrl: `mysql://root@127.0.0.1:3306/${idsDatabase}`,
       logger,
       signal: new AbortController().signal,
     });
@@ -67,5 +70,7 @@ export async function benchGenerator(kafka: Kafka, brokers: readonly string[], e
     throw error;
   } finally {
     await rm(bufferDir, { recursive: true, force: true });
+    const root = await createConnection({ uri: 'mysql://root@127.0.0.1:3306' });
+    await root.query(`DROP DATABASE IF EXISTS \`${idsDatabase}\``).finally(() => root.end());
   }
 }

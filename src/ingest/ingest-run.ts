@@ -14,7 +14,9 @@ import type { Logger } from '../shared/logger.js';
 import { formatCount, Progress } from '../shared/progress.js';
 import { DiskBuffer, undelivered, type BufferedRecord, type Chunk } from './disk-buffer.js';
 import { eventsDue, makeEvent, type GeneratorOptions } from './event-generator.js';
-import { lastIdsPerPartition } from './topic-tail.js';
+import type { IdBlock } from './id-blocks.js';
+import { IdSequence } from './id-sequence.js';
+import { lastIdsPerPartition, WRITER_HEADER } from './topic-tail.js';
 
 export interface IngestOptions extends GeneratorOptions {
   readonly kafka: Kafka;
@@ -26,6 +28,8 @@ export interface IngestOptions extends GeneratorOptions {
   /** Stop after this many events (undefined: until signalled). */
   readonly count?: number;
   readonly bufferDir: string;
+  /** Where the events topic's id sequence lives (ids are reserved in blocks, shared with HTTP ingest). */
+  readonly mysqlUrl: string;
   readonly logger: Logger;
   readonly signal: AbortSignal;
   /** How long a shutdown waits for the buffer to drain before leaving the rest on disk. */
@@ -34,6 +38,8 @@ export interface IngestOptions extends GeneratorOptions {
 
 export interface IngestSummary {
   readonly firstId: number;
+  /** The last id generated (ids are contiguous unless HTTP ingest reserved ids in between). */
+  readonly lastId: number;
   readonly generated: number;
   readonly sent: number;
   /** Records left in the disk buffer (delivered at the next start). */
@@ -43,6 +49,8 @@ export interface IngestSummary {
 }
 
 const CHUNK_MAX = 2_000;
+/** Ids reserved at a time. */
+const ID_BLOCK = 10_000;
 /** Generated-but-unsent records beyond which generation waits (Fluentd's total_limit_size). */
 const BUFFER_LIMIT = 1_000_000;
 /** In unlimited-rate mode, how far generation may run ahead of delivery. */
@@ -69,7 +77,7 @@ async function send(producer: Producer, topic: string, records: readonly Buffere
     topic,
     acks: -1,
     compression: CompressionTypes.GZIP,
-    messages: records.map((record) => ({ key: String(record.id), value: Buffer.from(record.value, 'base64'), partition: record.partition })),
+    messages: records.map((record) => ({ key: String(record.id), value: Buffer.from(record.value, 'base64'), partition: record.partition, headers: { [WRITER_HEADER]: 'generator' } })),
   });
 }
 
@@ -102,6 +110,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
   const partitions = metadata.topics[0]?.partitions.length ?? options.topics.topicPartitions;
   const schema = await latestEventsSchema(options);
   const buffer = await DiskBuffer.open(options.bufferDir);
+  const sequence = await IdSequence.open(options.mysqlUrl, topic);
   const producer = createProducer(kafka);
   await producer.connect();
 
@@ -109,7 +118,8 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
     // 1. Whatever a previous run left in the buffer goes first, minus what already reached the log.
     const leftovers = await buffer.chunks();
     if (leftovers.length > 0) {
-      const lastIds = await withRetries(() => lastIdsPerPartition(kafka, topic));
+      // The generator's own records only: HTTP-ingested ones may sit after them with higher ids.
+      const lastIds = await withRetries(() => lastIdsPerPartition(kafka, topic, 60_000, true));
       for (const chunk of leftovers) {
         const missing = undelivered(chunk.records, lastIds);
         logger.info({ firstId: chunk.firstId, records: chunk.records.length, missing: missing.length }, 'delivering a chunk left in the disk buffer');
@@ -117,13 +127,27 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
         await buffer.remove(chunk);
       }
     }
-    // 2. The log says where the id sequence stands.
+    // 2. The log says where the id sequence stands at least; the sequence hands out the next block
+    //    (the rest of our own last one when nobody reserved since: contiguous ids when alone).
     const lastIds = await withRetries(() => lastIdsPerPartition(kafka, topic));
-    const firstId = Math.max(-1, ...lastIds.values()) + 1;
-    logger.info({ firstId, partitions, schemaId: schema.id }, 'ingest starting');
-    return await generateAndDeliver(options, { producer, buffer, partitions, schema, firstId });
+    const floor = Math.max(-1, ...lastIds.values()) + 1;
+    const reserve = async (size: number, resumeFrom?: number): Promise<IdBlock> => {
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          return await sequence.reserve({ owner: 'generator', size, floor, ...(resumeFrom === undefined ? {} : { resumeFrom }) });
+        } catch (error) {
+          if (options.signal.aborted || attempt >= 30) throw error;
+          logger.warn({ err: error, attempt }, 'could not reserve ids in MySQL; retrying');
+          await sleep(Math.min(5_000, 250 * 2 ** Math.min(attempt, 5)));
+        }
+      }
+    };
+    const first = await reserve(Math.min(ID_BLOCK, options.count ?? ID_BLOCK), floor);
+    logger.info({ firstId: first.first, block: first, partitions, schemaId: schema.id }, 'ingest starting');
+    return await generateAndDeliver(options, { producer, buffer, partitions, schema, first, reserve: (size) => reserve(size) });
   } finally {
     await producer.disconnect().catch(() => undefined);
+    await sequence.close().catch(() => undefined);
   }
 }
 
@@ -154,13 +178,17 @@ interface Pipeline {
   readonly buffer: DiskBuffer;
   readonly partitions: number;
   readonly schema: { readonly id: number; readonly type: ReturnType<typeof parseAvro> };
-  readonly firstId: number;
+  /** The first block of ids, and how to reserve the next ones. */
+  readonly first: IdBlock;
+  readonly reserve: (size: number) => Promise<IdBlock>;
 }
 
 async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): Promise<IngestSummary> {
   const { signal, logger } = options;
   const queue: Chunk[] = [];
-  let nextId = pipeline.firstId;
+  let block = pipeline.first;
+  let nextId = block.first;
+  let lastId = nextId - 1;
   let generated = 0;
   let sent = 0;
   let generating = true;
@@ -187,7 +215,11 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
         await waitForWork(50);
         continue;
       }
-      const due = eventsDue(Date.now() - started, options.rate, generated, Math.min(CHUNK_MAX, limit - generated));
+      if (nextId >= block.end) {
+        block = await pipeline.reserve(Math.min(ID_BLOCK, Number.isFinite(limit) ? limit - generated : ID_BLOCK));
+        nextId = block.first;
+      }
+      const due = eventsDue(Date.now() - started, options.rate, generated, Math.min(CHUNK_MAX, limit - generated, block.end - nextId));
       if (due === 0) {
         await sleep(Math.max(5, Math.min(100, 1_000 / options.rate)));
         continue;
@@ -203,6 +235,7 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
       await pipeline.buffer.append(chunk);
       queue.push(chunk);
       nextId += due;
+      lastId = nextId - 1;
       generated += due;
       notify();
     }
@@ -224,7 +257,7 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
     for (let attempt = 0; Date.now() <= deadline; attempt += 1) {
       await sleep(Math.min(5_000, 500 * 2 ** Math.min(attempt, 4)));
       try {
-        const pending = undelivered(chunk.records, await lastIdsPerPartition(options.kafka, options.topics.topicEvents, 10_000));
+        const pending = undelivered(chunk.records, await lastIdsPerPartition(options.kafka, options.topics.topicEvents, 10_000, true));
         const fresh = createProducer(options.kafka);
         await fresh.connect();
         logger.info({ firstId: chunk.firstId, resending: pending.length }, 'broker reachable again; resuming');
@@ -279,5 +312,5 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
   progress.done();
   const buffered = generated - sent;
   if (buffered > 0) logger.warn({ buffered }, 'records left in the disk buffer; the next `kappa ingest` delivers them first');
-  return { firstId: pipeline.firstId, generated, sent, buffered, runSeconds: (Date.now() - started) / 1_000 };
+  return { firstId: pipeline.first.first, lastId, generated, sent, buffered, runSeconds: (Date.now() - started) / 1_000 };
 }

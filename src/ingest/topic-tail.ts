@@ -2,8 +2,19 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { KappaError } from '../shared/errors.js';
 
-/** How many records back from the end each partition is read (ids within a partition only grow). */
+/** How many records back from the end each partition is read first (ids within a partition only grow). */
 const TAIL_DEPTH = 50;
+
+/** The header naming who wrote an event: `generator` (`kappa ingest`) or `api` (`POST /api/events`). */
+export const WRITER_HEADER = 'kappa.writer';
+
+/** Whether a record was written by the generator (records without the header predate it: the generator's). */
+export function writtenByGenerator(headers: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>> | undefined): boolean {
+  const writer = headers?.[WRITER_HEADER];
+  if (writer === undefined) return true;
+  const text = Array.isArray(writer) ? writer.map((entry) => entry.toString()).join(',') : writer.toString();
+  return text === 'generator';
+}
 
 /** An event's id from its message: the key is the id as text (what every kappa writer sets). */
 export function idFromKey(key: Buffer | null): number | undefined {
@@ -13,17 +24,30 @@ export function idFromKey(key: Buffer | null): number | undefined {
 
 /**
  * The largest event id in each non-empty partition of the topic, read from the log itself — the
- * one source of truth for where the id sequence stands, whatever local state was lost.
+ * one source of truth for where the id sequence stands, whatever local state was lost. With
+ * `generatorOnly`, only the generator's records count: the tail is read deeper and deeper until
+ * each partition shows one (HTTP-ingested records may sit after them).
  */
-export async function lastIdsPerPartition(kafka: Kafka, topic: string, timeoutMs = 60_000): Promise<Map<number, number>> {
+export async function lastIdsPerPartition(kafka: Kafka, topic: string, timeoutMs = 60_000, generatorOnly = false): Promise<Map<number, number>> {
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
-  const wanted = offsets.filter((partition) => BigInt(partition.high) > BigInt(partition.low));
   const lastIds = new Map<number, number>();
-  if (wanted.length === 0) return lastIds;
+  let wanted = offsets.filter((partition) => BigInt(partition.high) > BigInt(partition.low));
+  for (let depth = TAIL_DEPTH; wanted.length > 0; depth *= 8) {
+    const found = await readTails(kafka, topic, wanted, depth, timeoutMs, generatorOnly);
+    for (const [partition, id] of found) lastIds.set(partition, id);
+    // Partitions read to their start are settled, found or not.
+    wanted = wanted.filter((partition) => !found.has(partition.partition) && BigInt(partition.high) - BigInt(depth) > BigInt(partition.low));
+  }
+  return lastIds;
+}
 
-  const pending = new Set(wanted.map((partition) => partition.partition));
+async function readTails(kafka: Kafka, topic: string, wanted: readonly { partition: number; high: string; low: string }[], depth: number, timeoutMs: number, generatorOnly: boolean): Promise<Map<number, number>> {
+  const lastIds = new Map<number, number>();
+
+  const partitions = new Set(wanted.map((partition) => partition.partition));
+  const pending = new Set(partitions);
   const consumer = kafka.consumer({ groupId: `kappa-tail-${randomUUID()}`, maxWaitTimeInMs: 100 });
   await consumer.connect();
   try {
@@ -34,7 +58,9 @@ export async function lastIdsPerPartition(kafka: Kafka, topic: string, timeoutMs
         .run({
           autoCommit: false,
           eachBatch: ({ batch }) => {
+            if (!partitions.has(batch.partition)) return Promise.resolve();
             for (const message of batch.messages) {
+              if (generatorOnly && !writtenByGenerator(message.headers)) continue;
               const id = idFromKey(message.key);
               if (id !== undefined) lastIds.set(batch.partition, Math.max(lastIds.get(batch.partition) ?? -1, id));
             }
@@ -48,7 +74,7 @@ export async function lastIdsPerPartition(kafka: Kafka, topic: string, timeoutMs
         })
         .catch(reject);
       for (const { partition, high, low } of wanted) {
-        const from = BigInt(high) - BigInt(TAIL_DEPTH);
+        const from = BigInt(high) - BigInt(depth);
         consumer.seek({ topic, partition, offset: String(from > BigInt(low) ? from : BigInt(low)) });
       }
     });

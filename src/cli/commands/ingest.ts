@@ -13,8 +13,8 @@ const GENERATED_FIELDS = new Set(['id', 'time', 'event_ts']);
 
 export const ingest = defineCommand({
   name: 'ingest',
-  summary: 'Generate Fluentd-style dummy events into the events topic (disk-buffered, ids continue from the log, exactly once)',
-  settings: ['kafkaBrokers', 'registryUrl', 'topicEvents', 'topicStages', 'topicPartitions', 'topicReplicationFactor', 'timeZone', 'stateDir', 'schemasDir'],
+  summary: 'Generate Fluentd-style dummy events into the events topic (disk-buffered, ids reserved in blocks, exactly once)',
+  settings: ['kafkaBrokers', 'registryUrl', 'mysqlUrl', 'topicEvents', 'topicStages', 'topicPartitions', 'topicReplicationFactor', 'timeZone', 'stateDir', 'schemasDir'],
   options: [
     { flag: '--rate <n>', doc: 'events per second, 0 = as fast as possible (default 10)' },
     { flag: '--count <n>', doc: 'stop after this many events (default: run until Ctrl-C)' },
@@ -58,11 +58,11 @@ export const ingest = defineCommand({
       lateByMs,
       seed,
       bufferDir: join(config.stateDir, 'ingest', config.topicEvents),
+      mysqlUrl: config.mysqlUrl,
       logger,
       signal,
     });
-    const last = summary.firstId + summary.generated - 1;
-    print(`ingest: ${summary.sent} events sent to ${config.topicEvents} (ids ${summary.firstId}..${last})${summary.buffered > 0 ? `, ${summary.buffered} left in the disk buffer` : ''}`);
+    print(`ingest: ${summary.sent} events sent to ${config.topicEvents} (ids ${summary.firstId}..${summary.lastId})${summary.buffered > 0 ? `, ${summary.buffered} left in the disk buffer` : ''}`);
     return summary.buffered > 0 ? 1 : 0;
   },
 });

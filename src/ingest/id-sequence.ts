@@ -1,0 +1,51 @@
+import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
+import { ensureDatabase, migrate } from '../aggregates/migrations.js';
+import { planReservation, type IdBlock, type IdOwner, type ReserveRequest, type SequenceState } from './id-blocks.js';
+
+/** The id sequence of an events topic in MySQL (`kappa_id_sequence`), reserved under a row lock. */
+export class IdSequence {
+  private constructor(
+    private readonly pool: Pool,
+    private readonly topic: string,
+  ) {}
+
+  static async open(mysqlUrl: string, topic: string): Promise<IdSequence> {
+    await ensureDatabase(mysqlUrl);
+    const pool = createPool({ uri: mysqlUrl, connectionLimit: 2, supportBigNumbers: true, bigNumberStrings: true });
+    const connection = await pool.getConnection();
+    try {
+      await migrate(connection);
+    } finally {
+      connection.release();
+    }
+    return new IdSequence(pool, topic);
+  }
+
+  async reserve(request: ReserveRequest): Promise<IdBlock> {
+    const connection = await this.pool.getConnection();
+    try {
+      await connection.query('INSERT IGNORE INTO kappa_id_sequence (topic, next_id) VALUES (?, 0)', [this.topic]);
+      await connection.beginTransaction();
+      const [rows] = await connection.query<RowDataPacket[]>('SELECT next_id, last_owner, last_start FROM kappa_id_sequence WHERE topic = ? FOR UPDATE', [this.topic]);
+      const row = rows[0];
+      const state: SequenceState = {
+        next: Number(row?.['next_id'] ?? 0),
+        lastOwner: (row?.['last_owner'] ?? null) as IdOwner | null,
+        lastStart: row?.['last_start'] === null || row?.['last_start'] === undefined ? null : Number(row['last_start']),
+      };
+      const plan = planReservation(state, request);
+      await connection.query('UPDATE kappa_id_sequence SET next_id = ?, last_owner = ?, last_start = ? WHERE topic = ?', [plan.state.next, plan.state.lastOwner, plan.state.lastStart, this.topic]);
+      await connection.commit();
+      return plan.block;
+    } catch (error) {
+      await connection.rollback().catch(() => undefined);
+      throw error;
+    } finally {
+      connection.release();
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
