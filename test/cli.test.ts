@@ -31,7 +31,7 @@ describe('kappa executable', () => {
   });
 
   it('fails, not fakes, a command whose work is not built yet', () => {
-    const result = kappa(['serve']);
+    const result = kappa(['up']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('not implemented yet');
   });

@@ -97,6 +97,7 @@ const BAD_VALUES: Record<SettingKey, readonly (readonly [string, string])[]> = {
   mysqlUrl: [['postgres://x/db', 'mysql URL'], ['mysql://root@127.0.0.1:3306', 'must name a database'], ['mysql://h/bad-name', 'must name a database']],
   sink: [['postgres', 'expected one of mysql, mongodb']],
   mongodbUrl: [['http://x/db', 'mongodb URL'], ['mongodb://h', 'must name a database']],
+  apiToken: [['short', 'at least 16 visible characters']],
   apiHost: [['', 'host name or IP'], ['bad host', 'host name or IP']],
   apiPort: [['0', 'between 1 and 65535'], ['65536', 'between 1 and 65535'], ['http', 'between 1 and 65535'], ['30.5', 'between 1 and 65535']],
   topicEvents: [['', 'Kafka topic name'], ['a/b', 'Kafka topic name'], ['.', 'Kafka topic name'], ['..', 'Kafka topic name'], ['x'.repeat(250), 'Kafka topic name']],

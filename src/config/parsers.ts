@@ -164,3 +164,9 @@ export const label: TextSchema<string> = z.string().transform((text, ctx) => {
   const trimmed = text.trim();
   return trimmed !== '' && trimmed.length <= 64 ? trimmed : fail(ctx, 'expected a non-empty label of at most 64 characters');
 });
+
+/** An optional secret: empty (disabled) or 16+ visible characters without spaces. */
+export const token: TextSchema<string> = z.string().transform((text, ctx) => {
+  const trimmed = text.trim();
+  return trimmed === '' || /^[\x21-\x7e]{16,256}$/.test(trimmed) ? trimmed : fail(ctx, 'expected at least 16 visible characters without spaces (or empty to disable)');
+});

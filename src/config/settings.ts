@@ -149,6 +149,14 @@ export const SETTINGS = {
     schema: parse.host,
     doc: 'Address the HTTP API listens on',
   }),
+  apiToken: setting({
+    flag: '--api-token <token>',
+    env: 'KAPPA_API_TOKEN',
+    default: '',
+    shownDefault: '(none: cutover/rollback over HTTP refused)',
+    schema: parse.token,
+    doc: 'Bearer token required by POST /api/cutover and /api/rollback',
+  }),
   apiPort: setting({
     flag: '--port <port>',
     env: 'KAPPA_API_PORT',

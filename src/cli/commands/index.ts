@@ -6,8 +6,9 @@ import { enrichCommand } from './enrich.js';
 import { ingest } from './ingest.js';
 import { cutoverCommand, diffCommand, recover, rollbackCommand, statusCommand } from './recovery.js';
 import { registry } from './registry.js';
+import { serve } from './serve.js';
 import { schemasCheck, schemasRegister } from './schemas.js';
 import { stackDown, stackStatus, stackUp } from './stack.js';
 
 /** Every `kappa` sub-command, in the order `kappa --help` lists them (SPEC §2.1). */
-export const COMMANDS: readonly CommandSpec<SettingKey>[] = [up, stackUp, stackDown, stackStatus, registry, ingest, enrichCommand, aggregate, recover, cutoverCommand, rollbackCommand, diffCommand, ...PENDING_COMMANDS, statusCommand, schemasCheck, schemasRegister];
+export const COMMANDS: readonly CommandSpec<SettingKey>[] = [up, stackUp, stackDown, stackStatus, registry, ingest, enrichCommand, aggregate, recover, cutoverCommand, rollbackCommand, diffCommand, ...PENDING_COMMANDS, serve, statusCommand, schemasCheck, schemasRegister];

@@ -1,4 +1,5 @@
-import { defineCommand, notImplemented } from '../command.js';
+import type { SettingKey } from '../../config/settings.js';
+import { defineCommand, notImplemented, type CommandSpec } from '../command.js';
 
 /**
  * Commands of the SPEC §2.1 contract whose work lands in later issues. They are wired now — flags,
@@ -13,11 +14,4 @@ export const up = defineCommand({
   run: notImplemented('up', 9, 'the all-in-one pipeline'),
 });
 
-export const PENDING_COMMANDS = [
-  defineCommand({
-    name: 'serve',
-    summary: 'Serve the query API, HTTP ingest, metrics and the dashboard',
-    settings: ['kafkaBrokers', 'registryUrl', 'mysqlUrl', 'apiHost', 'apiPort'],
-    run: notImplemented('serve', 8, 'the HTTP API'),
-  }),
-];
+export const PENDING_COMMANDS: readonly CommandSpec<SettingKey>[] = [];

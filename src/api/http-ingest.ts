@@ -1,0 +1,129 @@
+import type { Kafka, Producer } from 'kafkajs';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { IdSequence } from '../ingest/id-sequence.js';
+import { lastIdsPerPartition, WRITER_HEADER } from '../ingest/topic-tail.js';
+import { Partitioners } from '../kafka/kafkajs.js';
+import { ensurePipelineTopics } from '../kafka/ensure-topics.js';
+import { valueSubject, type TopicSettings } from '../kafka/topics.js';
+import type { Logger } from '../shared/logger.js';
+import { parseAvro } from '../registry/avro-schema.js';
+import { registerHistory } from '../registry/register-history.js';
+import { loadSchemaHistories } from '../registry/schema-history.js';
+import { encodeWithSchemaId } from '../registry/wire-format.js';
+import { KappaError } from '../shared/errors.js';
+import { formatEventTime, parseEventTime } from '../shared/event-time.js';
+
+/** At most this many events per POST /api/events. */
+export const MAX_BATCH = 1_000;
+
+export type EventInput = Readonly<Record<string, unknown>>;
+
+/** A problem with one event of a batch: the field (`events[3].hello`) and what is wrong. */
+export interface InputProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+type AvroType = ReturnType<typeof parseAvro>;
+
+/**
+ * The records of a batch as the events schema wants them, or the first problem. Pure apart from
+ * the clock default: `id` is assigned by kappa, `time` defaults to now, `event_ts` follows `time`.
+ */
+export function prepareEvents(type: AvroType, fields: ReadonlySet<string>, inputs: readonly EventInput[], timeZone: string, now: number): { records: Record<string, unknown>[] } | { problem: InputProblem } {
+  const records: Record<string, unknown>[] = [];
+  for (const [index, input] of inputs.entries()) {
+    const at = (field: string) => `events[${index}]${field === '' ? '' : `.${field}`}`;
+    for (const key of Object.keys(input)) {
+      if (key === 'id') return { problem: { field: at('id'), message: 'ids are assigned by kappa; leave id out' } };
+      if (!fields.has(key)) return { problem: { field: at(key), message: `not a field of the events schema (fields: ${[...fields].filter((name) => name !== 'id').join(', ')})` } };
+    }
+    const time = input['time'];
+    let eventMillis = Math.floor(now / 1_000) * 1_000;
+    if (time !== undefined) {
+      const parsed = typeof time === 'string' ? parseEventTime(time, timeZone) : undefined;
+      if (parsed === undefined) return { problem: { field: at('time'), message: `expected "YYYY-MM-DD HH:mm:ss" in ${timeZone}` } };
+      eventMillis = parsed;
+    }
+    const record: Record<string, unknown> = { hello: 'ssm-seoul', ...input, id: 0, time: formatEventTime(eventMillis, timeZone), event_ts: input['event_ts'] ?? eventMillis };
+    let bad: string | undefined;
+    if (!type.isValid(record, { errorHook: (path: string[]) => (bad ??= path.join('.')) })) {
+      return { problem: { field: at(bad ?? ''), message: `does not fit the events schema (${bad === undefined ? 'record' : `field ${bad}`})` } };
+    }
+    records.push(record);
+  }
+  return { records };
+}
+
+/**
+ * `POST /api/events`: a validated batch to the events topic, with ids reserved from the same
+ * sequence as the generator's (they never collide, even when both run at once) and the writer
+ * header `api`. The producer is idempotent with acks=all; a failed send leaves its ids unused.
+ */
+export class HttpIngest {
+  private floor: number | undefined;
+  private partitions: number | undefined;
+
+  private constructor(
+    private readonly kafka: Kafka,
+    private readonly producer: Producer,
+    private readonly sequence: IdSequence,
+    private readonly topic: string,
+    private readonly schemaId: number,
+    private readonly type: AvroType,
+    private readonly fields: ReadonlySet<string>,
+    private readonly timeZone: string,
+  ) {}
+
+  static async open(options: { kafka: Kafka; registryUrl: string; schemasDir: string; mysqlUrl: string; topics: TopicSettings; timeZone: string; logger: Logger }): Promise<HttpIngest> {
+    const topic = options.topics.topicEvents;
+    const admin = options.kafka.admin();
+    await admin.connect();
+    await ensurePipelineTopics(admin, options.topics, options.logger).finally(() => admin.disconnect());
+    const history = (await loadSchemaHistories(options.schemasDir)).find((entry) => entry.name === 'events');
+    const latest = history?.versions.at(-1);
+    if (history === undefined || latest === undefined) throw new KappaError('KAPPA_SCHEMAS_INVALID', `${options.schemasDir} has no events/ schema history`);
+    const registered = await registerHistory(new SchemaRegistry({ host: options.registryUrl }), history, valueSubject(topic), options.registryUrl);
+    const schemaId = registered.at(-1)?.id ?? 0;
+    const fields = new Set((JSON.parse(latest.schema) as { fields: { name: string }[] }).fields.map((field) => field.name));
+    const producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    await producer.connect();
+    const sequence = await IdSequence.open(options.mysqlUrl, topic);
+    return new HttpIngest(options.kafka, producer, sequence, topic, schemaId, parseAvro(latest.schema), fields, options.timeZone);
+  }
+
+  prepare(inputs: readonly EventInput[], now = Date.now()): ReturnType<typeof prepareEvents> {
+    return prepareEvents(this.type, this.fields, inputs, this.timeZone, now);
+  }
+
+  /** Reserves ids for the records and writes them; resolves with the ids given. */
+  async write(records: readonly Record<string, unknown>[]): Promise<{ first: number; last: number }> {
+    this.floor ??= Math.max(-1, ...(await lastIdsPerPartition(this.kafka, this.topic)).values()) + 1;
+    const block = await this.sequence.reserve({ owner: 'api', size: records.length, floor: this.floor });
+    this.partitions ??= await this.partitionCount();
+    const partitions = this.partitions;
+    await this.producer.send({
+      topic: this.topic,
+      acks: -1,
+      messages: records.map((record, index) => {
+        const id = block.first + index;
+        return { key: String(id), value: encodeWithSchemaId(this.schemaId, this.type, { ...record, id }), partition: id % partitions, headers: { [WRITER_HEADER]: 'api' } };
+      }),
+    });
+    return { first: block.first, last: block.first + records.length - 1 };
+  }
+
+  private async partitionCount(): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    return admin
+      .fetchTopicMetadata({ topics: [this.topic] })
+      .then((metadata) => metadata.topics[0]?.partitions.length ?? 1)
+      .finally(() => admin.disconnect());
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect().catch(() => undefined);
+    await this.sequence.close().catch(() => undefined);
+  }
+}

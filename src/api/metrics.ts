@@ -1,0 +1,74 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Type } from 'typebox';
+import type { AggregateMetrics } from '../aggregates/run.js';
+import type { EnrichMetrics } from '../stages/enrich/run.js';
+
+/** What /metrics reports beyond the process: refreshed from Kafka and MySQL at each scrape. */
+export interface MetricsSnapshot {
+  /** End offset per topic (events, events_stages, events.dlq). */
+  readonly topics: Readonly<Record<string, number>>;
+  /** Records of the events topic the enrichment group has not consumed yet. */
+  readonly enrichLag: number;
+  readonly versions: readonly { readonly version: string; readonly lag: number; readonly lateEvents: number; readonly watermarkLagSeconds: number | null }[];
+}
+
+/** Counters of stages running in this process (`kappa up`); a standalone `kappa serve` has none. */
+export interface InProcessStages {
+  readonly enrich?: EnrichMetrics;
+  readonly aggregates?: Readonly<Record<string, AggregateMetrics>>;
+}
+
+export interface ApiMetrics {
+  readonly registry: Registry;
+  readonly httpIngested: Counter;
+  refresh(): Promise<void>;
+}
+
+export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stages: InProcessStages = {}): ApiMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'kappa_' });
+  const httpIngested = new Counter({ name: 'kappa_http_ingested_events_total', help: 'Events accepted by POST /api/events', registers: [registry] });
+  const topicEnd = new Gauge({ name: 'kappa_topic_end_offset', help: 'End offset (records written, markers included) per pipeline topic', labelNames: ['topic'], registers: [registry] });
+  const consumerLag = new Gauge({ name: 'kappa_consumer_lag_records', help: 'Records not yet consumed, per stage (enrich) or job version', labelNames: ['stage', 'version'], registers: [registry] });
+  const late = new Gauge({ name: 'kappa_version_late_events', help: 'Late events counted per job version', labelNames: ['version'], registers: [registry] });
+  const watermarkLag = new Gauge({ name: 'kappa_watermark_lag_seconds', help: 'Wall clock minus the lowest partition watermark, per job version', labelNames: ['version'], registers: [registry] });
+  const stageRecords = new Gauge({ name: 'kappa_stage_records', help: 'Records handled by stages running in this process, by stage and kind (in, out, late, dlq)', labelNames: ['stage', 'kind'], registers: [registry] });
+
+  return {
+    registry,
+    httpIngested,
+    async refresh() {
+      const current = await snapshot();
+      topicEnd.reset();
+      for (const [topic, end] of Object.entries(current.topics)) topicEnd.set({ topic }, end);
+      consumerLag.reset();
+      late.reset();
+      watermarkLag.reset();
+      consumerLag.set({ stage: 'enrich', version: '' }, current.enrichLag);
+      for (const version of current.versions) {
+        consumerLag.set({ stage: 'aggregate', version: version.version }, version.lag);
+        late.set({ version: version.version }, version.lateEvents);
+        if (version.watermarkLagSeconds !== null) watermarkLag.set({ version: version.version }, version.watermarkLagSeconds);
+      }
+      stageRecords.reset();
+      if (stages.enrich !== undefined) {
+        stageRecords.set({ stage: 'enrich', kind: 'in' }, stages.enrich.in);
+        stageRecords.set({ stage: 'enrich', kind: 'out' }, stages.enrich.out);
+        stageRecords.set({ stage: 'enrich', kind: 'dlq' }, stages.enrich.dlq);
+      }
+      for (const [version, metrics] of Object.entries(stages.aggregates ?? {})) {
+        stageRecords.set({ stage: `aggregate-${version}`, kind: 'in' }, metrics.in);
+        stageRecords.set({ stage: `aggregate-${version}`, kind: 'out' }, metrics.rows);
+        stageRecords.set({ stage: `aggregate-${version}`, kind: 'late' }, metrics.late);
+      }
+    },
+  };
+}
+
+export function registerMetrics(app: FastifyInstance, metrics: ApiMetrics): void {
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', response: { 200: Type.String({ description: 'Prometheus text exposition format' }) } } }, async (_request, reply) => {
+    await metrics.refresh();
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+}

@@ -1,0 +1,110 @@
+import type { FastifyInstance } from 'fastify';
+import { createPool } from 'mysql2/promise';
+import { ensureDatabase } from '../aggregates/migrations.js';
+import { createKafka } from '../kafka/client.js';
+import { enrichGroup, topicNames } from '../kafka/topics.js';
+import { Catalog } from '../recovery/catalog.js';
+import { versionStatus } from '../recovery/operations.js';
+import type { Logger } from '../shared/logger.js';
+import { buildApiApp } from './app.js';
+import { HttpIngest } from './http-ingest.js';
+import { createApiMetrics, type InProcessStages, type MetricsSnapshot } from './metrics.js';
+import { Queries } from './queries.js';
+
+export interface ApiServerOptions {
+  readonly brokers: readonly string[];
+  readonly registryUrl: string;
+  readonly mysqlUrl: string;
+  readonly topicEvents: string;
+  readonly topicStages: string;
+  /** For the events topic when HTTP ingest creates it (like every stage, idempotently). */
+  readonly topicPartitions: number;
+  readonly topicReplicationFactor: number;
+  readonly schemasDir: string;
+  readonly timeZone: string;
+  readonly host: string;
+  readonly port: number;
+  readonly token: string;
+  readonly logger: Logger;
+  readonly stages?: InProcessStages;
+}
+
+export interface RunningApi {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Builds the API's dependencies (MySQL, Kafka admin, lazily HTTP ingest) and listens. */
+export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
+  const { logger } = options;
+  await ensureDatabase(options.mysqlUrl);
+  const pool = createPool({ uri: options.mysqlUrl, timezone: 'Z', connectionLimit: 8, supportBigNumbers: true, bigNumberStrings: true });
+  const catalog = await Catalog.open(options.mysqlUrl);
+  const kafka = createKafka({ brokers: options.brokers, logger, clientId: 'kappa-api' });
+  const admin = kafka.admin();
+  await admin.connect();
+  let ingest: Promise<HttpIngest> | undefined;
+  const names = topicNames({ topicEvents: options.topicEvents, topicStages: options.topicStages });
+
+  const ends = async (topic: string): Promise<Map<number, number>> => {
+    const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
+    return new Map(offsets.map((entry) => [entry.partition, Number(entry.high)]));
+  };
+  const snapshot = async (): Promise<MetricsSnapshot> => {
+    const topics: Record<string, number> = {};
+    for (const topic of [names.events, names.stages, names.deadLetter]) topics[topic] = [...(await ends(topic)).values()].reduce((sum, end) => sum + end, 0);
+    const eventsEnds = await ends(names.events);
+    const [committed] = await admin.fetchOffsets({ groupId: enrichGroup(names.stages), topics: [names.events] }).catch(() => []);
+    const enrichLag = [...eventsEnds].reduce((sum, [partition, end]) => {
+      const offset = Number(committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? -1);
+      return sum + Math.max(0, end - Math.max(0, offset));
+    }, 0);
+    const versions = (await versionStatus(catalog, admin)).map((status) => ({
+      version: status.version,
+      lag: status.lag,
+      lateEvents: status.lateEvents,
+      watermarkLagSeconds: status.watermark === null ? null : (Date.now() - Date.parse(status.watermark)) / 1_000,
+    }));
+    return { topics, enrichLag, versions };
+  };
+
+  const queries = new Queries(pool);
+  const app = await buildApiApp({
+    queries,
+    catalog,
+    admin,
+    ingest: () => (ingest ??= HttpIngest.open({ kafka, registryUrl: options.registryUrl, schemasDir: options.schemasDir, mysqlUrl: options.mysqlUrl, topics: { topicEvents: options.topicEvents, topicStages: options.topicStages, topicPartitions: options.topicPartitions, topicReplicationFactor: options.topicReplicationFactor }, timeZone: options.timeZone, logger }).catch((error: unknown) => {
+      ingest = undefined;
+      throw error;
+    })),
+    readiness: {
+      kafka: async () => {
+        await admin.describeCluster();
+      },
+      registry: async () => {
+        const response = await fetch(`${options.registryUrl}/subjects`, { signal: AbortSignal.timeout(3_000) });
+        if (!response.ok) throw new Error(`registry answered ${response.status}`);
+      },
+      mysql: () => queries.ping(),
+    },
+    metrics: createApiMetrics(snapshot, options.stages),
+    token: options.token,
+    logger,
+  });
+  const close = async () => {
+    await app.close().catch(() => undefined);
+    if (ingest !== undefined) await (await ingest.catch(() => undefined))?.close();
+    await admin.disconnect().catch(() => undefined);
+    await catalog.close().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+  };
+  try {
+    const url = await app.listen({ host: options.host, port: options.port });
+    logger.info({ url, docs: `${url}/docs` }, 'API listening');
+    return { url, app, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

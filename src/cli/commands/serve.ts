@@ -1,0 +1,32 @@
+import { startApi } from '../../api/server.js';
+import { defineCommand } from '../command.js';
+
+export const serve = defineCommand({
+  name: 'serve',
+  summary: 'Serve the query API, HTTP ingest, metrics (/metrics), OpenAPI (/docs) and the dashboard (/)',
+  settings: ['kafkaBrokers', 'registryUrl', 'mysqlUrl', 'topicEvents', 'topicStages', 'topicPartitions', 'topicReplicationFactor', 'schemasDir', 'timeZone', 'apiHost', 'apiPort', 'apiToken'],
+  run: async ({ config, logger, signal, print }) => {
+    const api = await startApi({
+      brokers: config.kafkaBrokers,
+      registryUrl: config.registryUrl,
+      mysqlUrl: config.mysqlUrl,
+      topicEvents: config.topicEvents,
+      topicStages: config.topicStages,
+      topicPartitions: config.topicPartitions,
+      topicReplicationFactor: config.topicReplicationFactor,
+      schemasDir: config.schemasDir,
+      timeZone: config.timeZone,
+      host: config.apiHost,
+      port: config.apiPort,
+      token: config.apiToken,
+      logger,
+    });
+    print(`kappa API on ${api.url} — dashboard ${api.url}/, OpenAPI ${api.url}/docs`);
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await api.close();
+    return 0;
+  },
+});
