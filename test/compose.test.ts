@@ -75,7 +75,7 @@ async function aptInstallDockerCompose(): Promise<string> {
   const fd = openSync(log, 'a');
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const apt = (args: readonly string[]) => run('apt-get', args, { env, logFd: fd, timeoutMs: 240_000 });
+    const apt = (args: readonly string[]) => run('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { env, logFd: fd, timeoutMs: 400_000 });
     const install = ['install', '-y', '--no-install-recommends', 'docker-compose'];
     const first = await apt(install);
     if (first.status !== 0) {

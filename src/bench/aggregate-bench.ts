@@ -7,6 +7,7 @@ import { Partitioners } from '../kafka/kafkajs.js';
 import { createConnection } from 'mysql2/promise';
 import { runAggregate, type AggregateMetrics } from '../aggregates/run.js';
 import { runRecover } from '../recovery/recover.js';
+import { benchApi } from './api-bench.js';
 import { AvroDecoder } from '../registry/avro-decoder.js';
 import { parseAvro } from '../registry/avro-schema.js';
 import { encodeWithSchemaId } from '../registry/wire-format.js';
@@ -70,7 +71,7 @@ async function consumeAndDecode(kafka: Kafka, registryUrl: string, topic: string
  * `kappa aggregate` over a replay of `events` enriched records (window 10 s, watermark 15 s, all
  * three dimensions, MariaDB at 127.0.0.1:3306), next to consuming and decoding the same records.
  */
-export async function benchAggregate(kafka: Kafka, registryUrl: string, schemaId: number, events: number, logger: Logger) {
+export async function benchAggregate(kafka: Kafka, registryUrl: string, schemaId: number, events: number, logger: Logger, brokers: readonly string[]) {
   const topic = 'bench-stages-replay';
   await fillStages(kafka, topic, schemaId, events);
   const baseline = await consumeAndDecode(kafka, registryUrl, topic, events);
@@ -131,7 +132,10 @@ export async function benchAggregate(kafka: Kafka, registryUrl: string, schemaId
     });
     const recoverSeconds = (Date.now() - recoverStarted) / 1_000;
     const recover: Throughput = { records: recovered.metrics.in, seconds: recoverSeconds, recordsPerSec: recovered.metrics.in / recoverSeconds };
-    return { ours, baseline, recover, rows: metrics.rows, peakRssMiB };
+    // The API under load, on the tables just written.
+    logger.info('kappa serve: GET /api/windows/users under load');
+    const api = await benchApi({ brokers, registryUrl, mysqlUrl: `${MYSQL_ROOT}/${database}`, stagesTopic: topic, logger });
+    return { ours, baseline, recover, api, rows: metrics.rows, peakRssMiB };
   } finally {
     await root.query(`DROP DATABASE IF EXISTS \`${database}\``);
     await root.end();

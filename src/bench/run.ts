@@ -81,9 +81,10 @@ try {
   logger.info({ events: aggregateEvents }, 'kappa aggregate: replay into MySQL');
   const stagesSchema = readFileSync(new URL('../../schemas/events_stages/v1.avsc', import.meta.url), 'utf8');
   const { id: stagesId } = await new SchemaRegistry({ host: registryUrl }).register({ type: SchemaType.AVRO, schema: stagesSchema }, { subject: 'bench-stages-replay-value' });
-  const aggregation = await benchAggregate(kafka, registryUrl, stagesId, aggregateEvents, logger).finally(closeRegistry);
+  const aggregation = await benchAggregate(kafka, registryUrl, stagesId, aggregateEvents, logger, broker.brokers).finally(closeRegistry);
   rows.push({ name: `kappa aggregate v1 → MySQL, replay of ${aggregation.ours.records} events (peak RSS ${aggregation.peakRssMiB} MiB)`, value: aggregation.ours.recordsPerSec, unit: 'ev/s', baseline: { name: 'kafkajs consume + Avro decode only', value: aggregation.baseline.recordsPerSec } });
   rows.push({ name: `kappa recover v2 (watermark 60 s), offset 0 → caught up, ${aggregation.recover.records} events, start-up included`, value: aggregation.recover.recordsPerSec, unit: 'ev/s', baseline: { name: 'kafkajs consume + Avro decode only', value: aggregation.baseline.recordsPerSec } });
+  rows.push({ name: `kappa serve: GET /api/windows/users, 32 connections (p99 ${aggregation.api.ours.p99Ms} ms)`, value: aggregation.api.ours.requestsPerSec, unit: 'req/s', baseline: { name: `bare Fastify, constant JSON (p99 ${aggregation.api.baseline.p99Ms} ms)`, value: aggregation.api.baseline.requestsPerSec } });
   Object.assign(details, { aggregation });
 } finally {
   await broker.stop();
