@@ -49,6 +49,23 @@ async function decodeAll(messages: readonly TopicMessage[], registryUrl = regist
 }
 
 /** Ids of the topic: exactly once each, contiguous from 0, increasing within each partition. */
+/** Waits until the topic holds at least `records` records (the generator has really started). */
+async function waitForRecords(kafka: ReturnType<typeof createKafka>, topic: string, records: number, timeoutMs = 60_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
+      if (offsets.reduce((sum, entry) => sum + Number(entry.high), 0) >= records) return;
+      if (Date.now() > deadline) throw new Error(`${topic} did not reach ${records} records in ${timeoutMs} ms`);
+      await sleep(100);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 function expectContiguousOnce(records: readonly (Decoded & { message: TopicMessage })[], total: number): void {
   const ids = records.map((record) => record.id).sort((a, b) => a - b);
   expect(ids.length).toBe(total);
@@ -132,7 +149,7 @@ describe('kappa ingest stopped with Ctrl-C', () => {
     const child = spawn(process.execPath, [KAPPA_BIN, 'ingest', '--rate', '1000'], { env: cleanEnv(envFor(topic, stateDir)), stdio: ['ignore', 'pipe', 'ignore'] });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    await sleep(4_000);
+    await waitForRecords(testKafka(context), topic, 1_200);
     child.kill('SIGINT');
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(0);
@@ -151,7 +168,7 @@ describe('kappa ingest when things fail', () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'kappa-killed-'));
     const env = envFor(topic, stateDir);
     const child = spawn(process.execPath, [KAPPA_BIN, 'ingest', '--rate', '2000'], { env: cleanEnv(env), stdio: 'ignore' });
-    await sleep(4_000);
+    await waitForRecords(testKafka(context), topic, 1_200);
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
     const restarted = await kappaAsync(['ingest', '--count', '500', '--rate', '0'], env);
@@ -173,7 +190,8 @@ describe('kappa ingest when things fail', () => {
     try {
       const topic = 'events';
       const run = kappaAsync(['ingest', '--count', '4000', '--rate', '250'], envFor(topic, join(stateDir, 'ingest-state'), brokers, ownRegistry.url), 180_000);
-      await sleep(4_000);
+      // Stop the broker once events really flow (start-up done: topics, schemas, ids).
+      await waitForRecords(createKafka({ brokers, logger: context.logger }), topic, 500);
       await stopBroker({ stateDir, timeoutMs: 30_000 });
       await sleep(10_000);
       await startBroker(brokerOptions);

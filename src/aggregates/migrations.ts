@@ -44,11 +44,12 @@ const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly 
     ],
   },
   {
-    // HTTP ingest (issue 8): event ids reserved in blocks, one sequence per events topic.
+    // HTTP ingest (issue 8): event ids reserved in blocks, one sequence per events topic of a
+    // cluster (`<cluster id>/<topic>`: a purged local broker starts a new sequence).
     id: 3,
     statements: [
       `CREATE TABLE IF NOT EXISTS kappa_id_sequence (
-         topic VARCHAR(249) NOT NULL PRIMARY KEY,
+         sequence_key VARCHAR(320) NOT NULL PRIMARY KEY,
          next_id BIGINT NOT NULL,
          last_owner VARCHAR(16) NULL,
          last_start BIGINT NULL

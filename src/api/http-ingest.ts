@@ -79,7 +79,9 @@ export class HttpIngest {
     const topic = options.topics.topicEvents;
     const admin = options.kafka.admin();
     await admin.connect();
-    await ensurePipelineTopics(admin, options.topics, options.logger).finally(() => admin.disconnect());
+    const clusterId = await ensurePipelineTopics(admin, options.topics, options.logger)
+      .then(async () => (await admin.describeCluster()).clusterId)
+      .finally(() => admin.disconnect());
     const history = (await loadSchemaHistories(options.schemasDir)).find((entry) => entry.name === 'events');
     const latest = history?.versions.at(-1);
     if (history === undefined || latest === undefined) throw new KappaError('KAPPA_SCHEMAS_INVALID', `${options.schemasDir} has no events/ schema history`);
@@ -88,7 +90,7 @@ export class HttpIngest {
     const fields = new Set((JSON.parse(latest.schema) as { fields: { name: string }[] }).fields.map((field) => field.name));
     const producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
     await producer.connect();
-    const sequence = await IdSequence.open(options.mysqlUrl, topic);
+    const sequence = await IdSequence.open(options.mysqlUrl, clusterId, topic);
     return new HttpIngest(options.kafka, producer, sequence, topic, schemaId, parseAvro(latest.schema), fields, options.timeZone);
   }
 

@@ -2,14 +2,18 @@ import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { ensureDatabase, migrate } from '../aggregates/migrations.js';
 import { planReservation, type IdBlock, type IdOwner, type ReserveRequest, type SequenceState } from './id-blocks.js';
 
-/** The id sequence of an events topic in MySQL (`kappa_id_sequence`), reserved under a row lock. */
+/**
+ * The id sequence of an events topic in MySQL (`kappa_id_sequence`), reserved under a row lock.
+ * Keyed by the Kafka cluster's id and the topic: a new cluster (a purged local broker) starts over.
+ */
 export class IdSequence {
   private constructor(
     private readonly pool: Pool,
-    private readonly topic: string,
+    private readonly key: string,
   ) {}
 
-  static async open(mysqlUrl: string, topic: string): Promise<IdSequence> {
+  /** `clusterId` from the Kafka admin client's describeCluster(). */
+  static async open(mysqlUrl: string, clusterId: string, topic: string): Promise<IdSequence> {
     await ensureDatabase(mysqlUrl);
     const pool = createPool({ uri: mysqlUrl, connectionLimit: 2, supportBigNumbers: true, bigNumberStrings: true });
     const connection = await pool.getConnection();
@@ -18,15 +22,15 @@ export class IdSequence {
     } finally {
       connection.release();
     }
-    return new IdSequence(pool, topic);
+    return new IdSequence(pool, `${clusterId}/${topic}`);
   }
 
   async reserve(request: ReserveRequest): Promise<IdBlock> {
     const connection = await this.pool.getConnection();
     try {
-      await connection.query('INSERT IGNORE INTO kappa_id_sequence (topic, next_id) VALUES (?, 0)', [this.topic]);
+      await connection.query('INSERT IGNORE INTO kappa_id_sequence (sequence_key, next_id) VALUES (?, 0)', [this.key]);
       await connection.beginTransaction();
-      const [rows] = await connection.query<RowDataPacket[]>('SELECT next_id, last_owner, last_start FROM kappa_id_sequence WHERE topic = ? FOR UPDATE', [this.topic]);
+      const [rows] = await connection.query<RowDataPacket[]>('SELECT next_id, last_owner, last_start FROM kappa_id_sequence WHERE sequence_key = ? FOR UPDATE', [this.key]);
       const row = rows[0];
       const state: SequenceState = {
         next: Number(row?.['next_id'] ?? 0),
@@ -34,7 +38,7 @@ export class IdSequence {
         lastStart: row?.['last_start'] === null || row?.['last_start'] === undefined ? null : Number(row['last_start']),
       };
       const plan = planReservation(state, request);
-      await connection.query('UPDATE kappa_id_sequence SET next_id = ?, last_owner = ?, last_start = ? WHERE topic = ?', [plan.state.next, plan.state.lastOwner, plan.state.lastStart, this.topic]);
+      await connection.query('UPDATE kappa_id_sequence SET next_id = ?, last_owner = ?, last_start = ? WHERE sequence_key = ?', [plan.state.next, plan.state.lastOwner, plan.state.lastStart, this.key]);
       await connection.commit();
       return plan.block;
     } catch (error) {

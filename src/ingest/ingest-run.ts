@@ -103,14 +103,14 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
   const topic = options.topics.topicEvents;
   const admin = kafka.admin();
   await admin.connect();
-  const metadata = await ensurePipelineTopics(admin, options.topics, logger)
-    .then(() => admin.fetchTopicMetadata({ topics: [topic] }))
+  const { metadata, clusterId } = await ensurePipelineTopics(admin, options.topics, logger)
+    .then(async () => ({ metadata: await admin.fetchTopicMetadata({ topics: [topic] }), clusterId: (await admin.describeCluster()).clusterId }))
     .finally(() => admin.disconnect());
   // Partitions as they are (an existing topic keeps its count): partition = id % partitions.
   const partitions = metadata.topics[0]?.partitions.length ?? options.topics.topicPartitions;
   const schema = await latestEventsSchema(options);
   const buffer = await DiskBuffer.open(options.bufferDir);
-  const sequence = await IdSequence.open(options.mysqlUrl, topic);
+  const sequence = await IdSequence.open(options.mysqlUrl, clusterId, topic);
   const producer = createProducer(kafka);
   await producer.connect();
 
