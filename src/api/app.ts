@@ -84,7 +84,6 @@ function bearerMatches(request: FastifyRequest, token: string): boolean {
 export async function buildApiApp(deps: ApiDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
-    disableRequestLogging: true,
     bodyLimit: 1_048_576,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();

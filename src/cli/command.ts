@@ -1,5 +1,4 @@
 import type { Config, SettingKey } from '../config/settings.js';
-import { KappaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 
 /** A flag of one command that is not a shared setting (e.g. `--purge`, `--count <n>`). */
@@ -40,12 +39,4 @@ export interface CommandSpec<K extends SettingKey = SettingKey> {
 /** Declares a command with its settings' keys checked against the context's config type. */
 export function defineCommand<K extends SettingKey>(spec: CommandSpec<K>): CommandSpec<K> {
   return spec;
-}
-
-/** What a command whose work lands in a later issue does: say so and fail — never a fake success. */
-export function notImplemented(command: string, issue: number, what: string): () => Promise<number> {
-  return () =>
-    Promise.reject(
-      new KappaError('KAPPA_NOT_IMPLEMENTED', `\`kappa ${command}\` is not implemented yet: ${what} arrives with issue #${issue}.`),
-    );
 }

@@ -62,16 +62,6 @@ describe('kappa command line', () => {
     expect((await run(['stack'])).code).toBe(2);
   });
 
-  it('says clearly that a command is not implemented yet and fails', async () => {
-    for (const name of SPEC_COMMANDS.filter((command) => !command.startsWith('stack') && !command.startsWith('schemas') && command !== 'registry' && command !== 'ingest' && command !== 'enrich' && command !== 'aggregate' && !['recover', 'cutover', 'rollback', 'diff', 'status', 'serve'].includes(command))) {
-      const args = name === 'diff' ? ['diff', 'v1', 'v2'] : name.split(' ');
-      const { code, stdout, stderr } = await run(args);
-      expect(code, name).toBe(1);
-      expect(stdout, name).toBe('');
-      expect(stderr, name).toMatch(new RegExp(`^kappa: \`kappa ${name}\` is not implemented yet: .* arrives with issue #\\d+\\. \\[KAPPA_NOT_IMPLEMENTED\\]\\n$`));
-    }
-  });
-
   it('reports a stopped local broker with exit 3', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'kappa-cli-'));
     const { code, stdout } = await run(['stack', 'status', '--state-dir', stateDir]);

@@ -1,6 +1,5 @@
 import type { SettingKey } from '../../config/settings.js';
 import type { CommandSpec } from '../command.js';
-import { PENDING_COMMANDS, up } from './pending.js';
 import { aggregate } from './aggregate.js';
 import { enrichCommand } from './enrich.js';
 import { ingest } from './ingest.js';
@@ -9,6 +8,7 @@ import { registry } from './registry.js';
 import { serve } from './serve.js';
 import { schemasCheck, schemasRegister } from './schemas.js';
 import { stackDown, stackStatus, stackUp } from './stack.js';
+import { up } from './up.js';
 
 /** Every `kappa` sub-command, in the order `kappa --help` lists them (SPEC §2.1). */
-export const COMMANDS: readonly CommandSpec<SettingKey>[] = [up, stackUp, stackDown, stackStatus, registry, ingest, enrichCommand, aggregate, recover, cutoverCommand, rollbackCommand, diffCommand, ...PENDING_COMMANDS, serve, statusCommand, schemasCheck, schemasRegister];
+export const COMMANDS: readonly CommandSpec<SettingKey>[] = [up, stackUp, stackDown, stackStatus, registry, ingest, enrichCommand, aggregate, recover, cutoverCommand, rollbackCommand, diffCommand, serve, statusCommand, schemasCheck, schemasRegister];
