@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three projects: `unit` — pure logic beside the code (src/**\/*.test.ts), milliseconds, no I/O;
+ * Four projects: `unit` — pure logic beside the code (src/**\/*.test.ts), milliseconds, no I/O;
  * `integration` — test/**, against a real Kafka broker started once per run and the local MariaDB;
- * `resilience` — failure injection on shared services (MariaDB stopped), alone and last.
+ * `resilience` — failure injection on shared services (MariaDB stopped), alone and last;
+ * `chaos` — only with `npm run test:chaos`.
  */
 export default defineConfig({
   test: {
@@ -21,7 +22,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/resilience/**'],
+          exclude: ['test/resilience/**', 'test/chaos/**'],
           environment: 'node',
           globalSetup: ['test/setup/global-setup.ts'],
           testTimeout: 60_000,
@@ -42,6 +43,20 @@ export default defineConfig({
           hookTimeout: 180_000,
           fileParallelism: false,
           sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        test: {
+          name: 'chaos',
+          // `npm run test:chaos`: the whole pipeline under seeded kill -9s, a broker restart and a
+          // MariaDB outage. Not part of `npm test` (minutes per seed); alone, like resilience.
+          include: ['test/chaos/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/setup/global-setup.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 3 },
         },
       },
     ],

@@ -1,10 +1,15 @@
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
-import { isKappaError } from '../shared/errors.js';
+import { ERROR_CODES, isKappaError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import type { CommandSpec } from './command.js';
 import { COMMANDS } from './commands/index.js';
+
+/** A kafkajs error that means "no broker answered", after kafkajs's own retries. */
+function isKafkaUnreachable(error: unknown): error is Error {
+  return error instanceof Error && error.name.startsWith('KafkaJS') && /Connection error|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|Connection timeout|Failed to connect/.test(error.message);
+}
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -102,6 +107,11 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       const lines = error.code === 'KAPPA_CONFIG_INVALID' ? error.message.split('\n') : [`${error.message} [${error.code}]`];
       for (const line of lines) io.stderr(`kappa: ${line}\n`);
       return error.exitCode;
+    }
+    if (isKafkaUnreachable(error)) {
+      // kafkajs gave up connecting (its own retries are short): say so plainly; a service manager restarts us.
+      io.stderr(`kappa: cannot reach Kafka: ${error.message}; is the broker up (\`kappa stack status\`) and KAPPA_KAFKA_BROKERS right? [KAPPA_KAFKA_UNREACHABLE]\n`);
+      return ERROR_CODES.KAPPA_KAFKA_UNREACHABLE.exitCode;
     }
     io.stderr(`kappa: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 1;

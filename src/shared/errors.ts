@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   KAPPA_VERSION_SETTINGS_MISMATCH: { exitCode: 1, retriable: false },
   KAPPA_PROGRESS_MOVED: { exitCode: 1, retriable: true },
   KAPPA_MARIADB_UNAVAILABLE: { exitCode: 1, retriable: true },
+  KAPPA_KAFKA_UNREACHABLE: { exitCode: 1, retriable: true },
   KAPPA_VERSION_UNKNOWN: { exitCode: 1, retriable: false },
   KAPPA_RECOVER_REFUSED: { exitCode: 1, retriable: false },
   KAPPA_CUTOVER_REFUSED: { exitCode: 1, retriable: true },

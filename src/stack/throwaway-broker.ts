@@ -9,6 +9,8 @@ import { freePort } from './processes.js';
 export interface ThrowawayBroker {
   readonly brokers: string[];
   readonly state: BrokerState;
+  /** What `startBroker` needs to start this broker again after a `stopBroker` (chaos tests). */
+  readonly restart: { readonly stateDir: string; readonly cacheDir: string; readonly version: string; readonly port: number; readonly controllerPort: number; readonly heap: string };
   /** Stops the broker and deletes everything it wrote. */
   stop(): Promise<void>;
 }
@@ -27,19 +29,12 @@ export interface ThrowawayBrokerOptions {
 export async function startThrowawayBroker(options: ThrowawayBrokerOptions): Promise<ThrowawayBroker> {
   const stateDir = await mkdtemp(join(tmpdir(), 'kappa-broker-'));
   try {
-    const { state } = await startBroker({
-      stateDir,
-      cacheDir: options.cacheDir,
-      version: options.version,
-      port: await freePort(),
-      controllerPort: await freePort(),
-      heap: options.heap ?? '512m',
-      startTimeoutMs: 120_000,
-      logger: options.logger ?? silentLogger,
-    });
+    const restart = { stateDir, cacheDir: options.cacheDir, version: options.version, port: await freePort(), controllerPort: await freePort(), heap: options.heap ?? '512m' };
+    const { state } = await startBroker({ ...restart, startTimeoutMs: 120_000, logger: options.logger ?? silentLogger });
     return {
       brokers: [`${state.host}:${state.port}`],
       state,
+      restart,
       stop: async () => {
         await stopBroker({ stateDir, timeoutMs: 30_000, purge: true });
         await rm(stateDir, { recursive: true, force: true });

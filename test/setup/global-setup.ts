@@ -11,6 +11,8 @@ declare module 'vitest' {
     mysqlRootUrl: string;
     /** The MongoDB stand-in (mongo-java-server), `mongodb://127.0.0.1:<port>` without a database. */
     mongodbRootUrl: string;
+    /** How to start the run's broker again after stopping it (the chaos suite restarts it). */
+    kafkaRestart: { stateDir: string; cacheDir: string; version: string; port: number; controllerPort: number; heap: string };
   }
 }
 
@@ -37,6 +39,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('kafkaBrokers', broker.value.brokers);
   project.provide('mysqlRootUrl', MARIADB_ROOT_URL);
   project.provide('mongodbRootUrl', mongo.value.url);
+  project.provide('kafkaRestart', broker.value.restart);
   return async () => {
     await Promise.all([broker.value.stop(), mongo.value.stop()]);
   };
