@@ -16,8 +16,11 @@ export function jobNames(version: string) {
   if (!isJobVersion(version)) throw new Error(`job version names are v + digits, e.g. v1; got ${JSON.stringify(version)}`);
   return {
     version,
-    /** MySQL keeps the historical name; another sink gets its own group, so one version can run into both. */
-    consumerGroup: (sink: 'mysql' | 'mongodb' = 'mysql') => (sink === 'mysql' ? `kappa-aggregate-${version}` : `kappa-aggregate-${version}-${sink}`),
+    /**
+     * Per stages topic and version (two pipelines on one cluster never share a group); another
+     * sink than MySQL gets its own group, so one version can run into both stores.
+     */
+    consumerGroup: (stagesTopic: string, sink: 'mysql' | 'mongodb' = 'mysql') => `kappa-aggregate.${stagesTopic}.${version}${sink === 'mysql' ? '' : `-${sink}`}`,
     lateTopic: (stagesTopic: string) => `${stagesTopic}.late`,
     table: (dim: Dimension) => `${COLUMN[dim].table}_${version}`,
     column: (dim: Dimension) => COLUMN[dim].column,

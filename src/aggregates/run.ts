@@ -1,6 +1,7 @@
 import type { EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
 import { Partitioners } from '../kafka/kafkajs.js';
 import { ensureTopics } from '../kafka/ensure-topics.js';
+import { logTopic } from '../kafka/topics.js';
 import { AvroDecoder } from '../registry/avro-decoder.js';
 import { loadSchemaHistories } from '../registry/schema-history.js';
 import { KappaError } from '../shared/errors.js';
@@ -90,7 +91,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
     sinkKind === 'mongodb' ? await MongoSink.open(options.mongodbUrl ?? 'mongodb://127.0.0.1:27017/kappa', version, options.stagesTopic) : await MySqlSink.open(options.mysqlUrl, version, options.stagesTopic);
   const metrics: AggregateMetrics = options.metrics ?? { in: 0, late: 0, rows: 0, bad: 0 };
   const closers: (() => Promise<void>)[] = [];
-  const group = names.consumerGroup(sinkKind);
+  const group = names.consumerGroup(options.stagesTopic, sinkKind);
   const consumer = kafka.consumer({ groupId: group, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   try {
     await sink.prepare({ version, settings: options.settings, dims });
@@ -111,10 +112,13 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
 
     const lateTopic = names.lateTopic(options.stagesTopic);
     const lateProducer = options.publishLate === true ? kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner }) : undefined;
+    // The stages topic (like every stage, idempotently: the aggregator may start before the
+    // enrichment has created it) and, with --publish-late, the late topic.
+    const admin = kafka.admin();
+    await admin.connect();
+    const wanted = [logTopic(options.stagesTopic, options), ...(lateProducer === undefined ? [] : [logTopic(lateTopic, options)])];
+    await ensureTopics(admin, wanted, logger).finally(() => admin.disconnect());
     if (lateProducer !== undefined) {
-      const admin = kafka.admin();
-      await admin.connect();
-      await ensureTopics(admin, [{ name: lateTopic, partitions: options.topicPartitions, replicationFactor: options.topicReplicationFactor, config: { 'retention.ms': '-1' } }], logger).finally(() => admin.disconnect());
       await lateProducer.connect();
       closers.push(() => lateProducer.disconnect());
     }

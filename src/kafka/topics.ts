@@ -28,12 +28,12 @@ export function topicNames(settings: Pick<Config, 'topicEvents' | 'topicStages'>
 /** The topics every stage expects to exist, with the configured partition count. */
 export function pipelineTopics(settings: TopicSettings): readonly TopicSpec[] {
   const names = topicNames(settings);
-  const base = { partitions: settings.topicPartitions, replicationFactor: settings.topicReplicationFactor };
-  return [
-    { name: names.events, ...base, config: KEEP_FOREVER },
-    { name: names.stages, ...base, config: KEEP_FOREVER },
-    { name: names.deadLetter, ...base, config: KEEP_FOREVER },
-  ];
+  return [names.events, names.stages, names.deadLetter].map((name) => logTopic(name, settings));
+}
+
+/** A log topic of the pipeline: the configured partitions and replication, kept forever. */
+export function logTopic(name: string, settings: Pick<TopicSettings, 'topicPartitions' | 'topicReplicationFactor'>): TopicSpec {
+  return { name, partitions: settings.topicPartitions, replicationFactor: settings.topicReplicationFactor, config: KEEP_FOREVER };
 }
 
 export type TopicAction =
