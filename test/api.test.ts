@@ -37,21 +37,7 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
       signal: stop.signal,
     });
     await expectTablesToReach('v1', reference);
-    api = await startApi({
-      brokers: context.brokers,
-      registryUrl: env['KAPPA_REGISTRY_URL'] ?? '',
-      mysqlUrl: context.mysqlUrl,
-      topicEvents: env['KAPPA_TOPIC_EVENTS'] ?? '',
-      topicStages: env['KAPPA_TOPIC_STAGES'] ?? '',
-      topicPartitions: 3,
-      topicReplicationFactor: 1,
-      schemasDir: new URL('../schemas', import.meta.url).pathname,
-      timeZone: 'Asia/Seoul',
-      host: '127.0.0.1',
-      port: 0,
-      token: TOKEN,
-      logger: context.logger,
-    });
+    api = await startApi(apiOptions());
   }, 180_000);
 
   afterAll(async () => {

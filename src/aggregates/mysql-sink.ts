@@ -1,9 +1,13 @@
 import { createPool, type Pool, type PoolConnection } from 'mysql2/promise';
 import { KappaError } from '../shared/errors.js';
+import { inTransaction } from '../shared/mysql.js';
 import { jobNames, type Dimension } from './job-names.js';
 import { ensureDatabase, ensureVersionTables, migrate } from './migrations.js';
 import { settingsMismatch, type AggregateSink, type CommitRequest, type PartitionProgress, type VersionSpec } from './sink.js';
 import type { PartitionSnapshot, WindowRow } from './window-engine.js';
+
+/** Thrown inside a commit's transaction to roll it back: another instance moved the progress. */
+class ProgressMoved extends Error {}
 
 /**
  * The MySQL sink: window rows and the partition's progress (offset, windowing state, late count) in
@@ -58,31 +62,25 @@ export class MySqlSink implements AggregateSink {
   }
 
   async commit(request: CommitRequest): Promise<boolean> {
-    const connection = await this.pool.getConnection();
     try {
-      await connection.beginTransaction();
-      const [current] = await connection.query('SELECT next_offset FROM kappa_progress WHERE version = ? AND topic = ? AND partition_id = ? FOR UPDATE', [this.names.version, this.topic, request.partition]);
-      const found = (current as { next_offset: string | number }[])[0];
-      const stored = found === undefined ? null : BigInt(found.next_offset);
-      if (stored !== request.expected) {
-        await connection.rollback();
-        return false;
-      }
-      await this.upsertRows(connection, request.rows, request.idleClosed === true);
-      await connection.query(
-        `INSERT INTO kappa_progress (version, topic, partition_id, next_offset, late_events, watermark_ms, snapshot, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))
-         ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset), late_events = VALUES(late_events), watermark_ms = VALUES(watermark_ms),
-           snapshot = VALUES(snapshot), updated_at = VALUES(updated_at)`,
-        [this.names.version, this.topic, request.partition, request.nextOffset.toString(), request.lateEvents, request.watermark, JSON.stringify(request.snapshot)],
-      );
-      await connection.commit();
-      return true;
+      return await inTransaction(this.pool, async (connection) => {
+        const [current] = await connection.query('SELECT next_offset FROM kappa_progress WHERE version = ? AND topic = ? AND partition_id = ? FOR UPDATE', [this.names.version, this.topic, request.partition]);
+        const found = (current as { next_offset: string | number }[])[0];
+        const stored = found === undefined ? null : BigInt(found.next_offset);
+        if (stored !== request.expected) throw new ProgressMoved();
+        await this.upsertRows(connection, request.rows, request.idleClosed === true);
+        await connection.query(
+          `INSERT INTO kappa_progress (version, topic, partition_id, next_offset, late_events, watermark_ms, snapshot, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))
+           ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset), late_events = VALUES(late_events), watermark_ms = VALUES(watermark_ms),
+             snapshot = VALUES(snapshot), updated_at = VALUES(updated_at)`,
+          [this.names.version, this.topic, request.partition, request.nextOffset.toString(), request.lateEvents, request.watermark, JSON.stringify(request.snapshot)],
+        );
+        return true;
+      });
     } catch (error) {
-      await connection.rollback().catch(() => undefined);
+      if (error instanceof ProgressMoved) return false;
       throw error;
-    } finally {
-      connection.release();
     }
   }
 

@@ -83,7 +83,7 @@ export async function benchAggregate(kafka: Kafka, registryUrl: string, schemaId
     const metrics: AggregateMetrics = { in: 0, late: 0, rows: 0, bad: 0 };
     const controller = new AbortController();
     const started = Date.now();
-    const run = runAggregate({
+    const job = {
       kafka,
       registryUrl,
       mysqlUrl: `${MYSQL_ROOT}/${database}`,
@@ -91,14 +91,11 @@ export async function benchAggregate(kafka: Kafka, registryUrl: string, schemaId
       topicPartitions: 3,
       topicReplicationFactor: 1,
       schemasDir: fileURLToPath(new URL('../../schemas', import.meta.url)),
-      version: 'v1',
-      settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 },
-      dims: ['user', 'dept', 'age'],
+      dims: ['user', 'dept', 'age'] as const,
       timeZone: 'Asia/Seoul',
       logger,
-      signal: controller.signal,
-      metrics,
-    });
+    };
+    const run = runAggregate({ ...job, version: 'v1', settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 }, signal: controller.signal, metrics });
     let firstAt = 0;
     while (metrics.in < events) {
       await Promise.race([sleep(20), run]);
@@ -113,23 +110,7 @@ export async function benchAggregate(kafka: Kafka, registryUrl: string, schemaId
     // `kappa recover --to v2 --watermark 60s --until-caught-up`: wall time from offset 0 to caught
     // up, group join and lag checks included.
     const recoverStarted = Date.now();
-    const recovered = await runRecover({
-      kafka,
-      registryUrl,
-      mysqlUrl: `${MYSQL_ROOT}/${database}`,
-      stagesTopic: topic,
-      topicPartitions: 3,
-      topicReplicationFactor: 1,
-      schemasDir: fileURLToPath(new URL('../../schemas', import.meta.url)),
-      version: 'v2',
-      settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 60_000 },
-      dims: ['user', 'dept', 'age'],
-      timeZone: 'Asia/Seoul',
-      logger,
-      signal: new AbortController().signal,
-      untilCaughtUp: true,
-      checkEveryMs: 100,
-    });
+    const recovered = await runRecover({ ...job, version: 'v2', settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 60_000 }, signal: new AbortController().signal, untilCaughtUp: true, checkEveryMs: 100 });
     const recoverSeconds = (Date.now() - recoverStarted) / 1_000;
     const recover: Throughput = { records: recovered.metrics.in, seconds: recoverSeconds, recordsPerSec: recovered.metrics.in / recoverSeconds };
     // The API under load, on the tables just written.

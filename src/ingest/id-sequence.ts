@@ -1,5 +1,6 @@
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { ensureDatabase, migrate } from '../aggregates/migrations.js';
+import { inTransaction } from '../shared/mysql.js';
 import { planReservation, type IdBlock, type IdOwner, type ReserveRequest, type SequenceState } from './id-blocks.js';
 
 /**
@@ -26,10 +27,8 @@ export class IdSequence {
   }
 
   async reserve(request: ReserveRequest): Promise<IdBlock> {
-    const connection = await this.pool.getConnection();
-    try {
-      await connection.query('INSERT IGNORE INTO kappa_id_sequence (sequence_key, next_id) VALUES (?, 0)', [this.key]);
-      await connection.beginTransaction();
+    await this.pool.query('INSERT IGNORE INTO kappa_id_sequence (sequence_key, next_id) VALUES (?, 0)', [this.key]);
+    return inTransaction(this.pool, async (connection) => {
       const [rows] = await connection.query<RowDataPacket[]>('SELECT next_id, last_owner, last_start FROM kappa_id_sequence WHERE sequence_key = ? FOR UPDATE', [this.key]);
       const row = rows[0];
       const state: SequenceState = {
@@ -39,14 +38,8 @@ export class IdSequence {
       };
       const plan = planReservation(state, request);
       await connection.query('UPDATE kappa_id_sequence SET next_id = ?, last_owner = ?, last_start = ? WHERE sequence_key = ?', [plan.state.next, plan.state.lastOwner, plan.state.lastStart, this.key]);
-      await connection.commit();
       return plan.block;
-    } catch (error) {
-      await connection.rollback().catch(() => undefined);
-      throw error;
-    } finally {
-      connection.release();
-    }
+    });
   }
 
   close(): Promise<void> {

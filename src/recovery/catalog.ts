@@ -3,6 +3,7 @@ import { DIMENSIONS, jobNames, type Dimension } from '../aggregates/job-names.js
 import { ensureDatabase, migrate } from '../aggregates/migrations.js';
 import type { WindowSettings } from '../aggregates/window-engine.js';
 import { KappaError } from '../shared/errors.js';
+import { inTransaction } from '../shared/mysql.js';
 import type { PartitionOffsets } from './catch-up.js';
 
 export const VERSION_STATES = ['catching-up', 'caught-up', 'serving', 'retired'] as const;
@@ -122,19 +123,11 @@ export class Catalog {
     for (const dim of to.dims) await this.pool.query(`DROP VIEW IF EXISTS \`${viewName(dim)}__old\``);
     await this.pool.query(`RENAME TABLE ${renames.join(', ')}`);
     for (const dim of to.dims) await this.pool.query(`DROP VIEW IF EXISTS \`${viewName(dim)}__old\``);
-    const connection = await this.pool.getConnection();
-    try {
-      await connection.beginTransaction();
+    await inTransaction(this.pool, async (connection) => {
       await connection.query('INSERT INTO kappa_serving (version, switched_at) VALUES (?, UTC_TIMESTAMP(3))', [to.version]);
       await connection.query("UPDATE kappa_versions SET state = 'serving' WHERE version = ?", [to.version]);
       if (from !== undefined && from !== to.version) await connection.query("UPDATE kappa_versions SET state = 'retired' WHERE version = ?", [from]);
-      await connection.commit();
-    } catch (error) {
-      await connection.rollback().catch(() => undefined);
-      throw error;
-    } finally {
-      connection.release();
-    }
+    });
   }
 
   /** A version's table of one dimension as `${windowStart}|${key}` → count. */

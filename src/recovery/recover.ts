@@ -1,32 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Kafka } from 'kafkajs';
-import type { Dimension } from '../aggregates/job-names.js';
-import { runAggregate, type AggregateMetrics } from '../aggregates/run.js';
-import type { WindowSettings } from '../aggregates/window-engine.js';
+import type { Admin } from 'kafkajs';
+import { runAggregate, type AggregateMetrics, type AggregateOptions } from '../aggregates/run.js';
 import { ensurePipelineTopics } from '../kafka/ensure-topics.js';
 import { enrichGroup } from '../kafka/topics.js';
 import { KappaError } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
 import { Progress } from '../shared/progress.js';
 import { newEnrichMetrics, runEnrich, type BadRecordPolicy } from '../stages/enrich/run.js';
 import type { EnrichmentTables } from '../stages/enrich/rules.js';
 import { Catalog } from './catalog.js';
 import { describeCatchUp, lagOf, type LagReport, type PartitionOffsets } from './catch-up.js';
 
-export interface RecoverOptions {
-  readonly kafka: Kafka;
-  readonly registryUrl: string;
-  readonly mysqlUrl: string;
-  readonly stagesTopic: string;
-  readonly topicPartitions: number;
-  readonly topicReplicationFactor: number;
-  readonly schemasDir: string;
-  readonly version: string;
-  readonly settings: WindowSettings;
-  readonly dims: readonly Dimension[];
-  readonly timeZone: string;
-  readonly logger: Logger;
-  readonly signal: AbortSignal;
+/** The aggregator's options (MySQL sink, no side paths), plus how to recover. */
+export interface RecoverOptions extends Omit<AggregateOptions, 'sink' | 'mongodbUrl' | 'metrics' | 'publishLate' | 'idleCloseMs'> {
   /** Stop (and resolve) once the version has no lag. */
   readonly untilCaughtUp: boolean;
   /** Full-chain replay: re-enrich this raw topic into `stagesTopic` first. */

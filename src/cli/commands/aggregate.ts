@@ -1,8 +1,7 @@
 import * as parse from '../../config/parsers.js';
 import { runAggregate } from '../../aggregates/run.js';
-import { createKafka } from '../../kafka/client.js';
 import { defineCommand } from '../command.js';
-import { dimensionList, versionName } from '../job-options.js';
+import { aggregateJob, dimensionList, versionName } from '../job-options.js';
 import { OptionValues } from '../option-values.js';
 
 export const aggregate = defineCommand({
@@ -23,21 +22,9 @@ export const aggregate = defineCommand({
     values.check();
     if (version === undefined || dims === undefined) return 2;
     const metrics = await runAggregate({
-      kafka: createKafka({ brokers: config.kafkaBrokers, logger, clientId: `kappa-aggregate-${version}` }),
-      registryUrl: config.registryUrl,
+      ...aggregateJob(config, version, dims, logger, signal, `kappa-aggregate-${version}`),
       sink: config.sink,
-      mysqlUrl: config.mysqlUrl,
       mongodbUrl: config.mongodbUrl,
-      stagesTopic: config.topicStages,
-      topicPartitions: config.topicPartitions,
-      topicReplicationFactor: config.topicReplicationFactor,
-      schemasDir: config.schemasDir,
-      version,
-      settings: { sizeMs: config.window, slideMs: config.slide, delayMs: config.watermark },
-      dims,
-      timeZone: config.timeZone,
-      logger,
-      signal,
       publishLate: options['publishLate'] === true,
       ...(idleCloseMs === undefined ? {} : { idleCloseMs }),
     });

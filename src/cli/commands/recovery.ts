@@ -6,7 +6,7 @@ import type { Logger } from '../../shared/logger.js';
 import { formatCount } from '../../shared/progress.js';
 import { loadStaticTable } from '../../stages/enrich/static-tables.js';
 import { defineCommand } from '../command.js';
-import { dimensionList, versionName } from '../job-options.js';
+import { aggregateJob, dimensionList, versionName } from '../job-options.js';
 import { OptionValues } from '../option-values.js';
 
 async function withCatalog<T>(mysqlUrl: string, work: (catalog: Catalog) => Promise<T>): Promise<T> {
@@ -58,19 +58,7 @@ export const recover = defineCommand({
             badRecords: config.badRecords,
           };
     const result = await runRecover({
-      kafka: createKafka({ brokers: config.kafkaBrokers, logger, clientId: `kappa-recover-${version}` }),
-      registryUrl: config.registryUrl,
-      mysqlUrl: config.mysqlUrl,
-      stagesTopic: config.topicStages,
-      topicPartitions: config.topicPartitions,
-      topicReplicationFactor: config.topicReplicationFactor,
-      schemasDir: config.schemasDir,
-      version,
-      settings: { sizeMs: config.window, slideMs: config.slide, delayMs: config.watermark },
-      dims,
-      timeZone: config.timeZone,
-      logger,
-      signal,
+      ...aggregateJob(config, version, dims, logger, signal, `kappa-recover-${version}`),
       untilCaughtUp: options['untilCaughtUp'] === true,
       ...(fullChain === undefined ? {} : { fullChain }),
     });
