@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { kappa } from './support/cli.js';
+import { freePort } from '../src/stack/processes.js';
+import { kappa, kappaAsync } from './support/cli.js';
 
 /** The command line as users meet it: a separate process, real exit codes, real streams. */
 describe('kappa executable', () => {
@@ -22,6 +23,14 @@ describe('kappa executable', () => {
     const result = kappa(['aggregate', '--version', 'v1', '--watermark', '15']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('invalid --watermark "15" (env KAPPA_WATERMARK): expected a positive duration with a unit');
+  });
+
+  it('says plainly, with a code, that no broker answers (nothing listens on the port)', async () => {
+    const port = await freePort();
+    const result = await kappaAsync(['enrich'], { KAPPA_KAFKA_BROKERS: `127.0.0.1:${port}`, KAPPA_LOG_LEVEL: 'fatal' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^kappa: cannot reach Kafka: .*127\\.0\\.0\\.1:${port}.*\\[KAPPA_KAFKA_UNREACHABLE\\]\\n$`, 's'));
+    expect(result.stderr).not.toContain('unexpected error');
   });
 
   it('prints help for a sub-command and exits 0', () => {

@@ -1,3 +1,5 @@
+import type { SinkKind } from './sink.js';
+
 /** Everything a job version's name determines (STYLE: names derive from one place). */
 export const DIMENSIONS = ['user', 'dept', 'age'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
@@ -20,7 +22,7 @@ export function jobNames(version: string) {
      * Per stages topic and version (two pipelines on one cluster never share a group); another
      * sink than MySQL gets its own group, so one version can run into both stores.
      */
-    consumerGroup: (stagesTopic: string, sink: 'mysql' | 'mongodb' = 'mysql') => `kappa-aggregate.${stagesTopic}.${version}${sink === 'mysql' ? '' : `-${sink}`}`,
+    consumerGroup: (stagesTopic: string, sink: SinkKind = 'mysql') => `kappa-aggregate.${stagesTopic}.${version}${sink === 'mysql' ? '' : `-${sink}`}`,
     lateTopic: (stagesTopic: string) => `${stagesTopic}.late`,
     table: (dim: Dimension) => `${COLUMN[dim].table}_${version}`,
     column: (dim: Dimension) => COLUMN[dim].column,

@@ -40,6 +40,13 @@ interface VersionDoc {
   created_at: Date;
 }
 
+/** On each row document: the last commit number of each partition applied to it. */
+const APPLIED = 'kappa_applied';
+
+function appliedField(partition: number): string {
+  return `${APPLIED}.${partition}`;
+}
+
 function isDuplicateKey(error: unknown): boolean {
   return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
 }
@@ -164,7 +171,7 @@ export class MongoSink implements AggregateSink {
 
   /** Step 2 alone: adds each row to its document unless this partition's commit `seq` already did. */
   async apply(partition: number, pending: PendingRows): Promise<void> {
-    const applied = `kappa_applied.${partition}`;
+    const applied = appliedField(partition);
     const byCollection = new Map<string, { filter: Document; update: Document }[]>();
     for (const [windowStart, windowEnd, dim, key, count] of pending.rows) {
       const column = this.names.column(dim as Dimension);
@@ -179,7 +186,7 @@ export class MongoSink implements AggregateSink {
       const table = this.names.table(dim as Dimension);
       byCollection.set(table, [...(byCollection.get(table) ?? []), { filter, update }]);
     }
-    for (const [table, operations] of byCollection) await this.applyTo(this.db.collection(table), operations, applied, pending.seq);
+    for (const [table, operations] of byCollection) await this.applyTo(this.db.collection(table), operations, partition, pending.seq);
   }
 
   /**
@@ -187,7 +194,7 @@ export class MongoSink implements AggregateSink {
    * not match an existing document) or a lost race with another partition inserting the same
    * window and key: the document tells which, and the second kind is retried.
    */
-  private async applyTo(collection: Collection, operations: readonly { filter: Document; update: Document }[], applied: string, seq: number): Promise<void> {
+  private async applyTo(collection: Collection, operations: readonly { filter: Document; update: Document }[], partition: number, seq: number): Promise<void> {
     let remaining = operations;
     for (let attempt = 0; remaining.length > 0; attempt += 1) {
       const bulk: AnyBulkWriteOperation[] = remaining.map(({ filter, update }) => ({ updateOne: { filter, update, upsert: true } }));
@@ -205,7 +212,7 @@ export class MongoSink implements AggregateSink {
         const operation = remaining[index];
         if (operation === undefined) continue;
         const doc = await collection.findOne({ _id: operation.filter['_id'] as Document });
-        const done = Number((doc?.['kappa_applied'] as Record<string, unknown> | undefined)?.[applied.split('.')[1] ?? ''] ?? 0);
+        const done = Number((doc?.[APPLIED] as Record<string, unknown> | undefined)?.[String(partition)] ?? 0);
         if (done < seq) retry.push(operation);
       }
       if (retry.length > 0 && attempt >= 5) throw new Error(`${retry.length} rows of ${collection.collectionName} kept failing with duplicate keys`);

@@ -13,6 +13,7 @@ import { MongoSink } from './mongo-sink.js';
 import { MySqlSink } from './mysql-sink.js';
 import type { AggregateSink, SinkKind } from './sink.js';
 import { PartitionWindows, validateSettings, type WindowRow, type WindowSettings } from './window-engine.js';
+import { untilAborted } from '../shared/abort.js';
 
 export interface AggregateOptions {
   readonly kafka: Kafka;
@@ -163,10 +164,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
     const idleTimer = options.idleCloseMs === undefined ? undefined : setInterval(() => void closeIdle(options.idleCloseMs ?? 0), 1_000);
     closers.push(() => Promise.resolve(clearInterval(idleTimer)));
     logger.info({ version, sink: sinkKind, group, topic: options.stagesTopic, ...options.settings, dims, idleCloseMs: options.idleCloseMs }, 'aggregation running');
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilAborted(signal);
     return metrics;
 
     async function processBatch(payload: EachBatchPayload, job: PartitionJob): Promise<void> {

@@ -1,16 +1,13 @@
 import type { Kafka, Producer } from 'kafkajs';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { IdSequence } from '../ingest/id-sequence.js';
 import { lastIdsPerPartition, WRITER_HEADER } from '../ingest/topic-tail.js';
 import { Partitioners } from '../kafka/kafkajs.js';
 import { ensurePipelineTopics } from '../kafka/ensure-topics.js';
-import { valueSubject, type TopicSettings } from '../kafka/topics.js';
+import type { TopicSettings } from '../kafka/topics.js';
 import type { Logger } from '../shared/logger.js';
-import { parseAvro } from '../registry/avro-schema.js';
-import { registerHistory } from '../registry/register-history.js';
-import { loadSchemaHistories } from '../registry/schema-history.js';
+import type { parseAvro } from '../registry/avro-schema.js';
+import { registerEventsSchema } from '../ingest/events-schema.js';
 import { encodeWithSchemaId } from '../registry/wire-format.js';
-import { KappaError } from '../shared/errors.js';
 import { formatEventTime, parseEventTime } from '../shared/event-time.js';
 
 /** At most this many events per POST /api/events. */
@@ -82,16 +79,11 @@ export class HttpIngest {
     const clusterId = await ensurePipelineTopics(admin, options.topics, options.logger)
       .then(async () => (await admin.describeCluster()).clusterId)
       .finally(() => admin.disconnect());
-    const history = (await loadSchemaHistories(options.schemasDir)).find((entry) => entry.name === 'events');
-    const latest = history?.versions.at(-1);
-    if (history === undefined || latest === undefined) throw new KappaError('KAPPA_SCHEMAS_INVALID', `${options.schemasDir} has no events/ schema history`);
-    const registered = await registerHistory(new SchemaRegistry({ host: options.registryUrl }), history, valueSubject(topic), options.registryUrl);
-    const schemaId = registered.at(-1)?.id ?? 0;
-    const fields = new Set((JSON.parse(latest.schema) as { fields: { name: string }[] }).fields.map((field) => field.name));
+    const schema = await registerEventsSchema({ schemasDir: options.schemasDir, registryUrl: options.registryUrl, topic });
     const producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
     await producer.connect();
     const sequence = await IdSequence.open(options.mysqlUrl, clusterId, topic);
-    return new HttpIngest(options.kafka, producer, sequence, topic, schemaId, parseAvro(latest.schema), fields, options.timeZone);
+    return new HttpIngest(options.kafka, producer, sequence, topic, schema.id, schema.type, schema.fields, options.timeZone);
   }
 
   prepare(inputs: readonly EventInput[], now = Date.now()): ReturnType<typeof prepareEvents> {

@@ -18,6 +18,21 @@ export interface WindowQuery {
   readonly limit: number;
 }
 
+/** `window_start` in [from, to) as SQL conditions and their parameters. */
+function windowRange(from: Date | undefined, to: Date | undefined): { where: string[]; values: unknown[] } {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  if (from !== undefined) {
+    where.push('window_start >= ?');
+    values.push(from);
+  }
+  if (to !== undefined) {
+    where.push('window_start < ?');
+    values.push(to);
+  }
+  return { where, values };
+}
+
 /** Read-only SQL of the query API; every value is a parameter, identifiers come from jobNames only. */
 export class Queries {
   constructor(private readonly pool: Pool) {}
@@ -31,16 +46,7 @@ export class Queries {
   async windows(query: WindowQuery): Promise<WindowRowOut[]> {
     const names = jobNames(query.version);
     const column = names.column(query.dim);
-    const where: string[] = [];
-    const values: unknown[] = [];
-    if (query.from !== undefined) {
-      where.push('window_start >= ?');
-      values.push(query.from);
-    }
-    if (query.to !== undefined) {
-      where.push('window_start < ?');
-      values.push(query.to);
-    }
+    const { where, values } = windowRange(query.from, query.to);
     if (query.key !== undefined) {
       where.push(`\`${column}\` = ?`);
       values.push(query.dim === 'age' ? Number(query.key) : query.key);
@@ -63,16 +69,7 @@ export class Queries {
   /** The `n` users with the most events in windows starting in [from, to). */
   async topUsers(version: string, n: number, from?: Date, to?: Date): Promise<{ user_name: string; count: number }[]> {
     const names = jobNames(version);
-    const where: string[] = [];
-    const values: unknown[] = [];
-    if (from !== undefined) {
-      where.push('window_start >= ?');
-      values.push(from);
-    }
-    if (to !== undefined) {
-      where.push('window_start < ?');
-      values.push(to);
-    }
+    const { where, values } = windowRange(from, to);
     const [rows] = await this.pool.query<RowDataPacket[]>(
       `SELECT user_name, SUM(count) AS total FROM \`${names.table('user')}\`${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} GROUP BY user_name ORDER BY total DESC, user_name LIMIT ?`,
       [...values, n],

@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { createPool } from 'mysql2/promise';
 import { ensureDatabase } from '../aggregates/migrations.js';
 import { createKafka } from '../kafka/client.js';
+import { committedOffsets, endOffsets, type OffsetsByPartition } from '../kafka/offsets.js';
 import { enrichGroup, topicNames } from '../kafka/topics.js';
+import { lagOf } from '../recovery/catch-up.js';
 import { Catalog } from '../recovery/catalog.js';
 import { versionStatus } from '../recovery/operations.js';
 import type { Logger } from '../shared/logger.js';
@@ -47,19 +49,16 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
   let ingest: Promise<HttpIngest> | undefined;
   const names = topicNames({ topicEvents: options.topicEvents, topicStages: options.topicStages });
 
-  const ends = async (topic: string): Promise<Map<number, number>> => {
-    const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
-    return new Map(offsets.map((entry) => [entry.partition, Number(entry.high)]));
-  };
   const snapshot = async (): Promise<MetricsSnapshot> => {
     const topics: Record<string, number> = {};
-    for (const topic of [names.events, names.stages, names.deadLetter]) topics[topic] = [...(await ends(topic)).values()].reduce((sum, end) => sum + end, 0);
-    const eventsEnds = await ends(names.events);
-    const [committed] = await admin.fetchOffsets({ groupId: enrichGroup(names.stages), topics: [names.events] }).catch(() => []);
-    const enrichLag = [...eventsEnds].reduce((sum, [partition, end]) => {
-      const offset = Number(committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? -1);
-      return sum + Math.max(0, end - Math.max(0, offset));
-    }, 0);
+    let eventsEnds: OffsetsByPartition = new Map();
+    for (const topic of [names.events, names.stages, names.deadLetter]) {
+      const ends = await endOffsets(admin, topic);
+      if (topic === names.events) eventsEnds = ends;
+      topics[topic] = Number([...ends.values()].reduce((sum, end) => sum + end, 0n));
+    }
+    const enrichCommitted = await committedOffsets(admin, enrichGroup(names.stages), names.events).catch(() => new Map<number, bigint>());
+    const enrichLag = Number(lagOf(eventsEnds, enrichCommitted).lag);
     const versions = (await versionStatus(catalog, admin)).map((status) => ({
       version: status.version,
       lag: status.lag,

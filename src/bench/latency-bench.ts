@@ -1,13 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka } from 'kafkajs';
 import { createConnection } from 'mysql2/promise';
 import { runAggregate } from '../aggregates/run.js';
+import { registerEventsSchema } from '../ingest/events-schema.js';
 import { Partitioners } from '../kafka/kafkajs.js';
-import { parseAvro } from '../registry/avro-schema.js';
-import { registerHistory } from '../registry/register-history.js';
-import { loadSchemaHistories } from '../registry/schema-history.js';
 import { encodeWithSchemaId } from '../registry/wire-format.js';
 import { formatEventTime } from '../shared/event-time.js';
 import type { Logger } from '../shared/logger.js';
@@ -87,11 +84,7 @@ export async function benchLatency(kafka: Kafka, registryUrl: string, logger: Lo
   const stop = new AbortController();
   const quiet = logger.child({}, { level: 'error' });
   try {
-    const history = (await loadSchemaHistories(schemasDir)).find((entry) => entry.name === 'events');
-    const latest = history?.versions.at(-1);
-    if (history === undefined || latest === undefined) throw new Error('no events schema');
-    const schemaId = (await registerHistory(new SchemaRegistry({ host: registryUrl }), history, 'lat-events-value', registryUrl)).at(-1)?.id ?? 0;
-    const type = parseAvro(latest.schema);
+    const { id: schemaId, type } = await registerEventsSchema({ schemasDir, registryUrl, topic: topics.topicEvents });
     const tables = { names: await loadStaticTable(`${dataDir}names.jsonl`, 'uid'), depts: await loadStaticTable(`${dataDir}depts.jsonl`, 'did'), maleLabel: 'M', femaleLabel: 'F' };
     const stages = Promise.all([
       runEnrich({ kafka, registryUrl, topics, schemasDir, tables, badRecords: 'fail', logger: quiet, signal: stop.signal }),

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
+import { SINKS } from '../aggregates/sink.js';
 import * as parse from './parsers.js';
 
 /**
@@ -132,7 +133,7 @@ export const SETTINGS = {
     flag: '--sink <store>',
     env: 'KAPPA_SINK',
     default: 'mysql',
-    schema: parse.oneOf(['mysql', 'mongodb']),
+    schema: parse.oneOf(SINKS),
     doc: 'Where `kappa aggregate` writes a version: MySQL tables, or MongoDB collections of the same names',
   }),
   mongodbUrl: setting({

@@ -1,19 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka, Producer } from 'kafkajs';
 import { CompressionTypes, Partitioners } from '../kafka/kafkajs.js';
 import { ensurePipelineTopics } from '../kafka/ensure-topics.js';
 import { withRetries } from '../kafka/retry.js';
-import { valueSubject, type TopicSettings } from '../kafka/topics.js';
-import { parseAvro } from '../registry/avro-schema.js';
-import { registerHistory } from '../registry/register-history.js';
-import { loadSchemaHistories } from '../registry/schema-history.js';
+import type { TopicSettings } from '../kafka/topics.js';
 import { encodeWithSchemaId } from '../registry/wire-format.js';
-import { KappaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { formatCount, Progress } from '../shared/progress.js';
 import { DiskBuffer, undelivered, type BufferedRecord, type Chunk } from './disk-buffer.js';
 import { eventsDue, makeEvent, type GeneratorOptions } from './event-generator.js';
+import { registerEventsSchema, type EventsSchema } from './events-schema.js';
 import type { IdBlock } from './id-blocks.js';
 import { IdSequence } from './id-sequence.js';
 import { lastIdsPerPartition, WRITER_HEADER } from './topic-tail.js';
@@ -81,18 +77,6 @@ async function send(producer: Producer, topic: string, records: readonly Buffere
   });
 }
 
-/** Registers the events schema history and returns how to encode with its latest version. */
-async function latestEventsSchema(options: IngestOptions) {
-  const history = (await loadSchemaHistories(options.schemasDir)).find((entry) => entry.name === 'events');
-  if (history === undefined) throw new KappaError('KAPPA_SCHEMAS_INVALID', `${options.schemasDir} has no events/ schema history`);
-  const registry = new SchemaRegistry({ host: options.registryUrl });
-  const registered = await registerHistory(registry, history, valueSubject(options.topics.topicEvents), options.registryUrl);
-  const latest = history.versions.at(-1);
-  const id = registered.at(-1)?.id;
-  if (latest === undefined || id === undefined) throw new KappaError('KAPPA_SCHEMAS_INVALID', 'the events schema history is empty');
-  return { id, type: parseAvro(latest.schema) };
-}
-
 /**
  * `kappa ingest`: the Fluentd dummy source with a kafka_buffered output, done right. Events get
  * ids continuing from the log (never reused, never skipped), go to a disk buffer first and to
@@ -108,7 +92,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
     .finally(() => admin.disconnect());
   // Partitions as they are (an existing topic keeps its count): partition = id % partitions.
   const partitions = metadata.topics[0]?.partitions.length ?? options.topics.topicPartitions;
-  const schema = await latestEventsSchema(options);
+  const schema = await registerEventsSchema({ schemasDir: options.schemasDir, registryUrl: options.registryUrl, topic });
   const buffer = await DiskBuffer.open(options.bufferDir);
   const sequence = await IdSequence.open(options.mysqlUrl, clusterId, topic);
   const producer = createProducer(kafka);
@@ -177,7 +161,7 @@ interface Pipeline {
   readonly producer: Producer;
   readonly buffer: DiskBuffer;
   readonly partitions: number;
-  readonly schema: { readonly id: number; readonly type: ReturnType<typeof parseAvro> };
+  readonly schema: EventsSchema;
   /** The first block of ids, and how to reserve the next ones. */
   readonly first: IdBlock;
   readonly reserve: (size: number) => Promise<IdBlock>;

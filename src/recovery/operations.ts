@@ -1,13 +1,9 @@
 import type { Admin } from 'kafkajs';
+import { endOffsets } from '../kafka/offsets.js';
 import { KappaError } from '../shared/errors.js';
 import type { Dimension } from '../aggregates/job-names.js';
 import type { Catalog, VersionRecord, VersionState } from './catalog.js';
 import { catchUpProblem, diffTables, lagOf, type PartitionOffsets, type TableDiff } from './catch-up.js';
-
-async function endOffsets(admin: Admin, topic: string): Promise<PartitionOffsets> {
-  const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
-  return new Map(offsets.map((entry) => [entry.partition, BigInt(entry.high)]));
-}
 
 export interface SwitchResult {
   readonly from: string | undefined;

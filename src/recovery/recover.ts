@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin } from 'kafkajs';
 import { runAggregate, type AggregateMetrics, type AggregateOptions } from '../aggregates/run.js';
 import { ensurePipelineTopics } from '../kafka/ensure-topics.js';
+import { committedOffsets, endOffsets } from '../kafka/offsets.js';
 import { enrichGroup } from '../kafka/topics.js';
 import { KappaError } from '../shared/errors.js';
 import { Progress } from '../shared/progress.js';
 import { newEnrichMetrics, runEnrich, type BadRecordPolicy } from '../stages/enrich/run.js';
 import type { EnrichmentTables } from '../stages/enrich/rules.js';
 import { Catalog } from './catalog.js';
-import { describeCatchUp, lagOf, type LagReport, type PartitionOffsets } from './catch-up.js';
+import { describeCatchUp, lagOf, type LagReport } from './catch-up.js';
 
 /** The aggregator's options (MySQL sink, no side paths), plus how to recover. */
 export interface RecoverOptions extends Omit<AggregateOptions, 'sink' | 'mongodbUrl' | 'metrics' | 'publishLate' | 'idleCloseMs'> {
@@ -24,16 +24,6 @@ export interface RecoverResult {
   readonly caughtUp: boolean;
   readonly lag: LagReport;
   readonly metrics: AggregateMetrics;
-}
-
-async function endOffsets(admin: Admin, topic: string): Promise<PartitionOffsets> {
-  const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
-  return new Map(offsets.map((entry) => [entry.partition, BigInt(entry.high)]));
-}
-
-async function groupOffsets(admin: Admin, group: string, topic: string): Promise<PartitionOffsets> {
-  const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-  return new Map((offsets?.partitions ?? []).map((entry) => [entry.partition, BigInt(entry.offset) < 0n ? 0n : BigInt(entry.offset)]));
 }
 
 /**
@@ -112,13 +102,14 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
       const enrichBehind =
         options.fullChain === undefined
           ? 0n
-          : lagOf(await endOffsets(admin, options.fullChain.eventsTopic), await groupOffsets(admin, enrichGroup(options.stagesTopic), options.fullChain.eventsTopic)).lag;
-      lag = lagOf(await endOffsets(admin, options.stagesTopic), await catalog.offsets(version, options.stagesTopic).catch(() => new Map<number, bigint>()));
+          : lagOf(await endOffsets(admin, options.fullChain.eventsTopic), await committedOffsets(admin, enrichGroup(options.stagesTopic), options.fullChain.eventsTopic)).lag;
+      const committed = await catalog.offsets(version, options.stagesTopic).catch(() => new Map<number, bigint>());
+      lag = lagOf(await endOffsets(admin, options.stagesTopic), committed);
       const rate = metrics.in / Math.max(0.001, (Date.now() - startedAt) / 1_000);
       const line = `${describeCatchUp(lag, rate)}${options.fullChain === undefined ? '' : ` · enrichment ${enrichBehind} behind`}`;
       progress.update({ version, done: Number(lag.done), total: Number(lag.total), lag: Number(lag.lag), eventsPerSecond: Math.round(rate) }, line);
       // Caught up: the enrichment (full chain) and the version have consumed everything there is.
-      if (enrichBehind === 0n && lag.lag === 0n && lag.total > 0n && (await catalog.offsets(version, options.stagesTopic)).size > 0) {
+      if (enrichBehind === 0n && lag.lag === 0n && lag.total > 0n && committed.size > 0) {
         if (!caughtUp) {
           caughtUp = true;
           await catalog.setState(version, 'caught-up', 'catching-up');

@@ -38,7 +38,8 @@ export interface StartRegistryProcessOptions {
   readonly logger?: Logger;
 }
 
-async function answers(url: string): Promise<boolean> {
+/** Whether a schema registry answers at `url` (GET /subjects within 2 s). */
+export async function registryAnswers(url: string): Promise<boolean> {
   try {
     const response = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(2_000) });
     return response.ok;
@@ -53,7 +54,7 @@ function readState(stateDir: string): Promise<RegistryProcessState | undefined> 
 
 async function waitUntilAnswering(state: RegistryProcessState, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await answers(state.url))) {
+  while (!(await registryAnswers(state.url))) {
     if (!isProcessAlive(state.pid, REGISTRY_MARKER)) {
       throw new KappaError('KAPPA_REGISTRY_START_FAILED', `the schema registry exited during start-up; last lines of ${state.logFile}:\n${await tailFile(state.logFile, 15)}`);
     }
@@ -116,5 +117,5 @@ export async function stopRegistryProcess(stateDir: string, timeoutMs: number): 
 export async function registryProcessStatus(stateDir: string): Promise<{ running: boolean; reachable: boolean; state?: RegistryProcessState }> {
   const state = await readState(stateDir);
   if (state === undefined || !isProcessAlive(state.pid, REGISTRY_MARKER)) return { running: false, reachable: false };
-  return { running: true, reachable: await answers(state.url), state };
+  return { running: true, reachable: await registryAnswers(state.url), state };
 }

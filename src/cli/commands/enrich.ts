@@ -1,6 +1,6 @@
 import { createKafka } from '../../kafka/client.js';
 import { runEnrich } from '../../stages/enrich/run.js';
-import { loadStaticTable } from '../../stages/enrich/static-tables.js';
+import { loadEnrichmentTables } from '../../stages/enrich/static-tables.js';
 import { defineCommand } from '../command.js';
 
 export const enrichCommand = defineCommand({
@@ -12,13 +12,13 @@ export const enrichCommand = defineCommand({
   ],
   run: async ({ config, logger, signal, print }) => {
     // The tables first: a malformed file is a start-up error naming file and line.
-    const [names, depts] = await Promise.all([loadStaticTable(config.namesFile, 'uid'), loadStaticTable(config.deptsFile, 'did')]);
+    const tables = await loadEnrichmentTables(config);
     const metrics = await runEnrich({
       kafka: createKafka({ brokers: config.kafkaBrokers, logger, clientId: 'kappa-enrich' }),
       registryUrl: config.registryUrl,
       topics: config,
       schemasDir: config.schemasDir,
-      tables: { names, depts, maleLabel: config.genderMale, femaleLabel: config.genderFemale },
+      tables,
       badRecords: config.badRecords,
       logger,
       signal,

@@ -4,7 +4,7 @@ import { cutover, diffVersions, rollback, versionStatus } from '../../recovery/o
 import { runRecover } from '../../recovery/recover.js';
 import type { Logger } from '../../shared/logger.js';
 import { formatCount } from '../../shared/progress.js';
-import { loadStaticTable } from '../../stages/enrich/static-tables.js';
+import { loadEnrichmentTables } from '../../stages/enrich/static-tables.js';
 import { defineCommand } from '../command.js';
 import { aggregateJob, dimensionList, versionName } from '../job-options.js';
 import { OptionValues } from '../option-values.js';
@@ -54,7 +54,7 @@ export const recover = defineCommand({
         ? undefined
         : {
             eventsTopic: from,
-            tables: { names: await loadStaticTable(config.namesFile, 'uid'), depts: await loadStaticTable(config.deptsFile, 'did'), maleLabel: config.genderMale, femaleLabel: config.genderFemale },
+            tables: await loadEnrichmentTables(config),
             badRecords: config.badRecords,
           };
     const result = await runRecover({

@@ -1,5 +1,6 @@
 import { startRegistry } from '../../registry/server.js';
 import { defineCommand } from '../command.js';
+import { untilAborted } from '../../shared/abort.js';
 
 export const registry = defineCommand({
   name: 'registry',
@@ -15,7 +16,7 @@ export const registry = defineCommand({
       logger,
     });
     print(`schema registry: listening on ${running.url} (schemas in topic ${config.registryTopic})`);
-    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    await untilAborted(signal);
     await running.close();
     return 0;
   },

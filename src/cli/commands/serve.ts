@@ -1,5 +1,6 @@
 import { startApi } from '../../api/server.js';
 import { defineCommand } from '../command.js';
+import { untilAborted } from '../../shared/abort.js';
 
 export const serve = defineCommand({
   name: 'serve',
@@ -22,10 +23,7 @@ export const serve = defineCommand({
       logger,
     });
     print(`kappa API on ${api.url} — dashboard ${api.url}/, OpenAPI ${api.url}/docs`);
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilAborted(signal);
     await api.close();
     return 0;
   },

@@ -10,18 +10,13 @@ import { cutover } from '../../recovery/operations.js';
 import { KappaError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { isBrokerReachable, startBroker, stopBroker } from '../../stack/broker.js';
-import { startRegistryProcess, stopRegistryProcess } from '../../stack/registry-process.js';
+import { registryAnswers, startRegistryProcess, stopRegistryProcess } from '../../stack/registry-process.js';
 import { newEnrichMetrics, runEnrich } from '../../stages/enrich/run.js';
-import { loadStaticTable } from '../../stages/enrich/static-tables.js';
+import { loadEnrichmentTables } from '../../stages/enrich/static-tables.js';
 import * as parse from '../../config/parsers.js';
 import { defineCommand } from '../command.js';
 import { OptionValues } from '../option-values.js';
-
-async function registryAnswers(url: string): Promise<boolean> {
-  return fetch(`${url}/subjects`, { signal: AbortSignal.timeout(2_000) })
-    .then((response) => response.ok)
-    .catch(() => false);
-}
+import { untilAborted } from '../../shared/abort.js';
 
 /** Makes `v1` serve once it exists, if nothing serves yet (a fresh machine's first run). */
 async function serveFirstVersion(mysqlUrl: string, brokers: readonly string[], logger: Logger, signal: AbortSignal): Promise<void> {
@@ -93,7 +88,7 @@ export const up = defineCommand({
       // 3. The pipeline, in this process, and the API.
       const kafka = (clientId: string) => createKafka({ brokers: config.kafkaBrokers, logger, clientId });
       const topics = { topicEvents: config.topicEvents, topicStages: config.topicStages, topicPartitions: config.topicPartitions, topicReplicationFactor: config.topicReplicationFactor };
-      const [names, depts] = await Promise.all([loadStaticTable(config.namesFile, 'uid'), loadStaticTable(config.deptsFile, 'did')]);
+      const tables = await loadEnrichmentTables(config);
       const enrichMetrics = newEnrichMetrics();
       const aggregateMetrics: AggregateMetrics = { in: 0, late: 0, rows: 0, bad: 0 };
       const stages = new AbortController();
@@ -106,7 +101,7 @@ export const up = defineCommand({
             (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))),
           );
         };
-        void watch('enrich', runEnrich({ kafka: kafka('kappa-enrich'), registryUrl: config.registryUrl, topics, schemasDir: config.schemasDir, tables: { names, depts, maleLabel: config.genderMale, femaleLabel: config.genderFemale }, badRecords: config.badRecords, logger: logger.child({ stage: 'enrich' }), signal: stages.signal, metrics: enrichMetrics }));
+        void watch('enrich', runEnrich({ kafka: kafka('kappa-enrich'), registryUrl: config.registryUrl, topics, schemasDir: config.schemasDir, tables, badRecords: config.badRecords, logger: logger.child({ stage: 'enrich' }), signal: stages.signal, metrics: enrichMetrics }));
         void watch('aggregate v1', runAggregate({ kafka: kafka('kappa-aggregate-v1'), registryUrl: config.registryUrl, mysqlUrl: config.mysqlUrl, stagesTopic: config.topicStages, topicPartitions: config.topicPartitions, topicReplicationFactor: config.topicReplicationFactor, schemasDir: config.schemasDir, version: 'v1', settings: { sizeMs: config.window, slideMs: config.slide, delayMs: config.watermark }, dims: ['user', 'dept', 'age'], timeZone: config.timeZone, logger: logger.child({ stage: 'aggregate' }), signal: stages.signal, metrics: aggregateMetrics }));
         void watch('ingest', runIngest({ kafka: kafka('kappa-ingest'), registryUrl: config.registryUrl, topics, schemasDir: config.schemasDir, rate, template: { hello: 'ssm-seoul' }, timeZone: config.timeZone, lateFraction, lateByMs: 30_000, seed: Math.floor(Math.random() * 2 ** 31), bufferDir: join(config.stateDir, 'ingest', config.topicEvents), mysqlUrl: config.mysqlUrl, logger: logger.child({ stage: 'ingest' }), signal: stages.signal }));
       });
@@ -124,10 +119,7 @@ export const up = defineCommand({
 
       await Promise.race([
         failed,
-        new Promise<void>((resolve) => {
-          if (signal.aborted) resolve();
-          signal.addEventListener('abort', () => resolve(), { once: true });
-        }),
+        untilAborted(signal),
       ]);
       print('stopping…');
       return 0;

@@ -13,6 +13,7 @@ import { KappaError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { PartitionProducers } from './partition-producers.js';
 import { enrich, invalidReason, type EnrichmentTables, type RawEvent } from './rules.js';
+import { untilAborted } from '../../shared/abort.js';
 
 /** Records per transaction. */
 const SLICE = 2_000;
@@ -178,10 +179,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
       },
     });
     logger.info({ group, from: names.events, to: names.stages }, 'enrichment running');
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilAborted(signal);
     return metrics;
   } finally {
     await consumer.disconnect().catch(() => undefined);

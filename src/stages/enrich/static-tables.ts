@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { KappaError } from '../../shared/errors.js';
+import type { EnrichmentTables } from './rules.js';
 
 /** A static lookup table of the enrichment: `{"<key>": n, "name": "..."}` per line. */
 export type StaticTable = ReadonlyMap<number, string>;
@@ -40,4 +41,10 @@ export async function loadStaticTable(file: string, keyField: string): Promise<S
     throw new KappaError('KAPPA_TABLE_INVALID', `${file}: cannot read it (${(error as Error).message})`);
   }
   return parseStaticTable(text, keyField, file);
+}
+
+/** The enrichment's tables and gender labels, from the settings of the same names. */
+export async function loadEnrichmentTables(settings: { readonly namesFile: string; readonly deptsFile: string; readonly genderMale: string; readonly genderFemale: string }): Promise<EnrichmentTables> {
+  const [names, depts] = await Promise.all([loadStaticTable(settings.namesFile, 'uid'), loadStaticTable(settings.deptsFile, 'did')]);
+  return { names, depts, maleLabel: settings.genderMale, femaleLabel: settings.genderFemale };
 }
