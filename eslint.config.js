@@ -9,7 +9,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
@@ -20,7 +23,15 @@ export default tseslint.config(
       // kafkajs values come from src/kafka/kafkajs.ts, which fixes its read_committed filter first.
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { paths: [{ name: 'kafkajs', message: "Import kafkajs values from src/kafka/kafkajs.ts (it fixes kafkajs's read_committed filter).", allowTypeImports: true }] },
+        {
+          paths: [
+            {
+              name: 'kafkajs',
+              message: "Import kafkajs values from src/kafka/kafkajs.ts (it fixes kafkajs's read_committed filter).",
+              allowTypeImports: true,
+            },
+          ],
+        },
       ],
     },
   },

@@ -8,7 +8,8 @@ import { cleanEnv, KAPPA_BIN } from './support/cli.js';
 import { testKafka } from './support/context.js';
 import { readTopic } from './support/read-topic.js';
 
-const { context, pipeline, produceStages, referenceFromLog, tablesOf, expectTablesToReach } = useAggregateHarness('api');
+const { context, pipeline, produceStages, referenceFromLog, tablesOf, expectTablesToReach } =
+  useAggregateHarness('api');
 const TOKEN = 'test-token-0123456789abcdef';
 
 describe('the query API (fastify.inject against real MariaDB, broker and registry)', () => {
@@ -47,7 +48,13 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
   });
 
   const get = (url: string) => api.app.inject({ method: 'GET', url });
-  const post = (url: string, body: unknown, token?: string) => api.app.inject({ method: 'POST', url, payload: body as object, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+  const post = (url: string, body: unknown, token?: string) =>
+    api.app.inject({
+      method: 'POST',
+      url,
+      payload: body as object,
+      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    });
 
   it('answers 404 naming the version while nothing serves, and serves a version asked for', async () => {
     const none = await get('/api/windows/users');
@@ -55,23 +62,41 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
     expect(none.json()).toMatchObject({ code: 'KAPPA_NO_SERVING_VERSION', field: 'version' });
     const asked = await get('/api/windows/users?version=v1&limit=10000');
     expect(asked.statusCode).toBe(200);
-    const body = asked.json<{ version: string; rows: { window_start: string; window_end: string; key: string; count: number }[] }>();
+    const body = asked.json<{
+      version: string;
+      rows: { window_start: string; window_end: string; key: string; count: number }[];
+    }>();
     expect(body.version).toBe('v1');
-    const expected = new Map([...(await tablesOf('v1')).rows].filter(([key]) => key.includes('|user|')).map(([key, count]) => [key.replace('|user|', '|'), count]));
-    expect(new Map(body.rows.map((row) => [`${Date.parse(row.window_start)}|${row.key}`, row.count]))).toEqual(expected);
+    const expected = new Map(
+      [...(await tablesOf('v1')).rows]
+        .filter(([key]) => key.includes('|user|'))
+        .map(([key, count]) => [key.replace('|user|', '|'), count]),
+    );
+    expect(new Map(body.rows.map((row) => [`${Date.parse(row.window_start)}|${row.key}`, row.count]))).toEqual(
+      expected,
+    );
     expect(body.rows[0]?.window_start).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
   it('cutover and rollback need the bearer token: 401 without it or with a wrong one', async () => {
     expect((await post('/api/cutover', { to: 'v1' })).statusCode).toBe(401);
-    expect((await post('/api/cutover', { to: 'v1' }, 'wrong-token-0123456789abcdef')).json()).toMatchObject({ statusCode: 401, code: 'KAPPA_UNAUTHORIZED' });
+    expect((await post('/api/cutover', { to: 'v1' }, 'wrong-token-0123456789abcdef')).json()).toMatchObject({
+      statusCode: 401,
+      code: 'KAPPA_UNAUTHORIZED',
+    });
     expect((await post('/api/rollback', {})).statusCode).toBe(401);
     const cut = await post('/api/cutover', { to: 'v1' }, TOKEN);
     expect(cut.statusCode, cut.body).toBe(200);
     expect(cut.json()).toEqual({ from: null, to: 'v1', unchanged: false });
     expect((await get('/api/windows/users')).json()).toMatchObject({ version: 'v1' });
-    expect((await post('/api/cutover', { to: 'v9' }, TOKEN)).json()).toMatchObject({ statusCode: 404, code: 'KAPPA_VERSION_UNKNOWN' });
-    expect((await post('/api/rollback', {}, TOKEN)).json()).toMatchObject({ statusCode: 409, code: 'KAPPA_ROLLBACK_REFUSED' });
+    expect((await post('/api/cutover', { to: 'v9' }, TOKEN)).json()).toMatchObject({
+      statusCode: 404,
+      code: 'KAPPA_VERSION_UNKNOWN',
+    });
+    expect((await post('/api/rollback', {}, TOKEN)).json()).toMatchObject({
+      statusCode: 409,
+      code: 'KAPPA_ROLLBACK_REFUSED',
+    });
   });
 
   it.each([
@@ -81,7 +106,11 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
     ['a limit that is not a number', '/api/windows/users?version=v1&limit=ten', 'limit'],
     ['an unknown parameter', '/api/windows/users?version=v1&colour=red', 'colour'],
     ['an unknown dimension', '/api/windows/cats', 'dim'],
-    ['an injection string as version', "/api/windows/users?version=v1'%3B%20DROP%20TABLE%20events_users_v1%3B--", 'version'],
+    [
+      'an injection string as version',
+      "/api/windows/users?version=v1'%3B%20DROP%20TABLE%20events_users_v1%3B--",
+      'version',
+    ],
     ['n of zero', '/api/top/users?version=v1&n=0', 'n'],
   ])('refuses %s with a 400 naming the field', async (_label, url, field) => {
     const response = await get(url);
@@ -93,7 +122,11 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
     const response = await get(`/api/windows/users?version=v1&key=${encodeURIComponent("Kim' OR '1'='1")}`);
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ rows: [] });
-    expect((await get('/api/windows/users?version=v1&key=Kim&limit=5')).json<{ rows: { key: string }[] }>().rows.every((row) => row.key === 'Kim')).toBe(true);
+    expect(
+      (await get('/api/windows/users?version=v1&key=Kim&limit=5'))
+        .json<{ rows: { key: string }[] }>()
+        .rows.every((row) => row.key === 'Kim'),
+    ).toBe(true);
   });
 
   it('ranks the top users over a time range', async () => {
@@ -103,8 +136,12 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
     expect(users).toHaveLength(2);
     expect(users.map((user) => user.user_name)).toContain('Kim');
     expect(users[0]?.count).toBeGreaterThanOrEqual(users[1]?.count ?? 0);
-    const all = (await get('/api/top/users?version=v1&n=1000')).json<{ users: { user_name: string; count: number }[] }>().users;
-    const fromTable = [...(await tablesOf('v1')).rows].filter(([key]) => key.includes('|user|')).reduce((sum, [, count]) => sum + count, 0);
+    const all = (await get('/api/top/users?version=v1&n=1000')).json<{
+      users: { user_name: string; count: number }[];
+    }>().users;
+    const fromTable = [...(await tablesOf('v1')).rows]
+      .filter(([key]) => key.includes('|user|'))
+      .reduce((sum, [, count]) => sum + count, 0);
     expect(all.reduce((sum, user) => sum + user.count, 0)).toBe(fromTable);
     const empty = await get('/api/top/users?version=v1&from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z');
     expect(empty.json()).toMatchObject({ users: [] });
@@ -113,13 +150,22 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
   it('lists versions with state, settings, lag, watermark and late events', async () => {
     const versions = (await get('/api/versions')).json<{ versions: Record<string, unknown>[] }>().versions;
     expect(versions).toHaveLength(1);
-    expect(versions[0]).toMatchObject({ version: 'v1', state: 'serving', serving: true, settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 }, lag: 0 });
+    expect(versions[0]).toMatchObject({
+      version: 'v1',
+      state: 'serving',
+      serving: true,
+      settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 },
+      lag: 0,
+    });
     expect(versions[0]?.['lateEvents']).toBeGreaterThan(0);
   });
 
   it('reports health and readiness; readiness names what does not answer', async () => {
     expect((await get('/api/health')).json()).toMatchObject({ status: 'ok' });
-    expect((await get('/api/ready')).json()).toEqual({ ready: true, checks: { kafka: 'ok', registry: 'ok', mysql: 'ok' } });
+    expect((await get('/api/ready')).json()).toEqual({
+      ready: true,
+      checks: { kafka: 'ok', registry: 'ok', mysql: 'ok' },
+    });
     const broken = await startApi({ ...apiOptions(), registryUrl: 'http://127.0.0.1:9', port: 0 });
     try {
       const response = await broken.app.inject({ method: 'GET', url: '/api/ready' });
@@ -135,7 +181,9 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
     const response = await get('/metrics');
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toContain('text/plain');
-    expect(response.body).toMatch(new RegExp(`kappa_topic_end_offset\\{topic="${env['KAPPA_TOPIC_STAGES'] ?? ''}"\\} 3000`));
+    expect(response.body).toMatch(
+      new RegExp(`kappa_topic_end_offset\\{topic="${env['KAPPA_TOPIC_STAGES'] ?? ''}"\\} 3000`),
+    );
     expect(response.body).toMatch(/kappa_version_late_events\{version="v1"\} [1-9]\d*/);
     expect(response.body).toMatch(/kappa_consumer_lag_records\{stage="aggregate",version="v1"\} 0/);
     expect(response.body).toMatch(/kappa_watermark_lag_seconds\{version="v1"\} \d/);
@@ -146,7 +194,19 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
   it('serves the OpenAPI document generated from the route schemas, and its UI at /docs', async () => {
     const spec = (await get('/docs/json')).json<{ openapi: string; paths: Record<string, unknown> }>();
     expect(spec.openapi).toMatch(/^3\./);
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/windows/{dim}', '/api/top/users', '/api/versions', '/api/cutover', '/api/rollback', '/api/health', '/api/ready', '/api/events', '/metrics']));
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/windows/{dim}',
+        '/api/top/users',
+        '/api/versions',
+        '/api/cutover',
+        '/api/rollback',
+        '/api/health',
+        '/api/ready',
+        '/api/events',
+        '/metrics',
+      ]),
+    );
     expect((await get('/docs')).statusCode).toBeLessThan(400);
   });
 
@@ -162,12 +222,18 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
   });
 
   it('ingests a batch over HTTP: ids assigned by kappa, records in the events topic marked as written by the API', async () => {
-    const response = await post('/api/events', { events: [{ hello: 'a' }, { hello: 'b', time: '2026-11-24 09:00:00' }, {}] });
+    const response = await post('/api/events', {
+      events: [{ hello: 'a' }, { hello: 'b', time: '2026-11-24 09:00:00' }, {}],
+    });
     expect(response.statusCode, response.body).toBe(202);
     const { firstId, lastId, accepted } = response.json<{ firstId: number; lastId: number; accepted: number }>();
     expect([accepted, lastId - firstId]).toEqual([3, 2]);
     const messages = await readTopic(testKafka(context), env['KAPPA_TOPIC_EVENTS'] ?? '');
-    expect(messages.map((message) => Number(message.key)).sort((a, b) => a - b)).toEqual([firstId, firstId + 1, firstId + 2]);
+    expect(messages.map((message) => Number(message.key)).sort((a, b) => a - b)).toEqual([
+      firstId,
+      firstId + 1,
+      firstId + 2,
+    ]);
     expect(messages.every((message) => message.headers?.['kappa.writer']?.toString() === 'api')).toBe(true);
   });
 
@@ -193,11 +259,16 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
 
   it('never gives an id twice when the generator and HTTP ingest write at once', { timeout: 120_000 }, async () => {
     const before = (await readTopic(testKafka(context), env['KAPPA_TOPIC_EVENTS'] ?? '')).length;
-    const generator = spawn(process.execPath, [KAPPA_BIN, 'ingest', '--count', '3000', '--rate', '1500'], { env: cleanEnv({ ...env, KAPPA_LOG_LEVEL: 'warn' }), stdio: 'ignore' });
+    const generator = spawn(process.execPath, [KAPPA_BIN, 'ingest', '--count', '3000', '--rate', '1500'], {
+      env: cleanEnv({ ...env, KAPPA_LOG_LEVEL: 'warn' }),
+      stdio: 'ignore',
+    });
     const exited = new Promise<number | null>((resolve) => generator.once('exit', resolve));
     let posted = 0;
     for (let batch = 0; batch < 20; batch += 1) {
-      const response = await post('/api/events', { events: Array.from({ length: 10 }, (_, index) => ({ hello: `http-${batch}-${index}` })) });
+      const response = await post('/api/events', {
+        events: Array.from({ length: 10 }, (_, index) => ({ hello: `http-${batch}-${index}` })),
+      });
       expect(response.statusCode, response.body).toBe(202);
       posted += 10;
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -22,14 +22,18 @@ describe('kappa executable', () => {
   it('exits 2 on a bad duration flag', () => {
     const result = kappa(['aggregate', '--version', 'v1', '--watermark', '15']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('invalid --watermark "15" (env KAPPA_WATERMARK): expected a positive duration with a unit');
+    expect(result.stderr).toContain(
+      'invalid --watermark "15" (env KAPPA_WATERMARK): expected a positive duration with a unit',
+    );
   });
 
   it('says plainly, with a code, that no broker answers (nothing listens on the port)', async () => {
     const port = await freePort();
     const result = await kappaAsync(['enrich'], { KAPPA_KAFKA_BROKERS: `127.0.0.1:${port}`, KAPPA_LOG_LEVEL: 'fatal' });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`^kappa: cannot reach Kafka: .*127\\.0\\.0\\.1:${port}.*\\[KAPPA_KAFKA_UNREACHABLE\\]\\n$`, 's'));
+    expect(result.stderr).toMatch(
+      new RegExp(`^kappa: cannot reach Kafka: .*127\\.0\\.0\\.1:${port}.*\\[KAPPA_KAFKA_UNREACHABLE\\]\\n$`, 's'),
+    );
     expect(result.stderr).not.toContain('unexpected error');
   });
 
@@ -38,5 +42,4 @@ describe('kappa executable', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('--until-caught-up');
   });
-
 });

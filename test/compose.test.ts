@@ -50,7 +50,9 @@ function run(command: string, args: readonly string[], options: RunOptions = {})
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     let failure: Error | undefined;
     child.on('error', (error) => (failure = error));
-    child.on('close', (status) => resolve(failure === undefined ? { status, stdout, stderr } : { status, stdout, stderr, error: failure }));
+    child.on('close', (status) =>
+      resolve(failure === undefined ? { status, stdout, stderr } : { status, stdout, stderr, error: failure }),
+    );
   });
 }
 
@@ -75,7 +77,8 @@ async function aptInstallDockerCompose(): Promise<string> {
   const fd = openSync(log, 'a');
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const apt = (args: readonly string[]) => run('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { env, logFd: fd, timeoutMs: 400_000 });
+    const apt = (args: readonly string[]) =>
+      run('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { env, logFd: fd, timeoutMs: 400_000 });
     const install = ['install', '-y', '--no-install-recommends', 'docker-compose'];
     const first = await apt(install);
     if (first.status !== 0) {
@@ -108,11 +111,14 @@ function composeConfig(validator: Validator, file: string, quiet: boolean): Prom
 }
 
 function explain(result: RunResult): string {
-  return [result.error?.message, result.stderr.trim(), result.stdout.trim()].filter((text) => text !== undefined && text !== '').join('\n');
+  return [result.error?.message, result.stderr.trim(), result.stdout.trim()]
+    .filter((text) => text !== undefined && text !== '')
+    .join('\n');
 }
 
 function unquote(value: string): string {
-  if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) return value.slice(1, -1).replaceAll("''", "'");
+  if (value.length >= 2 && value.startsWith("'") && value.endsWith("'"))
+    return value.slice(1, -1).replaceAll("''", "'");
   if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) return JSON.parse(value) as string;
   return value;
 }
@@ -240,7 +246,10 @@ describe('compose/docker-compose.yml', () => {
     const result = await composeConfig(compose, COMPOSE_FILE, false);
     expect(result.status, `${compose.label} config failed:\n${explain(result)}`).toBe(0);
     const all = services(result.stdout);
-    const stages = [...all].filter(([, service]) => service.build).map(([name]) => name).sort();
+    const stages = [...all]
+      .filter(([, service]) => service.build)
+      .map(([name]) => name)
+      .sort();
     expect(stages, 'the services built from the Dockerfile').toEqual([...STAGES]);
 
     for (const name of STAGES) {
@@ -253,7 +262,10 @@ describe('compose/docker-compose.yml', () => {
       }
       expect(kappa['KAPPA_KAFKA_BROKERS'], `service ${name} must use the internal listener`).toBe('kafka:29092');
       // Every value must pass kappa's own validation, exactly as the container would see it.
-      expect(() => loadConfig(SETTING_KEYS, { env: kappa }), `service ${name}: a KAPPA_* value is invalid`).not.toThrow();
+      expect(
+        () => loadConfig(SETTING_KEYS, { env: kappa }),
+        `service ${name}: a KAPPA_* value is invalid`,
+      ).not.toThrow();
     }
   });
 });

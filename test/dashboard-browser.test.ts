@@ -21,9 +21,20 @@ describe('the dashboard in a real browser (headless Chromium) against a running 
     const port = await freePort();
     background(['serve', '--port', String(port)], env, 'serve');
     const url = `http://127.0.0.1:${port}/`;
-    for (let attempt = 0; attempt < 100 && !(await fetch(`${url}api/health`).then((response) => response.ok).catch(() => false)); attempt += 1) await sleep(200);
+    for (
+      let attempt = 0;
+      attempt < 100 &&
+      !(await fetch(`${url}api/health`)
+        .then((response) => response.ok)
+        .catch(() => false));
+      attempt += 1
+    )
+      await sleep(200);
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       const errors: string[] = [];
@@ -32,7 +43,8 @@ describe('the dashboard in a real browser (headless Chromium) against a running 
       // The chart of v1, with the rows of events_users_v1 plotted on a canvas.
       const chart = page.locator('.chart[data-version="v1"]');
       await chart.waitFor({ timeout: 30_000 });
-      for (let attempt = 0; attempt < 150 && Number((await chart.getAttribute('data-points')) ?? 0) === 0; attempt += 1) await sleep(200);
+      for (let attempt = 0; attempt < 150 && Number((await chart.getAttribute('data-points')) ?? 0) === 0; attempt += 1)
+        await sleep(200);
       expect(await chart.locator('canvas').count()).toBeGreaterThan(0);
       const userRows = [...reference.rows.keys()].filter((key) => key.includes('|user|')).length;
       expect(Number(await chart.getAttribute('data-points'))).toBe(userRows);

@@ -46,7 +46,9 @@ async function waitForLog(env: Record<string, string>, label: string, text: stri
 }
 
 function exitOf(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  return child.exitCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
 async function ingest(env: Record<string, string>, count: number, rate = 0): Promise<void> {
@@ -54,9 +56,13 @@ async function ingest(env: Record<string, string>, count: number, rate = 0): Pro
   expect(result.code, result.stderr).toBe(0);
 }
 
-async function decodeStages(messages: readonly TopicMessage[]): Promise<(EnrichedEvent & { key: string | undefined })[]> {
+async function decodeStages(
+  messages: readonly TopicMessage[],
+): Promise<(EnrichedEvent & { key: string | undefined })[]> {
   const client = new SchemaRegistry({ host: registryUrl() });
-  return Promise.all(messages.map(async (message) => ({ ...((await client.decode(message.value)) as EnrichedEvent), key: message.key })));
+  return Promise.all(
+    messages.map(async (message) => ({ ...((await client.decode(message.value)) as EnrichedEvent), key: message.key })),
+  );
 }
 
 /** Exactly ids 0..n-1, once each, enriched by the rules with the shipped tables. */
@@ -120,7 +126,10 @@ describe('kappa enrich against the real broker', () => {
     await sleep(1_500);
     a.kill('SIGTERM');
     await feeding;
-    await expectExactlyOnce(await readAtLeast(testKafka(context), env['KAPPA_TOPIC_STAGES'] ?? '', 20_000, 3_000), 20_000);
+    await expectExactlyOnce(
+      await readAtLeast(testKafka(context), env['KAPPA_TOPIC_STAGES'] ?? '', 20_000, 3_000),
+      20_000,
+    );
     // Both really worked on partitions: b joined while a ran, and took everything when a left.
     const assignments = (label: string) =>
       readFileSync(join(env['KAPPA_STATE_DIR'] ?? '', `enrich-${label}.log`), 'utf8')
@@ -137,23 +146,46 @@ describe('kappa enrich against the real broker', () => {
     const env = pipeline('dlq');
     await ingest(env, 10);
     const events = env['KAPPA_TOPIC_EVENTS'] ?? '';
-    const v1 = (await new SchemaRegistry({ host: registryUrl() }).getLatestSchemaId(`${events}-value`));
+    const v1 = await new SchemaRegistry({ host: registryUrl() }).getLatestSchemaId(`${events}-value`);
     const producer = testKafka(context).producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    const type = parseAvro(JSON.stringify({ type: 'record', name: 'Event', namespace: 'dev.kappa', fields: [{ name: 'id', type: 'long' }, { name: 'hello', type: 'string' }, { name: 'time', type: 'string' }, { name: 'event_ts', type: ['null', 'long'], default: null }] }));
+    const type = parseAvro(
+      JSON.stringify({
+        type: 'record',
+        name: 'Event',
+        namespace: 'dev.kappa',
+        fields: [
+          { name: 'id', type: 'long' },
+          { name: 'hello', type: 'string' },
+          { name: 'time', type: 'string' },
+          { name: 'event_ts', type: ['null', 'long'], default: null },
+        ],
+      }),
+    );
     await producer.send({
       topic: events,
       messages: [
         { key: 'garbage', value: Buffer.from('definitely not avro') },
         { key: 'unknown', value: Buffer.concat([Buffer.from([0, 0, 0, 0x7f, 0xff]), Buffer.from('xyz')]) },
-        { key: 'invalid', value: encodeWithSchemaId(v1, type, { id: -5, hello: 'x', time: 'yesterday', event_ts: null }) },
+        {
+          key: 'invalid',
+          value: encodeWithSchemaId(v1, type, { id: -5, hello: 'x', time: 'yesterday', event_ts: null }),
+        },
       ],
     });
     await producer.disconnect();
     await ingest(env, 10);
     startEnrich(env, 'dlq');
     const deadLetters = await readAtLeast(testKafka(context), `${events}.dlq`, 3, 2_000);
-    expect(deadLetters.map((message) => [message.key, message.headers?.['kappa.dlq.reason']?.toString(), message.headers?.['kappa.source.topic']?.toString()]).sort()).toEqual([
+    expect(
+      deadLetters
+        .map((message) => [
+          message.key,
+          message.headers?.['kappa.dlq.reason']?.toString(),
+          message.headers?.['kappa.source.topic']?.toString(),
+        ])
+        .sort(),
+    ).toEqual([
       ['garbage', 'not-avro-wire-format', events],
       ['invalid', 'invalid', events],
       ['unknown', 'unknown-schema-id', events],

@@ -16,7 +16,9 @@ describe('test harness', () => {
     await ensureMariaDb();
     const connection = await createConnection({ uri: context.mysqlUrl });
     try {
-      const [[row]] = (await connection.query('SELECT DATABASE() AS db, VERSION() AS version')) as unknown as [[{ db: string; version: string }]];
+      const [[row]] = (await connection.query('SELECT DATABASE() AS db, VERSION() AS version')) as unknown as [
+        [{ db: string; version: string }],
+      ];
       expect(row.db).toBe(context.database);
       expect(row.version).toMatch(/MariaDB|^8\./);
       await connection.query('CREATE TABLE probe (id INT PRIMARY KEY)');

@@ -32,7 +32,12 @@ beforeAll(async () => {
 });
 afterAll(() => registry.close());
 
-function envFor(topic: string, stateDir: string, brokers = context.brokers, registryUrl = registry.url): Record<string, string> {
+function envFor(
+  topic: string,
+  stateDir: string,
+  brokers = context.brokers,
+  registryUrl = registry.url,
+): Record<string, string> {
   return {
     KAPPA_KAFKA_BROKERS: brokers.join(','),
     KAPPA_REGISTRY_URL: registryUrl,
@@ -43,14 +48,24 @@ function envFor(topic: string, stateDir: string, brokers = context.brokers, regi
   };
 }
 
-async function decodeAll(messages: readonly TopicMessage[], registryUrl = registry.url): Promise<(Decoded & { message: TopicMessage })[]> {
+async function decodeAll(
+  messages: readonly TopicMessage[],
+  registryUrl = registry.url,
+): Promise<(Decoded & { message: TopicMessage })[]> {
   const client = new SchemaRegistry({ host: registryUrl });
-  return Promise.all(messages.map(async (message) => ({ ...((await client.decode(message.value)) as Decoded), message })));
+  return Promise.all(
+    messages.map(async (message) => ({ ...((await client.decode(message.value)) as Decoded), message })),
+  );
 }
 
 /** Ids of the topic: exactly once each, contiguous from 0, increasing within each partition. */
 /** Waits until the topic holds at least `records` records (the generator has really started). */
-async function waitForRecords(kafka: ReturnType<typeof createKafka>, topic: string, records: number, timeoutMs = 60_000): Promise<void> {
+async function waitForRecords(
+  kafka: ReturnType<typeof createKafka>,
+  topic: string,
+  records: number,
+  timeoutMs = 60_000,
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -74,9 +89,12 @@ function expectContiguousOnce(records: readonly (Decoded & { message: TopicMessa
   expect(ids.at(-1)).toBe(total - 1);
   for (const record of records) expect(record.message.key).toBe(String(record.id));
   const byPartition = new Map<number, (Decoded & { message: TopicMessage })[]>();
-  for (const record of records) byPartition.set(record.message.partition, [...(byPartition.get(record.message.partition) ?? []), record]);
+  for (const record of records)
+    byPartition.set(record.message.partition, [...(byPartition.get(record.message.partition) ?? []), record]);
   for (const inPartition of byPartition.values()) {
-    const ordered = [...inPartition].sort((a, b) => Number(a.message.offset - b.message.offset)).map((record) => record.id);
+    const ordered = [...inPartition]
+      .sort((a, b) => Number(a.message.offset - b.message.offset))
+      .map((record) => record.id);
     expect(ordered).toEqual([...ordered].sort((a, b) => a - b));
   }
 }
@@ -91,26 +109,56 @@ describe('kappa ingest against the real broker', () => {
     expect(result.stdout).toBe(`ingest: 10000 events sent to ${topic} (ids 0..9999)\n`);
     const records = await decodeAll(await readTopic(testKafka(context), topic));
     expectContiguousOnce(records, 10_000);
-    expect(records.every((record) => record.hello === 'ssm-seoul' && /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(record.time))).toBe(true);
+    expect(
+      records.every((record) => record.hello === 'ssm-seoul' && /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(record.time)),
+    ).toBe(true);
   });
 
   it('a second run continues with 10000..10999', async () => {
-    const result = await kappaAsync(['ingest', '--count', '1000', '--rate', '0', '--template', '{"hello":"again"}'], envFor(topic, stateDir));
+    const result = await kappaAsync(
+      ['ingest', '--count', '1000', '--rate', '0', '--template', '{"hello":"again"}'],
+      envFor(topic, stateDir),
+    );
     expect(result.stdout).toBe(`ingest: 1000 events sent to ${topic} (ids 10000..10999)\n`);
     const records = await decodeAll(await readTopic(testKafka(context), topic));
     expectContiguousOnce(records, 11_000);
-    expect(records.filter((record) => record.hello === 'again').map((record) => record.id).sort((a, b) => a - b)[0]).toBe(10_000);
+    expect(
+      records
+        .filter((record) => record.hello === 'again')
+        .map((record) => record.id)
+        .sort((a, b) => a - b)[0],
+    ).toBe(10_000);
   });
 
   it('continues from the log even when all local state is lost', async () => {
     rmSync(stateDir, { recursive: true, force: true });
-    const result = await kappaAsync(['ingest', '--count', '100', '--rate', '0'], envFor(topic, mkdtempSync(join(tmpdir(), 'kappa-ingest-fresh-'))));
+    const result = await kappaAsync(
+      ['ingest', '--count', '100', '--rate', '0'],
+      envFor(topic, mkdtempSync(join(tmpdir(), 'kappa-ingest-fresh-'))),
+    );
     expect(result.stdout).toBe(`ingest: 100 events sent to ${topic} (ids 11000..11099)\n`);
   });
 
   it('--late-fraction 0.1 --late-by 30s --seed 1 shifts exactly the expected events back by 30 s', async () => {
     const lateTopic = context.topic('late');
-    const result = await kappaAsync(['ingest', '--count', '2000', '--rate', '0', '--late-fraction', '0.1', '--late-by', '30s', '--seed', '1', '--time-zone', 'Asia/Seoul'], envFor(lateTopic, mkdtempSync(join(tmpdir(), 'kappa-late-'))));
+    const result = await kappaAsync(
+      [
+        'ingest',
+        '--count',
+        '2000',
+        '--rate',
+        '0',
+        '--late-fraction',
+        '0.1',
+        '--late-by',
+        '30s',
+        '--seed',
+        '1',
+        '--time-zone',
+        'Asia/Seoul',
+      ],
+      envFor(lateTopic, mkdtempSync(join(tmpdir(), 'kappa-late-'))),
+    );
     expect(result.code, result.stderr).toBe(0);
     const records = await decodeAll(await readTopic(testKafka(context), lateTopic));
     expect(records).toHaveLength(2_000);
@@ -146,7 +194,10 @@ describe('kappa ingest stopped with Ctrl-C', () => {
   it('flushes what it generated: exit 0, nothing left in the buffer, every id in the log once', async () => {
     const topic = context.topic('interrupted');
     const stateDir = mkdtempSync(join(tmpdir(), 'kappa-sigint-'));
-    const child = spawn(process.execPath, [KAPPA_BIN, 'ingest', '--rate', '1000'], { env: cleanEnv(envFor(topic, stateDir)), stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [KAPPA_BIN, 'ingest', '--rate', '1000'], {
+      env: cleanEnv(envFor(topic, stateDir)),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     await waitForRecords(testKafka(context), topic, 1_200);
@@ -167,7 +218,10 @@ describe('kappa ingest when things fail', () => {
     const topic = context.topic('killed');
     const stateDir = mkdtempSync(join(tmpdir(), 'kappa-killed-'));
     const env = envFor(topic, stateDir);
-    const child = spawn(process.execPath, [KAPPA_BIN, 'ingest', '--rate', '2000'], { env: cleanEnv(env), stdio: 'ignore' });
+    const child = spawn(process.execPath, [KAPPA_BIN, 'ingest', '--rate', '2000'], {
+      env: cleanEnv(env),
+      stdio: 'ignore',
+    });
     await waitForRecords(testKafka(context), topic, 1_200);
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
@@ -183,13 +237,32 @@ describe('kappa ingest when things fail', () => {
     // A broker of its own: stopping the shared one would break the other test files.
     const stateDir = mkdtempSync(join(tmpdir(), 'kappa-outage-'));
     const config = loadConfig(['cacheDir', 'kafkaVersion'], { env: process.env });
-    const brokerOptions = { stateDir, cacheDir: config.cacheDir, version: config.kafkaVersion, port: await freePort(), controllerPort: await freePort(), heap: '512m', startTimeoutMs: 120_000 };
+    const brokerOptions = {
+      stateDir,
+      cacheDir: config.cacheDir,
+      version: config.kafkaVersion,
+      port: await freePort(),
+      controllerPort: await freePort(),
+      heap: '512m',
+      startTimeoutMs: 120_000,
+    };
     const { state } = await startBroker(brokerOptions);
     const brokers = [`${state.host}:${state.port}`];
-    const ownRegistry = await startRegistry({ brokers, topic: '_schemas', replicationFactor: 1, host: '127.0.0.1', port: 0, logger: context.logger });
+    const ownRegistry = await startRegistry({
+      brokers,
+      topic: '_schemas',
+      replicationFactor: 1,
+      host: '127.0.0.1',
+      port: 0,
+      logger: context.logger,
+    });
     try {
       const topic = 'events';
-      const run = kappaAsync(['ingest', '--count', '4000', '--rate', '250'], envFor(topic, join(stateDir, 'ingest-state'), brokers, ownRegistry.url), 180_000);
+      const run = kappaAsync(
+        ['ingest', '--count', '4000', '--rate', '250'],
+        envFor(topic, join(stateDir, 'ingest-state'), brokers, ownRegistry.url),
+        180_000,
+      );
       // Stop the broker once events really flow (start-up done: topics, schemas, ids).
       await waitForRecords(createKafka({ brokers, logger: context.logger }), topic, 500);
       await stopBroker({ stateDir, timeoutMs: 30_000 });

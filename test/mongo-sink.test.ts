@@ -13,8 +13,21 @@ function row(windowStart: number, key: string, count: number, dim = 'user'): Win
   return { windowStart, windowEnd: windowStart + SETTINGS.sizeMs, dim, key, count };
 }
 
-function request(partition: number, expected: bigint | null, nextOffset: bigint, rows: readonly WindowRow[]): CommitRequest {
-  return { partition, expected, nextOffset, rows, snapshot: { ...SNAPSHOT, lateEvents: Number(nextOffset) }, lateEvents: Number(nextOffset), watermark: null };
+function request(
+  partition: number,
+  expected: bigint | null,
+  nextOffset: bigint,
+  rows: readonly WindowRow[],
+): CommitRequest {
+  return {
+    partition,
+    expected,
+    nextOffset,
+    rows,
+    snapshot: { ...SNAPSHOT, lateEvents: Number(nextOffset) },
+    lateEvents: Number(nextOffset),
+    watermark: null,
+  };
 }
 
 describe('MongoSink against the MongoDB stand-in (mongo-java-server)', () => {
@@ -24,7 +37,12 @@ describe('MongoSink against the MongoDB stand-in (mongo-java-server)', () => {
 
   async function counts(version: string): Promise<Record<string, number>> {
     const docs = await client.db().collection(`events_users_${version}`).find().toArray();
-    return Object.fromEntries(docs.map((doc) => [`${(doc['window_start'] as Date).getTime()}|${String(doc['user_name'])}`, Number(doc['count'])]));
+    return Object.fromEntries(
+      docs.map((doc) => [
+        `${(doc['window_start'] as Date).getTime()}|${String(doc['user_name'])}`,
+        Number(doc['count']),
+      ]),
+    );
   }
 
   async function open(version: string, partitions: readonly number[] = [0, 1]): Promise<MongoSink> {
@@ -41,7 +59,13 @@ describe('MongoSink against the MongoDB stand-in (mongo-java-server)', () => {
     expect(await sink.commit(request(0, 10n, 20n, [row(10_000, 'Kim', 4)]))).toBe(true);
     expect(await counts('v1')).toEqual({ '0|Kim': 5, '0|Lee': 1, '10000|Kim': 4 });
     const doc = await client.db().collection('events_users_v1').findOne({ user_name: 'Lee' });
-    expect(doc).toMatchObject({ window_start: new Date(0), window_end: new Date(10_000), user_name: 'Lee', count: 1, idle_closed: false });
+    expect(doc).toMatchObject({
+      window_start: new Date(0),
+      window_end: new Date(10_000),
+      user_name: 'Lee',
+      count: 1,
+      idle_closed: false,
+    });
     await sink.close();
 
     const again = await MongoSink.open(context.mongodbUrl, 'v1', 'stages');
@@ -99,7 +123,18 @@ describe('MongoSink against the MongoDB stand-in (mongo-java-server)', () => {
   it('partitions writing the same window and key at the same time: every contribution counts', async () => {
     const sink = await open('v5', [0, 1, 2, 3, 4, 5]);
     const keys = Array.from({ length: 50 }, (_, index) => `user-${index}`);
-    await Promise.all([0, 1, 2, 3, 4, 5].map((partition) => sink.commit(request(partition, null, 1n, keys.map((key) => row(0, key, partition + 1))))));
+    await Promise.all(
+      [0, 1, 2, 3, 4, 5].map((partition) =>
+        sink.commit(
+          request(
+            partition,
+            null,
+            1n,
+            keys.map((key) => row(0, key, partition + 1)),
+          ),
+        ),
+      ),
+    );
     expect(await counts('v5')).toEqual(Object.fromEntries(keys.map((key) => [`0|${key}`, 21])));
     await sink.close();
   });
@@ -108,10 +143,15 @@ describe('MongoSink against the MongoDB stand-in (mongo-java-server)', () => {
     const sink = await open('v6');
     expect(await sink.commit({ ...request(0, null, 2n, [row(0, 'Kim', 1)]), idleClosed: true })).toBe(true);
     expect(await sink.commit(request(1, null, 2n, [row(0, 'Kim', 1)]))).toBe(true);
-    expect(await client.db().collection('events_users_v6').findOne({ user_name: 'Kim' })).toMatchObject({ count: 2, idle_closed: true });
+    expect(await client.db().collection('events_users_v6').findOne({ user_name: 'Kim' })).toMatchObject({
+      count: 2,
+      idle_closed: true,
+    });
     await sink.close();
     const changed = await MongoSink.open(context.mongodbUrl, 'v6', 'stages');
-    await expect(changed.prepare({ version: 'v6', settings: { ...SETTINGS, delayMs: 60_000 }, dims: ['user'] })).rejects.toMatchObject({ code: 'KAPPA_VERSION_SETTINGS_MISMATCH' });
+    await expect(
+      changed.prepare({ version: 'v6', settings: { ...SETTINGS, delayMs: 60_000 }, dims: ['user'] }),
+    ).rejects.toMatchObject({ code: 'KAPPA_VERSION_SETTINGS_MISMATCH' });
     await changed.close();
   });
 });

@@ -16,11 +16,17 @@ describe('read_committed reads through kafkajs, against the real broker', () => 
     const topic = context.topic('crash');
     await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
     const producer = (id: string) =>
-      kafka.producer({ transactionalId: `${context.prefix}-${id}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+      kafka.producer({
+        transactionalId: `${context.prefix}-${id}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
     const [a, b, c, survivor] = [producer('a'), producer('b'), producer('c'), producer('survivor')];
     await Promise.all([a, b, c, survivor].map((each) => each.connect()));
     try {
-      const send = (transaction: Awaited<ReturnType<typeof a.transaction>>, value: string) => transaction.send({ topic, messages: [{ value }] });
+      const send = (transaction: Awaited<ReturnType<typeof a.transaction>>, value: string) =>
+        transaction.send({ topic, messages: [{ value }] });
       const committedFirst = await survivor.transaction();
       await send(committedFirst, 'committed-0');
       await committedFirst.commit();

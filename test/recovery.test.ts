@@ -31,7 +31,12 @@ async function status(env: Record<string, string>): Promise<Map<string, VersionS
 }
 
 /** Waits until a running version has consumed at least `records` records and has no lag. */
-async function caughtUp(env: Record<string, string>, version: string, records: number, timeoutMs = 90_000): Promise<VersionStatus> {
+async function caughtUp(
+  env: Record<string, string>,
+  version: string,
+  records: number,
+  timeoutMs = 90_000,
+): Promise<VersionStatus> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const entry = (await status(env)).get(version);
@@ -46,7 +51,12 @@ async function rows(table: string, column: string): Promise<Map<string, number>>
   const connection = await createConnection({ uri: context.mysqlUrl, timezone: 'Z' });
   try {
     const [result] = await connection.query(`SELECT window_start, ${column} AS k, count FROM ${table}`);
-    return new Map((result as { window_start: Date; k: string | number; count: string | number }[]).map((row) => [`${row.window_start.getTime()}|${row.k}`, Number(row.count)]));
+    return new Map(
+      (result as { window_start: Date; k: string | number; count: string | number }[]).map((row) => [
+        `${row.window_start.getTime()}|${row.k}`,
+        Number(row.count),
+      ]),
+    );
   } finally {
     await connection.end();
   }
@@ -71,7 +81,12 @@ async function flush(env: Record<string, string>, firstId: number): Promise<void
   const messages = await Promise.all(
     Array.from({ length: FLUSH }, async (_, offset) => {
       const id = firstId + offset;
-      const value = await registry.encode(schemaId, { id, hello: 'flush', time: formatEventTime(at, 'Asia/Seoul'), event_ts: at });
+      const value = await registry.encode(schemaId, {
+        id,
+        hello: 'flush',
+        time: formatEventTime(at, 'Asia/Seoul'),
+        event_ts: at,
+      });
       return { key: String(id), value, partition: id % 3 };
     }),
   );
@@ -117,7 +132,11 @@ describe('recovery: replay into v2 with a longer watermark, diff, cutover, rollb
 
     // Determinism: the same settings as v1, replayed, give v1's tables exactly.
     await ok(['recover', '--to', 'v3', '--watermark', '15s', '--until-caught-up'], env);
-    for (const [table, column] of [['events_users', 'user_name'], ['events_depts', 'dept_name'], ['events_ages', 'age']] as const) {
+    for (const [table, column] of [
+      ['events_users', 'user_name'],
+      ['events_depts', 'dept_name'],
+      ['events_ages', 'age'],
+    ] as const) {
       expect(await rows(`${table}_v3`, column)).toEqual(await rows(`${table}_v1`, column));
     }
 
@@ -131,7 +150,9 @@ describe('recovery: replay into v2 with a longer watermark, diff, cutover, rollb
     await caughtUp(env, 'v1', N + FLUSH + 300);
     const refused = await run(['cutover', '--to', 'v2'], env);
     expect(refused.code, refused.stderr).toBe(1);
-    expect(refused.stderr).toMatch(/cutover to v2 refused: v2 has not caught up with v1: partition \d of .* is at offset \d+, v1 at \d+ \[KAPPA_CUTOVER_REFUSED\]/);
+    expect(refused.stderr).toMatch(
+      /cutover to v2 refused: v2 has not caught up with v1: partition \d of .* is at offset \d+, v1 at \d+ \[KAPPA_CUTOVER_REFUSED\]/,
+    );
 
     // v2 resumes from its own progress, catches up, and takes over.
     await ok(['recover', '--to', 'v2', '--watermark', '60s', '--until-caught-up'], env);
@@ -139,14 +160,22 @@ describe('recovery: replay into v2 with a longer watermark, diff, cutover, rollb
     expect(await rows('events_users', 'user_name')).toEqual(await rows('events_users_v2', 'user_name'));
     expect(await rows('events_ages', 'age')).toEqual(await rows('events_ages_v2', 'age'));
     let versions = await status(env);
-    expect([versions.get('v1')?.state, versions.get('v2')?.state, versions.get('v2')?.serving]).toEqual(['retired', 'serving', true]);
+    expect([versions.get('v1')?.state, versions.get('v2')?.state, versions.get('v2')?.serving]).toEqual([
+      'retired',
+      'serving',
+      true,
+    ]);
     expect(await ok(['status'], env)).toMatch(/\*v2 +serving/);
 
     // Rollback restores v1.
     expect(await ok(['rollback'], env)).toContain('readers now see v1 (was v2)');
     expect(await rows('events_users', 'user_name')).toEqual(await rows('events_users_v1', 'user_name'));
     versions = await status(env);
-    expect([versions.get('v1')?.state, versions.get('v1')?.serving, versions.get('v2')?.state]).toEqual(['serving', true, 'retired']);
+    expect([versions.get('v1')?.state, versions.get('v1')?.serving, versions.get('v2')?.state]).toEqual([
+      'serving',
+      true,
+      'retired',
+    ]);
 
     // Recovery never writes into the serving version.
     const live = await run(['recover', '--to', 'v1', '--until-caught-up'], env);
@@ -156,7 +185,19 @@ describe('recovery: replay into v2 with a longer watermark, diff, cutover, rollb
     // Full chain: enrich the raw topic again into a new stages topic and aggregate that as v4. The
     // new log interleaves the input partitions in its own order, so v4 is checked against the
     // reference model over its own log (and holds every event once).
-    await ok(['recover', '--from', env['KAPPA_TOPIC_EVENTS'] ?? '', '--stages-topic', `${stages}-v4`, '--to', 'v4', '--until-caught-up'], env);
+    await ok(
+      [
+        'recover',
+        '--from',
+        env['KAPPA_TOPIC_EVENTS'] ?? '',
+        '--stages-topic',
+        `${stages}-v4`,
+        '--to',
+        'v4',
+        '--until-caught-up',
+      ],
+      env,
+    );
     expect((await status(env)).get('v4')).toMatchObject({ topic: `${stages}-v4`, lag: 0 });
     const reference = await referenceFromLog(`${stages}-v4`, N + FLUSH + 300);
     expect(await tablesOf('v4')).toEqual(reference);

@@ -20,11 +20,18 @@ const eventV1 = JSON.stringify({
 });
 const eventV2 = JSON.stringify({
   ...(JSON.parse(eventV1) as object),
-  fields: [...(JSON.parse(eventV1) as { fields: object[] }).fields, { name: 'event_ts', type: ['null', { type: 'long', logicalType: 'timestamp-millis' }], default: null }],
+  fields: [
+    ...(JSON.parse(eventV1) as { fields: object[] }).fields,
+    { name: 'event_ts', type: ['null', { type: 'long', logicalType: 'timestamp-millis' }], default: null },
+  ],
 });
 const idAsString = JSON.stringify({
   ...(JSON.parse(eventV1) as object),
-  fields: [{ name: 'id', type: 'string' }, { name: 'hello', type: 'string' }, { name: 'time', type: 'string' }],
+  fields: [
+    { name: 'id', type: 'string' },
+    { name: 'hello', type: 'string' },
+    { name: 'time', type: 'string' },
+  ],
 });
 
 function start(): Promise<RunningRegistry> {
@@ -76,7 +83,10 @@ describe.each(CLIENTS)('through %s', (label, makeClient) => {
     const client = makeClient(second.url);
     await client.register(subject, eventV1);
     expect(await statusOf(client.register(subject, idAsString))).toBe(409);
-    const newRequiredField = JSON.stringify({ ...(JSON.parse(eventV1) as object), fields: [...(JSON.parse(eventV1) as { fields: object[] }).fields, { name: 'region', type: 'string' }] });
+    const newRequiredField = JSON.stringify({
+      ...(JSON.parse(eventV1) as object),
+      fields: [...(JSON.parse(eventV1) as { fields: object[] }).fields, { name: 'region', type: 'string' }],
+    });
     expect(await statusOf(client.register(subject, newRequiredField))).toBe(409);
   });
 
@@ -92,11 +102,26 @@ describe.each(CLIENTS)('through %s', (label, makeClient) => {
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const early = Array.from({ length: 30 }, (_, id) => ({ id, hello: 'ssm-seoul', time: '2026-11-22 20:31:07' }));
-    await producer.send({ topic, messages: await Promise.all(early.map(async (record) => ({ key: String(record.id), value: await client.encode(topic, v1, record) }))) });
+    await producer.send({
+      topic,
+      messages: await Promise.all(
+        early.map(async (record) => ({ key: String(record.id), value: await client.encode(topic, v1, record) })),
+      ),
+    });
     const v2 = await client.register(subject, eventV2);
     expect(v2).not.toBe(v1);
-    const late = Array.from({ length: 30 }, (_, index) => ({ id: 30 + index, hello: 'ssm-seoul', time: '2026-11-22 20:31:08', event_ts: 1_795_000_000_000 + index }));
-    await producer.send({ topic, messages: await Promise.all(late.map(async (record) => ({ key: String(record.id), value: await client.encode(topic, v2, record) }))) });
+    const late = Array.from({ length: 30 }, (_, index) => ({
+      id: 30 + index,
+      hello: 'ssm-seoul',
+      time: '2026-11-22 20:31:08',
+      event_ts: 1_795_000_000_000 + index,
+    }));
+    await producer.send({
+      topic,
+      messages: await Promise.all(
+        late.map(async (record) => ({ key: String(record.id), value: await client.encode(topic, v2, record) })),
+      ),
+    });
     await producer.disconnect();
 
     const consumer = kafka.consumer({ groupId: `${context.prefix}-replay-${label.replace(/\W/g, '')}` });
@@ -108,7 +133,9 @@ describe.each(CLIENTS)('through %s', (label, makeClient) => {
       consumer
         .run({
           eachMessage: async ({ message }) => {
-            decoded.push((await client.decode(topic, message.value ?? Buffer.alloc(0), eventV2)) as Record<string, unknown>);
+            decoded.push(
+              (await client.decode(topic, message.value ?? Buffer.alloc(0), eventV2)) as Record<string, unknown>,
+            );
             if (decoded.length === 60) {
               clearTimeout(timer);
               resolve();
@@ -134,12 +161,19 @@ describe.each(CLIENTS)('through %s', (label, makeClient) => {
 describe('several registry instances on one topic', () => {
   it('agree on ids under concurrent registration, and each resolves the others’ ids at once', async () => {
     const [a, b] = [kafkajsClient(first.url), kafkajsClient(second.url)];
-    const schemas = Array.from({ length: 8 }, (_, index) => JSON.stringify({ type: 'record', name: `Concurrent${index}`, fields: [{ name: 'n', type: 'int' }] }));
-    const ids = await Promise.all(schemas.map((schema, index) => (index % 2 === 0 ? a : b).register(`${context.prefix}-concurrent-${index}`, schema)));
+    const schemas = Array.from({ length: 8 }, (_, index) =>
+      JSON.stringify({ type: 'record', name: `Concurrent${index}`, fields: [{ name: 'n', type: 'int' }] }),
+    );
+    const ids = await Promise.all(
+      schemas.map((schema, index) =>
+        (index % 2 === 0 ? a : b).register(`${context.prefix}-concurrent-${index}`, schema),
+      ),
+    );
     expect(new Set(ids).size).toBe(schemas.length);
     for (const [index, schema] of schemas.entries()) {
       const id = ids[index] ?? 0;
-      for (const registry of [first, second]) expect(JSON.parse(await registry.service.schemaById(id))).toEqual(JSON.parse(schema));
+      for (const registry of [first, second])
+        expect(JSON.parse(await registry.service.schemaById(id))).toEqual(JSON.parse(schema));
     }
   });
 

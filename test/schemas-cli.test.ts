@@ -11,12 +11,20 @@ describe('kappa schemas check (offline)', () => {
   it('passes on the shipped schemas/', () => {
     const result = kappa(['schemas', 'check']);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toBe('events-value: v1..v2 BACKWARD compatible (events/)\nevents_stages-value: v1..v1 BACKWARD compatible (events_stages/)\n');
+    expect(result.stdout).toBe(
+      'events-value: v1..v2 BACKWARD compatible (events/)\nevents_stages-value: v1..v1 BACKWARD compatible (events_stages/)\n',
+    );
   });
 
   it.each([
-    ['schemas-type-change', /events-value v3 is not BACKWARD compatible: .*field dev\.kappa\.Event\.id: cannot read long as string/],
-    ['schemas-removed-field', /events-value v2 is not FULL compatible: .*field dev\.kappa\.Event\.hello: the reader field has no default/],
+    [
+      'schemas-type-change',
+      /events-value v3 is not BACKWARD compatible: .*field dev\.kappa\.Event\.id: cannot read long as string/,
+    ],
+    [
+      'schemas-removed-field',
+      /events-value v2 is not FULL compatible: .*field dev\.kappa\.Event\.hello: the reader field has no default/,
+    ],
     ['schemas-gap', /versions must run v1, v2, … without gaps/],
   ])('fails on the broken copy %s with exit 1 and a clear message', (name, message) => {
     const result = kappa(['schemas', 'check', '--schemas-dir', `test/fixtures/${name}`]);
@@ -50,14 +58,20 @@ describe('kappa schemas register (online)', () => {
   });
 
   it('refuses to register a history that fails the check', async () => {
-    const result = await kappaAsync(['schemas', 'register', '--schemas-dir', 'test/fixtures/schemas-type-change'], { KAPPA_REGISTRY_URL: registry.url });
+    const result = await kappaAsync(['schemas', 'register', '--schemas-dir', 'test/fixtures/schemas-type-change'], {
+      KAPPA_REGISTRY_URL: registry.url,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('[KAPPA_SCHEMAS_INCOMPATIBLE]');
   });
 
   it('fails clearly when the registry is not there', async () => {
-    const result = await kappaAsync(['schemas', 'register'], { KAPPA_REGISTRY_URL: `http://127.0.0.1:${await freePort()}` });
+    const result = await kappaAsync(['schemas', 'register'], {
+      KAPPA_REGISTRY_URL: `http://127.0.0.1:${await freePort()}`,
+    });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/registering .*v1\.avsc as events-value at http:\/\/127\.0\.0\.1:\d+ failed: .*\[KAPPA_SCHEMAS_REGISTER_FAILED\]/);
+    expect(result.stderr).toMatch(
+      /registering .*v1\.avsc as events-value at http:\/\/127\.0\.0\.1:\d+ failed: .*\[KAPPA_SCHEMAS_REGISTER_FAILED\]/,
+    );
   });
 });

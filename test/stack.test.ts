@@ -93,8 +93,12 @@ describe('kappa stack: the local broker lifecycle', () => {
     expect(up.stderr).not.toContain('"level":50');
     expect(up.code, up.stderr).toBe(0);
     const [kafkaLine, registryLine] = up.stdout.trimEnd().split('\n');
-    expect(kafkaLine).toMatch(new RegExp(`^kafka 3\\.9\\.\\d+: started on ${brokers[0]} \\(pid \\d+, log .*broker\\.log\\)$`));
-    expect(registryLine).toMatch(new RegExp(`^schema registry: started on ${registryUrl} \\(pid \\d+, log .*registry\\.log\\)$`));
+    expect(kafkaLine).toMatch(
+      new RegExp(`^kafka 3\\.9\\.\\d+: started on ${brokers[0]} \\(pid \\d+, log .*broker\\.log\\)$`),
+    );
+    expect(registryLine).toMatch(
+      new RegExp(`^schema registry: started on ${registryUrl} \\(pid \\d+, log .*registry\\.log\\)$`),
+    );
     const state = await readBrokerState(stateDir);
     expect(state && isProcessAlive(state.pid, BROKER_MAIN)).toBe(true);
     expect(await roundTrip(brokers, 'lifecycle', ['a', 'b', 'c'])).toEqual(['a', 'b', 'c']);
@@ -144,8 +148,14 @@ describe('kappa stack: the local broker lifecycle', () => {
     expect(isProcessAlive(pid, BROKER_MAIN)).toBe(false);
     expect(pgrep(stateDir)).toEqual([]);
     expect(pgrep(`--registry-port ${env['KAPPA_REGISTRY_PORT']}`)).toEqual([]);
-    expect(kappa(['stack', 'status'], env)).toMatchObject({ code: 3, stdout: 'kafka: stopped\nschema registry: stopped\n' });
-    expect(kappa(['stack', 'down'], env)).toMatchObject({ code: 0, stdout: 'schema registry: was not running\nkafka: was not running\n' });
+    expect(kappa(['stack', 'status'], env)).toMatchObject({
+      code: 3,
+      stdout: 'kafka: stopped\nschema registry: stopped\n',
+    });
+    expect(kappa(['stack', 'down'], env)).toMatchObject({
+      code: 0,
+      stdout: 'schema registry: was not running\nkafka: was not running\n',
+    });
   });
 
   it('keeps its data across restarts: messages, and every schema id', async () => {
@@ -166,7 +176,14 @@ describe('kappa stack: the local broker lifecycle', () => {
     expect(up.stdout).toContain('started on');
     expect(await readAll(brokers, 'lifecycle', 3)).toEqual(['a', 'b', 'c']);
     // The registry kept running through the broker's death and writes to its log again.
-    const v2 = { type: 'record', name: 'Event', fields: [{ name: 'id', type: 'long' }, { name: 'tag', type: ['null', 'string'], default: null }] };
+    const v2 = {
+      type: 'record',
+      name: 'Event',
+      fields: [
+        { name: 'id', type: 'long' },
+        { name: 'tag', type: ['null', 'string'], default: null },
+      ],
+    };
     const registered = await fetch(`${registryUrl}/subjects/events-value/versions`, {
       method: 'POST',
       headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
@@ -240,7 +257,12 @@ describe('kappa stack up: failures say what is wrong', () => {
     const java = spawnSync('sh', ['-c', 'command -v java'], { encoding: 'utf8' }).stdout.trim();
     symlinkSync(realpathSync(java), join(bin, 'java'));
     const emptyCache = mkdtempSync(join(tmpdir(), 'kappa-cache-'));
-    const result = kappa(['stack', 'up'], { ...(await ports()), PATH: bin, JAVA_HOME: undefined, KAPPA_CACHE_DIR: emptyCache });
+    const result = kappa(['stack', 'up'], {
+      ...(await ports()),
+      PATH: bin,
+      JAVA_HOME: undefined,
+      KAPPA_CACHE_DIR: emptyCache,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Apache Maven is needed once, to fetch the Apache Kafka jars');
     expect(result.stderr).toContain('[KAPPA_MAVEN_MISSING]');
@@ -263,10 +285,25 @@ describe('kappa stack up: failures say what is wrong', () => {
     const dead = spawnSync('true').pid ?? 999_999;
     writeFileSync(
       paths.stateFile,
-      JSON.stringify({ pid: dead, host: '127.0.0.1', port: 1, controllerPort: 2, version: '3.9.2', dataDir: '/x', logFile: '/x', startedAt: '' }),
+      JSON.stringify({
+        pid: dead,
+        host: '127.0.0.1',
+        port: 1,
+        controllerPort: 2,
+        version: '3.9.2',
+        dataDir: '/x',
+        logFile: '/x',
+        startedAt: '',
+      }),
     );
-    expect(kappa(['stack', 'status'], env)).toMatchObject({ code: 3, stdout: 'kafka: stopped\nschema registry: stopped\n' });
-    expect(kappa(['stack', 'down'], env)).toMatchObject({ code: 0, stdout: 'schema registry: was not running\nkafka: was not running\n' });
+    expect(kappa(['stack', 'status'], env)).toMatchObject({
+      code: 3,
+      stdout: 'kafka: stopped\nschema registry: stopped\n',
+    });
+    expect(kappa(['stack', 'down'], env)).toMatchObject({
+      code: 0,
+      stdout: 'schema registry: was not running\nkafka: was not running\n',
+    });
     expect(existsSync(paths.stateFile)).toBe(false);
   });
 });

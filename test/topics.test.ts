@@ -8,7 +8,12 @@ const context = useTestContext('topics');
 
 describe('ensureTopics against the real broker', () => {
   const admin = testKafka(context).admin();
-  const settings = { topicEvents: context.topic('events'), topicStages: context.topic('events_stages'), topicPartitions: 3, topicReplicationFactor: 1 };
+  const settings = {
+    topicEvents: context.topic('events'),
+    topicStages: context.topic('events_stages'),
+    topicPartitions: 3,
+    topicReplicationFactor: 1,
+  };
   const specs = pipelineTopics(settings);
 
   beforeAll(() => admin.connect());
@@ -18,12 +23,22 @@ describe('ensureTopics against the real broker', () => {
     const actions = await ensurePipelineTopics(admin, settings, context.logger);
     expect(actions.map((action) => action.kind)).toEqual(['create', 'create', 'create']);
     const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.name) });
-    expect(topics.map((topic) => [topic.name, topic.partitions.length]).sort()).toEqual(specs.map((spec) => [spec.name, 3]).sort());
+    expect(topics.map((topic) => [topic.name, topic.partitions.length]).sort()).toEqual(
+      specs.map((spec) => [spec.name, 3]).sort(),
+    );
     const described = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: settings.topicEvents, configNames: ['retention.ms', 'retention.bytes'] }],
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: settings.topicEvents,
+          configNames: ['retention.ms', 'retention.bytes'],
+        },
+      ],
     });
-    const entries = Object.fromEntries(described.resources[0]?.configEntries.map((entry) => [entry.configName, entry.configValue]) ?? []);
+    const entries = Object.fromEntries(
+      described.resources[0]?.configEntries.map((entry) => [entry.configName, entry.configValue]) ?? [],
+    );
     expect(entries).toEqual({ 'retention.ms': '-1', 'retention.bytes': '-1' });
   });
 
@@ -33,7 +48,11 @@ describe('ensureTopics against the real broker', () => {
   });
 
   it('is safe when several stage instances start at once', async () => {
-    const concurrent = pipelineTopics({ ...settings, topicEvents: context.topic('race'), topicStages: context.topic('race_stages') });
+    const concurrent = pipelineTopics({
+      ...settings,
+      topicEvents: context.topic('race'),
+      topicStages: context.topic('race_stages'),
+    });
     const admins = [testKafka(context).admin(), testKafka(context).admin(), testKafka(context).admin()];
     await Promise.all(admins.map((other) => other.connect()));
     try {
@@ -49,7 +68,11 @@ describe('ensureTopics against the real broker', () => {
   it('reports, and leaves alone, a topic that exists with another partition count', async () => {
     const name = context.topic('narrow');
     await admin.createTopics({ topics: [{ topic: name, numPartitions: 1 }], waitForLeaders: true });
-    const [action] = await ensureTopics(admin, [{ name, partitions: 3, replicationFactor: 1, config: {} }], context.logger);
+    const [action] = await ensureTopics(
+      admin,
+      [{ name, partitions: 3, replicationFactor: 1, config: {} }],
+      context.logger,
+    );
     expect(action).toMatchObject({ kind: 'partition-mismatch', actual: 1 });
     const { topics } = await admin.fetchTopicMetadata({ topics: [name] });
     expect(topics[0]?.partitions).toHaveLength(1);

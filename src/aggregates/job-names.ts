@@ -15,14 +15,16 @@ export function isJobVersion(name: string): boolean {
 }
 
 export function jobNames(version: string) {
-  if (!isJobVersion(version)) throw new Error(`job version names are v + digits, e.g. v1; got ${JSON.stringify(version)}`);
+  if (!isJobVersion(version))
+    throw new Error(`job version names are v + digits, e.g. v1; got ${JSON.stringify(version)}`);
   return {
     version,
     /**
      * Per stages topic and version (two pipelines on one cluster never share a group); another
      * sink than MySQL gets its own group, so one version can run into both stores.
      */
-    consumerGroup: (stagesTopic: string, sink: SinkKind = 'mysql') => `kappa-aggregate.${stagesTopic}.${version}${sink === 'mysql' ? '' : `-${sink}`}`,
+    consumerGroup: (stagesTopic: string, sink: SinkKind = 'mysql') =>
+      `kappa-aggregate.${stagesTopic}.${version}${sink === 'mysql' ? '' : `-${sink}`}`,
     lateTopic: (stagesTopic: string) => `${stagesTopic}.late`,
     table: (dim: Dimension) => `${COLUMN[dim].table}_${version}`,
     column: (dim: Dimension) => COLUMN[dim].column,

@@ -59,7 +59,9 @@ const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly 
 ];
 
 export async function migrate(connection: Connection): Promise<number> {
-  await connection.query('CREATE TABLE IF NOT EXISTS kappa_migrations (id INT NOT NULL PRIMARY KEY, applied_at DATETIME(3) NOT NULL)');
+  await connection.query(
+    'CREATE TABLE IF NOT EXISTS kappa_migrations (id INT NOT NULL PRIMARY KEY, applied_at DATETIME(3) NOT NULL)',
+  );
   await connection.query("SELECT GET_LOCK('kappa_migrations', 60)");
   try {
     const [rows] = await connection.query('SELECT id FROM kappa_migrations');
@@ -67,7 +69,9 @@ export async function migrate(connection: Connection): Promise<number> {
     let count = 0;
     for (const migration of MIGRATIONS.filter((entry) => !applied.has(entry.id))) {
       for (const statement of migration.statements) await connection.query(statement);
-      await connection.query('INSERT INTO kappa_migrations (id, applied_at) VALUES (?, UTC_TIMESTAMP(3))', [migration.id]);
+      await connection.query('INSERT INTO kappa_migrations (id, applied_at) VALUES (?, UTC_TIMESTAMP(3))', [
+        migration.id,
+      ]);
       count += 1;
     }
     return count;
@@ -77,7 +81,11 @@ export async function migrate(connection: Connection): Promise<number> {
 }
 
 /** The result tables of one job version (`events_users_v1` …), times in UTC. */
-export async function ensureVersionTables(connection: Connection, version: string, dims: readonly Dimension[]): Promise<void> {
+export async function ensureVersionTables(
+  connection: Connection,
+  version: string,
+  dims: readonly Dimension[],
+): Promise<void> {
   const names = jobNames(version);
   for (const dim of dims) {
     await connection.query(

@@ -1,7 +1,22 @@
-import { MongoBulkWriteError, MongoClient, MongoServerError, type AnyBulkWriteOperation, type Collection, type Db, type Document, type WriteError } from 'mongodb';
+import {
+  MongoBulkWriteError,
+  MongoClient,
+  MongoServerError,
+  type AnyBulkWriteOperation,
+  type Collection,
+  type Db,
+  type Document,
+  type WriteError,
+} from 'mongodb';
 import { KappaError } from '../shared/errors.js';
 import { jobNames, type Dimension } from './job-names.js';
-import { settingsMismatch, type AggregateSink, type CommitRequest, type PartitionProgress, type VersionSpec } from './sink.js';
+import {
+  settingsMismatch,
+  type AggregateSink,
+  type CommitRequest,
+  type PartitionProgress,
+  type VersionSpec,
+} from './sink.js';
 import type { PartitionSnapshot } from './window-engine.js';
 
 const DUPLICATE_KEY = 11000;
@@ -92,12 +107,27 @@ export class MongoSink implements AggregateSink {
   async prepare(spec: VersionSpec): Promise<void> {
     const { settings } = spec;
     await this.versions
-      .insertOne({ _id: spec.version, window_ms: settings.sizeMs, slide_ms: settings.slideMs, watermark_ms: settings.delayMs, dims: spec.dims.join(','), state: 'catching-up', created_at: new Date() })
+      .insertOne({
+        _id: spec.version,
+        window_ms: settings.sizeMs,
+        slide_ms: settings.slideMs,
+        watermark_ms: settings.delayMs,
+        dims: spec.dims.join(','),
+        state: 'catching-up',
+        created_at: new Date(),
+      })
       .catch((error: unknown) => {
         if (!isDuplicateKey(error)) throw error;
       });
     const stored = await this.versions.findOne({ _id: spec.version });
-    const problem = stored === null ? undefined : settingsMismatch(spec.version, { sizeMs: stored.window_ms, slideMs: stored.slide_ms, delayMs: stored.watermark_ms }, settings);
+    const problem =
+      stored === null
+        ? undefined
+        : settingsMismatch(
+            spec.version,
+            { sizeMs: stored.window_ms, slideMs: stored.slide_ms, delayMs: stored.watermark_ms },
+            settings,
+          );
     if (problem !== undefined) throw new KappaError('KAPPA_VERSION_SETTINGS_MISMATCH', problem);
   }
 
@@ -179,14 +209,21 @@ export class MongoSink implements AggregateSink {
       const id = { window_start: new Date(windowStart), [column]: value };
       const filter = { _id: id, $or: [{ [applied]: { $exists: false } }, { [applied]: { $lt: pending.seq } }] };
       const update: Document = {
-        $set: { window_start: new Date(windowStart), window_end: new Date(windowEnd), [column]: value, [applied]: pending.seq, ...(pending.idleClosed ? { idle_closed: true } : {}) },
+        $set: {
+          window_start: new Date(windowStart),
+          window_end: new Date(windowEnd),
+          [column]: value,
+          [applied]: pending.seq,
+          ...(pending.idleClosed ? { idle_closed: true } : {}),
+        },
         $inc: { count },
         ...(pending.idleClosed ? {} : { $setOnInsert: { idle_closed: false } }),
       };
       const table = this.names.table(dim as Dimension);
       byCollection.set(table, [...(byCollection.get(table) ?? []), { filter, update }]);
     }
-    for (const [table, operations] of byCollection) await this.applyTo(this.db.collection(table), operations, partition, pending.seq);
+    for (const [table, operations] of byCollection)
+      await this.applyTo(this.db.collection(table), operations, partition, pending.seq);
   }
 
   /**
@@ -194,16 +231,24 @@ export class MongoSink implements AggregateSink {
    * not match an existing document) or a lost race with another partition inserting the same
    * window and key: the document tells which, and the second kind is retried.
    */
-  private async applyTo(collection: Collection, operations: readonly { filter: Document; update: Document }[], partition: number, seq: number): Promise<void> {
+  private async applyTo(
+    collection: Collection,
+    operations: readonly { filter: Document; update: Document }[],
+    partition: number,
+    seq: number,
+  ): Promise<void> {
     let remaining = operations;
     for (let attempt = 0; remaining.length > 0; attempt += 1) {
-      const bulk: AnyBulkWriteOperation[] = remaining.map(({ filter, update }) => ({ updateOne: { filter, update, upsert: true } }));
+      const bulk: AnyBulkWriteOperation[] = remaining.map(({ filter, update }) => ({
+        updateOne: { filter, update, upsert: true },
+      }));
       let failed: number[] = [];
       try {
         await collection.bulkWrite(bulk, { ordered: false });
       } catch (error) {
         if (!(error instanceof MongoBulkWriteError)) throw error;
-        const errors: readonly WriteError[] = error.writeErrors instanceof Array ? error.writeErrors : [error.writeErrors];
+        const errors: readonly WriteError[] =
+          error.writeErrors instanceof Array ? error.writeErrors : [error.writeErrors];
         if (errors.some((entry) => entry.code !== DUPLICATE_KEY)) throw error;
         failed = errors.map((entry) => entry.index);
       }
@@ -215,7 +260,8 @@ export class MongoSink implements AggregateSink {
         const done = Number((doc?.[APPLIED] as Record<string, unknown> | undefined)?.[String(partition)] ?? 0);
         if (done < seq) retry.push(operation);
       }
-      if (retry.length > 0 && attempt >= 5) throw new Error(`${retry.length} rows of ${collection.collectionName} kept failing with duplicate keys`);
+      if (retry.length > 0 && attempt >= 5)
+        throw new Error(`${retry.length} rows of ${collection.collectionName} kept failing with duplicate keys`);
       remaining = retry;
     }
   }

@@ -3,7 +3,13 @@ import { KappaError } from '../shared/errors.js';
 import { inTransaction } from '../shared/mysql.js';
 import { jobNames, type Dimension } from './job-names.js';
 import { ensureDatabase, ensureVersionTables, migrate } from './migrations.js';
-import { settingsMismatch, type AggregateSink, type CommitRequest, type PartitionProgress, type VersionSpec } from './sink.js';
+import {
+  settingsMismatch,
+  type AggregateSink,
+  type CommitRequest,
+  type PartitionProgress,
+  type VersionSpec,
+} from './sink.js';
 import type { PartitionSnapshot, WindowRow } from './window-engine.js';
 
 /** Thrown inside a commit's transaction to roll it back: another instance moved the progress. */
@@ -29,7 +35,13 @@ export class MySqlSink implements AggregateSink {
   /** Connects to the database named in the URL, creating it when it does not exist yet. */
   static async open(mysqlUrl: string, version: string, topic: string): Promise<MySqlSink> {
     await ensureDatabase(mysqlUrl);
-    const pool = createPool({ uri: mysqlUrl, timezone: 'Z', connectionLimit: 4, supportBigNumbers: true, bigNumberStrings: true });
+    const pool = createPool({
+      uri: mysqlUrl,
+      timezone: 'Z',
+      connectionLimit: 4,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+    });
     return new MySqlSink(pool, version, topic);
   }
 
@@ -47,15 +59,31 @@ export class MySqlSink implements AggregateSink {
       `INSERT IGNORE INTO kappa_versions (version, window_ms, slide_ms, watermark_ms, dims, state, created_at, stages_topic) VALUES (?, ?, ?, ?, ?, 'catching-up', UTC_TIMESTAMP(3), ?)`,
       [spec.version, settings.sizeMs, settings.slideMs, settings.delayMs, spec.dims.join(','), this.topic],
     );
-    await this.pool.query('UPDATE kappa_versions SET stages_topic = ? WHERE version = ? AND stages_topic IS NULL', [this.topic, spec.version]);
-    const [rows] = await this.pool.query('SELECT window_ms, slide_ms, watermark_ms FROM kappa_versions WHERE version = ?', [spec.version]);
+    await this.pool.query('UPDATE kappa_versions SET stages_topic = ? WHERE version = ? AND stages_topic IS NULL', [
+      this.topic,
+      spec.version,
+    ]);
+    const [rows] = await this.pool.query(
+      'SELECT window_ms, slide_ms, watermark_ms FROM kappa_versions WHERE version = ?',
+      [spec.version],
+    );
     const row = (rows as { window_ms: number | string; slide_ms: number | string; watermark_ms: number | string }[])[0];
-    const problem = row === undefined ? undefined : settingsMismatch(spec.version, { sizeMs: Number(row.window_ms), slideMs: Number(row.slide_ms), delayMs: Number(row.watermark_ms) }, settings);
+    const problem =
+      row === undefined
+        ? undefined
+        : settingsMismatch(
+            spec.version,
+            { sizeMs: Number(row.window_ms), slideMs: Number(row.slide_ms), delayMs: Number(row.watermark_ms) },
+            settings,
+          );
     if (problem !== undefined) throw new KappaError('KAPPA_VERSION_SETTINGS_MISMATCH', problem);
   }
 
   async load(partition: number): Promise<PartitionProgress> {
-    const [rows] = await this.pool.query('SELECT next_offset, snapshot FROM kappa_progress WHERE version = ? AND topic = ? AND partition_id = ?', [this.names.version, this.topic, partition]);
+    const [rows] = await this.pool.query(
+      'SELECT next_offset, snapshot FROM kappa_progress WHERE version = ? AND topic = ? AND partition_id = ?',
+      [this.names.version, this.topic, partition],
+    );
     const row = (rows as { next_offset: string | number; snapshot: string }[])[0];
     if (row === undefined) return { nextOffset: null };
     return { nextOffset: BigInt(row.next_offset), snapshot: JSON.parse(row.snapshot) as PartitionSnapshot };
@@ -64,7 +92,10 @@ export class MySqlSink implements AggregateSink {
   async commit(request: CommitRequest): Promise<boolean> {
     try {
       return await inTransaction(this.pool, async (connection) => {
-        const [current] = await connection.query('SELECT next_offset FROM kappa_progress WHERE version = ? AND topic = ? AND partition_id = ? FOR UPDATE', [this.names.version, this.topic, request.partition]);
+        const [current] = await connection.query(
+          'SELECT next_offset FROM kappa_progress WHERE version = ? AND topic = ? AND partition_id = ? FOR UPDATE',
+          [this.names.version, this.topic, request.partition],
+        );
         const found = (current as { next_offset: string | number }[])[0];
         const stored = found === undefined ? null : BigInt(found.next_offset);
         if (stored !== request.expected) throw new ProgressMoved();
@@ -74,7 +105,15 @@ export class MySqlSink implements AggregateSink {
            VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))
            ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset), late_events = VALUES(late_events), watermark_ms = VALUES(watermark_ms),
              snapshot = VALUES(snapshot), updated_at = VALUES(updated_at)`,
-          [this.names.version, this.topic, request.partition, request.nextOffset.toString(), request.lateEvents, request.watermark, JSON.stringify(request.snapshot)],
+          [
+            this.names.version,
+            this.topic,
+            request.partition,
+            request.nextOffset.toString(),
+            request.lateEvents,
+            request.watermark,
+            JSON.stringify(request.snapshot),
+          ],
         );
         return true;
       });
@@ -98,7 +137,15 @@ export class MySqlSink implements AggregateSink {
         await connection.query(
           `INSERT INTO \`${this.names.table(dim)}\` (window_start, window_end, \`${column}\`, count, idle_closed) VALUES ?
            ON DUPLICATE KEY UPDATE count = count + VALUES(count), idle_closed = idle_closed OR VALUES(idle_closed)`,
-          [slice.map((row) => [new Date(row.windowStart), new Date(row.windowEnd), dim === 'age' ? Number(row.key) : row.key, row.count, idleClosed])],
+          [
+            slice.map((row) => [
+              new Date(row.windowStart),
+              new Date(row.windowEnd),
+              dim === 'age' ? Number(row.key) : row.key,
+              row.count,
+              idleClosed,
+            ]),
+          ],
         );
       }
     }

@@ -56,7 +56,8 @@ const SLICE = 5_000;
 /** The key of an enriched event in each dimension. */
 function keysOf(event: EnrichedEvent, dims: readonly Dimension[]): Record<string, string> {
   const keys: Record<string, string> = {};
-  for (const dim of dims) keys[dim] = dim === 'user' ? event.user_name : dim === 'dept' ? event.dept_name : String(event.age);
+  for (const dim of dims)
+    keys[dim] = dim === 'user' ? event.user_name : dim === 'dept' ? event.dept_name : String(event.age);
   return keys;
 }
 
@@ -89,22 +90,36 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
   const names = jobNames(version);
   const sinkKind = options.sink ?? 'mysql';
   const sink: AggregateSink =
-    sinkKind === 'mongodb' ? await MongoSink.open(options.mongodbUrl ?? 'mongodb://127.0.0.1:27017/kappa', version, options.stagesTopic) : await MySqlSink.open(options.mysqlUrl, version, options.stagesTopic);
+    sinkKind === 'mongodb'
+      ? await MongoSink.open(options.mongodbUrl ?? 'mongodb://127.0.0.1:27017/kappa', version, options.stagesTopic)
+      : await MySqlSink.open(options.mysqlUrl, version, options.stagesTopic);
   const metrics: AggregateMetrics = options.metrics ?? { in: 0, late: 0, rows: 0, bad: 0 };
   const closers: (() => Promise<void>)[] = [];
   const group = names.consumerGroup(options.stagesTopic, sinkKind);
-  const consumer = kafka.consumer({ groupId: group, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+  const consumer = kafka.consumer({
+    groupId: group,
+    readUncommitted: false,
+    maxWaitTimeInMs: 250,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+  });
   try {
     await sink.prepare({ version, settings: options.settings, dims });
     const histories = await loadSchemaHistories(options.schemasDir);
     const stagesSchema = histories.find((history) => history.name === 'events_stages')?.versions.at(-1)?.schema;
-    if (stagesSchema === undefined) throw new KappaError('KAPPA_SCHEMAS_INVALID', 'the schemas directory has no events_stages/ history');
+    if (stagesSchema === undefined)
+      throw new KappaError('KAPPA_SCHEMAS_INVALID', 'the schemas directory has no events_stages/ history');
     const decoder = new AvroDecoder<EnrichedEvent>(options.registryUrl, stagesSchema);
     const jobs = new Map<number, Promise<PartitionJob>>();
     const jobFor = (partition: number): Promise<PartitionJob> => {
       let job = jobs.get(partition);
       if (job === undefined) {
-        job = sink.load(partition).then((progress): PartitionJob => ({ windows: new PartitionWindows(options.settings, progress.snapshot), next: progress.nextOffset, lastDataAt: Date.now(), lock: Promise.resolve() }));
+        job = sink.load(partition).then((progress): PartitionJob => ({
+          windows: new PartitionWindows(options.settings, progress.snapshot),
+          next: progress.nextOffset,
+          lastDataAt: Date.now(),
+          lock: Promise.resolve(),
+        }));
         jobs.set(partition, job);
         job.catch(() => jobs.delete(partition));
       }
@@ -112,12 +127,16 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
     };
 
     const lateTopic = names.lateTopic(options.stagesTopic);
-    const lateProducer = options.publishLate === true ? kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner }) : undefined;
+    const lateProducer =
+      options.publishLate === true ? kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner }) : undefined;
     // The stages topic (like every stage, idempotently: the aggregator may start before the
     // enrichment has created it) and, with --publish-late, the late topic.
     const admin = kafka.admin();
     await admin.connect();
-    const wanted = [logTopic(options.stagesTopic, options), ...(lateProducer === undefined ? [] : [logTopic(lateTopic, options)])];
+    const wanted = [
+      logTopic(options.stagesTopic, options),
+      ...(lateProducer === undefined ? [] : [logTopic(lateTopic, options)]),
+    ];
     await ensureTopics(admin, wanted, logger).finally(() => admin.disconnect());
     if (lateProducer !== undefined) {
       await lateProducer.connect();
@@ -125,7 +144,14 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
     }
 
     /** Counts of a slice, added to the metrics only once its commit succeeds (re-deliveries are not counted twice). */
-    const step = async (job: PartitionJob, message: KafkaMessage, rows: WindowRow[], late: Message[], partition: number, counted: { in: number; late: number }): Promise<void> => {
+    const step = async (
+      job: PartitionJob,
+      message: KafkaMessage,
+      rows: WindowRow[],
+      late: Message[],
+      partition: number,
+      counted: { in: number; late: number },
+    ): Promise<void> => {
       const decoded = await decoder.decode(message.value);
       const time = decoded.ok ? parseEventTime(decoded.value.time, options.timeZone) : undefined;
       if (!decoded.ok || time === undefined) {
@@ -137,7 +163,15 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
       if (result.lateWindows > 0) {
         counted.late += 1;
         if (lateProducer !== undefined) {
-          late.push({ key: message.key, value: message.value, headers: { 'kappa.version': version, 'kappa.source.partition': String(partition), 'kappa.source.offset': message.offset } });
+          late.push({
+            key: message.key,
+            value: message.value,
+            headers: {
+              'kappa.version': version,
+              'kappa.source.partition': String(partition),
+              'kappa.source.offset': message.offset,
+            },
+          });
         }
       }
       rows.push(...result.emitted);
@@ -161,9 +195,23 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
         await exclusive(job, () => processBatch(payload, job));
       },
     });
-    const idleTimer = options.idleCloseMs === undefined ? undefined : setInterval(() => void closeIdle(options.idleCloseMs ?? 0), 1_000);
+    const idleTimer =
+      options.idleCloseMs === undefined
+        ? undefined
+        : setInterval(() => void closeIdle(options.idleCloseMs ?? 0), 1_000);
     closers.push(() => Promise.resolve(clearInterval(idleTimer)));
-    logger.info({ version, sink: sinkKind, group, topic: options.stagesTopic, ...options.settings, dims, idleCloseMs: options.idleCloseMs }, 'aggregation running');
+    logger.info(
+      {
+        version,
+        sink: sinkKind,
+        group,
+        topic: options.stagesTopic,
+        ...options.settings,
+        dims,
+        idleCloseMs: options.idleCloseMs,
+      },
+      'aggregation running',
+    );
     await untilAborted(signal);
     return metrics;
 
@@ -176,7 +224,8 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
       const fetchedEnd = batch.firstOffset() === null ? undefined : BigInt(batch.lastOffset()) + 1n;
       const slices: KafkaMessage[][] = [];
       for (let start = 0; start < pending.length; start += SLICE) slices.push(pending.slice(start, start + SLICE));
-      if (slices.length === 0 && fetchedEnd !== undefined && (job.next === null || fetchedEnd > job.next)) slices.push([]);
+      if (slices.length === 0 && fetchedEnd !== undefined && (job.next === null || fetchedEnd > job.next))
+        slices.push([]);
       for (const [index, slice] of slices.entries()) {
         if (!payload.isRunning() || payload.isStale()) return;
         const rows: WindowRow[] = [];
@@ -198,19 +247,27 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
             lateEvents: job.windows.late,
             watermark: Number.isFinite(watermark) ? watermark : null,
           });
-          if (!committed) throw new KappaError('KAPPA_PROGRESS_MOVED', `${options.stagesTopic}[${batch.partition}] progress of ${version} moved: another instance owns it now`);
+          if (!committed)
+            throw new KappaError(
+              'KAPPA_PROGRESS_MOVED',
+              `${options.stagesTopic}[${batch.partition}] progress of ${version} moved: another instance owns it now`,
+            );
         } catch (error) {
           // The in-memory windows ran ahead of MySQL: reload them from the last commit and let
           // kafkajs deliver the records again (MySQL down, a lost race, anything).
           jobs.delete(batch.partition);
-          logger.warn({ err: error, partition: batch.partition }, 'aggregation commit failed; resuming from the last committed progress');
+          logger.warn(
+            { err: error, partition: batch.partition },
+            'aggregation commit failed; resuming from the last committed progress',
+          );
           throw error;
         }
         job.next = nextOffset;
         metrics.rows += rows.length;
         metrics.in += counted.in;
         metrics.late += counted.late;
-        if (lateProducer !== undefined && late.length > 0) await lateProducer.send({ topic: lateTopic, messages: late });
+        if (lateProducer !== undefined && late.length > 0)
+          await lateProducer.send({ topic: lateTopic, messages: late });
         payload.resolveOffset(String(nextOffset - 1n));
         await payload.heartbeat();
       }
@@ -221,15 +278,33 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
     async function closeIdle(idleMs: number): Promise<void> {
       for (const [partition, pending] of jobs) {
         const job = await pending.catch(() => undefined);
-        if (job === undefined || job.next === null || !job.windows.hasOpenWindows() || Date.now() - job.lastDataAt < idleMs) continue;
+        if (
+          job === undefined ||
+          job.next === null ||
+          !job.windows.hasOpenWindows() ||
+          Date.now() - job.lastDataAt < idleMs
+        )
+          continue;
         await exclusive(job, async () => {
           if (!job.windows.hasOpenWindows() || job.next === null) return;
           const rows = job.windows.closeAll();
           const watermark = job.windows.watermark();
-          const committed = await sink.commit({ partition, expected: job.next, nextOffset: job.next, rows, snapshot: job.windows.snapshot(), lateEvents: job.windows.late, watermark: Number.isFinite(watermark) ? watermark : null, idleClosed: true });
+          const committed = await sink.commit({
+            partition,
+            expected: job.next,
+            nextOffset: job.next,
+            rows,
+            snapshot: job.windows.snapshot(),
+            lateEvents: job.windows.late,
+            watermark: Number.isFinite(watermark) ? watermark : null,
+            idleClosed: true,
+          });
           if (!committed) throw new Error('progress moved');
           metrics.rows += rows.length;
-          logger.info({ partition, rows: rows.length, idleMs }, 'closed the windows of an idle partition (rows marked idle_closed)');
+          logger.info(
+            { partition, rows: rows.length, idleMs },
+            'closed the windows of an idle partition (rows marked idle_closed)',
+          );
         }).catch((error: unknown) => {
           jobs.delete(partition);
           logger.warn({ err: error, partition }, 'idle close failed; reloading the partition from MySQL');

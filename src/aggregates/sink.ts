@@ -46,6 +46,7 @@ export interface AggregateSink {
 }
 
 export function settingsMismatch(version: string, stored: WindowSettings, wanted: WindowSettings): string | undefined {
-  if (stored.sizeMs === wanted.sizeMs && stored.slideMs === wanted.slideMs && stored.delayMs === wanted.delayMs) return undefined;
+  if (stored.sizeMs === wanted.sizeMs && stored.slideMs === wanted.slideMs && stored.delayMs === wanted.delayMs)
+    return undefined;
   return `job version ${version} exists with window ${stored.sizeMs} ms, slide ${stored.slideMs} ms, watermark ${stored.delayMs} ms; a version's settings never change — use a new version`;
 }

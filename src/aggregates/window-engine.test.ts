@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { referenceModel } from '../../test/support/reference-model.js';
-import { PartitionWindows, validateSettings, windowsOf, type KeyedEvent, type PartitionSnapshot, type WindowRow, type WindowSettings } from './window-engine.js';
+import {
+  PartitionWindows,
+  validateSettings,
+  windowsOf,
+  type KeyedEvent,
+  type PartitionSnapshot,
+  type WindowRow,
+  type WindowSettings,
+} from './window-engine.js';
 
 const tumbling: WindowSettings = { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 };
 const at = (seconds: number, user = 'Kim'): KeyedEvent => ({ time: seconds * 1_000, keys: { user } });
@@ -21,15 +29,24 @@ describe('windowsOf', () => {
 
   it('contains the time in each window, and no other window does', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 20 }), (time, a, b) => {
-        const settings = { sizeMs: Math.max(a, b) * 1_000, slideMs: Math.min(a, b) * 1_000, delayMs: 0 };
-        // Brute force: every slide-aligned start near the time, kept when the window holds it.
-        const expected: number[] = [];
-        for (let start = Math.floor((time - settings.sizeMs) / settings.slideMs) * settings.slideMs; start <= time; start += settings.slideMs) {
-          if (start <= time && time < start + settings.sizeMs) expected.push(start);
-        }
-        expect(windowsOf(time, settings)).toEqual(expected);
-      }),
+      fc.property(
+        fc.integer({ min: -1e9, max: 1e9 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 20 }),
+        (time, a, b) => {
+          const settings = { sizeMs: Math.max(a, b) * 1_000, slideMs: Math.min(a, b) * 1_000, delayMs: 0 };
+          // Brute force: every slide-aligned start near the time, kept when the window holds it.
+          const expected: number[] = [];
+          for (
+            let start = Math.floor((time - settings.sizeMs) / settings.slideMs) * settings.slideMs;
+            start <= time;
+            start += settings.slideMs
+          ) {
+            if (start <= time && time < start + settings.sizeMs) expected.push(start);
+          }
+          expect(windowsOf(time, settings)).toEqual(expected);
+        },
+      ),
     );
   });
 });
@@ -76,7 +93,10 @@ describe('PartitionWindows: examples (window 10 s, watermark 15 s)', () => {
     windows.step(at(1));
     windows.step(at(40));
     windows.step(at(3));
-    const restored = new PartitionWindows(tumbling, JSON.parse(JSON.stringify(windows.snapshot())) as PartitionSnapshot);
+    const restored = new PartitionWindows(
+      tumbling,
+      JSON.parse(JSON.stringify(windows.snapshot())) as PartitionSnapshot,
+    );
     expect(restored.snapshot()).toEqual(windows.snapshot());
     expect(restored.step(at(60)).emitted).toEqual(windows.step(at(60)).emitted);
   });
@@ -91,17 +111,27 @@ describe('PartitionWindows: examples (window 10 s, watermark 15 s)', () => {
 
 function total(rows: readonly WindowRow[]): Map<string, number> {
   const totals = new Map<string, number>();
-  for (const row of rows) totals.set(`${row.windowStart}|${row.dim}|${row.key}`, (totals.get(`${row.windowStart}|${row.dim}|${row.key}`) ?? 0) + row.count);
+  for (const row of rows)
+    totals.set(
+      `${row.windowStart}|${row.dim}|${row.key}`,
+      (totals.get(`${row.windowStart}|${row.dim}|${row.key}`) ?? 0) + row.count,
+    );
   return totals;
 }
 
 const settingsArbitrary = fc
   .tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 20 }))
-  .map(([a, b, delay]): WindowSettings => ({ sizeMs: Math.max(a, b) * 1_000, slideMs: Math.min(a, b) * 1_000, delayMs: delay * 1_000 }));
+  .map(([a, b, delay]): WindowSettings => ({
+    sizeMs: Math.max(a, b) * 1_000,
+    slideMs: Math.min(a, b) * 1_000,
+    delayMs: delay * 1_000,
+  }));
 
 const eventArbitrary = fc.record({
   // Whole seconds hit the boundaries (watermark exactly at a window's end); half seconds fall between.
-  time: fc.tuple(fc.integer({ min: 0, max: 120 }), fc.constantFrom(0, 500)).map(([seconds, millis]) => seconds * 1_000 + millis),
+  time: fc
+    .tuple(fc.integer({ min: 0, max: 120 }), fc.constantFrom(0, 500))
+    .map(([seconds, millis]) => seconds * 1_000 + millis),
   keys: fc.record({ user: fc.constantFrom('Kim', 'Lee', 'Unknown Name'), age: fc.constantFrom('1', '2') }),
 });
 
@@ -119,7 +149,11 @@ describe('PartitionWindows agrees with the brute-force reference model', () => {
             let windows = new PartitionWindows(settings);
             events.forEach((event, index) => {
               // A restart: the state goes through its committed JSON form and back.
-              if (restartPoints.includes(index)) windows = new PartitionWindows(settings, JSON.parse(JSON.stringify(windows.snapshot())) as PartitionSnapshot);
+              if (restartPoints.includes(index))
+                windows = new PartitionWindows(
+                  settings,
+                  JSON.parse(JSON.stringify(windows.snapshot())) as PartitionSnapshot,
+                );
               emitted.push(...windows.step(event).emitted);
             });
             late += windows.late;

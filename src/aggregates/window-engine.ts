@@ -46,8 +46,10 @@ export interface StepResult {
 
 export function validateSettings(settings: WindowSettings): string | undefined {
   const { sizeMs, slideMs, delayMs } = settings;
-  if (!(Number.isSafeInteger(sizeMs) && sizeMs > 0)) return 'the window size must be a positive whole number of milliseconds';
-  if (!(Number.isSafeInteger(slideMs) && slideMs > 0 && slideMs <= sizeMs)) return 'the slide must be positive and at most the window size';
+  if (!(Number.isSafeInteger(sizeMs) && sizeMs > 0))
+    return 'the window size must be a positive whole number of milliseconds';
+  if (!(Number.isSafeInteger(slideMs) && slideMs > 0 && slideMs <= sizeMs))
+    return 'the slide must be positive and at most the window size';
   if (!(Number.isSafeInteger(delayMs) && delayMs >= 0)) return 'the watermark delay must be zero or more';
   return undefined;
 }
@@ -74,7 +76,8 @@ export class PartitionWindows {
   ) {
     this.maxEventTime = snapshot?.maxEventTime ?? null;
     this.lateEvents = snapshot?.lateEvents ?? 0;
-    for (const [start, dims] of snapshot?.open ?? []) this.open.set(start, new Map(dims.map(([dim, keys]) => [dim, new Map(keys)])));
+    for (const [start, dims] of snapshot?.open ?? [])
+      this.open.set(start, new Map(dims.map(([dim, keys]) => [dim, new Map(keys)])));
   }
 
   /** The partition's watermark: -∞ before its first event. */
@@ -121,11 +124,14 @@ export class PartitionWindows {
 
   /** Emits and forgets every open window whose end the watermark has reached. */
   private closeUpTo(watermark: number): WindowRow[] {
-    const closing = [...this.open.keys()].filter((start) => start + this.settings.sizeMs <= watermark).sort((a, b) => a - b);
+    const closing = [...this.open.keys()]
+      .filter((start) => start + this.settings.sizeMs <= watermark)
+      .sort((a, b) => a - b);
     const rows: WindowRow[] = [];
     for (const start of closing) {
       for (const [dim, keys] of this.open.get(start) ?? []) {
-        for (const [key, count] of keys) rows.push({ windowStart: start, windowEnd: start + this.settings.sizeMs, dim, key, count });
+        for (const [key, count] of keys)
+          rows.push({ windowStart: start, windowEnd: start + this.settings.sizeMs, dim, key, count });
       }
       this.open.delete(start);
     }
@@ -143,7 +149,10 @@ export class PartitionWindows {
   snapshot(): PartitionSnapshot {
     const open = [...this.open.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([start, dims]) => [start, [...dims.entries()].map(([dim, keys]) => [dim, [...keys.entries()]] as const)] as const);
+      .map(
+        ([start, dims]) =>
+          [start, [...dims.entries()].map(([dim, keys]) => [dim, [...keys.entries()]] as const)] as const,
+      );
     return { maxEventTime: this.maxEventTime, lateEvents: this.lateEvents, open };
   }
 }

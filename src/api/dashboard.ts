@@ -7,10 +7,19 @@ const require = createRequire(import.meta.url);
 
 /** Files the dashboard needs, all served from this process (the machine may have no internet). */
 const ASSETS: Readonly<Record<string, { readonly file: string; readonly type: string }>> = {
-  'uPlot.iife.min.js': { file: require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
+  'uPlot.iife.min.js': {
+    file: require.resolve('uplot/dist/uPlot.iife.min.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
   'uPlot.min.css': { file: require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
-  'dashboard.js': { file: new URL('./dashboard/dashboard.js', import.meta.url).pathname, type: 'text/javascript; charset=utf-8' },
-  'dashboard.css': { file: new URL('./dashboard/dashboard.css', import.meta.url).pathname, type: 'text/css; charset=utf-8' },
+  'dashboard.js': {
+    file: new URL('./dashboard/dashboard.js', import.meta.url).pathname,
+    type: 'text/javascript; charset=utf-8',
+  },
+  'dashboard.css': {
+    file: new URL('./dashboard/dashboard.css', import.meta.url).pathname,
+    type: 'text/css; charset=utf-8',
+  },
 };
 const PAGE = new URL('./dashboard/index.html', import.meta.url).pathname;
 
@@ -25,13 +34,18 @@ export function registerDashboard(app: FastifyInstance): void {
     }
     return text;
   };
-  app.get('/', { schema: { hide: true, response: { 200: Type.String() } } }, (_request, reply) => reply.type('text/html; charset=utf-8').send(load(PAGE)));
+  app.get('/', { schema: { hide: true, response: { 200: Type.String() } } }, (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(load(PAGE)),
+  );
   app.get(
     '/assets/:name',
     {
       schema: {
         hide: true,
-        params: Type.Object({ name: Type.Union(Object.keys(ASSETS).map((name) => Type.Literal(name))) }, { additionalProperties: false }),
+        params: Type.Object(
+          { name: Type.Union(Object.keys(ASSETS).map((name) => Type.Literal(name))) },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.String() },
       },
     },

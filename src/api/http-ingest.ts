@@ -27,25 +27,49 @@ type AvroType = ReturnType<typeof parseAvro>;
  * The records of a batch as the events schema wants them, or the first problem. Pure apart from
  * the clock default: `id` is assigned by kappa, `time` defaults to now, `event_ts` follows `time`.
  */
-export function prepareEvents(type: AvroType, fields: ReadonlySet<string>, inputs: readonly EventInput[], timeZone: string, now: number): { records: Record<string, unknown>[] } | { problem: InputProblem } {
+export function prepareEvents(
+  type: AvroType,
+  fields: ReadonlySet<string>,
+  inputs: readonly EventInput[],
+  timeZone: string,
+  now: number,
+): { records: Record<string, unknown>[] } | { problem: InputProblem } {
   const records: Record<string, unknown>[] = [];
   for (const [index, input] of inputs.entries()) {
     const at = (field: string) => `events[${index}]${field === '' ? '' : `.${field}`}`;
     for (const key of Object.keys(input)) {
       if (key === 'id') return { problem: { field: at('id'), message: 'ids are assigned by kappa; leave id out' } };
-      if (!fields.has(key)) return { problem: { field: at(key), message: `not a field of the events schema (fields: ${[...fields].filter((name) => name !== 'id').join(', ')})` } };
+      if (!fields.has(key))
+        return {
+          problem: {
+            field: at(key),
+            message: `not a field of the events schema (fields: ${[...fields].filter((name) => name !== 'id').join(', ')})`,
+          },
+        };
     }
     const time = input['time'];
     let eventMillis = Math.floor(now / 1_000) * 1_000;
     if (time !== undefined) {
       const parsed = typeof time === 'string' ? parseEventTime(time, timeZone) : undefined;
-      if (parsed === undefined) return { problem: { field: at('time'), message: `expected "YYYY-MM-DD HH:mm:ss" in ${timeZone}` } };
+      if (parsed === undefined)
+        return { problem: { field: at('time'), message: `expected "YYYY-MM-DD HH:mm:ss" in ${timeZone}` } };
       eventMillis = parsed;
     }
-    const record: Record<string, unknown> = { hello: 'ssm-seoul', ...input, id: 0, time: formatEventTime(eventMillis, timeZone), event_ts: input['event_ts'] ?? eventMillis };
+    const record: Record<string, unknown> = {
+      hello: 'ssm-seoul',
+      ...input,
+      id: 0,
+      time: formatEventTime(eventMillis, timeZone),
+      event_ts: input['event_ts'] ?? eventMillis,
+    };
     let bad: string | undefined;
     if (!type.isValid(record, { errorHook: (path: string[]) => (bad ??= path.join('.')) })) {
-      return { problem: { field: at(bad ?? ''), message: `does not fit the events schema (${bad === undefined ? 'record' : `field ${bad}`})` } };
+      return {
+        problem: {
+          field: at(bad ?? ''),
+          message: `does not fit the events schema (${bad === undefined ? 'record' : `field ${bad}`})`,
+        },
+      };
     }
     records.push(record);
   }
@@ -72,18 +96,44 @@ export class HttpIngest {
     private readonly timeZone: string,
   ) {}
 
-  static async open(options: { kafka: Kafka; registryUrl: string; schemasDir: string; mysqlUrl: string; topics: TopicSettings; timeZone: string; logger: Logger }): Promise<HttpIngest> {
+  static async open(options: {
+    kafka: Kafka;
+    registryUrl: string;
+    schemasDir: string;
+    mysqlUrl: string;
+    topics: TopicSettings;
+    timeZone: string;
+    logger: Logger;
+  }): Promise<HttpIngest> {
     const topic = options.topics.topicEvents;
     const admin = options.kafka.admin();
     await admin.connect();
     const clusterId = await ensurePipelineTopics(admin, options.topics, options.logger)
       .then(async () => (await admin.describeCluster()).clusterId)
       .finally(() => admin.disconnect());
-    const schema = await registerEventsSchema({ schemasDir: options.schemasDir, registryUrl: options.registryUrl, topic });
-    const producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    const schema = await registerEventsSchema({
+      schemasDir: options.schemasDir,
+      registryUrl: options.registryUrl,
+      topic,
+    });
+    const producer = options.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+    });
     await producer.connect();
     const sequence = await IdSequence.open(options.mysqlUrl, clusterId, topic);
-    return new HttpIngest(options.kafka, producer, sequence, topic, schema.id, schema.type, schema.fields, options.timeZone);
+    return new HttpIngest(
+      options.kafka,
+      producer,
+      sequence,
+      topic,
+      schema.id,
+      schema.type,
+      schema.fields,
+      options.timeZone,
+    );
   }
 
   prepare(inputs: readonly EventInput[], now = Date.now()): ReturnType<typeof prepareEvents> {
@@ -101,7 +151,12 @@ export class HttpIngest {
       acks: -1,
       messages: records.map((record, index) => {
         const id = block.first + index;
-        return { key: String(id), value: encodeWithSchemaId(this.schemaId, this.type, { ...record, id }), partition: id % partitions, headers: { [WRITER_HEADER]: 'api' } };
+        return {
+          key: String(id),
+          value: encodeWithSchemaId(this.schemaId, this.type, { ...record, id }),
+          partition: id % partitions,
+          headers: { [WRITER_HEADER]: 'api' },
+        };
       }),
     });
     return { first: block.first, last: block.first + records.length - 1 };

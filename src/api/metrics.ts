@@ -10,7 +10,12 @@ export interface MetricsSnapshot {
   readonly topics: Readonly<Record<string, number>>;
   /** Records of the events topic the enrichment group has not consumed yet. */
   readonly enrichLag: number;
-  readonly versions: readonly { readonly version: string; readonly lag: number; readonly lateEvents: number; readonly watermarkLagSeconds: number | null }[];
+  readonly versions: readonly {
+    readonly version: string;
+    readonly lag: number;
+    readonly lateEvents: number;
+    readonly watermarkLagSeconds: number | null;
+  }[];
 }
 
 /** Counters of stages running in this process (`kappa up`); a standalone `kappa serve` has none. */
@@ -28,12 +33,41 @@ export interface ApiMetrics {
 export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stages: InProcessStages = {}): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'kappa_' });
-  const httpIngested = new Counter({ name: 'kappa_http_ingested_events_total', help: 'Events accepted by POST /api/events', registers: [registry] });
-  const topicEnd = new Gauge({ name: 'kappa_topic_end_offset', help: 'End offset (records written, markers included) per pipeline topic', labelNames: ['topic'], registers: [registry] });
-  const consumerLag = new Gauge({ name: 'kappa_consumer_lag_records', help: 'Records not yet consumed, per stage (enrich) or job version', labelNames: ['stage', 'version'], registers: [registry] });
-  const late = new Gauge({ name: 'kappa_version_late_events', help: 'Late events counted per job version', labelNames: ['version'], registers: [registry] });
-  const watermarkLag = new Gauge({ name: 'kappa_watermark_lag_seconds', help: 'Wall clock minus the lowest partition watermark, per job version', labelNames: ['version'], registers: [registry] });
-  const stageRecords = new Gauge({ name: 'kappa_stage_records', help: 'Records handled by stages running in this process, by stage and kind (in, out, late, dlq)', labelNames: ['stage', 'kind'], registers: [registry] });
+  const httpIngested = new Counter({
+    name: 'kappa_http_ingested_events_total',
+    help: 'Events accepted by POST /api/events',
+    registers: [registry],
+  });
+  const topicEnd = new Gauge({
+    name: 'kappa_topic_end_offset',
+    help: 'End offset (records written, markers included) per pipeline topic',
+    labelNames: ['topic'],
+    registers: [registry],
+  });
+  const consumerLag = new Gauge({
+    name: 'kappa_consumer_lag_records',
+    help: 'Records not yet consumed, per stage (enrich) or job version',
+    labelNames: ['stage', 'version'],
+    registers: [registry],
+  });
+  const late = new Gauge({
+    name: 'kappa_version_late_events',
+    help: 'Late events counted per job version',
+    labelNames: ['version'],
+    registers: [registry],
+  });
+  const watermarkLag = new Gauge({
+    name: 'kappa_watermark_lag_seconds',
+    help: 'Wall clock minus the lowest partition watermark, per job version',
+    labelNames: ['version'],
+    registers: [registry],
+  });
+  const stageRecords = new Gauge({
+    name: 'kappa_stage_records',
+    help: 'Records handled by stages running in this process, by stage and kind (in, out, late, dlq)',
+    labelNames: ['stage', 'kind'],
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -49,7 +83,8 @@ export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stage
       for (const version of current.versions) {
         consumerLag.set({ stage: 'aggregate', version: version.version }, version.lag);
         late.set({ version: version.version }, version.lateEvents);
-        if (version.watermarkLagSeconds !== null) watermarkLag.set({ version: version.version }, version.watermarkLagSeconds);
+        if (version.watermarkLagSeconds !== null)
+          watermarkLag.set({ version: version.version }, version.watermarkLagSeconds);
       }
       stageRecords.reset();
       if (stages.enrich !== undefined) {
@@ -67,8 +102,17 @@ export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stage
 }
 
 export function registerMetrics(app: FastifyInstance, metrics: ApiMetrics): void {
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', response: { 200: Type.String({ description: 'Prometheus text exposition format' }) } } }, async (_request, reply) => {
-    await metrics.refresh();
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: 'Prometheus metrics',
+        response: { 200: Type.String({ description: 'Prometheus text exposition format' }) },
+      },
+    },
+    async (_request, reply) => {
+      await metrics.refresh();
+      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    },
+  );
 }

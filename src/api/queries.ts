@@ -38,7 +38,10 @@ export class Queries {
   constructor(private readonly pool: Pool) {}
 
   async tableExists(version: string, dim: Dimension): Promise<boolean> {
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [jobNames(version).table(dim)]);
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+      [jobNames(version).table(dim)],
+    );
     return rows.length > 0;
   }
 

@@ -41,7 +41,13 @@ export interface RunningApi {
 export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
   const { logger } = options;
   await ensureDatabase(options.mysqlUrl);
-  const pool = createPool({ uri: options.mysqlUrl, timezone: 'Z', connectionLimit: 8, supportBigNumbers: true, bigNumberStrings: true });
+  const pool = createPool({
+    uri: options.mysqlUrl,
+    timezone: 'Z',
+    connectionLimit: 8,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+  });
   const catalog = await Catalog.open(options.mysqlUrl);
   const kafka = createKafka({ brokers: options.brokers, logger, clientId: 'kappa-api' });
   const admin = kafka.admin();
@@ -57,7 +63,9 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
       if (topic === names.events) eventsEnds = ends;
       topics[topic] = Number([...ends.values()].reduce((sum, end) => sum + end, 0n));
     }
-    const enrichCommitted = await committedOffsets(admin, enrichGroup(names.stages), names.events).catch(() => new Map<number, bigint>());
+    const enrichCommitted = await committedOffsets(admin, enrichGroup(names.stages), names.events).catch(
+      () => new Map<number, bigint>(),
+    );
     const enrichLag = Number(lagOf(eventsEnds, enrichCommitted).lag);
     const versions = (await versionStatus(catalog, admin)).map((status) => ({
       version: status.version,
@@ -73,10 +81,24 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
     queries,
     catalog,
     admin,
-    ingest: () => (ingest ??= HttpIngest.open({ kafka, registryUrl: options.registryUrl, schemasDir: options.schemasDir, mysqlUrl: options.mysqlUrl, topics: { topicEvents: options.topicEvents, topicStages: options.topicStages, topicPartitions: options.topicPartitions, topicReplicationFactor: options.topicReplicationFactor }, timeZone: options.timeZone, logger }).catch((error: unknown) => {
-      ingest = undefined;
-      throw error;
-    })),
+    ingest: () =>
+      (ingest ??= HttpIngest.open({
+        kafka,
+        registryUrl: options.registryUrl,
+        schemasDir: options.schemasDir,
+        mysqlUrl: options.mysqlUrl,
+        topics: {
+          topicEvents: options.topicEvents,
+          topicStages: options.topicStages,
+          topicPartitions: options.topicPartitions,
+          topicReplicationFactor: options.topicReplicationFactor,
+        },
+        timeZone: options.timeZone,
+        logger,
+      }).catch((error: unknown) => {
+        ingest = undefined;
+        throw error;
+      })),
     readiness: {
       kafka: async () => {
         await admin.describeCluster();

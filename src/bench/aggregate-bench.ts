@@ -22,7 +22,16 @@ const MYSQL_ROOT = 'mysql://root@127.0.0.1:3306';
 async function fillStages(kafka: Kafka, topic: string, schemaId: number, events: number): Promise<void> {
   const schema = readFileSync(fileURLToPath(new URL('../../schemas/events_stages/v1.avsc', import.meta.url)), 'utf8');
   const type = parseAvro(schema);
-  const tables = { names: new Map([[0, 'Kim'], [1, 'Lee'], [2, 'Kim']]), depts: new Map([[0, 'Data']]), maleLabel: 'M', femaleLabel: 'F' };
+  const tables = {
+    names: new Map([
+      [0, 'Kim'],
+      [1, 'Lee'],
+      [2, 'Kim'],
+    ]),
+    depts: new Map([[0, 'Data']]),
+    maleLabel: 'M',
+    femaleLabel: 'F',
+  };
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
@@ -32,7 +41,10 @@ async function fillStages(kafka: Kafka, topic: string, schemaId: number, events:
   const base = Date.UTC(2026, 10, 22, 11, 0, 0);
   for (let from = 0; from < events; from += 10_000) {
     const messages = Array.from({ length: Math.min(10_000, events - from) }, (_, index) => {
-      const enriched = enrich({ id: from + index, hello: 'x', time: formatEventTime(base + from + index, 'Asia/Seoul') }, tables);
+      const enriched = enrich(
+        { id: from + index, hello: 'x', time: formatEventTime(base + from + index, 'Asia/Seoul') },
+        tables,
+      );
       return { key: String(enriched.user_id), value: encodeWithSchemaId(schemaId, type, enriched) };
     });
     await producer.send({ topic, messages });
@@ -71,7 +83,14 @@ async function consumeAndDecode(kafka: Kafka, registryUrl: string, topic: string
  * `kappa aggregate` over a replay of `events` enriched records (window 10 s, watermark 15 s, all
  * three dimensions, MariaDB at 127.0.0.1:3306), next to consuming and decoding the same records.
  */
-export async function benchAggregate(kafka: Kafka, registryUrl: string, schemaId: number, events: number, logger: Logger, brokers: readonly string[]) {
+export async function benchAggregate(
+  kafka: Kafka,
+  registryUrl: string,
+  schemaId: number,
+  events: number,
+  logger: Logger,
+  brokers: readonly string[],
+) {
   const topic = 'bench-stages-replay';
   await fillStages(kafka, topic, schemaId, events);
   const baseline = await consumeAndDecode(kafka, registryUrl, topic, events);
@@ -95,7 +114,13 @@ export async function benchAggregate(kafka: Kafka, registryUrl: string, schemaId
       timeZone: 'Asia/Seoul',
       logger,
     };
-    const run = runAggregate({ ...job, version: 'v1', settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 }, signal: controller.signal, metrics });
+    const run = runAggregate({
+      ...job,
+      version: 'v1',
+      settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 },
+      signal: controller.signal,
+      metrics,
+    });
     let firstAt = 0;
     while (metrics.in < events) {
       await Promise.race([sleep(20), run]);
@@ -110,12 +135,29 @@ export async function benchAggregate(kafka: Kafka, registryUrl: string, schemaId
     // `kappa recover --to v2 --watermark 60s --until-caught-up`: wall time from offset 0 to caught
     // up, group join and lag checks included.
     const recoverStarted = Date.now();
-    const recovered = await runRecover({ ...job, version: 'v2', settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 60_000 }, signal: new AbortController().signal, untilCaughtUp: true, checkEveryMs: 100 });
+    const recovered = await runRecover({
+      ...job,
+      version: 'v2',
+      settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 60_000 },
+      signal: new AbortController().signal,
+      untilCaughtUp: true,
+      checkEveryMs: 100,
+    });
     const recoverSeconds = (Date.now() - recoverStarted) / 1_000;
-    const recover: Throughput = { records: recovered.metrics.in, seconds: recoverSeconds, recordsPerSec: recovered.metrics.in / recoverSeconds };
+    const recover: Throughput = {
+      records: recovered.metrics.in,
+      seconds: recoverSeconds,
+      recordsPerSec: recovered.metrics.in / recoverSeconds,
+    };
     // The API under load, on the tables just written.
     logger.info('kappa serve: GET /api/windows/users under load');
-    const api = await benchApi({ brokers, registryUrl, mysqlUrl: `${MYSQL_ROOT}/${database}`, stagesTopic: topic, logger });
+    const api = await benchApi({
+      brokers,
+      registryUrl,
+      mysqlUrl: `${MYSQL_ROOT}/${database}`,
+      stagesTopic: topic,
+      logger,
+    });
     return { ours, baseline, recover, api, rows: metrics.rows, peakRssMiB };
   } finally {
     await root.query(`DROP DATABASE IF EXISTS \`${database}\``);

@@ -19,7 +19,14 @@ async function load(url: string, seconds: number): Promise<LoadFigures> {
  * the aggregate bench's tables), next to a bare Fastify route answering a constant JSON body with
  * the same load — the difference is validation, SQL and serialisation.
  */
-export async function benchApi(options: { brokers: readonly string[]; registryUrl: string; mysqlUrl: string; stagesTopic: string; logger: Logger; seconds?: number }): Promise<{ ours: LoadFigures; baseline: LoadFigures }> {
+export async function benchApi(options: {
+  brokers: readonly string[];
+  registryUrl: string;
+  mysqlUrl: string;
+  stagesTopic: string;
+  logger: Logger;
+  seconds?: number;
+}): Promise<{ ours: LoadFigures; baseline: LoadFigures }> {
   const seconds = options.seconds ?? 10;
   const api = await startApi({
     brokers: options.brokers,

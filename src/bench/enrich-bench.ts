@@ -15,9 +15,20 @@ async function recordsIn(kafka: Kafka, topic: string): Promise<number> {
 }
 
 /** runEnrich in-process over the whole input topic into `output`; timed from its first record. */
-async function timedEnrich(kafka: Kafka, registryUrl: string, input: string, output: string, transactional: boolean, total: number, logger: Logger): Promise<Throughput> {
+async function timedEnrich(
+  kafka: Kafka,
+  registryUrl: string,
+  input: string,
+  output: string,
+  transactional: boolean,
+  total: number,
+  logger: Logger,
+): Promise<Throughput> {
   const data = (file: string) => fileURLToPath(new URL(`../../data/${file}`, import.meta.url));
-  const [names, depts] = await Promise.all([loadStaticTable(data('names.jsonl'), 'uid'), loadStaticTable(data('depts.jsonl'), 'did')]);
+  const [names, depts] = await Promise.all([
+    loadStaticTable(data('names.jsonl'), 'uid'),
+    loadStaticTable(data('depts.jsonl'), 'did'),
+  ]);
   const metrics = newEnrichMetrics();
   const controller = new AbortController();
   const run = runEnrich({
@@ -45,7 +56,11 @@ async function plainCopy(kafka: Kafka, input: string, output: string, total: num
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: output, numPartitions: 3 }], waitForLeaders: true });
   await admin.disconnect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   const consumer = kafka.consumer({ groupId: `bench-copy-${output}`, maxWaitTimeInMs: 250 });
   await Promise.all([producer.connect(), consumer.connect()]);
   await consumer.subscribe({ topic: input, fromBeginning: true });
@@ -60,7 +75,10 @@ async function plainCopy(kafka: Kafka, input: string, output: string, total: num
           // Slices of 2,000 like the stage's transactions (a whole decompressed batch exceeds the request size).
           for (let start = 0; start < batch.messages.length; start += 2_000) {
             const slice = batch.messages.slice(start, start + 2_000);
-            await producer.send({ topic: output, messages: slice.map((message) => ({ key: message.key, value: message.value })) });
+            await producer.send({
+              topic: output,
+              messages: slice.map((message) => ({ key: message.key, value: message.value })),
+            });
           }
           copied += batch.messages.length;
           if (copied >= total) resolve();

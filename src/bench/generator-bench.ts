@@ -22,9 +22,21 @@ const CHUNK = 2_000;
  * producer sending the same encoded events with the same settings (idempotent, acks=all, gzip,
  * batches of 2000, one at a time) — the difference is the disk buffer and the bookkeeping.
  */
-export async function benchGenerator(kafka: Kafka, brokers: readonly string[], events: number, logger: Logger): Promise<{ ours: Throughput; baseline: Throughput; registryUrl: string; close: () => Promise<void> }> {
+export async function benchGenerator(
+  kafka: Kafka,
+  brokers: readonly string[],
+  events: number,
+  logger: Logger,
+): Promise<{ ours: Throughput; baseline: Throughput; registryUrl: string; close: () => Promise<void> }> {
   const schemasDir = fileURLToPath(new URL('../../schemas', import.meta.url));
-  const registry = await startRegistry({ brokers, topic: '_bench_schemas', replicationFactor: 1, host: '127.0.0.1', port: 0, logger });
+  const registry = await startRegistry({
+    brokers,
+    topic: '_bench_schemas',
+    replicationFactor: 1,
+    host: '127.0.0.1',
+    port: 0,
+    logger,
+  });
   const bufferDir = await mkdtemp(join(tmpdir(), 'kappa-bench-buffer-'));
   const idsDatabase = `kappa_bench_ids_${Date.now()}`;
   try {
@@ -32,7 +44,12 @@ export async function benchGenerator(kafka: Kafka, brokers: readonly string[], e
     const summary = await runIngest({
       kafka,
       registryUrl: registry.url,
-      topics: { topicEvents: 'bench-events', topicStages: 'bench-events_stages', topicPartitions: 3, topicReplicationFactor: 1 },
+      topics: {
+        topicEvents: 'bench-events',
+        topicStages: 'bench-events_stages',
+        topicPartitions: 3,
+        topicReplicationFactor: 1,
+      },
       schemasDir,
       rate: 0,
       count: events,
@@ -45,16 +62,31 @@ export async function benchGenerator(kafka: Kafka, brokers: readonly string[], e
     // Steady state only: start-up (topics, schema registration, reading the log's end) is excluded.
     const oursSeconds = summary.runSeconds;
 
-    const latest = (await loadSchemaHistories(schemasDir)).find((history) => history.name === 'events')?.versions.at(-1);
+    const latest = (await loadSchemaHistories(schemasDir))
+      .find((history) => history.name === 'events')
+      ?.versions.at(-1);
     const type = parseAvro(latest?.schema ?? '"null"');
     const schemaId = (await registry.service.lookup('bench-events-value', latest?.schema ?? '')).id;
     const now = Date.now();
-    const messages = Array.from({ length: events }, (_, id) => ({ key: String(id), value: encodeWithSchemaId(schemaId, type, makeEvent(id, now, options)), partition: id % 3 }));
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    const messages = Array.from({ length: events }, (_, id) => ({
+      key: String(id),
+      value: encodeWithSchemaId(schemaId, type, makeEvent(id, now, options)),
+      partition: id % 3,
+    }));
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await producer.connect();
     const baselineStarted = process.hrtime.bigint();
     for (let at = 0; at < messages.length; at += CHUNK) {
-      await producer.send({ topic: 'bench-events', acks: -1, compression: CompressionTypes.GZIP, messages: messages.slice(at, at + CHUNK) });
+      await producer.send({
+        topic: 'bench-events',
+        acks: -1,
+        compression: CompressionTypes.GZIP,
+        messages: messages.slice(at, at + CHUNK),
+      });
     }
     const baselineSeconds = Number(process.hrtime.bigint() - baselineStarted) / 1e9;
     await producer.disconnect();

@@ -17,8 +17,18 @@ function throughput(records: number, startedAt: bigint): Throughput {
  * A plain kafkajs producer doing what kafka-producer-perf-test does: fixed-size random values,
  * acks=all, no compression, batches of `batchSize` with a few sends in flight.
  */
-export async function kafkajsProduce(kafka: Kafka, topic: string, records: number, recordSize: number, batchSize = 1_000, inFlight = 4): Promise<Throughput> {
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+export async function kafkajsProduce(
+  kafka: Kafka,
+  topic: string,
+  records: number,
+  recordSize: number,
+  batchSize = 1_000,
+  inFlight = 4,
+): Promise<Throughput> {
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   const value = randomBytes(recordSize);
   const batch = Array.from({ length: batchSize }, () => ({ value }));
@@ -47,7 +57,10 @@ export async function kafkajsConsume(kafka: Kafka, topic: string, records: numbe
   let seen = 0;
   let startedAt: bigint | undefined;
   const result = await new Promise<Throughput>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`kafkajs consumer read ${seen}/${records} records in 120 s`)), 120_000);
+    const timer = setTimeout(
+      () => reject(new Error(`kafkajs consumer read ${seen}/${records} records in 120 s`)),
+      120_000,
+    );
     consumer
       .run({
         eachBatchAutoResolve: true,

@@ -36,7 +36,9 @@ function percentiles(values: number[]): LatencyFigures {
 async function kafkaRoundTrip(kafka: Kafka, topic: string, count: number, rate: number): Promise<LatencyFigures> {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true }).finally(() => admin.disconnect());
+  await admin
+    .createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true })
+    .finally(() => admin.disconnect());
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
   const consumer = kafka.consumer({ groupId: `${topic}-reader`, maxWaitTimeInMs: 10 });
@@ -53,7 +55,11 @@ async function kafkaRoundTrip(kafka: Kafka, topic: string, count: number, rate: 
     });
   });
   await sleep(3_000); // the group join
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   for (let id = 0; id < count; id += 1) {
     sentAt.set(String(id), Date.now());
@@ -73,11 +79,22 @@ async function kafkaRoundTrip(kafka: Kafka, topic: string, count: number, rate: 
  * window's total in MySQL counts every event of that window (all partitions closed it). Baseline:
  * kafkajs produce → consume on the same broker at the same rate.
  */
-export async function benchLatency(kafka: Kafka, registryUrl: string, logger: Logger, count = 3_000, rate = 200): Promise<{ ours: LatencyFigures; baseline: LatencyFigures }> {
+export async function benchLatency(
+  kafka: Kafka,
+  registryUrl: string,
+  logger: Logger,
+  count = 3_000,
+  rate = 200,
+): Promise<{ ours: LatencyFigures; baseline: LatencyFigures }> {
   const baseline = await kafkaRoundTrip(kafka, 'lat-baseline', count, rate);
   const schemasDir = fileURLToPath(new URL('../../schemas', import.meta.url));
   const dataDir = fileURLToPath(new URL('../../data/', import.meta.url));
-  const topics = { topicEvents: 'lat-events', topicStages: 'lat-stages', topicPartitions: 3, topicReplicationFactor: 1 };
+  const topics = {
+    topicEvents: 'lat-events',
+    topicStages: 'lat-stages',
+    topicPartitions: 3,
+    topicReplicationFactor: 1,
+  };
   const database = `kappa_bench_latency_${Date.now()}`;
   const root = await createConnection({ uri: MYSQL_ROOT, timezone: 'Z' });
   await root.query(`CREATE DATABASE \`${database}\``);
@@ -85,10 +102,38 @@ export async function benchLatency(kafka: Kafka, registryUrl: string, logger: Lo
   const quiet = logger.child({}, { level: 'error' });
   try {
     const { id: schemaId, type } = await registerEventsSchema({ schemasDir, registryUrl, topic: topics.topicEvents });
-    const tables = { names: await loadStaticTable(`${dataDir}names.jsonl`, 'uid'), depts: await loadStaticTable(`${dataDir}depts.jsonl`, 'did'), maleLabel: 'M', femaleLabel: 'F' };
+    const tables = {
+      names: await loadStaticTable(`${dataDir}names.jsonl`, 'uid'),
+      depts: await loadStaticTable(`${dataDir}depts.jsonl`, 'did'),
+      maleLabel: 'M',
+      femaleLabel: 'F',
+    };
     const stages = Promise.all([
-      runEnrich({ kafka, registryUrl, topics, schemasDir, tables, badRecords: 'fail', logger: quiet, signal: stop.signal }),
-      runAggregate({ kafka, registryUrl, mysqlUrl: `${MYSQL_ROOT}/${database}`, stagesTopic: 'lat-stages', topicPartitions: 3, topicReplicationFactor: 1, schemasDir, version: 'v1', settings: { sizeMs: 1_000, slideMs: 1_000, delayMs: WATERMARK_MS }, dims: ['user'], timeZone: ZONE, logger: quiet, signal: stop.signal }),
+      runEnrich({
+        kafka,
+        registryUrl,
+        topics,
+        schemasDir,
+        tables,
+        badRecords: 'fail',
+        logger: quiet,
+        signal: stop.signal,
+      }),
+      runAggregate({
+        kafka,
+        registryUrl,
+        mysqlUrl: `${MYSQL_ROOT}/${database}`,
+        stagesTopic: 'lat-stages',
+        topicPartitions: 3,
+        topicReplicationFactor: 1,
+        schemasDir,
+        version: 'v1',
+        settings: { sizeMs: 1_000, slideMs: 1_000, delayMs: WATERMARK_MS },
+        dims: ['user'],
+        timeZone: ZONE,
+        logger: quiet,
+        signal: stop.signal,
+      }),
     ]);
     await sleep(5_000); // topics, schemas, group joins
 
@@ -101,11 +146,14 @@ export async function benchLatency(kafka: Kafka, registryUrl: string, logger: Lo
       const mysql = await createConnection({ uri: `${MYSQL_ROOT}/${database}`, timezone: 'Z' });
       try {
         while (polling) {
-          const [rows] = await mysql.query('SELECT window_start, SUM(count) AS total FROM events_users_v1 GROUP BY window_start').catch(() => [[]]);
+          const [rows] = await mysql
+            .query('SELECT window_start, SUM(count) AS total FROM events_users_v1 GROUP BY window_start')
+            .catch(() => [[]]);
           const now = Date.now();
           for (const row of rows as { window_start: Date; total: string | number }[]) {
             const start = row.window_start.getTime();
-            if (!visibleAt.has(start) && Number(row.total) >= (expected.get(start) ?? Number.POSITIVE_INFINITY)) visibleAt.set(start, now);
+            if (!visibleAt.has(start) && Number(row.total) >= (expected.get(start) ?? Number.POSITIVE_INFINITY))
+              visibleAt.set(start, now);
           }
           await sleep(20);
         }
@@ -113,7 +161,11 @@ export async function benchLatency(kafka: Kafka, registryUrl: string, logger: Lo
         await mysql.end();
       }
     })();
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await producer.connect();
     for (let id = 0; id < count; id += 1) {
       const now = Date.now();
@@ -121,13 +173,29 @@ export async function benchLatency(kafka: Kafka, registryUrl: string, logger: Lo
       sentAt.push(now);
       windowOf.push(second);
       expected.set(second, (expected.get(second) ?? 0) + 1);
-      await producer.send({ topic: 'lat-events', acks: -1, messages: [{ key: String(id), partition: id % 3, value: encodeWithSchemaId(schemaId, type, { id, hello: 'latency', time: formatEventTime(now, ZONE), event_ts: now }) }] });
+      await producer.send({
+        topic: 'lat-events',
+        acks: -1,
+        messages: [
+          {
+            key: String(id),
+            partition: id % 3,
+            value: encodeWithSchemaId(schemaId, type, {
+              id,
+              hello: 'latency',
+              time: formatEventTime(now, ZONE),
+              event_ts: now,
+            }),
+          },
+        ],
+      });
       await sleep(1_000 / rate);
     }
     // Every window but the last can close (the last one has no later event).
     const lastWindow = Math.max(...windowOf);
     const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && [...expected.keys()].some((start) => start !== lastWindow && !visibleAt.has(start))) await sleep(100);
+    while (Date.now() < deadline && [...expected.keys()].some((start) => start !== lastWindow && !visibleAt.has(start)))
+      await sleep(100);
     polling = false;
     await poller;
     await producer.disconnect();

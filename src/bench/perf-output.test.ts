@@ -7,7 +7,14 @@ describe('parseProducerPerf', () => {
       '105766 records sent, 21153.2 records/sec (2.02 MB/sec), 310.3 ms avg latency, 430.0 ms max latency.',
       '200000 records sent, 127388.535032 records/sec (12.15 MB/sec), 334.37 ms avg latency, 435.00 ms max latency, 335 ms 50th, 416 ms 95th, 426 ms 99th, 435 ms 99.9th.',
     ].join('\n');
-    expect(parseProducerPerf(output)).toEqual({ records: 200000, recordsPerSec: 127388.535032, mbPerSec: 12.15, avgLatencyMs: 334.37, p50Ms: 335, p99Ms: 426 });
+    expect(parseProducerPerf(output)).toEqual({
+      records: 200000,
+      recordsPerSec: 127388.535032,
+      mbPerSec: 12.15,
+      avgLatencyMs: 334.37,
+      p50Ms: 335,
+      p99Ms: 426,
+    });
   });
 
   it('fails loudly when there is no summary', () => {

@@ -29,7 +29,14 @@ export function parseProducerPerf(output: string): ProducerPerfResult {
     const match = PRODUCER_SUMMARY.exec(line);
     if (match) {
       const [, records, perSec, mb, avg, p50, p99] = match.map(Number);
-      return { records: records ?? 0, recordsPerSec: perSec ?? 0, mbPerSec: mb ?? 0, avgLatencyMs: avg ?? 0, p50Ms: p50 ?? 0, p99Ms: p99 ?? 0 };
+      return {
+        records: records ?? 0,
+        recordsPerSec: perSec ?? 0,
+        mbPerSec: mb ?? 0,
+        avgLatencyMs: avg ?? 0,
+        p50Ms: p50 ?? 0,
+        p99Ms: p99 ?? 0,
+      };
     }
   }
   throw new Error(`no summary line in ProducerPerformance output:\n${output.slice(-500)}`);
@@ -45,5 +52,9 @@ export function parseConsumerPerf(output: string): ConsumerPerfResult {
     throw new Error(`no result row in ConsumerPerformance output:\n${output.slice(-500)}`);
   }
   const column = (name: string) => Number(row[header.indexOf(name)]);
-  return { records: column('data.consumed.in.nMsg'), recordsPerSec: column('fetch.nMsg.sec'), mbPerSec: column('fetch.MB.sec') };
+  return {
+    records: column('data.consumed.in.nMsg'),
+    recordsPerSec: column('fetch.nMsg.sec'),
+    mbPerSec: column('fetch.MB.sec'),
+  };
 }

@@ -3,7 +3,12 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireJava } from '../stack/java.js';
-import { parseConsumerPerf, parseProducerPerf, type ConsumerPerfResult, type ProducerPerfResult } from './perf-output.js';
+import {
+  parseConsumerPerf,
+  parseProducerPerf,
+  type ConsumerPerfResult,
+  type ProducerPerfResult,
+} from './perf-output.js';
 
 export interface PerfToolTarget {
   /** Directory of the Apache Kafka jars (kafka-tools included), from ensureKafkaJars. */
@@ -17,8 +22,14 @@ async function quietLog4j(): Promise<string> {
   const file = join(tmpdir(), `kappa-bench-log4j-${process.pid}.properties`);
   await writeFile(
     file,
-    ['log4j.rootLogger=WARN, stderr', 'log4j.appender.stderr=org.apache.log4j.ConsoleAppender', 'log4j.appender.stderr.Target=System.err',
-      'log4j.appender.stderr.layout=org.apache.log4j.PatternLayout', 'log4j.appender.stderr.layout.ConversionPattern=%p %m%n', ''].join('\n'),
+    [
+      'log4j.rootLogger=WARN, stderr',
+      'log4j.appender.stderr=org.apache.log4j.ConsoleAppender',
+      'log4j.appender.stderr.Target=System.err',
+      'log4j.appender.stderr.layout=org.apache.log4j.PatternLayout',
+      'log4j.appender.stderr.layout.ConversionPattern=%p %m%n',
+      '',
+    ].join('\n'),
   );
   return file;
 }
@@ -27,24 +38,36 @@ async function runTool(libs: string, mainClass: string, args: readonly string[])
   const java = requireJava();
   const log4j = await quietLog4j();
   return new Promise((resolve, reject) => {
-    const child = spawn(java, [`-Dlog4j.configuration=file:${log4j}`, '-Xmx512m', '-cp', `${libs}/*`, mainClass, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      java,
+      [`-Dlog4j.configuration=file:${log4j}`, '-Xmx512m', '-cp', `${libs}/*`, mainClass, ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${mainClass} exited ${code}:\n${stderr.slice(-1000)}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`${mainClass} exited ${code}:\n${stderr.slice(-1000)}`)),
+    );
   });
 }
 
 /** kafka-producer-perf-test: `records` records of `recordSize` random bytes, acks=all, as fast as it can. */
 export async function producerPerfTest(target: PerfToolTarget, recordSize: number): Promise<ProducerPerfResult> {
   const output = await runTool(target.libs, 'org.apache.kafka.tools.ProducerPerformance', [
-    '--topic', target.topic,
-    '--num-records', String(target.records),
-    '--record-size', String(recordSize),
-    '--throughput', '-1',
-    '--producer-props', `bootstrap.servers=${target.brokers.join(',')}`, 'acks=all',
+    '--topic',
+    target.topic,
+    '--num-records',
+    String(target.records),
+    '--record-size',
+    String(recordSize),
+    '--throughput',
+    '-1',
+    '--producer-props',
+    `bootstrap.servers=${target.brokers.join(',')}`,
+    'acks=all',
   ]);
   return parseProducerPerf(output);
 }
@@ -52,11 +75,16 @@ export async function producerPerfTest(target: PerfToolTarget, recordSize: numbe
 /** kafka-consumer-perf-test: reads `records` records of the topic from the beginning. */
 export async function consumerPerfTest(target: PerfToolTarget): Promise<ConsumerPerfResult> {
   const output = await runTool(target.libs, 'org.apache.kafka.tools.ConsumerPerformance', [
-    '--bootstrap-server', target.brokers.join(','),
-    '--topic', target.topic,
-    '--messages', String(target.records),
-    '--timeout', '60000',
-    '--group', `kappa-bench-${Date.now()}`,
+    '--bootstrap-server',
+    target.brokers.join(','),
+    '--topic',
+    target.topic,
+    '--messages',
+    String(target.records),
+    '--timeout',
+    '60000',
+    '--group',
+    `kappa-bench-${Date.now()}`,
   ]);
   return parseConsumerPerf(output);
 }

@@ -2,8 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { formatTable, ratio, type BenchRow } from './report.js';
 
 const rows: BenchRow[] = [
-  { name: 'produce (kafkajs)', value: 50_000, unit: 'rec/s', baseline: { name: 'kafka-producer-perf-test', value: 200_000 } },
-  { name: 'consume (kafkajs)', value: 300_000.4, unit: 'rec/s', baseline: { name: 'kafka-consumer-perf-test', value: 150_000 } },
+  {
+    name: 'produce (kafkajs)',
+    value: 50_000,
+    unit: 'rec/s',
+    baseline: { name: 'kafka-producer-perf-test', value: 200_000 },
+  },
+  {
+    name: 'consume (kafkajs)',
+    value: 300_000.4,
+    unit: 'rec/s',
+    baseline: { name: 'kafka-consumer-perf-test', value: 150_000 },
+  },
 ];
 
 describe('bench report', () => {
@@ -17,7 +27,9 @@ describe('bench report', () => {
     const lines = formatTable(rows).split('\n');
     expect(lines).toHaveLength(4);
     expect(lines[0]).toMatch(/^benchmark\s+figure\s+baseline \(same run, same broker\)\s+baseline\s+ratio$/);
-    expect(lines[2]).toMatch(/^produce \(kafkajs\)\s+50,000 rec\/s\s+kafka-producer-perf-test\s+200,000 rec\/s\s+0\.25$/);
+    expect(lines[2]).toMatch(
+      /^produce \(kafkajs\)\s+50,000 rec\/s\s+kafka-producer-perf-test\s+200,000 rec\/s\s+0\.25$/,
+    );
     expect(lines[3]).toMatch(/300,000 rec\/s .* 150,000 rec\/s\s+2\.00$/);
     expect(new Set(lines.map((line) => line.length)).size).toBeLessThanOrEqual(2);
   });

@@ -17,11 +17,24 @@ export function ratio(row: BenchRow): number {
 export function formatTable(rows: readonly BenchRow[]): string {
   const cells = [
     ['benchmark', 'figure', 'baseline (same run, same broker)', 'baseline', 'ratio'],
-    ...rows.map((row) => [row.name, `${number.format(row.value)} ${row.unit}`, row.baseline.name, `${number.format(row.baseline.value)} ${row.unit}`, ratio(row).toFixed(2)]),
+    ...rows.map((row) => [
+      row.name,
+      `${number.format(row.value)} ${row.unit}`,
+      row.baseline.name,
+      `${number.format(row.baseline.value)} ${row.unit}`,
+      ratio(row).toFixed(2),
+    ]),
   ];
   const widths = cells[0]?.map((_, column) => Math.max(...cells.map((line) => line[column]?.length ?? 0))) ?? [];
   const render = (line: readonly string[]) =>
-    line.map((cell, column) => (column === 1 || column === 3 || column === 4 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd();
+    line
+      .map((cell, column) =>
+        column === 1 || column === 3 || column === 4
+          ? cell.padStart(widths[column] ?? 0)
+          : cell.padEnd(widths[column] ?? 0),
+      )
+      .join('  ')
+      .trimEnd();
   const [header, ...body] = cells;
   return [render(header ?? []), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(render)].join('\n');
 }

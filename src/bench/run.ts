@@ -44,7 +44,12 @@ if (!Number.isInteger(records) || records < 1_000 || !Number.isInteger(recordSiz
 const logger = createLogger('info', 'bench');
 const config = loadConfig(['cacheDir', 'kafkaVersion'], { env: process.env });
 const libs = await ensureKafkaJars(config.cacheDir, config.kafkaVersion, logger);
-const broker = await startThrowawayBroker({ cacheDir: config.cacheDir, version: config.kafkaVersion, heap: '1g', logger });
+const broker = await startThrowawayBroker({
+  cacheDir: config.cacheDir,
+  version: config.kafkaVersion,
+  heap: '1g',
+  logger,
+});
 const rows: BenchRow[] = [];
 const details: Record<string, unknown> = {};
 
@@ -52,55 +57,133 @@ try {
   const kafka = createKafka({ brokers: broker.brokers, logger });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: ['bench-java', 'bench-kafkajs'].map((topic) => ({ topic, numPartitions: 3 })) });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: ['bench-java', 'bench-kafkajs'].map((topic) => ({ topic, numPartitions: 3 })),
+  });
   await admin.disconnect();
 
   logger.info({ records, recordSize }, 'kafka-producer-perf-test');
-  const javaProduce = await producerPerfTest({ libs, brokers: broker.brokers, topic: 'bench-java', records }, recordSize);
+  const javaProduce = await producerPerfTest(
+    { libs, brokers: broker.brokers, topic: 'bench-java', records },
+    recordSize,
+  );
   logger.info({ records, recordSize }, 'kafkajs producer');
   const jsProduce = await kafkajsProduce(kafka, 'bench-kafkajs', records, recordSize);
-  rows.push({ name: `produce ${recordSize} B, acks=all (kafkajs)`, value: jsProduce.recordsPerSec, unit: 'rec/s', baseline: { name: 'kafka-producer-perf-test', value: javaProduce.recordsPerSec } });
+  rows.push({
+    name: `produce ${recordSize} B, acks=all (kafkajs)`,
+    value: jsProduce.recordsPerSec,
+    unit: 'rec/s',
+    baseline: { name: 'kafka-producer-perf-test', value: javaProduce.recordsPerSec },
+  });
 
   logger.info({ records }, 'kafka-consumer-perf-test');
   const javaConsume = await consumerPerfTest({ libs, brokers: broker.brokers, topic: 'bench-java', records });
   logger.info({ records }, 'kafkajs consumer');
   const jsConsume = await kafkajsConsume(kafka, 'bench-java', records);
-  rows.push({ name: 'consume from offset 0 (kafkajs eachBatch)', value: jsConsume.recordsPerSec, unit: 'rec/s', baseline: { name: 'kafka-consumer-perf-test', value: javaConsume.recordsPerSec } });
+  rows.push({
+    name: 'consume from offset 0 (kafkajs eachBatch)',
+    value: jsConsume.recordsPerSec,
+    unit: 'rec/s',
+    baseline: { name: 'kafka-consumer-perf-test', value: javaConsume.recordsPerSec },
+  });
   Object.assign(details, { javaProduce, jsProduce, javaConsume, jsConsume });
 
   logger.info({ events: generatorEvents }, 'kappa ingest (generator)');
-  const { registryUrl, close: closeRegistry, ...generator } = await benchGenerator(kafka, broker.brokers, generatorEvents, logger);
-  rows.push({ name: 'kappa ingest: generator, disk buffer, gzip, idempotent', value: generator.ours.recordsPerSec, unit: 'ev/s', baseline: { name: 'kafkajs producer, same bytes and settings', value: generator.baseline.recordsPerSec } });
+  const {
+    registryUrl,
+    close: closeRegistry,
+    ...generator
+  } = await benchGenerator(kafka, broker.brokers, generatorEvents, logger);
+  rows.push({
+    name: 'kappa ingest: generator, disk buffer, gzip, idempotent',
+    value: generator.ours.recordsPerSec,
+    unit: 'ev/s',
+    baseline: { name: 'kafkajs producer, same bytes and settings', value: generator.baseline.recordsPerSec },
+  });
   Object.assign(details, { generator });
 
   logger.info('kappa enrich: with and without transactions');
   const enrichment = await benchEnrich(kafka, registryUrl, 'bench-events', logger);
-  rows.push({ name: `kappa enrich, exactly once (transactions), ${enrichment.total} events`, value: enrichment.eos.recordsPerSec, unit: 'ev/s', baseline: { name: 'kafkajs consume + produce, no decoding', value: enrichment.baseline.recordsPerSec } });
-  rows.push({ name: 'kappa enrich, at least once (no transactions)', value: enrichment.atLeastOnce.recordsPerSec, unit: 'ev/s', baseline: { name: 'kafkajs consume + produce, no decoding', value: enrichment.baseline.recordsPerSec } });
+  rows.push({
+    name: `kappa enrich, exactly once (transactions), ${enrichment.total} events`,
+    value: enrichment.eos.recordsPerSec,
+    unit: 'ev/s',
+    baseline: { name: 'kafkajs consume + produce, no decoding', value: enrichment.baseline.recordsPerSec },
+  });
+  rows.push({
+    name: 'kappa enrich, at least once (no transactions)',
+    value: enrichment.atLeastOnce.recordsPerSec,
+    unit: 'ev/s',
+    baseline: { name: 'kafkajs consume + produce, no decoding', value: enrichment.baseline.recordsPerSec },
+  });
   Object.assign(details, { enrichment });
 
   logger.info({ events: aggregateEvents }, 'kappa aggregate: replay into MySQL');
   const stagesSchema = readFileSync(new URL('../../schemas/events_stages/v1.avsc', import.meta.url), 'utf8');
-  const { id: stagesId } = await new SchemaRegistry({ host: registryUrl }).register({ type: SchemaType.AVRO, schema: stagesSchema }, { subject: 'bench-stages-replay-value' });
+  const { id: stagesId } = await new SchemaRegistry({ host: registryUrl }).register(
+    { type: SchemaType.AVRO, schema: stagesSchema },
+    { subject: 'bench-stages-replay-value' },
+  );
   const aggregation = await benchAggregate(kafka, registryUrl, stagesId, aggregateEvents, logger, broker.brokers);
   logger.info('end-to-end latency: produced → row visible in MySQL');
   const latency = await benchLatency(kafka, registryUrl, logger).finally(closeRegistry);
-  rows.push({ name: `kappa aggregate v1 → MySQL, replay of ${aggregation.ours.records} events (peak RSS ${aggregation.peakRssMiB} MiB)`, value: aggregation.ours.recordsPerSec, unit: 'ev/s', baseline: { name: 'kafkajs consume + Avro decode only', value: aggregation.baseline.recordsPerSec } });
-  rows.push({ name: `kappa recover v2 (watermark 60 s), offset 0 → caught up, ${aggregation.recover.records} events, start-up included`, value: aggregation.recover.recordsPerSec, unit: 'ev/s', baseline: { name: 'kafkajs consume + Avro decode only', value: aggregation.baseline.recordsPerSec } });
-  rows.push({ name: `kappa serve: GET /api/windows/users, 32 connections (p99 ${aggregation.api.ours.p99Ms} ms)`, value: aggregation.api.ours.requestsPerSec, unit: 'req/s', baseline: { name: `bare Fastify, constant JSON (p99 ${aggregation.api.baseline.p99Ms} ms)`, value: aggregation.api.baseline.requestsPerSec } });
-  rows.push({ name: `end to end p50: produced → row in MySQL (window 1 s, watermark 2 s; ${latency.ours.samples} events at 200/s)`, value: latency.ours.p50Ms, unit: 'ms', baseline: { name: 'kafkajs produce → consume p50', value: latency.baseline.p50Ms } });
-  rows.push({ name: 'end to end p99', value: latency.ours.p99Ms, unit: 'ms', baseline: { name: 'kafkajs produce → consume p99', value: latency.baseline.p99Ms } });
+  rows.push({
+    name: `kappa aggregate v1 → MySQL, replay of ${aggregation.ours.records} events (peak RSS ${aggregation.peakRssMiB} MiB)`,
+    value: aggregation.ours.recordsPerSec,
+    unit: 'ev/s',
+    baseline: { name: 'kafkajs consume + Avro decode only', value: aggregation.baseline.recordsPerSec },
+  });
+  rows.push({
+    name: `kappa recover v2 (watermark 60 s), offset 0 → caught up, ${aggregation.recover.records} events, start-up included`,
+    value: aggregation.recover.recordsPerSec,
+    unit: 'ev/s',
+    baseline: { name: 'kafkajs consume + Avro decode only', value: aggregation.baseline.recordsPerSec },
+  });
+  rows.push({
+    name: `kappa serve: GET /api/windows/users, 32 connections (p99 ${aggregation.api.ours.p99Ms} ms)`,
+    value: aggregation.api.ours.requestsPerSec,
+    unit: 'req/s',
+    baseline: {
+      name: `bare Fastify, constant JSON (p99 ${aggregation.api.baseline.p99Ms} ms)`,
+      value: aggregation.api.baseline.requestsPerSec,
+    },
+  });
+  rows.push({
+    name: `end to end p50: produced → row in MySQL (window 1 s, watermark 2 s; ${latency.ours.samples} events at 200/s)`,
+    value: latency.ours.p50Ms,
+    unit: 'ms',
+    baseline: { name: 'kafkajs produce → consume p50', value: latency.baseline.p50Ms },
+  });
+  rows.push({
+    name: 'end to end p99',
+    value: latency.ours.p99Ms,
+    unit: 'ms',
+    baseline: { name: 'kafkajs produce → consume p99', value: latency.baseline.p99Ms },
+  });
   Object.assign(details, { aggregation, latency });
 } finally {
   await broker.stop();
 }
 
 const javaVersion = spawnSync(requireJava(), ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0] ?? '';
-const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, java: javaVersion, kafka: config.kafkaVersion };
-process.stdout.write(`\n${formatTable(rows)}\n\nmachine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.java}, Kafka ${machine.kafka}\n`);
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  java: javaVersion,
+  kafka: config.kafkaVersion,
+};
+process.stdout.write(
+  `\n${formatTable(rows)}\n\nmachine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.java}, Kafka ${machine.kafka}\n`,
+);
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const file = new URL(`../../bench/results/${stamp}.json`, import.meta.url);
 await mkdir(new URL('.', file), { recursive: true });
-await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), records, recordSize, machine, rows: rows.map((row) => ({ ...row, ratio: ratio(row) })), details }, null, 2)}\n`);
+await writeFile(
+  file,
+  `${JSON.stringify({ date: new Date().toISOString(), records, recordSize, machine, rows: rows.map((row) => ({ ...row, ratio: ratio(row) })), details }, null, 2)}\n`,
+);
 process.stdout.write(`results: bench/results/${stamp}.json\n`);

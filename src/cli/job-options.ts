@@ -19,10 +19,30 @@ export const dimensionList = z.string().transform((text, ctx) => {
   return [...new Set(dims)] as Dimension[];
 });
 
-type JobSettings = Pick<Config, 'kafkaBrokers' | 'registryUrl' | 'mysqlUrl' | 'topicStages' | 'topicPartitions' | 'topicReplicationFactor' | 'schemasDir' | 'window' | 'slide' | 'watermark' | 'timeZone'>;
+type JobSettings = Pick<
+  Config,
+  | 'kafkaBrokers'
+  | 'registryUrl'
+  | 'mysqlUrl'
+  | 'topicStages'
+  | 'topicPartitions'
+  | 'topicReplicationFactor'
+  | 'schemasDir'
+  | 'window'
+  | 'slide'
+  | 'watermark'
+  | 'timeZone'
+>;
 
 /** What `kappa aggregate` and `kappa recover` both hand the aggregator, from the settings. */
-export function aggregateJob(config: Readonly<JobSettings>, version: string, dims: readonly Dimension[], logger: Logger, signal: AbortSignal, clientId: string) {
+export function aggregateJob(
+  config: Readonly<JobSettings>,
+  version: string,
+  dims: readonly Dimension[],
+  logger: Logger,
+  signal: AbortSignal,
+  clientId: string,
+) {
   return {
     kafka: createKafka({ brokers: config.kafkaBrokers, logger, clientId }),
     registryUrl: config.registryUrl,

@@ -13,7 +13,24 @@ async function run(argv: readonly string[], env: Record<string, string> = {}) {
   return { code, stdout, stderr };
 }
 
-const SPEC_COMMANDS = ['up', 'stack up', 'stack down', 'stack status', 'ingest', 'enrich', 'aggregate', 'recover', 'cutover', 'rollback', 'diff', 'serve', 'schemas check', 'schemas register', 'status', 'registry'];
+const SPEC_COMMANDS = [
+  'up',
+  'stack up',
+  'stack down',
+  'stack status',
+  'ingest',
+  'enrich',
+  'aggregate',
+  'recover',
+  'cutover',
+  'rollback',
+  'diff',
+  'serve',
+  'schemas check',
+  'schemas register',
+  'status',
+  'registry',
+];
 
 describe('kappa command line', () => {
   it('wires every command of the SPEC §2.1 contract', () => {
@@ -23,7 +40,20 @@ describe('kappa command line', () => {
   it('prints help and exits 0', async () => {
     const { code, stdout } = await run(['--help']);
     expect(code).toBe(0);
-    for (const name of ['up', 'stack', 'ingest', 'enrich', 'aggregate', 'recover', 'cutover', 'rollback', 'diff', 'serve', 'schemas', 'status']) {
+    for (const name of [
+      'up',
+      'stack',
+      'ingest',
+      'enrich',
+      'aggregate',
+      'recover',
+      'cutover',
+      'rollback',
+      'diff',
+      'serve',
+      'schemas',
+      'status',
+    ]) {
       expect(stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
     }
   });
@@ -68,6 +98,9 @@ describe('kappa command line', () => {
     expect(code).toBe(3);
     expect(stdout).toBe('kafka: stopped\nschema registry: stopped\n');
     const json = await run(['stack', 'status', '--json'], { KAPPA_STATE_DIR: stateDir });
-    expect(JSON.parse(json.stdout)).toEqual({ kafka: { running: false, reachable: false }, registry: { running: false, reachable: false } });
+    expect(JSON.parse(json.stdout)).toEqual({
+      kafka: { running: false, reachable: false },
+      registry: { running: false, reachable: false },
+    });
   });
 });

@@ -8,7 +8,11 @@ import { COMMANDS } from './commands/index.js';
 
 /** A kafkajs error that means "no broker answered", after kafkajs's own retries. */
 function isKafkaUnreachable(error: unknown): error is Error {
-  return error instanceof Error && error.name.startsWith('KafkaJS') && /Connection error|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|Connection timeout|Failed to connect/.test(error.message);
+  return (
+    error instanceof Error &&
+    error.name.startsWith('KafkaJS') &&
+    /Connection error|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|Connection timeout|Failed to connect/.test(error.message)
+  );
 }
 
 export interface CliIo {
@@ -61,7 +65,11 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   const program = new Command('kappa')
     .description('A Kappa architecture on Kafka: one log, derived tables, replay-based recovery.')
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (text, write) => write(`kappa: ${text}`) })
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      outputError: (text, write) => write(`kappa: ${text}`),
+    })
     .showHelpAfterError('(run with --help for usage)');
 
   const register = <K extends SettingKey>(spec: CommandSpec<K>) => {
@@ -104,13 +112,16 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       return error.exitCode === 0 ? 0 : 2;
     }
     if (isKappaError(error)) {
-      const lines = error.code === 'KAPPA_CONFIG_INVALID' ? error.message.split('\n') : [`${error.message} [${error.code}]`];
+      const lines =
+        error.code === 'KAPPA_CONFIG_INVALID' ? error.message.split('\n') : [`${error.message} [${error.code}]`];
       for (const line of lines) io.stderr(`kappa: ${line}\n`);
       return error.exitCode;
     }
     if (isKafkaUnreachable(error)) {
       // kafkajs gave up connecting (its own retries are short): say so plainly; a service manager restarts us.
-      io.stderr(`kappa: cannot reach Kafka: ${error.message}; is the broker up (\`kappa stack status\`) and KAPPA_KAFKA_BROKERS right? [KAPPA_KAFKA_UNREACHABLE]\n`);
+      io.stderr(
+        `kappa: cannot reach Kafka: ${error.message}; is the broker up (\`kappa stack status\`) and KAPPA_KAFKA_BROKERS right? [KAPPA_KAFKA_UNREACHABLE]\n`,
+      );
       return ERROR_CODES.KAPPA_KAFKA_UNREACHABLE.exitCode;
     }
     io.stderr(`kappa: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -19,7 +19,12 @@ export class OptionValues {
     if (text === undefined) return undefined;
     const result = schema.safeParse(text);
     if (result.success) return result.data;
-    this.errors.push(new ConfigError(name, `invalid ${flag} ${JSON.stringify(text)}: ${result.error.issues[0]?.message ?? 'is invalid'}`));
+    this.errors.push(
+      new ConfigError(
+        name,
+        `invalid ${flag} ${JSON.stringify(text)}: ${result.error.issues[0]?.message ?? 'is invalid'}`,
+      ),
+    );
     return undefined;
   }
 

@@ -17,7 +17,21 @@ function errorsOf(run: () => unknown): ConfigErrors {
 
 describe('loadConfig: sources', () => {
   it('gives the SPEC §2.1 defaults', () => {
-    const config = loadConfig(['kafkaBrokers', 'registryUrl', 'mysqlUrl', 'mongodbUrl', 'apiHost', 'apiPort', 'window', 'slide', 'watermark', 'timeZone'], { env: {} });
+    const config = loadConfig(
+      [
+        'kafkaBrokers',
+        'registryUrl',
+        'mysqlUrl',
+        'mongodbUrl',
+        'apiHost',
+        'apiPort',
+        'window',
+        'slide',
+        'watermark',
+        'timeZone',
+      ],
+      { env: {} },
+    );
     expect(config).toEqual({
       kafkaBrokers: ['127.0.0.1:9092'],
       registryUrl: 'http://127.0.0.1:8081',
@@ -34,7 +48,10 @@ describe('loadConfig: sources', () => {
 
   it('prefers a flag to the environment, and the environment to the default', () => {
     const env = { KAPPA_KAFKA_BROKERS: 'env-host:1', KAPPA_WATERMARK: '60 minutes' };
-    const config = loadConfig(['kafkaBrokers', 'watermark', 'window'], { env, flags: { kafkaBrokers: 'flag-a:2, flag-b:3' } });
+    const config = loadConfig(['kafkaBrokers', 'watermark', 'window'], {
+      env,
+      flags: { kafkaBrokers: 'flag-a:2, flag-b:3' },
+    });
     expect(config.kafkaBrokers).toEqual(['flag-a:2', 'flag-b:3']);
     expect(config.watermark).toBe(3_600_000);
     expect(config.window).toBe(10_000);
@@ -63,18 +80,30 @@ describe('loadConfig: sources', () => {
   });
 
   it('accepts the values users type', () => {
-    const config = loadConfig(['kafkaBrokers', 'registryUrl', 'apiHost', 'timeZone', 'topicEvents', 'kafkaVersion', 'stackKafkaHeap', 'logLevel'], {
-      env: {
-        KAPPA_KAFKA_BROKERS: 'kafka-1:9092,kafka-2.internal:19092,[::1]:9092',
-        KAPPA_REGISTRY_URL: 'https://registry.example.com',
-        KAPPA_API_HOST: '0.0.0.0',
-        KAPPA_TIME_ZONE: 'UTC',
-        KAPPA_TOPIC_EVENTS: 'prod.events_v2-raw',
-        KAPPA_KAFKA_VERSION: '3.9.1',
-        KAPPA_STACK_KAFKA_HEAP: '1g',
-        KAPPA_LOG_LEVEL: 'debug',
+    const config = loadConfig(
+      [
+        'kafkaBrokers',
+        'registryUrl',
+        'apiHost',
+        'timeZone',
+        'topicEvents',
+        'kafkaVersion',
+        'stackKafkaHeap',
+        'logLevel',
+      ],
+      {
+        env: {
+          KAPPA_KAFKA_BROKERS: 'kafka-1:9092,kafka-2.internal:19092,[::1]:9092',
+          KAPPA_REGISTRY_URL: 'https://registry.example.com',
+          KAPPA_API_HOST: '0.0.0.0',
+          KAPPA_TIME_ZONE: 'UTC',
+          KAPPA_TOPIC_EVENTS: 'prod.events_v2-raw',
+          KAPPA_KAFKA_VERSION: '3.9.1',
+          KAPPA_STACK_KAFKA_HEAP: '1g',
+          KAPPA_LOG_LEVEL: 'debug',
+        },
       },
-    });
+    );
     expect(config.kafkaBrokers).toEqual(['kafka-1:9092', 'kafka-2.internal:19092', '[::1]:9092']);
     expect(config.timeZone).toBe('UTC');
     expect(config.logLevel).toBe('debug');
@@ -83,8 +112,20 @@ describe('loadConfig: sources', () => {
 
 /** One value each setting must refuse, with a fragment of the problem it must report. */
 const BAD_VALUES: Record<SettingKey, readonly (readonly [string, string])[]> = {
-  kafkaBrokers: [[' ', 'is empty'], ['', 'is empty'], ['localhost', '"localhost" is not host:port'], ['a:1,', '"" is not host:port'], ['a:0', 'not host:port'], ['a:70000', 'not host:port'], ['a b:1', 'not host:port']],
-  registryUrl: [['localhost:8081', 'http or https URL'], ['ftp://x', 'http or https URL'], ['http://', 'http or https URL']],
+  kafkaBrokers: [
+    [' ', 'is empty'],
+    ['', 'is empty'],
+    ['localhost', '"localhost" is not host:port'],
+    ['a:1,', '"" is not host:port'],
+    ['a:0', 'not host:port'],
+    ['a:70000', 'not host:port'],
+    ['a b:1', 'not host:port'],
+  ],
+  registryUrl: [
+    ['localhost:8081', 'http or https URL'],
+    ['ftp://x', 'http or https URL'],
+    ['http://', 'http or https URL'],
+  ],
   registryHost: [['not a host', 'host name or IP']],
   registryPort: [['0', 'between 1 and 65535']],
   registryTopic: [['bad topic', 'Kafka topic name']],
@@ -94,26 +135,68 @@ const BAD_VALUES: Record<SettingKey, readonly (readonly [string, string])[]> = {
   genderMale: [[' ', 'non-empty label']],
   genderFemale: [['x'.repeat(65), 'non-empty label']],
   badRecords: [['ignore', 'expected one of dead-letter, skip, fail']],
-  mysqlUrl: [['postgres://x/db', 'mysql URL'], ['mysql://root@127.0.0.1:3306', 'must name a database'], ['mysql://h/bad-name', 'must name a database']],
+  mysqlUrl: [
+    ['postgres://x/db', 'mysql URL'],
+    ['mysql://root@127.0.0.1:3306', 'must name a database'],
+    ['mysql://h/bad-name', 'must name a database'],
+  ],
   sink: [['postgres', 'expected one of mysql, mongodb']],
-  mongodbUrl: [['http://x/db', 'mongodb URL'], ['mongodb://h', 'must name a database']],
+  mongodbUrl: [
+    ['http://x/db', 'mongodb URL'],
+    ['mongodb://h', 'must name a database'],
+  ],
   apiToken: [['short', 'at least 16 visible characters']],
-  apiHost: [['', 'host name or IP'], ['bad host', 'host name or IP']],
-  apiPort: [['0', 'between 1 and 65535'], ['65536', 'between 1 and 65535'], ['http', 'between 1 and 65535'], ['30.5', 'between 1 and 65535']],
-  topicEvents: [['', 'Kafka topic name'], ['a/b', 'Kafka topic name'], ['.', 'Kafka topic name'], ['..', 'Kafka topic name'], ['x'.repeat(250), 'Kafka topic name']],
+  apiHost: [
+    ['', 'host name or IP'],
+    ['bad host', 'host name or IP'],
+  ],
+  apiPort: [
+    ['0', 'between 1 and 65535'],
+    ['65536', 'between 1 and 65535'],
+    ['http', 'between 1 and 65535'],
+    ['30.5', 'between 1 and 65535'],
+  ],
+  topicEvents: [
+    ['', 'Kafka topic name'],
+    ['a/b', 'Kafka topic name'],
+    ['.', 'Kafka topic name'],
+    ['..', 'Kafka topic name'],
+    ['x'.repeat(250), 'Kafka topic name'],
+  ],
   topicStages: [['with space', 'Kafka topic name']],
-  topicPartitions: [['0', 'from 1 to 10000'], ['1.5', 'from 1 to 10000'], ['three', 'from 1 to 10000']],
-  topicReplicationFactor: [['0', 'from 1 to 32'], ['-1', 'from 1 to 32']],
-  timeZone: [['Mars/Olympus', 'not an IANA time zone'], ['', 'not an IANA time zone']],
-  window: [['10', 'positive duration with a unit'], ['0s', 'positive duration'], ['soon', 'positive duration']],
+  topicPartitions: [
+    ['0', 'from 1 to 10000'],
+    ['1.5', 'from 1 to 10000'],
+    ['three', 'from 1 to 10000'],
+  ],
+  topicReplicationFactor: [
+    ['0', 'from 1 to 32'],
+    ['-1', 'from 1 to 32'],
+  ],
+  timeZone: [
+    ['Mars/Olympus', 'not an IANA time zone'],
+    ['', 'not an IANA time zone'],
+  ],
+  window: [
+    ['10', 'positive duration with a unit'],
+    ['0s', 'positive duration'],
+    ['soon', 'positive duration'],
+  ],
   slide: [['-10s', 'positive duration']],
   watermark: [['15', 'positive duration with a unit']],
   stateDir: [[' ', 'a path, e.g. .kappa']],
   cacheDir: [['', 'a path, e.g. .kappa']],
-  kafkaVersion: [['4.0.0', '3.9.x'], ['3.8.1', '3.9.x'], ['latest', '3.9.x']],
+  kafkaVersion: [
+    ['4.0.0', '3.9.x'],
+    ['3.8.1', '3.9.x'],
+    ['latest', '3.9.x'],
+  ],
   stackKafkaPort: [['99999', 'between 1 and 65535']],
   stackControllerPort: [['-1', 'between 1 and 65535']],
-  stackKafkaHeap: [['512', 'JVM heap size'], ['lots', 'JVM heap size']],
+  stackKafkaHeap: [
+    ['512', 'JVM heap size'],
+    ['lots', 'JVM heap size'],
+  ],
   stackStartTimeout: [['90', 'positive duration with a unit']],
   logLevel: [['verbose', 'expected one of fatal, error, warn, info, debug, trace, silent']],
   logFormat: [['text', 'expected one of auto, json, pretty']],
@@ -149,7 +232,9 @@ describe('loadConfig: every setting refuses bad input with one line naming it', 
   });
 
   it('reports every bad setting at once, one line each', () => {
-    const errors = errorsOf(() => loadConfig(['apiPort', 'kafkaBrokers', 'window'], { env: { KAPPA_API_PORT: 'x', KAPPA_KAFKA_BROKERS: ' ' } }));
+    const errors = errorsOf(() =>
+      loadConfig(['apiPort', 'kafkaBrokers', 'window'], { env: { KAPPA_API_PORT: 'x', KAPPA_KAFKA_BROKERS: ' ' } }),
+    );
     expect(errors.errors.map((error) => error.setting)).toEqual(['apiPort', 'kafkaBrokers']);
     expect(errors.message.split('\n')).toHaveLength(2);
   });
@@ -162,7 +247,9 @@ describe('loadConfig: unknown and inconsistent settings', () => {
   });
 
   it('refuses an unknown KAPPA_ variable with no near name, and leaves other variables alone', () => {
-    const errors = errorsOf(() => loadConfig([], { env: { KAPPA_SOMETHING_ELSE_ENTIRELY: '1', PATH: '/bin', KAFKA_HOME: '/x' } }));
+    const errors = errorsOf(() =>
+      loadConfig([], { env: { KAPPA_SOMETHING_ELSE_ENTIRELY: '1', PATH: '/bin', KAFKA_HOME: '/x' } }),
+    );
     expect(errors.errors).toHaveLength(1);
     expect(errors.message).toContain('unknown setting KAPPA_SOMETHING_ELSE_ENTIRELY; see `kappa --help`');
   });
@@ -176,7 +263,9 @@ describe('loadConfig: unknown and inconsistent settings', () => {
 
   it('refuses the same port for the broker and its controller', () => {
     const errors = errorsOf(() =>
-      loadConfig(['stackKafkaPort', 'stackControllerPort'], { env: { KAPPA_STACK_KAFKA_PORT: '9500', KAPPA_STACK_CONTROLLER_PORT: '9500' } }),
+      loadConfig(['stackKafkaPort', 'stackControllerPort'], {
+        env: { KAPPA_STACK_KAFKA_PORT: '9500', KAPPA_STACK_CONTROLLER_PORT: '9500' },
+      }),
     );
     expect(errors.errors.map((error) => error.setting)).toEqual(['stackControllerPort']);
   });

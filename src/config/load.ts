@@ -51,12 +51,18 @@ function crossChecks(values: Partial<Record<SettingKey, unknown>>): ConfigError[
   const { window, slide, stackKafkaPort, stackControllerPort } = values;
   if (typeof window === 'number' && typeof slide === 'number' && slide > window) {
     errors.push(
-      new ConfigError('slide', `invalid KAPPA_SLIDE: ${slide}ms exceeds the window (${window}ms); events between windows would be dropped`),
+      new ConfigError(
+        'slide',
+        `invalid KAPPA_SLIDE: ${slide}ms exceeds the window (${window}ms); events between windows would be dropped`,
+      ),
     );
   }
   if (typeof stackKafkaPort === 'number' && stackKafkaPort === stackControllerPort) {
     errors.push(
-      new ConfigError('stackControllerPort', `invalid KAPPA_STACK_CONTROLLER_PORT: must differ from KAPPA_STACK_KAFKA_PORT (${stackKafkaPort})`),
+      new ConfigError(
+        'stackControllerPort',
+        `invalid KAPPA_STACK_CONTROLLER_PORT: must differ from KAPPA_STACK_KAFKA_PORT (${stackKafkaPort})`,
+      ),
     );
   }
   return errors;
@@ -66,7 +72,10 @@ function crossChecks(values: Partial<Record<SettingKey, unknown>>): ConfigError[
  * Resolves the asked settings from flags, then KAPPA_* environment variables, then defaults, and
  * validates them all in one pass. Throws ConfigErrors holding one single-line error per bad setting.
  */
-export function loadConfig<K extends SettingKey>(keys: readonly K[], sources: ConfigSources = {}): Readonly<Pick<Config, K>> {
+export function loadConfig<K extends SettingKey>(
+  keys: readonly K[],
+  sources: ConfigSources = {},
+): Readonly<Pick<Config, K>> {
   const errors = unknownEnvErrors(sources.env ?? {});
   const values: Partial<Record<SettingKey, unknown>> = {};
   for (const key of keys) {

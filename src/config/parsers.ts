@@ -143,7 +143,9 @@ export const host: TextSchema<string> = z.string().transform((text, ctx) => {
 export const fraction: TextSchema<number> = z.string().transform((text, ctx) => {
   const trimmed = text.trim();
   const value = Number(trimmed);
-  return trimmed !== '' && Number.isFinite(value) && value >= 0 && value <= 1 ? value : fail(ctx, 'expected a fraction from 0 to 1, e.g. 0.05');
+  return trimmed !== '' && Number.isFinite(value) && value >= 0 && value <= 1
+    ? value
+    : fail(ctx, 'expected a fraction from 0 to 1, e.g. 0.05');
 });
 
 /** A JSON object, e.g. {"hello":"ssm-seoul"}. */
@@ -162,11 +164,15 @@ export const jsonObject: TextSchema<Readonly<Record<string, unknown>>> = z.strin
 /** A short non-empty label, e.g. 남성. */
 export const label: TextSchema<string> = z.string().transform((text, ctx) => {
   const trimmed = text.trim();
-  return trimmed !== '' && trimmed.length <= 64 ? trimmed : fail(ctx, 'expected a non-empty label of at most 64 characters');
+  return trimmed !== '' && trimmed.length <= 64
+    ? trimmed
+    : fail(ctx, 'expected a non-empty label of at most 64 characters');
 });
 
 /** An optional secret: empty (disabled) or 16+ visible characters without spaces. */
 export const token: TextSchema<string> = z.string().transform((text, ctx) => {
   const trimmed = text.trim();
-  return trimmed === '' || /^[\x21-\x7e]{16,256}$/.test(trimmed) ? trimmed : fail(ctx, 'expected at least 16 visible characters without spaces (or empty to disable)');
+  return trimmed === '' || /^[\x21-\x7e]{16,256}$/.test(trimmed)
+    ? trimmed
+    : fail(ctx, 'expected at least 16 visible characters without spaces (or empty to disable)');
 });

@@ -5,7 +5,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DiskBuffer, undelivered, type BufferedRecord } from './disk-buffer.js';
 
-const record = (id: number, partitions = 3): BufferedRecord => ({ id, partition: id % partitions, value: Buffer.from(`v${id}`).toString('base64') });
+const record = (id: number, partitions = 3): BufferedRecord => ({
+  id,
+  partition: id % partitions,
+  value: Buffer.from(`v${id}`).toString('base64'),
+});
 
 describe('DiskBuffer', () => {
   it('keeps chunks on disk, in id order, until removed', async () => {
@@ -40,24 +44,40 @@ describe('DiskBuffer', () => {
 describe('undelivered', () => {
   it('keeps exactly the records past their partition’s last id in the log', () => {
     const records = [0, 1, 2, 3, 4, 5, 6, 7].map((id) => record(id));
-    expect(undelivered(records, new Map([[0, 3], [1, 1], [2, -1]])).map((entry) => entry.id)).toEqual([2, 4, 5, 6, 7]);
+    expect(
+      undelivered(
+        records,
+        new Map([
+          [0, 3],
+          [1, 1],
+          [2, -1],
+        ]),
+      ).map((entry) => entry.id),
+    ).toEqual([2, 4, 5, 6, 7]);
     expect(undelivered(records, new Map()).map((entry) => entry.id)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('after any partial delivery, resending the undelivered part completes the log exactly once', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 6 }), fc.array(fc.nat(), { minLength: 6, maxLength: 6 }), (size, partitions, cuts) => {
-        const records = Array.from({ length: size }, (_, id) => record(id, partitions));
-        // Each partition received a prefix of its records (the producer keeps order per partition).
-        const log = new Map<number, number[]>();
-        for (let partition = 0; partition < partitions; partition += 1) {
-          const mine = records.filter((entry) => entry.partition === partition).map((entry) => entry.id);
-          log.set(partition, mine.slice(0, (cuts[partition] ?? 0) % (mine.length + 1)));
-        }
-        const lastIds = new Map([...log].filter(([, ids]) => ids.length > 0).map(([partition, ids]) => [partition, ids.at(-1) ?? -1]));
-        for (const entry of undelivered(records, lastIds)) log.get(entry.partition)?.push(entry.id);
-        expect([...log.values()].flat().sort((a, b) => a - b)).toEqual(records.map((entry) => entry.id));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 200 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.nat(), { minLength: 6, maxLength: 6 }),
+        (size, partitions, cuts) => {
+          const records = Array.from({ length: size }, (_, id) => record(id, partitions));
+          // Each partition received a prefix of its records (the producer keeps order per partition).
+          const log = new Map<number, number[]>();
+          for (let partition = 0; partition < partitions; partition += 1) {
+            const mine = records.filter((entry) => entry.partition === partition).map((entry) => entry.id);
+            log.set(partition, mine.slice(0, (cuts[partition] ?? 0) % (mine.length + 1)));
+          }
+          const lastIds = new Map(
+            [...log].filter(([, ids]) => ids.length > 0).map(([partition, ids]) => [partition, ids.at(-1) ?? -1]),
+          );
+          for (const entry of undelivered(records, lastIds)) log.get(entry.partition)?.push(entry.id);
+          expect([...log.values()].flat().sort((a, b) => a - b)).toEqual(records.map((entry) => entry.id));
+        },
+      ),
     );
   });
 });

@@ -17,7 +17,9 @@ export interface Chunk {
 
 const chunkSchema = z.object({
   firstId: z.number().int().nonnegative(),
-  records: z.array(z.object({ id: z.number().int().nonnegative(), partition: z.number().int().nonnegative(), value: z.string() })),
+  records: z.array(
+    z.object({ id: z.number().int().nonnegative(), partition: z.number().int().nonnegative(), value: z.string() }),
+  ),
 });
 
 /** Zero-padded ids sort as text in id order. */
@@ -71,6 +73,9 @@ export class DiskBuffer {
  * The records of buffered chunks that are not in the topic yet. Per partition the producer keeps
  * order, so a record is already there exactly when its id is at most the partition's last id.
  */
-export function undelivered(records: readonly BufferedRecord[], lastIds: ReadonlyMap<number, number>): BufferedRecord[] {
+export function undelivered(
+  records: readonly BufferedRecord[],
+  lastIds: ReadonlyMap<number, number>,
+): BufferedRecord[] {
   return records.filter((record) => record.id > (lastIds.get(record.partition) ?? -1));
 }

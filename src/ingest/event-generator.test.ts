@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { eventsDue, isLate, makeEvent } from './event-generator.js';
 import { formatEventTime } from '../shared/event-time.js';
 
-const options = { template: { hello: 'ssm-seoul' }, timeZone: 'Asia/Seoul', lateFraction: 0, lateByMs: 30_000, seed: 1 };
+const options = {
+  template: { hello: 'ssm-seoul' },
+  timeZone: 'Asia/Seoul',
+  lateFraction: 0,
+  lateByMs: 30_000,
+  seed: 1,
+};
 // 2026-11-22 11:31:07.250 UTC = 20:31:07 in Seoul (UTC+9, no daylight saving).
 const instant = Date.UTC(2026, 10, 22, 11, 31, 7, 250);
 
@@ -23,20 +29,34 @@ describe('formatEventTime', () => {
 
 describe('makeEvent', () => {
   it('builds {id, hello, time, event_ts} at whole seconds', () => {
-    expect(makeEvent(42, instant, options)).toEqual({ id: 42, hello: 'ssm-seoul', time: '2026-11-22 20:31:07', event_ts: instant - 250 });
+    expect(makeEvent(42, instant, options)).toEqual({
+      id: 42,
+      hello: 'ssm-seoul',
+      time: '2026-11-22 20:31:07',
+      event_ts: instant - 250,
+    });
   });
 
   it('merges the template but keeps the generated fields', () => {
-    expect(makeEvent(1, instant, { ...options, template: { hello: 'busan', id: 99, time: 'x' } })).toMatchObject({ id: 1, hello: 'busan', time: '2026-11-22 20:31:07' });
+    expect(makeEvent(1, instant, { ...options, template: { hello: 'busan', id: 99, time: 'x' } })).toMatchObject({
+      id: 1,
+      hello: 'busan',
+      time: '2026-11-22 20:31:07',
+    });
   });
 
   it('shifts exactly the late ones back by lateBy', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 ** 40 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.double({ min: 0, max: 1, noNaN: true }), (id, seed, fraction) => {
-        const event = makeEvent(id, instant, { ...options, seed, lateFraction: fraction });
-        expect(event.event_ts).toBe(isLate(seed, id, fraction) ? instant - 250 - 30_000 : instant - 250);
-        expect(event.time).toBe(formatEventTime(event.event_ts, 'Asia/Seoul'));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 40 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (id, seed, fraction) => {
+          const event = makeEvent(id, instant, { ...options, seed, lateFraction: fraction });
+          expect(event.event_ts).toBe(isLate(seed, id, fraction) ? instant - 250 - 30_000 : instant - 250);
+          expect(event.time).toBe(formatEventTime(event.event_ts, 'Asia/Seoul'));
+        },
+      ),
     );
   });
 });
@@ -74,15 +94,19 @@ describe('eventsDue', () => {
 
   it('makes exactly rate × seconds events over time', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 10_000 }), fc.array(fc.integer({ min: 0, max: 500 }), { maxLength: 50 }), (rate, steps) => {
-        let made = 0;
-        let elapsed = 0;
-        for (const step of steps) {
-          elapsed += step;
-          made += eventsDue(elapsed, rate, made, Number.MAX_SAFE_INTEGER);
-        }
-        expect(made).toBe(Math.floor((elapsed * rate) / 1_000));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.array(fc.integer({ min: 0, max: 500 }), { maxLength: 50 }),
+        (rate, steps) => {
+          let made = 0;
+          let elapsed = 0;
+          for (const step of steps) {
+            elapsed += step;
+            made += eventsDue(elapsed, rate, made, Number.MAX_SAFE_INTEGER);
+          }
+          expect(made).toBe(Math.floor((elapsed * rate) / 1_000));
+        },
+      ),
     );
   });
 });

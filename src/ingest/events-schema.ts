@@ -14,13 +14,26 @@ export interface EventsSchema {
 }
 
 /** Registers the events schema history for `topic` and returns how to encode with its latest version. */
-export async function registerEventsSchema(options: { readonly schemasDir: string; readonly registryUrl: string; readonly topic: string }): Promise<EventsSchema> {
+export async function registerEventsSchema(options: {
+  readonly schemasDir: string;
+  readonly registryUrl: string;
+  readonly topic: string;
+}): Promise<EventsSchema> {
   const history = (await loadSchemaHistories(options.schemasDir)).find((entry) => entry.name === 'events');
-  if (history === undefined) throw new KappaError('KAPPA_SCHEMAS_INVALID', `${options.schemasDir} has no events/ schema history`);
-  const registered = await registerHistory(new SchemaRegistry({ host: options.registryUrl }), history, valueSubject(options.topic), options.registryUrl);
+  if (history === undefined)
+    throw new KappaError('KAPPA_SCHEMAS_INVALID', `${options.schemasDir} has no events/ schema history`);
+  const registered = await registerHistory(
+    new SchemaRegistry({ host: options.registryUrl }),
+    history,
+    valueSubject(options.topic),
+    options.registryUrl,
+  );
   const latest = history.versions.at(-1);
   const id = registered.at(-1)?.id;
-  if (latest === undefined || id === undefined) throw new KappaError('KAPPA_SCHEMAS_INVALID', 'the events schema history is empty');
-  const fields = new Set((JSON.parse(latest.schema) as { fields: { name: string }[] }).fields.map((field) => field.name));
+  if (latest === undefined || id === undefined)
+    throw new KappaError('KAPPA_SCHEMAS_INVALID', 'the events schema history is empty');
+  const fields = new Set(
+    (JSON.parse(latest.schema) as { fields: { name: string }[] }).fields.map((field) => field.name),
+  );
   return { id, type: parseAvro(latest.schema), fields };
 }

@@ -10,20 +10,33 @@ describe('planReservation', () => {
     expect(a.block).toEqual({ first: 0, end: 100 });
     const b = planReservation(a.state, { owner: 'api', size: 5, floor: 0 });
     expect(b.block).toEqual({ first: 100, end: 105 });
-    expect(planReservation(b.state, { owner: 'api', size: 5, floor: 1_000 }).block).toEqual({ first: 1_000, end: 1_005 });
+    expect(planReservation(b.state, { owner: 'api', size: 5, floor: 1_000 }).block).toEqual({
+      first: 1_000,
+      end: 1_005,
+    });
   });
 
   it('gives a restarting generator the rest of its own last block (contiguous ids when alone)', () => {
     const reserved = planReservation(fresh, { owner: 'generator', size: 100, floor: 0 });
     // Crashed after writing ids 0..41: the log says 42.
-    expect(planReservation(reserved.state, { owner: 'generator', size: 100, floor: 42, resumeFrom: 42 }).block).toEqual({ first: 42, end: 100 });
+    expect(planReservation(reserved.state, { owner: 'generator', size: 100, floor: 42, resumeFrom: 42 }).block).toEqual(
+      { first: 42, end: 100 },
+    );
     // Not once the API reserved after it.
     const api = planReservation(reserved.state, { owner: 'api', size: 3, floor: 0 });
-    expect(planReservation(api.state, { owner: 'generator', size: 100, floor: 42, resumeFrom: 42 }).block).toEqual({ first: 103, end: 203 });
+    expect(planReservation(api.state, { owner: 'generator', size: 100, floor: 42, resumeFrom: 42 }).block).toEqual({
+      first: 103,
+      end: 203,
+    });
   });
 
   it('never hands the same id to two reservations, whoever asks in whatever order', () => {
-    const step = fc.record({ owner: fc.constantFrom<IdOwner>('generator', 'api'), size: fc.integer({ min: 1, max: 50 }), used: fc.nat(50), restart: fc.boolean() });
+    const step = fc.record({
+      owner: fc.constantFrom<IdOwner>('generator', 'api'),
+      size: fc.integer({ min: 1, max: 50 }),
+      used: fc.nat(50),
+      restart: fc.boolean(),
+    });
     fc.assert(
       fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
         let state = fresh;
@@ -34,7 +47,12 @@ describe('planReservation', () => {
         for (const { owner, size, used, restart } of steps) {
           const floor = written.length === 0 ? 0 : Math.max(...written) + 1;
           const resumeFrom = owner === 'generator' && restart && generator !== undefined ? generator.at : undefined;
-          const plan = planReservation(state, { owner, size, floor, ...(resumeFrom === undefined ? {} : { resumeFrom }) });
+          const plan = planReservation(state, {
+            owner,
+            size,
+            floor,
+            ...(resumeFrom === undefined ? {} : { resumeFrom }),
+          });
           state = plan.state;
           handedOut.push(plan.block);
           // The holder writes some of its block, in order.

@@ -33,9 +33,19 @@ export interface IdBlock {
   readonly end: number;
 }
 
-export function planReservation(state: SequenceState, request: ReserveRequest): { readonly block: IdBlock; readonly state: SequenceState } {
+export function planReservation(
+  state: SequenceState,
+  request: ReserveRequest,
+): { readonly block: IdBlock; readonly state: SequenceState } {
   const { resumeFrom } = request;
-  if (resumeFrom !== undefined && state.lastOwner === request.owner && state.lastStart !== null && resumeFrom >= state.lastStart && resumeFrom < state.next && resumeFrom >= request.floor) {
+  if (
+    resumeFrom !== undefined &&
+    state.lastOwner === request.owner &&
+    state.lastStart !== null &&
+    resumeFrom >= state.lastStart &&
+    resumeFrom < state.next &&
+    resumeFrom >= request.floor
+  ) {
     return { block: { first: resumeFrom, end: state.next }, state };
   }
   const first = Math.max(state.next, request.floor);

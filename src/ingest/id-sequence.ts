@@ -29,7 +29,10 @@ export class IdSequence {
   async reserve(request: ReserveRequest): Promise<IdBlock> {
     await this.pool.query('INSERT IGNORE INTO kappa_id_sequence (sequence_key, next_id) VALUES (?, 0)', [this.key]);
     return inTransaction(this.pool, async (connection) => {
-      const [rows] = await connection.query<RowDataPacket[]>('SELECT next_id, last_owner, last_start FROM kappa_id_sequence WHERE sequence_key = ? FOR UPDATE', [this.key]);
+      const [rows] = await connection.query<RowDataPacket[]>(
+        'SELECT next_id, last_owner, last_start FROM kappa_id_sequence WHERE sequence_key = ? FOR UPDATE',
+        [this.key],
+      );
       const row = rows[0];
       const state: SequenceState = {
         next: Number(row?.['next_id'] ?? 0),
@@ -37,7 +40,10 @@ export class IdSequence {
         lastStart: row?.['last_start'] === null || row?.['last_start'] === undefined ? null : Number(row['last_start']),
       };
       const plan = planReservation(state, request);
-      await connection.query('UPDATE kappa_id_sequence SET next_id = ?, last_owner = ?, last_start = ? WHERE sequence_key = ?', [plan.state.next, plan.state.lastOwner, plan.state.lastStart, this.key]);
+      await connection.query(
+        'UPDATE kappa_id_sequence SET next_id = ?, last_owner = ?, last_start = ? WHERE sequence_key = ?',
+        [plan.state.next, plan.state.lastOwner, plan.state.lastStart, this.key],
+      );
       return plan.block;
     });
   }

@@ -73,7 +73,12 @@ async function send(producer: Producer, topic: string, records: readonly Buffere
     topic,
     acks: -1,
     compression: CompressionTypes.GZIP,
-    messages: records.map((record) => ({ key: String(record.id), value: Buffer.from(record.value, 'base64'), partition: record.partition, headers: { [WRITER_HEADER]: 'generator' } })),
+    messages: records.map((record) => ({
+      key: String(record.id),
+      value: Buffer.from(record.value, 'base64'),
+      partition: record.partition,
+      headers: { [WRITER_HEADER]: 'generator' },
+    })),
   });
 }
 
@@ -88,11 +93,18 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
   const admin = kafka.admin();
   await admin.connect();
   const { metadata, clusterId } = await ensurePipelineTopics(admin, options.topics, logger)
-    .then(async () => ({ metadata: await admin.fetchTopicMetadata({ topics: [topic] }), clusterId: (await admin.describeCluster()).clusterId }))
+    .then(async () => ({
+      metadata: await admin.fetchTopicMetadata({ topics: [topic] }),
+      clusterId: (await admin.describeCluster()).clusterId,
+    }))
     .finally(() => admin.disconnect());
   // Partitions as they are (an existing topic keeps its count): partition = id % partitions.
   const partitions = metadata.topics[0]?.partitions.length ?? options.topics.topicPartitions;
-  const schema = await registerEventsSchema({ schemasDir: options.schemasDir, registryUrl: options.registryUrl, topic });
+  const schema = await registerEventsSchema({
+    schemasDir: options.schemasDir,
+    registryUrl: options.registryUrl,
+    topic,
+  });
   const buffer = await DiskBuffer.open(options.bufferDir);
   const sequence = await IdSequence.open(options.mysqlUrl, clusterId, topic);
   const producer = createProducer(kafka);
@@ -106,7 +118,10 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
       const lastIds = await withRetries(() => lastIdsPerPartition(kafka, topic, 60_000, true));
       for (const chunk of leftovers) {
         const missing = undelivered(chunk.records, lastIds);
-        logger.info({ firstId: chunk.firstId, records: chunk.records.length, missing: missing.length }, 'delivering a chunk left in the disk buffer');
+        logger.info(
+          { firstId: chunk.firstId, records: chunk.records.length, missing: missing.length },
+          'delivering a chunk left in the disk buffer',
+        );
         await withRetries(() => send(producer, topic, missing));
         await buffer.remove(chunk);
       }
@@ -118,7 +133,12 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
     const reserve = async (size: number, resumeFrom?: number): Promise<IdBlock> => {
       for (let attempt = 0; ; attempt += 1) {
         try {
-          return await sequence.reserve({ owner: 'generator', size, floor, ...(resumeFrom === undefined ? {} : { resumeFrom }) });
+          return await sequence.reserve({
+            owner: 'generator',
+            size,
+            floor,
+            ...(resumeFrom === undefined ? {} : { resumeFrom }),
+          });
         } catch (error) {
           if (options.signal.aborted || attempt >= 30) throw error;
           logger.warn({ err: error, attempt }, 'could not reserve ids in MySQL; retrying');
@@ -128,7 +148,14 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
     };
     const first = await reserve(Math.min(ID_BLOCK, options.count ?? ID_BLOCK), floor);
     logger.info({ firstId: first.first, block: first, partitions, schemaId: schema.id }, 'ingest starting');
-    return await generateAndDeliver(options, { producer, buffer, partitions, schema, first, reserve: (size) => reserve(size) });
+    return await generateAndDeliver(options, {
+      producer,
+      buffer,
+      partitions,
+      schema,
+      first,
+      reserve: (size) => reserve(size),
+    });
   } finally {
     await producer.disconnect().catch(() => undefined);
     await sequence.close().catch(() => undefined);
@@ -187,7 +214,10 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
   const progress = new Progress(logger, 'ingest');
   const report = () => {
     const seconds = Math.max(0.001, (Date.now() - started) / 1_000);
-    progress.update({ generated, sent, buffered: generated - sent }, `${formatCount(sent)} sent, ${formatCount(sent / seconds)}/s, ${formatCount(generated - sent)} buffered, next id ${nextId}`);
+    progress.update(
+      { generated, sent, buffered: generated - sent },
+      `${formatCount(sent)} sent, ${formatCount(sent / seconds)}/s, ${formatCount(generated - sent)} buffered, next id ${nextId}`,
+    );
   };
   const ticker = setInterval(report, 1_000);
 
@@ -203,7 +233,12 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
         block = await pipeline.reserve(Math.min(ID_BLOCK, Number.isFinite(limit) ? limit - generated : ID_BLOCK));
         nextId = block.first;
       }
-      const due = eventsDue(Date.now() - started, options.rate, generated, Math.min(CHUNK_MAX, limit - generated, block.end - nextId));
+      const due = eventsDue(
+        Date.now() - started,
+        options.rate,
+        generated,
+        Math.min(CHUNK_MAX, limit - generated, block.end - nextId),
+      );
       if (due === 0) {
         await sleep(Math.max(5, Math.min(100, 1_000 / options.rate)));
         continue;
@@ -229,10 +264,14 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
 
   const drainDeadline = () => Date.now() + (options.drainTimeoutMs ?? 15_000);
   let deadline = Number.POSITIVE_INFINITY;
-  signal.addEventListener('abort', () => {
-    deadline = drainDeadline();
-    notify();
-  }, { once: true });
+  signal.addEventListener(
+    'abort',
+    () => {
+      deadline = drainDeadline();
+      notify();
+    },
+    { once: true },
+  );
 
   let producer = pipeline.producer;
   /** Waits for the broker, then reconciles a chunk with the log; undefined if the deadline passed first. */
@@ -241,7 +280,10 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
     for (let attempt = 0; Date.now() <= deadline; attempt += 1) {
       await sleep(Math.min(5_000, 500 * 2 ** Math.min(attempt, 4)));
       try {
-        const pending = undelivered(chunk.records, await lastIdsPerPartition(options.kafka, options.topics.topicEvents, 10_000, true));
+        const pending = undelivered(
+          chunk.records,
+          await lastIdsPerPartition(options.kafka, options.topics.topicEvents, 10_000, true),
+        );
         const fresh = createProducer(options.kafka);
         await fresh.connect();
         logger.info({ firstId: chunk.firstId, resending: pending.length }, 'broker reachable again; resuming');
@@ -267,11 +309,17 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
       // start delivers exactly the records the log does not have yet.
       let delivered: boolean;
       try {
-        delivered = await beforeDeadline(send(producer, options.topics.topicEvents, pending ?? chunk.records), () => deadline);
+        delivered = await beforeDeadline(
+          send(producer, options.topics.topicEvents, pending ?? chunk.records),
+          () => deadline,
+        );
       } catch (error) {
         // kafkajs gives up on a broker that stays unreachable. The chunk is safe on disk: once the
         // broker answers again, a fresh producer sends just what the log does not have yet.
-        logger.warn({ err: error, firstId: chunk.firstId, buffered: generated - sent }, 'sending failed; buffering on disk until the broker answers');
+        logger.warn(
+          { err: error, firstId: chunk.firstId, buffered: generated - sent },
+          'sending failed; buffering on disk until the broker answers',
+        );
         const recovered = await recover(chunk);
         if (recovered === undefined) break;
         ({ pending, producer } = recovered);
@@ -295,6 +343,14 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
   report();
   progress.done();
   const buffered = generated - sent;
-  if (buffered > 0) logger.warn({ buffered }, 'records left in the disk buffer; the next `kappa ingest` delivers them first');
-  return { firstId: pipeline.first.first, lastId, generated, sent, buffered, runSeconds: (Date.now() - started) / 1_000 };
+  if (buffered > 0)
+    logger.warn({ buffered }, 'records left in the disk buffer; the next `kappa ingest` delivers them first');
+  return {
+    firstId: pipeline.first.first,
+    lastId,
+    generated,
+    sent,
+    buffered,
+    runSeconds: (Date.now() - started) / 1_000,
+  };
 }

@@ -9,7 +9,9 @@ const TAIL_DEPTH = 50;
 export const WRITER_HEADER = 'kappa.writer';
 
 /** Whether a record was written by the generator (records without the header predate it: the generator's). */
-export function writtenByGenerator(headers: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>> | undefined): boolean {
+export function writtenByGenerator(
+  headers: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>> | undefined,
+): boolean {
   const writer = headers?.[WRITER_HEADER];
   if (writer === undefined) return true;
   const text = Array.isArray(writer) ? writer.map((entry) => entry.toString()).join(',') : writer.toString();
@@ -28,7 +30,12 @@ export function idFromKey(key: Buffer | null): number | undefined {
  * `generatorOnly`, only the generator's records count: the tail is read deeper and deeper until
  * each partition shows one (HTTP-ingested records may sit after them).
  */
-export async function lastIdsPerPartition(kafka: Kafka, topic: string, timeoutMs = 60_000, generatorOnly = false): Promise<Map<number, number>> {
+export async function lastIdsPerPartition(
+  kafka: Kafka,
+  topic: string,
+  timeoutMs = 60_000,
+  generatorOnly = false,
+): Promise<Map<number, number>> {
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
@@ -38,12 +45,21 @@ export async function lastIdsPerPartition(kafka: Kafka, topic: string, timeoutMs
     const found = await readTails(kafka, topic, wanted, depth, timeoutMs, generatorOnly);
     for (const [partition, id] of found) lastIds.set(partition, id);
     // Partitions read to their start are settled, found or not.
-    wanted = wanted.filter((partition) => !found.has(partition.partition) && BigInt(partition.high) - BigInt(depth) > BigInt(partition.low));
+    wanted = wanted.filter(
+      (partition) => !found.has(partition.partition) && BigInt(partition.high) - BigInt(depth) > BigInt(partition.low),
+    );
   }
   return lastIds;
 }
 
-async function readTails(kafka: Kafka, topic: string, wanted: readonly { partition: number; high: string; low: string }[], depth: number, timeoutMs: number, generatorOnly: boolean): Promise<Map<number, number>> {
+async function readTails(
+  kafka: Kafka,
+  topic: string,
+  wanted: readonly { partition: number; high: string; low: string }[],
+  depth: number,
+  timeoutMs: number,
+  generatorOnly: boolean,
+): Promise<Map<number, number>> {
   const lastIds = new Map<number, number>();
 
   const partitions = new Set(wanted.map((partition) => partition.partition));
@@ -53,7 +69,13 @@ async function readTails(kafka: Kafka, topic: string, wanted: readonly { partiti
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new KappaError('KAPPA_INGEST_TAIL_TIMEOUT', `could not read the end of ${topic} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new KappaError('KAPPA_INGEST_TAIL_TIMEOUT', `could not read the end of ${topic} within ${timeoutMs} ms`),
+          ),
+        timeoutMs,
+      );
       consumer
         .run({
           autoCommit: false,

@@ -15,8 +15,18 @@ async function partitionCounts(admin: Admin, names: readonly string[]): Promise<
  * stage instances start at once: kafkajs answers `false` instead of failing on TOPIC_ALREADY_EXISTS.
  * A partition-count mismatch is logged, not "fixed" (see planTopics).
  */
-export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], logger: Logger): Promise<readonly TopicAction[]> {
-  const actions = planTopics(specs, await partitionCounts(admin, specs.map((spec) => spec.name)));
+export async function ensureTopics(
+  admin: Admin,
+  specs: readonly TopicSpec[],
+  logger: Logger,
+): Promise<readonly TopicAction[]> {
+  const actions = planTopics(
+    specs,
+    await partitionCounts(
+      admin,
+      specs.map((spec) => spec.name),
+    ),
+  );
   const toCreate = actions.filter((action) => action.kind === 'create').map((action) => action.spec);
   if (toCreate.length > 0) {
     await admin.createTopics({
@@ -45,6 +55,10 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], lo
  * What every stage calls at start-up: the pipeline topics (SPEC §1) exist with the configured
  * partitions, whichever instance of whichever stage comes first.
  */
-export async function ensurePipelineTopics(admin: Admin, settings: Parameters<typeof pipelineTopics>[0], logger: Logger): Promise<readonly TopicAction[]> {
+export async function ensurePipelineTopics(
+  admin: Admin,
+  settings: Parameters<typeof pipelineTopics>[0],
+  logger: Logger,
+): Promise<readonly TopicAction[]> {
   return ensureTopics(admin, pipelineTopics(settings), logger);
 }

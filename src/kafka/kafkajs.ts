@@ -24,7 +24,9 @@ function installFilter(): void {
   const filterModule = require.cache[filterPath];
   if (isOurs(filterModule?.exports)) return;
   if (require.cache[batchPath] !== undefined) {
-    throw new Error(`kafkajs was loaded before src/kafka/kafkajs.ts could fix its read_committed filter: import kafkajs values from src/kafka/kafkajs.ts only`);
+    throw new Error(
+      `kafkajs was loaded before src/kafka/kafkajs.ts could fix its read_committed filter: import kafkajs values from src/kafka/kafkajs.ts only`,
+    );
   }
   require(FILTER);
   const loaded = require.cache[filterPath];
@@ -32,7 +34,13 @@ function installFilter(): void {
   loaded.exports = replacement;
 }
 
-function replacement({ messages, abortedTransactions }: { messages: FetchedRecord[]; abortedTransactions?: AbortedTransaction[] }): FetchedRecord[] {
+function replacement({
+  messages,
+  abortedTransactions,
+}: {
+  messages: FetchedRecord[];
+  abortedTransactions?: AbortedTransaction[];
+}): FetchedRecord[] {
   return filterAbortedRecords(messages, abortedTransactions);
 }
 

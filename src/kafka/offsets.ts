@@ -12,5 +12,10 @@ export async function endOffsets(admin: Admin, topic: string): Promise<OffsetsBy
 /** A consumer group's committed offsets on a topic; a partition never committed is at 0. */
 export async function committedOffsets(admin: Admin, group: string, topic: string): Promise<OffsetsByPartition> {
   const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-  return new Map((offsets?.partitions ?? []).map((entry) => [entry.partition, BigInt(entry.offset) < 0n ? 0n : BigInt(entry.offset)]));
+  return new Map(
+    (offsets?.partitions ?? []).map((entry) => [
+      entry.partition,
+      BigInt(entry.offset) < 0n ? 0n : BigInt(entry.offset),
+    ]),
+  );
 }

@@ -18,7 +18,12 @@ class PartitionLog {
 
   send(producerId: string, value: string, transactional = true): void {
     const offset = this.records.length;
-    this.records.push({ offset: String(offset), key: Buffer.from(value), value, batchContext: { producerId, inTransaction: transactional } });
+    this.records.push({
+      offset: String(offset),
+      key: Buffer.from(value),
+      value,
+      batchContext: { producerId, inTransaction: transactional },
+    });
     if (!transactional) {
       this.committed.set(value, offset);
       return;
@@ -35,7 +40,13 @@ class PartitionLog {
     const offset = this.records.length;
     const key = Buffer.alloc(4);
     key.writeInt16BE(commit ? 1 : 0, 2);
-    this.records.push({ offset: String(offset), key, value: '', isControlRecord: true, batchContext: { producerId, inTransaction: true } });
+    this.records.push({
+      offset: String(offset),
+      key,
+      value: '',
+      isControlRecord: true,
+      batchContext: { producerId, inTransaction: true },
+    });
     if (commit) for (const { value, offset: at } of txn.values) this.committed.set(value, at);
     else this.aborted.push({ producerId, firstOffset: String(txn.firstOffset), markerOffset: offset });
   }
@@ -48,7 +59,9 @@ class PartitionLog {
   fetch(fetchOffset: number): { records: LogRecord[]; aborted: AbortedTransaction[] } {
     return {
       records: this.records.filter((record) => Number(record.offset) >= fetchOffset),
-      aborted: this.aborted.filter((txn) => txn.markerOffset >= fetchOffset).map(({ producerId, firstOffset }) => ({ producerId, firstOffset })),
+      aborted: this.aborted
+        .filter((txn) => txn.markerOffset >= fetchOffset)
+        .map(({ producerId, firstOffset }) => ({ producerId, firstOffset })),
     };
   }
 }
@@ -93,33 +106,54 @@ describe('filterAbortedRecords', () => {
   it("replaces kafkajs 2.2.4's own filter, which leaks aborted records on the same log", () => {
     // If a kafkajs upgrade fixes this, src/kafka/kafkajs.ts may no longer need to replace it.
     const require = createRequire(import.meta.url);
-    const original = require('../../node_modules/kafkajs/src/consumer/filterAbortedMessages.js') as (input: { messages: LogRecord[]; abortedTransactions: AbortedTransaction[] }) => LogRecord[];
+    const original = require('../../node_modules/kafkajs/src/consumer/filterAbortedMessages.js') as (input: {
+      messages: LogRecord[];
+      abortedTransactions: AbortedTransaction[];
+    }) => LogRecord[];
     const { records, aborted } = crashLog().fetch(0);
     expect(visible(original({ messages: records, abortedTransactions: aborted }))).toContain('b-0');
   });
 
   it('returns exactly the committed and non-transactional records of any log, from any fetch offset', () => {
-    type Step = { kind: 'send'; producer: number; transactional: boolean } | { kind: 'end'; producer: number; commit: boolean };
+    type Step =
+      { kind: 'send'; producer: number; transactional: boolean } | { kind: 'end'; producer: number; commit: boolean };
     const step: fc.Arbitrary<Step> = fc.oneof(
-      fc.record({ kind: fc.constant('send' as const), producer: fc.integer({ min: 1, max: 4 }), transactional: fc.boolean() }),
+      fc.record({
+        kind: fc.constant('send' as const),
+        producer: fc.integer({ min: 1, max: 4 }),
+        transactional: fc.boolean(),
+      }),
       fc.record({ kind: fc.constant('end' as const), producer: fc.integer({ min: 1, max: 4 }), commit: fc.boolean() }),
     );
     fc.assert(
-      fc.property(fc.array(step, { maxLength: 60 }), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), fc.nat(), (steps, finalCommits, start) => {
-        const log = new PartitionLog();
-        steps.forEach((entry, index) => {
-          if (entry.kind === 'send') log.send(entry.transactional ? String(entry.producer) : `plain-${entry.producer}`, `v${index}`, entry.transactional);
-          else log.end(String(entry.producer), entry.commit);
-        });
-        // A read_committed fetch only reaches the last stable offset: every transaction in it is decided.
-        for (const producer of log.openProducers()) log.end(producer, finalCommits[Number(producer) - 1] ?? false);
-        const fetchOffset = log.records.length === 0 ? 0 : start % log.records.length;
-        const { records, aborted } = log.fetch(fetchOffset);
-        const expected = [...log.committed].filter(([, offset]) => offset >= fetchOffset).sort((a, b) => a[1] - b[1]).map(([value]) => value);
-        expect(visible(filterAbortedRecords(records, aborted))).toEqual(expected);
-        // The broker's list order must not matter.
-        expect(visible(filterAbortedRecords(records, [...aborted].reverse()))).toEqual(expected);
-      }),
+      fc.property(
+        fc.array(step, { maxLength: 60 }),
+        fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        fc.nat(),
+        (steps, finalCommits, start) => {
+          const log = new PartitionLog();
+          steps.forEach((entry, index) => {
+            if (entry.kind === 'send')
+              log.send(
+                entry.transactional ? String(entry.producer) : `plain-${entry.producer}`,
+                `v${index}`,
+                entry.transactional,
+              );
+            else log.end(String(entry.producer), entry.commit);
+          });
+          // A read_committed fetch only reaches the last stable offset: every transaction in it is decided.
+          for (const producer of log.openProducers()) log.end(producer, finalCommits[Number(producer) - 1] ?? false);
+          const fetchOffset = log.records.length === 0 ? 0 : start % log.records.length;
+          const { records, aborted } = log.fetch(fetchOffset);
+          const expected = [...log.committed]
+            .filter(([, offset]) => offset >= fetchOffset)
+            .sort((a, b) => a[1] - b[1])
+            .map(([value]) => value);
+          expect(visible(filterAbortedRecords(records, aborted))).toEqual(expected);
+          // The broker's list order must not matter.
+          expect(visible(filterAbortedRecords(records, [...aborted].reverse()))).toEqual(expected);
+        },
+      ),
       { numRuns: 500 },
     );
   });

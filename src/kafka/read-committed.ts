@@ -36,7 +36,10 @@ function isAbortMarker(record: FetchedRecord): boolean {
  * The records of a fetch without those of aborted transactions (control records are kept: the
  * caller drops them). `records` are in offset order, as fetched.
  */
-export function filterAbortedRecords<T extends FetchedRecord>(records: readonly T[], aborted: readonly AbortedTransaction[] | undefined): T[] {
+export function filterAbortedRecords<T extends FetchedRecord>(
+  records: readonly T[],
+  aborted: readonly AbortedTransaction[] | undefined,
+): T[] {
   if (aborted === undefined || aborted.length === 0) return [...records];
   const pending = [...aborted].sort((a, b) => {
     const diff = BigInt(a.firstOffset) - BigInt(b.firstOffset);

@@ -21,10 +21,22 @@ describe('pipelineTopics', () => {
 });
 
 describe('planTopics', () => {
-  const spec = (name: string, partitions: number): TopicSpec => ({ name, partitions, replicationFactor: 1, config: {} });
+  const spec = (name: string, partitions: number): TopicSpec => ({
+    name,
+    partitions,
+    replicationFactor: 1,
+    config: {},
+  });
 
   it('creates what is missing, keeps what matches, reports a partition mismatch', () => {
-    const actions = planTopics([spec('a', 3), spec('b', 3), spec('c', 3)], new Map([['b', 3], ['c', 6], ['other', 1]]));
+    const actions = planTopics(
+      [spec('a', 3), spec('b', 3), spec('c', 3)],
+      new Map([
+        ['b', 3],
+        ['c', 6],
+        ['other', 1],
+      ]),
+    );
     expect(actions.map((action) => [action.spec.name, action.kind])).toEqual([
       ['a', 'create'],
       ['b', 'exists'],
@@ -36,17 +48,24 @@ describe('planTopics', () => {
   it('decides each topic by its own presence and partition count only', () => {
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.record({ name: fc.string({ minLength: 1, maxLength: 4 }), partitions: fc.integer({ min: 1, max: 4 }) }), { selector: (topic) => topic.name }),
+        fc.uniqueArray(
+          fc.record({ name: fc.string({ minLength: 1, maxLength: 4 }), partitions: fc.integer({ min: 1, max: 4 }) }),
+          { selector: (topic) => topic.name },
+        ),
         fc.dictionary(fc.string({ minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 4 })),
         (wanted, existingRecord) => {
           const existing = new Map(Object.entries(existingRecord));
-          const actions = planTopics(wanted.map((topic) => spec(topic.name, topic.partitions)), existing);
+          const actions = planTopics(
+            wanted.map((topic) => spec(topic.name, topic.partitions)),
+            existing,
+          );
           expect(actions).toHaveLength(wanted.length);
           actions.forEach((action, index) => {
             const topic = wanted[index];
             expect(action.spec.name).toBe(topic?.name);
             const actual = existing.get(action.spec.name);
-            const expected = actual === undefined ? 'create' : actual === topic?.partitions ? 'exists' : 'partition-mismatch';
+            const expected =
+              actual === undefined ? 'create' : actual === topic?.partitions ? 'exists' : 'partition-mismatch';
             expect(action.kind).toBe(expected);
           });
         },

@@ -32,8 +32,16 @@ export function pipelineTopics(settings: TopicSettings): readonly TopicSpec[] {
 }
 
 /** A log topic of the pipeline: the configured partitions and replication, kept forever. */
-export function logTopic(name: string, settings: Pick<TopicSettings, 'topicPartitions' | 'topicReplicationFactor'>): TopicSpec {
-  return { name, partitions: settings.topicPartitions, replicationFactor: settings.topicReplicationFactor, config: KEEP_FOREVER };
+export function logTopic(
+  name: string,
+  settings: Pick<TopicSettings, 'topicPartitions' | 'topicReplicationFactor'>,
+): TopicSpec {
+  return {
+    name,
+    partitions: settings.topicPartitions,
+    replicationFactor: settings.topicReplicationFactor,
+    config: KEEP_FOREVER,
+  };
 }
 
 export type TopicAction =

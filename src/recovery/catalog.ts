@@ -38,7 +38,13 @@ export class Catalog {
 
   static async open(mysqlUrl: string): Promise<Catalog> {
     await ensureDatabase(mysqlUrl);
-    const pool = createPool({ uri: mysqlUrl, timezone: 'Z', connectionLimit: 2, supportBigNumbers: true, bigNumberStrings: true });
+    const pool = createPool({
+      uri: mysqlUrl,
+      timezone: 'Z',
+      connectionLimit: 2,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+    });
     const connection = await pool.getConnection();
     try {
       await migrate(connection);
@@ -53,11 +59,19 @@ export class Catalog {
   }
 
   async versions(): Promise<VersionRecord[]> {
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT version, window_ms, slide_ms, watermark_ms, dims, state, stages_topic FROM kappa_versions ORDER BY CAST(SUBSTRING(version, 2) AS UNSIGNED)');
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      'SELECT version, window_ms, slide_ms, watermark_ms, dims, state, stages_topic FROM kappa_versions ORDER BY CAST(SUBSTRING(version, 2) AS UNSIGNED)',
+    );
     return rows.map((row) => ({
       version: String(row['version']),
-      settings: { sizeMs: Number(row['window_ms']), slideMs: Number(row['slide_ms']), delayMs: Number(row['watermark_ms']) },
-      dims: String(row['dims']).split(',').filter((dim): dim is Dimension => (DIMENSIONS as readonly string[]).includes(dim)),
+      settings: {
+        sizeMs: Number(row['window_ms']),
+        slideMs: Number(row['slide_ms']),
+        delayMs: Number(row['watermark_ms']),
+      },
+      dims: String(row['dims'])
+        .split(',')
+        .filter((dim): dim is Dimension => (DIMENSIONS as readonly string[]).includes(dim)),
       state: String(row['state']) as VersionState,
       topic: String(row['stages_topic'] ?? ''),
     }));
@@ -65,13 +79,25 @@ export class Catalog {
 
   async version(name: string): Promise<VersionRecord> {
     const found = (await this.versions()).find((record) => record.version === name);
-    if (found === undefined) throw new KappaError('KAPPA_VERSION_UNKNOWN', `job version ${name} does not exist; run \`kappa recover --to ${name}\` (or \`kappa aggregate --version ${name}\`) first`);
+    if (found === undefined)
+      throw new KappaError(
+        'KAPPA_VERSION_UNKNOWN',
+        `job version ${name} does not exist; run \`kappa recover --to ${name}\` (or \`kappa aggregate --version ${name}\`) first`,
+      );
     return found;
   }
 
   async progress(version: string, topic: string): Promise<PartitionProgressRow[]> {
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT partition_id, next_offset, late_events, watermark_ms FROM kappa_progress WHERE version = ? AND topic = ? ORDER BY partition_id', [version, topic]);
-    return rows.map((row) => ({ partition: Number(row['partition_id']), next: BigInt(String(row['next_offset'])), late: Number(row['late_events']), watermark: row['watermark_ms'] === null ? null : Number(row['watermark_ms']) }));
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      'SELECT partition_id, next_offset, late_events, watermark_ms FROM kappa_progress WHERE version = ? AND topic = ? ORDER BY partition_id',
+      [version, topic],
+    );
+    return rows.map((row) => ({
+      partition: Number(row['partition_id']),
+      next: BigInt(String(row['next_offset'])),
+      late: Number(row['late_events']),
+      watermark: row['watermark_ms'] === null ? null : Number(row['watermark_ms']),
+    }));
   }
 
   async offsets(version: string, topic: string): Promise<PartitionOffsets> {
@@ -79,13 +105,22 @@ export class Catalog {
   }
 
   async lateEvents(version: string): Promise<number> {
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT COALESCE(SUM(late_events), 0) AS late FROM kappa_progress WHERE version = ?', [version]);
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      'SELECT COALESCE(SUM(late_events), 0) AS late FROM kappa_progress WHERE version = ?',
+      [version],
+    );
     return Number(rows[0]?.['late'] ?? 0);
   }
 
   async setState(version: string, state: VersionState, onlyFrom?: VersionState): Promise<void> {
-    if (onlyFrom === undefined) await this.pool.query('UPDATE kappa_versions SET state = ? WHERE version = ?', [state, version]);
-    else await this.pool.query('UPDATE kappa_versions SET state = ? WHERE version = ? AND state = ?', [state, version, onlyFrom]);
+    if (onlyFrom === undefined)
+      await this.pool.query('UPDATE kappa_versions SET state = ? WHERE version = ?', [state, version]);
+    else
+      await this.pool.query('UPDATE kappa_versions SET state = ? WHERE version = ? AND state = ?', [
+        state,
+        version,
+        onlyFrom,
+      ]);
   }
 
   /** Serving versions, the current one first. */
@@ -110,13 +145,19 @@ export class Catalog {
     );
     const kinds = new Map(existing.map((row) => [String(row['name']), String(row['type'])]));
     for (const [name, type] of kinds) {
-      if (type !== 'VIEW') throw new KappaError('KAPPA_CUTOVER_REFUSED', `${name} is a table, not a view kappa manages; rename or drop it before a cutover`);
+      if (type !== 'VIEW')
+        throw new KappaError(
+          'KAPPA_CUTOVER_REFUSED',
+          `${name} is a table, not a view kappa manages; rename or drop it before a cutover`,
+        );
     }
     const renames: string[] = [];
     for (const dim of to.dims) {
       const view = viewName(dim);
       const column = names.column(dim);
-      await this.pool.query(`CREATE OR REPLACE VIEW \`${view}__next\` AS SELECT window_start, window_end, \`${column}\`, count, idle_closed FROM \`${names.table(dim)}\``);
+      await this.pool.query(
+        `CREATE OR REPLACE VIEW \`${view}__next\` AS SELECT window_start, window_end, \`${column}\`, count, idle_closed FROM \`${names.table(dim)}\``,
+      );
       if (kinds.has(view)) renames.push(`\`${view}\` TO \`${view}__old\``);
       renames.push(`\`${view}__next\` TO \`${view}\``);
     }
@@ -124,16 +165,23 @@ export class Catalog {
     await this.pool.query(`RENAME TABLE ${renames.join(', ')}`);
     for (const dim of to.dims) await this.pool.query(`DROP VIEW IF EXISTS \`${viewName(dim)}__old\``);
     await inTransaction(this.pool, async (connection) => {
-      await connection.query('INSERT INTO kappa_serving (version, switched_at) VALUES (?, UTC_TIMESTAMP(3))', [to.version]);
+      await connection.query('INSERT INTO kappa_serving (version, switched_at) VALUES (?, UTC_TIMESTAMP(3))', [
+        to.version,
+      ]);
       await connection.query("UPDATE kappa_versions SET state = 'serving' WHERE version = ?", [to.version]);
-      if (from !== undefined && from !== to.version) await connection.query("UPDATE kappa_versions SET state = 'retired' WHERE version = ?", [from]);
+      if (from !== undefined && from !== to.version)
+        await connection.query("UPDATE kappa_versions SET state = 'retired' WHERE version = ?", [from]);
     });
   }
 
   /** A version's table of one dimension as `${windowStart}|${key}` → count. */
   async table(version: string, dim: Dimension): Promise<Map<string, number>> {
     const names = jobNames(version);
-    const [rows] = await this.pool.query<RowDataPacket[]>(`SELECT window_start, \`${names.column(dim)}\` AS k, count FROM \`${names.table(dim)}\``);
-    return new Map(rows.map((row) => [`${(row['window_start'] as Date).getTime()}|${String(row['k'])}`, Number(row['count'])]));
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT window_start, \`${names.column(dim)}\` AS k, count FROM \`${names.table(dim)}\``,
+    );
+    return new Map(
+      rows.map((row) => [`${(row['window_start'] as Date).getTime()}|${String(row['k'])}`, Number(row['count'])]),
+    );
   }
 }

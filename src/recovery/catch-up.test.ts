@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { catchUpProblem, describeCatchUp, diffTables, lagOf } from './catch-up.js';
 
-const offsets = (entries: Record<number, number>) => new Map(Object.entries(entries).map(([partition, offset]) => [Number(partition), BigInt(offset)]));
+const offsets = (entries: Record<number, number>) =>
+  new Map(Object.entries(entries).map(([partition, offset]) => [Number(partition), BigInt(offset)]));
 
 describe('lagOf', () => {
   it('sums the records left per partition; a partition never committed is at 0', () => {
@@ -14,7 +15,10 @@ describe('lagOf', () => {
   it('done + lag = total, whatever the progress (progress past the end counts as done)', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(1_000), fc.nat(1_200)), { maxLength: 8 }), (pairs) => {
-        const report = lagOf(new Map(pairs.map(([end], index) => [index, BigInt(end)])), new Map(pairs.map(([, next], index) => [index, BigInt(next)])));
+        const report = lagOf(
+          new Map(pairs.map(([end], index) => [index, BigInt(end)])),
+          new Map(pairs.map(([, next], index) => [index, BigInt(next)])),
+        );
         expect(report.done + report.lag).toBe(report.total);
         expect(report.lag >= 0n).toBe(true);
       }),
@@ -26,18 +30,32 @@ describe('catchUpProblem', () => {
   const serving = { version: 'v1', topic: 'events_stages', progress: offsets({ 0: 100, 1: 80 }) };
 
   it('refuses a candidate behind the serving version in any partition, and says where', () => {
-    const problem = catchUpProblem({ version: 'v2', topic: 'events_stages', progress: offsets({ 0: 100, 1: 79 }) }, serving, offsets({ 0: 100, 1: 80 }));
+    const problem = catchUpProblem(
+      { version: 'v2', topic: 'events_stages', progress: offsets({ 0: 100, 1: 79 }) },
+      serving,
+      offsets({ 0: 100, 1: 80 }),
+    );
     expect(problem).toBe('v2 has not caught up with v1: partition 1 of events_stages is at offset 79, v1 at 80');
-    expect(catchUpProblem({ version: 'v2', topic: 'events_stages', progress: offsets({ 0: 100 }) }, serving, offsets({}))).toContain('partition 1 of events_stages is at offset 0');
+    expect(
+      catchUpProblem({ version: 'v2', topic: 'events_stages', progress: offsets({ 0: 100 }) }, serving, offsets({})),
+    ).toContain('partition 1 of events_stages is at offset 0');
   });
 
   it('accepts a candidate at least as far as the serving version in every partition', () => {
-    expect(catchUpProblem({ version: 'v2', topic: 'events_stages', progress: offsets({ 0: 100, 1: 90 }) }, serving, offsets({ 0: 200, 1: 200 }))).toBeUndefined();
+    expect(
+      catchUpProblem(
+        { version: 'v2', topic: 'events_stages', progress: offsets({ 0: 100, 1: 90 }) },
+        serving,
+        offsets({ 0: 200, 1: 200 }),
+      ),
+    ).toBeUndefined();
   });
 
   it('without a serving version on its topic, the candidate must have no lag on its own log', () => {
     const candidate = { version: 'v3', topic: 'events_stages_v2', progress: offsets({ 0: 10, 1: 5 }) };
-    expect(catchUpProblem(candidate, serving, offsets({ 0: 10, 1: 7 }))).toBe('v3 has not caught up: 2 records of events_stages_v2 still to process (partition 1 at offset 5 of 7)');
+    expect(catchUpProblem(candidate, serving, offsets({ 0: 10, 1: 7 }))).toBe(
+      'v3 has not caught up: 2 records of events_stages_v2 still to process (partition 1 at offset 5 of 7)',
+    );
     expect(catchUpProblem(candidate, undefined, offsets({ 0: 10, 1: 5 }))).toBeUndefined();
   });
 });
@@ -45,20 +63,45 @@ describe('catchUpProblem', () => {
 describe('diffTables', () => {
   it('reports differing rows, rows only on one side and both totals', () => {
     const diff = diffTables(
-      new Map([['0|Kim', 3], ['0|Lee', 2], ['10000|Kim', 1]]),
-      new Map([['0|Kim', 5], ['0|Lee', 2], ['20000|Lee', 4]]),
+      new Map([
+        ['0|Kim', 3],
+        ['0|Lee', 2],
+        ['10000|Kim', 1],
+      ]),
+      new Map([
+        ['0|Kim', 5],
+        ['0|Lee', 2],
+        ['20000|Lee', 4],
+      ]),
     );
-    expect(diff).toEqual({ differing: [{ key: '0|Kim', from: 3, to: 5 }], onlyFrom: ['10000|Kim'], onlyTo: ['20000|Lee'], totalFrom: 6, totalTo: 11 });
+    expect(diff).toEqual({
+      differing: [{ key: '0|Kim', from: 3, to: 5 }],
+      onlyFrom: ['10000|Kim'],
+      onlyTo: ['20000|Lee'],
+      totalFrom: 6,
+      totalTo: 11,
+    });
   });
 
   it('the total difference is what the differing and one-sided rows add up to', () => {
-    const table = fc.dictionary(fc.constantFrom('a', 'b', 'c', 'd', 'e'), fc.integer({ min: 1, max: 50 })).map((entries) => new Map(Object.entries(entries)));
+    const table = fc
+      .dictionary(fc.constantFrom('a', 'b', 'c', 'd', 'e'), fc.integer({ min: 1, max: 50 }))
+      .map((entries) => new Map(Object.entries(entries)));
     fc.assert(
       fc.property(table, table, (from, to) => {
         const diff = diffTables(from, to);
-        const explained = diff.differing.reduce((sum, row) => sum + row.to - row.from, 0) + diff.onlyTo.reduce((sum, key) => sum + (to.get(key) ?? 0), 0) - diff.onlyFrom.reduce((sum, key) => sum + (from.get(key) ?? 0), 0);
+        const explained =
+          diff.differing.reduce((sum, row) => sum + row.to - row.from, 0) +
+          diff.onlyTo.reduce((sum, key) => sum + (to.get(key) ?? 0), 0) -
+          diff.onlyFrom.reduce((sum, key) => sum + (from.get(key) ?? 0), 0);
         expect(diff.totalTo - diff.totalFrom).toBe(explained);
-        expect(diffTables(from, from)).toEqual({ differing: [], onlyFrom: [], onlyTo: [], totalFrom: diff.totalFrom, totalTo: diff.totalFrom });
+        expect(diffTables(from, from)).toEqual({
+          differing: [],
+          onlyFrom: [],
+          onlyTo: [],
+          totalFrom: diff.totalFrom,
+          totalTo: diff.totalFrom,
+        });
       }),
     );
   });
@@ -66,7 +109,11 @@ describe('diffTables', () => {
 
 describe('describeCatchUp', () => {
   it('shows records done of total, the rate and the time left', () => {
-    expect(describeCatchUp(lagOf(offsets({ 0: 100_000 }), offsets({ 0: 12_345 })), 43_828)).toBe('12,345 / 100,000 records (12.3 %) · 43,828 events/s · ETA 2 s');
-    expect(describeCatchUp(lagOf(offsets({ 0: 10 }), offsets({})), 0)).toBe('0 / 10 records (0.0 %) · 0 events/s · ETA ?');
+    expect(describeCatchUp(lagOf(offsets({ 0: 100_000 }), offsets({ 0: 12_345 })), 43_828)).toBe(
+      '12,345 / 100,000 records (12.3 %) · 43,828 events/s · ETA 2 s',
+    );
+    expect(describeCatchUp(lagOf(offsets({ 0: 10 }), offsets({})), 0)).toBe(
+      '0 / 10 records (0.0 %) · 0 events/s · ETA ?',
+    );
   });
 });

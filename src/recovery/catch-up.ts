@@ -32,7 +32,12 @@ export function lagOf(ends: PartitionOffsets, progress: PartitionOffsets): LagRe
       return { partition, end, next, lag: end > next ? end - next : 0n };
     });
   const sum = (pick: (entry: PartitionLag) => bigint) => partitions.reduce((total, entry) => total + pick(entry), 0n);
-  return { total: sum((entry) => entry.end), done: sum((entry) => (entry.next < entry.end ? entry.next : entry.end)), lag: sum((entry) => entry.lag), partitions };
+  return {
+    total: sum((entry) => entry.end),
+    done: sum((entry) => (entry.next < entry.end ? entry.next : entry.end)),
+    lag: sum((entry) => entry.lag),
+    partitions,
+  };
 }
 
 export interface VersionPosition {
@@ -46,7 +51,11 @@ export interface VersionPosition {
  * topic, the candidate must have consumed at least as far in every partition; otherwise (first
  * cutover, or a candidate replayed from another stages topic) it must have no lag on its own topic.
  */
-export function catchUpProblem(candidate: VersionPosition, serving: VersionPosition | undefined, candidateEnds: PartitionOffsets): string | undefined {
+export function catchUpProblem(
+  candidate: VersionPosition,
+  serving: VersionPosition | undefined,
+  candidateEnds: PartitionOffsets,
+): string | undefined {
   if (serving !== undefined && serving.topic === candidate.topic) {
     for (const [partition, next] of [...serving.progress.entries()].sort(([a], [b]) => a - b)) {
       const mine = candidate.progress.get(partition);
@@ -89,7 +98,13 @@ export function diffTables(from: ReadonlyMap<string, number>, to: ReadonlyMap<st
   }
   for (const key of to.keys()) if (!from.has(key)) onlyTo.push(key);
   const total = (table: ReadonlyMap<string, number>) => [...table.values()].reduce((sum, count) => sum + count, 0);
-  return { differing: differing.sort((a, b) => a.key.localeCompare(b.key)), onlyFrom: onlyFrom.sort(), onlyTo: onlyTo.sort(), totalFrom: total(from), totalTo: total(to) };
+  return {
+    differing: differing.sort((a, b) => a.key.localeCompare(b.key)),
+    onlyFrom: onlyFrom.sort(),
+    onlyTo: onlyTo.sort(),
+    totalFrom: total(from),
+    totalTo: total(to),
+  };
 }
 
 /** `12,345 / 100,000 records (12.3 %) · 48,210 events/s · ETA 2 s` */

@@ -23,10 +23,20 @@ export async function cutover(catalog: Catalog, admin: Admin, to: string): Promi
   if (current === to) return { from: current, to, unchanged: true };
   const serving = current === undefined ? undefined : await catalog.version(current);
   const missing = serving?.dims.filter((dim) => !candidate.dims.includes(dim)) ?? [];
-  if (missing.length > 0) throw new KappaError('KAPPA_CUTOVER_REFUSED', `${to} has no ${missing.join(', ')} table${missing.length > 1 ? 's' : ''}, which ${current ?? ''} serves; recover a version with --dims ${serving?.dims.join(',') ?? ''}`);
+  if (missing.length > 0)
+    throw new KappaError(
+      'KAPPA_CUTOVER_REFUSED',
+      `${to} has no ${missing.join(', ')} table${missing.length > 1 ? 's' : ''}, which ${current ?? ''} serves; recover a version with --dims ${serving?.dims.join(',') ?? ''}`,
+    );
   const problem = catchUpProblem(
     { version: to, topic: candidate.topic, progress: await catalog.offsets(to, candidate.topic) },
-    serving === undefined ? undefined : { version: serving.version, topic: serving.topic, progress: await catalog.offsets(serving.version, serving.topic) },
+    serving === undefined
+      ? undefined
+      : {
+          version: serving.version,
+          topic: serving.topic,
+          progress: await catalog.offsets(serving.version, serving.topic),
+        },
     await endOffsets(admin, candidate.topic),
   );
   if (problem !== undefined) throw new KappaError('KAPPA_CUTOVER_REFUSED', `cutover to ${to} refused: ${problem}`);
@@ -39,7 +49,13 @@ export async function rollback(catalog: Catalog): Promise<SwitchResult> {
   const history = await catalog.servingHistory();
   const current = history[0];
   const previous = history.find((version) => version !== current);
-  if (current === undefined || previous === undefined) throw new KappaError('KAPPA_ROLLBACK_REFUSED', current === undefined ? 'nothing serves yet: there is nothing to roll back' : `${current} is the only version that ever served: there is nothing to roll back to`);
+  if (current === undefined || previous === undefined)
+    throw new KappaError(
+      'KAPPA_ROLLBACK_REFUSED',
+      current === undefined
+        ? 'nothing serves yet: there is nothing to roll back'
+        : `${current} is the only version that ever served: there is nothing to roll back to`,
+    );
   await catalog.switchTo(await catalog.version(previous), current);
   return { from: current, to: previous, unchanged: false };
 }
@@ -58,7 +74,8 @@ export interface VersionDiff {
 export async function diffVersions(catalog: Catalog, from: string, to: string): Promise<VersionDiff> {
   const [a, b] = [await catalog.version(from), await catalog.version(to)];
   const tables: Partial<Record<Dimension, TableDiff>> = {};
-  for (const dim of a.dims.filter((entry) => b.dims.includes(entry))) tables[dim] = diffTables(await catalog.table(from, dim), await catalog.table(to, dim));
+  for (const dim of a.dims.filter((entry) => b.dims.includes(entry)))
+    tables[dim] = diffTables(await catalog.table(from, dim), await catalog.table(to, dim));
   const [lateFrom, lateTo] = [await catalog.lateEvents(from), await catalog.lateEvents(to)];
   return { from, to, tables, lateFrom, lateTo, lateRecovered: lateFrom - lateTo };
 }

@@ -11,11 +11,18 @@ import { Catalog } from './catalog.js';
 import { describeCatchUp, lagOf, type LagReport } from './catch-up.js';
 
 /** The aggregator's options (MySQL sink, no side paths), plus how to recover. */
-export interface RecoverOptions extends Omit<AggregateOptions, 'sink' | 'mongodbUrl' | 'metrics' | 'publishLate' | 'idleCloseMs'> {
+export interface RecoverOptions extends Omit<
+  AggregateOptions,
+  'sink' | 'mongodbUrl' | 'metrics' | 'publishLate' | 'idleCloseMs'
+> {
   /** Stop (and resolve) once the version has no lag. */
   readonly untilCaughtUp: boolean;
   /** Full-chain replay: re-enrich this raw topic into `stagesTopic` first. */
-  readonly fullChain?: { readonly eventsTopic: string; readonly tables: EnrichmentTables; readonly badRecords: BadRecordPolicy };
+  readonly fullChain?: {
+    readonly eventsTopic: string;
+    readonly tables: EnrichmentTables;
+    readonly badRecords: BadRecordPolicy;
+  };
   /** How often the lag is checked and the progress line redrawn. */
   readonly checkEveryMs?: number;
 }
@@ -46,15 +53,28 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
   let caughtUp = false;
   try {
     if ((await catalog.serving()) === version) {
-      throw new KappaError('KAPPA_RECOVER_REFUSED', `${version} is the serving version: recovery always writes a new version (never the live tables); pick another name, e.g. v${Number(version.slice(1)) + 1}`);
+      throw new KappaError(
+        'KAPPA_RECOVER_REFUSED',
+        `${version} is the serving version: recovery always writes a new version (never the live tables); pick another name, e.g. v${Number(version.slice(1)) + 1}`,
+      );
     }
     await admin.connect();
     if (options.fullChain !== undefined) {
       // The new stages topic exists before either stage looks for it.
-      await ensurePipelineTopics(admin, { topicEvents: options.fullChain.eventsTopic, topicStages: options.stagesTopic, topicPartitions: options.topicPartitions, topicReplicationFactor: options.topicReplicationFactor }, logger);
+      await ensurePipelineTopics(
+        admin,
+        {
+          topicEvents: options.fullChain.eventsTopic,
+          topicStages: options.stagesTopic,
+          topicPartitions: options.topicPartitions,
+          topicReplicationFactor: options.topicReplicationFactor,
+        },
+        logger,
+      );
     }
     const failed = new Promise<never>((_, reject) => {
-      const watch = (work: Promise<unknown>) => work.catch((error: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
+      const watch = (work: Promise<unknown>) =>
+        work.catch((error: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
       if (options.fullChain !== undefined) {
         const { eventsTopic, tables, badRecords } = options.fullChain;
         running.push(
@@ -62,7 +82,12 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
             runEnrich({
               kafka,
               registryUrl: options.registryUrl,
-              topics: { topicEvents: eventsTopic, topicStages: options.stagesTopic, topicPartitions: options.topicPartitions, topicReplicationFactor: options.topicReplicationFactor },
+              topics: {
+                topicEvents: eventsTopic,
+                topicStages: options.stagesTopic,
+                topicPartitions: options.topicPartitions,
+                topicReplicationFactor: options.topicReplicationFactor,
+              },
               schemasDir: options.schemasDir,
               tables,
               badRecords,
@@ -102,12 +127,24 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
       const enrichBehind =
         options.fullChain === undefined
           ? 0n
-          : lagOf(await endOffsets(admin, options.fullChain.eventsTopic), await committedOffsets(admin, enrichGroup(options.stagesTopic), options.fullChain.eventsTopic)).lag;
+          : lagOf(
+              await endOffsets(admin, options.fullChain.eventsTopic),
+              await committedOffsets(admin, enrichGroup(options.stagesTopic), options.fullChain.eventsTopic),
+            ).lag;
       const committed = await catalog.offsets(version, options.stagesTopic).catch(() => new Map<number, bigint>());
       lag = lagOf(await endOffsets(admin, options.stagesTopic), committed);
       const rate = metrics.in / Math.max(0.001, (Date.now() - startedAt) / 1_000);
       const line = `${describeCatchUp(lag, rate)}${options.fullChain === undefined ? '' : ` · enrichment ${enrichBehind} behind`}`;
-      progress.update({ version, done: Number(lag.done), total: Number(lag.total), lag: Number(lag.lag), eventsPerSecond: Math.round(rate) }, line);
+      progress.update(
+        {
+          version,
+          done: Number(lag.done),
+          total: Number(lag.total),
+          lag: Number(lag.lag),
+          eventsPerSecond: Math.round(rate),
+        },
+        line,
+      );
       // Caught up: the enrichment (full chain) and the version have consumed everything there is.
       if (enrichBehind === 0n && lag.lag === 0n && lag.total > 0n && committed.size > 0) {
         if (!caughtUp) {

@@ -4,7 +4,9 @@ import { schemaIdOf } from './wire-format.js';
 
 export type DecodeFailure = 'not-avro-wire-format' | 'unknown-schema-id' | 'incompatible-schema' | 'undecodable';
 
-export type DecodeResult<T> = { readonly ok: true; readonly value: T; readonly schemaId: number } | { readonly ok: false; readonly reason: DecodeFailure; readonly detail: string };
+export type DecodeResult<T> =
+  | { readonly ok: true; readonly value: T; readonly schemaId: number }
+  | { readonly ok: false; readonly reason: DecodeFailure; readonly detail: string };
 
 /**
  * Decodes Confluent-framed Avro with a fixed reader schema: the writer schema comes from the
@@ -24,20 +26,32 @@ export class AvroDecoder<T> {
   }
 
   private async resolverFor(schemaId: number): Promise<avro.Resolver | DecodeResult<T>> {
-    const response = await fetch(`${this.registryUrl}/schemas/ids/${schemaId}`, { signal: AbortSignal.timeout(10_000) });
-    if (response.status === 404) return { ok: false, reason: 'unknown-schema-id', detail: `schema id ${schemaId} is not in the registry` };
+    const response = await fetch(`${this.registryUrl}/schemas/ids/${schemaId}`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (response.status === 404)
+      return { ok: false, reason: 'unknown-schema-id', detail: `schema id ${schemaId} is not in the registry` };
     if (!response.ok) throw new Error(`schema registry answered ${response.status} for schema id ${schemaId}`);
     const { schema } = (await response.json()) as { schema: string };
     try {
       return this.reader.createResolver(parseAvro(schema));
     } catch (error) {
-      return { ok: false, reason: 'incompatible-schema', detail: `schema id ${schemaId} cannot be read with the reader schema: ${(error as Error).message}` };
+      return {
+        ok: false,
+        reason: 'incompatible-schema',
+        detail: `schema id ${schemaId} cannot be read with the reader schema: ${(error as Error).message}`,
+      };
     }
   }
 
   async decode(payload: Buffer | null): Promise<DecodeResult<T>> {
     const schemaId = payload === null ? undefined : schemaIdOf(payload);
-    if (payload === null || schemaId === undefined) return { ok: false, reason: 'not-avro-wire-format', detail: 'the value does not start with the magic byte 0 and a schema id' };
+    if (payload === null || schemaId === undefined)
+      return {
+        ok: false,
+        reason: 'not-avro-wire-format',
+        detail: 'the value does not start with the magic byte 0 and a schema id',
+      };
     let resolver = this.resolvers.get(schemaId);
     if (resolver === undefined) {
       resolver = this.resolverFor(schemaId);

@@ -1,7 +1,15 @@
 import type { AvroType } from './avro-schema.js';
 import { resolutionProblems, type ResolutionProblem } from './resolution.js';
 
-export const COMPATIBILITY_LEVELS = ['NONE', 'BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE'] as const;
+export const COMPATIBILITY_LEVELS = [
+  'NONE',
+  'BACKWARD',
+  'BACKWARD_TRANSITIVE',
+  'FORWARD',
+  'FORWARD_TRANSITIVE',
+  'FULL',
+  'FULL_TRANSITIVE',
+] as const;
 
 export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number];
 
@@ -29,19 +37,30 @@ export interface CompatibilityViolation extends ResolutionProblem {
  * the latest version (…_TRANSITIVE: with every version); FORWARD — the latest (every) version reads
  * data written with the candidate; FULL — both. Empty when compatible.
  */
-export function compatibilityViolations(level: CompatibilityLevel, candidate: AvroType, previous: readonly PreviousVersion[]): readonly CompatibilityViolation[] {
+export function compatibilityViolations(
+  level: CompatibilityLevel,
+  candidate: AvroType,
+  previous: readonly PreviousVersion[],
+): readonly CompatibilityViolation[] {
   if (level === 'NONE' || previous.length === 0) return [];
   const against = level.endsWith('_TRANSITIVE') ? previous : previous.slice(-1);
   const backward = level.startsWith('BACKWARD') || level.startsWith('FULL');
   const forward = level.startsWith('FORWARD') || level.startsWith('FULL');
   return against.flatMap(({ version, type }) => [
-    ...(backward ? resolutionProblems(type, candidate).map((problem) => ({ ...problem, version, direction: 'backward' as const })) : []),
-    ...(forward ? resolutionProblems(candidate, type).map((problem) => ({ ...problem, version, direction: 'forward' as const })) : []),
+    ...(backward
+      ? resolutionProblems(type, candidate).map((problem) => ({ ...problem, version, direction: 'backward' as const }))
+      : []),
+    ...(forward
+      ? resolutionProblems(candidate, type).map((problem) => ({ ...problem, version, direction: 'forward' as const }))
+      : []),
   ]);
 }
 
 /** One line per violation, as reported by the registry (409) and by `kappa schemas check`. */
 export function describeViolation(violation: CompatibilityViolation): string {
-  const who = violation.direction === 'backward' ? `cannot read data written with version ${violation.version}` : `version ${violation.version} cannot read its data`;
+  const who =
+    violation.direction === 'backward'
+      ? `cannot read data written with version ${violation.version}`
+      : `version ${violation.version} cannot read its data`;
   return `${who}: field ${violation.path}: ${violation.reason}`;
 }

@@ -5,7 +5,14 @@ import { parseVersion } from './http-routes.js';
 import { MemorySchemaLog, RegistryService } from './registry-service.js';
 
 const v1 = JSON.stringify({ type: 'record', name: 'Event', fields: [{ name: 'id', type: 'long' }] });
-const v2 = JSON.stringify({ type: 'record', name: 'Event', fields: [{ name: 'id', type: 'long' }, { name: 'tag', type: ['null', 'string'], default: null }] });
+const v2 = JSON.stringify({
+  type: 'record',
+  name: 'Event',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'tag', type: ['null', 'string'], default: null },
+  ],
+});
 const incompatible = JSON.stringify({ type: 'record', name: 'Event', fields: [{ name: 'id', type: 'string' }] });
 
 let app: FastifyInstance;
@@ -30,8 +37,22 @@ async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body
 
 describe('schema registry REST API (Confluent subset)', () => {
   it('registers, lists and fetches, answering in the registry content type', async () => {
-    expect(await call('POST', '/subjects/events-value/versions', { schema: v1 })).toEqual({ status: 200, body: { id: 1 }, type: REGISTRY_CONTENT_TYPE });
-    expect((await call('POST', '/subjects/events-value/versions', { schema: v2, schemaType: 'AVRO', references: [], metadata: null, ruleSet: null })).body).toEqual({ id: 2 });
+    expect(await call('POST', '/subjects/events-value/versions', { schema: v1 })).toEqual({
+      status: 200,
+      body: { id: 1 },
+      type: REGISTRY_CONTENT_TYPE,
+    });
+    expect(
+      (
+        await call('POST', '/subjects/events-value/versions', {
+          schema: v2,
+          schemaType: 'AVRO',
+          references: [],
+          metadata: null,
+          ruleSet: null,
+        })
+      ).body,
+    ).toEqual({ id: 2 });
     expect((await call('GET', '/subjects')).body).toEqual(['events-value']);
     expect((await call('GET', '/subjects/events-value/versions')).body).toEqual([1, 2]);
     const latest = (await call('GET', '/subjects/events-value/versions/latest')).body as { schema: string };
@@ -49,32 +70,68 @@ describe('schema registry REST API (Confluent subset)', () => {
 
   it('looks a schema up under a subject', async () => {
     await call('POST', '/subjects/events-value/versions', { schema: v1 });
-    expect((await call('POST', '/subjects/events-value?normalize=false', { schema: v1 })).body).toMatchObject({ subject: 'events-value', id: 1, version: 1 });
-    expect(await call('POST', '/subjects/events-value', { schema: v2 })).toMatchObject({ status: 404, body: { error_code: 40403 } });
-    expect(await call('POST', '/subjects/nope', { schema: v1 })).toMatchObject({ status: 404, body: { error_code: 40401, message: "Subject 'nope' not found." } });
+    expect((await call('POST', '/subjects/events-value?normalize=false', { schema: v1 })).body).toMatchObject({
+      subject: 'events-value',
+      id: 1,
+      version: 1,
+    });
+    expect(await call('POST', '/subjects/events-value', { schema: v2 })).toMatchObject({
+      status: 404,
+      body: { error_code: 40403 },
+    });
+    expect(await call('POST', '/subjects/nope', { schema: v1 })).toMatchObject({
+      status: 404,
+      body: { error_code: 40401, message: "Subject 'nope' not found." },
+    });
   });
 
   it('answers Confluent error codes', async () => {
     await call('POST', '/subjects/events-value/versions', { schema: v1 });
-    expect(await call('POST', '/subjects/events-value/versions', { schema: incompatible })).toMatchObject({ status: 409, body: { error_code: 409 } });
-    expect(await call('POST', '/subjects/events-value/versions', { schema: '{"type":"nope"}' })).toMatchObject({ status: 422, body: { error_code: 42201 } });
-    expect(await call('POST', '/subjects/events-value/versions', { schema: v1, schemaType: 'PROTOBUF' })).toMatchObject({ status: 422, body: { error_code: 42201 } });
+    expect(await call('POST', '/subjects/events-value/versions', { schema: incompatible })).toMatchObject({
+      status: 409,
+      body: { error_code: 409 },
+    });
+    expect(await call('POST', '/subjects/events-value/versions', { schema: '{"type":"nope"}' })).toMatchObject({
+      status: 422,
+      body: { error_code: 42201 },
+    });
+    expect(await call('POST', '/subjects/events-value/versions', { schema: v1, schemaType: 'PROTOBUF' })).toMatchObject(
+      { status: 422, body: { error_code: 42201 } },
+    );
     expect(await call('POST', '/subjects/events-value/versions', {})).toMatchObject({ status: 422 });
-    expect(await call('GET', '/subjects/events-value/versions/0')).toMatchObject({ status: 422, body: { error_code: 42202 } });
-    expect(await call('GET', '/subjects/events-value/versions/abc')).toMatchObject({ status: 422, body: { error_code: 42202 } });
-    expect(await call('GET', '/subjects/events-value/versions/9')).toMatchObject({ status: 404, body: { error_code: 40402 } });
+    expect(await call('GET', '/subjects/events-value/versions/0')).toMatchObject({
+      status: 422,
+      body: { error_code: 42202 },
+    });
+    expect(await call('GET', '/subjects/events-value/versions/abc')).toMatchObject({
+      status: 422,
+      body: { error_code: 42202 },
+    });
+    expect(await call('GET', '/subjects/events-value/versions/9')).toMatchObject({
+      status: 404,
+      body: { error_code: 40402 },
+    });
     expect(await call('GET', '/subjects/other/versions')).toMatchObject({ status: 404, body: { error_code: 40401 } });
     expect(await call('GET', '/schemas/ids/77')).toMatchObject({ status: 404, body: { error_code: 40403 } });
     expect(await call('GET', '/schemas/ids/x')).toMatchObject({ status: 404, body: { error_code: 40403 } });
-    expect(await call('PUT', '/config', { compatibility: 'SIDEWAYS' })).toMatchObject({ status: 422, body: { error_code: 42203 } });
-    expect(await call('GET', '/associations/resources/-/events?resourceType=topic&associationType=value')).toMatchObject({ status: 404 });
+    expect(await call('PUT', '/config', { compatibility: 'SIDEWAYS' })).toMatchObject({
+      status: 422,
+      body: { error_code: 42203 },
+    });
+    expect(
+      await call('GET', '/associations/resources/-/events?resourceType=topic&associationType=value'),
+    ).toMatchObject({ status: 404 });
   });
 
   it('reads and writes compatibility levels the way both clients expect', async () => {
     expect((await call('GET', '/config')).body).toEqual({ compatibilityLevel: 'BACKWARD' });
     expect(await call('GET', '/config/events-value')).toMatchObject({ status: 404, body: { error_code: 40408 } });
-    expect((await call('GET', '/config/events-value?defaultToGlobal=true')).body).toEqual({ compatibilityLevel: 'BACKWARD' });
-    expect((await call('PUT', '/config/events-value', { compatibility: 'full_transitive' })).body).toEqual({ compatibility: 'FULL_TRANSITIVE' });
+    expect((await call('GET', '/config/events-value?defaultToGlobal=true')).body).toEqual({
+      compatibilityLevel: 'BACKWARD',
+    });
+    expect((await call('PUT', '/config/events-value', { compatibility: 'full_transitive' })).body).toEqual({
+      compatibility: 'FULL_TRANSITIVE',
+    });
     expect((await call('GET', '/config/events-value')).body).toEqual({ compatibilityLevel: 'FULL_TRANSITIVE' });
     expect((await call('PUT', '/config', { compatibility: 'NONE' })).body).toEqual({ compatibility: 'NONE' });
     expect((await call('GET', '/config')).body).toEqual({ compatibilityLevel: 'NONE' });
@@ -83,10 +140,16 @@ describe('schema registry REST API (Confluent subset)', () => {
   });
 
   it('checks compatibility without registering', async () => {
-    expect((await call('POST', '/compatibility/subjects/new/versions/latest', { schema: incompatible })).body).toEqual({ is_compatible: true });
+    expect((await call('POST', '/compatibility/subjects/new/versions/latest', { schema: incompatible })).body).toEqual({
+      is_compatible: true,
+    });
     await call('POST', '/subjects/events-value/versions', { schema: v1 });
-    expect((await call('POST', '/compatibility/subjects/events-value/versions/latest', { schema: v2 })).body).toEqual({ is_compatible: true });
-    const verdict = (await call('POST', '/compatibility/subjects/events-value/versions/1?verbose=true', { schema: incompatible })).body as { is_compatible: boolean; messages: string[] };
+    expect((await call('POST', '/compatibility/subjects/events-value/versions/latest', { schema: v2 })).body).toEqual({
+      is_compatible: true,
+    });
+    const verdict = (
+      await call('POST', '/compatibility/subjects/events-value/versions/1?verbose=true', { schema: incompatible })
+    ).body as { is_compatible: boolean; messages: string[] };
     expect(verdict.is_compatible).toBe(false);
     expect(verdict.messages[0]).toContain('field Event.id');
     expect((await call('GET', '/subjects/events-value/versions')).body).toEqual([1]);
@@ -94,7 +157,10 @@ describe('schema registry REST API (Confluent subset)', () => {
 
   it('soft-deletes subjects and refuses permanent deletes', async () => {
     await call('POST', '/subjects/events-value/versions', { schema: v1 });
-    expect(await call('DELETE', '/subjects/events-value?permanent=true')).toMatchObject({ status: 422, body: { error_code: 42205 } });
+    expect(await call('DELETE', '/subjects/events-value?permanent=true')).toMatchObject({
+      status: 422,
+      body: { error_code: 42205 },
+    });
     expect((await call('DELETE', '/subjects/events-value?permanent=false')).body).toEqual([1]);
     expect((await call('GET', '/subjects')).body).toEqual([]);
     expect((await call('GET', '/subjects?deleted=true')).body).toEqual(['events-value']);
@@ -105,7 +171,12 @@ describe('schema registry REST API (Confluent subset)', () => {
   });
 
   it('refuses an unparseable body with a JSON error', async () => {
-    const response = await app.inject({ method: 'POST', url: '/subjects/s/versions', headers: { 'content-type': REGISTRY_CONTENT_TYPE }, payload: '{oops' });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/subjects/s/versions',
+      headers: { 'content-type': REGISTRY_CONTENT_TYPE },
+      payload: '{oops',
+    });
     expect(response.statusCode).toBe(422);
     expect(response.json()).toMatchObject({ error_code: 42201 });
   });
@@ -117,6 +188,7 @@ describe('parseVersion', () => {
     expect(parseVersion('-1')).toBe('latest');
     expect(parseVersion('1')).toBe(1);
     expect(parseVersion(String(2 ** 31 - 1))).toBe(2 ** 31 - 1);
-    for (const bad of ['0', '-2', String(2 ** 31), '1.5', 'LATEST', '']) expect(() => parseVersion(bad)).toThrow(/not a valid version id/);
+    for (const bad of ['0', '-2', String(2 ** 31), '1.5', 'LATEST', ''])
+      expect(() => parseVersion(bad)).toThrow(/not a valid version id/);
   });
 });

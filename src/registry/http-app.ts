@@ -7,7 +7,11 @@ import { registryRoutes } from './http-routes.js';
 export const REGISTRY_CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 
 /** Content types Confluent's clients send, on every request, GETs included. */
-const ACCEPTED_CONTENT_TYPES = ['application/vnd.schemaregistry.v1+json', 'application/vnd.schemaregistry+json', 'application/octet-stream'];
+const ACCEPTED_CONTENT_TYPES = [
+  'application/vnd.schemaregistry.v1+json',
+  'application/vnd.schemaregistry+json',
+  'application/octet-stream',
+];
 
 export interface RegistryAppOptions {
   readonly service: RegistryService;
@@ -21,7 +25,11 @@ export interface RegistryAppOptions {
 export function buildRegistryApp(options: RegistryAppOptions): FastifyInstance {
   // Requests are logged at info by Fastify; the registry's log keeps warnings and errors only.
   const logger = options.logger?.child({ component: 'registry-http' }, { level: 'warn' });
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger | undefined, routerOptions: { ignoreTrailingSlash: true }, bodyLimit: 4 * 1024 * 1024 });
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger | undefined,
+    routerOptions: { ignoreTrailingSlash: true },
+    bodyLimit: 4 * 1024 * 1024,
+  });
 
   app.addContentTypeParser(ACCEPTED_CONTENT_TYPES, { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString();
@@ -37,14 +45,17 @@ export function buildRegistryApp(options: RegistryAppOptions): FastifyInstance {
   });
 
   app.addHook('onSend', (_request, reply, payload, done) => {
-    if (String(reply.getHeader('content-type') ?? '').startsWith('application/json')) reply.header('content-type', REGISTRY_CONTENT_TYPE);
+    if (String(reply.getHeader('content-type') ?? '').startsWith('application/json'))
+      reply.header('content-type', REGISTRY_CONTENT_TYPE);
     done(null, payload);
   });
 
   app.setErrorHandler((error: FastifyError | RegistryError, _request, reply) => {
     if (error instanceof RegistryError) return reply.status(error.status).send(error.toBody());
     if (error.validation !== undefined) {
-      return reply.status(422).send({ error_code: 422, message: `${error.validationContext ?? 'request'} ${error.message}` });
+      return reply
+        .status(422)
+        .send({ error_code: 422, message: `${error.validationContext ?? 'request'} ${error.message}` });
     }
     if (error.statusCode !== undefined && error.statusCode < 500) {
       return reply.status(error.statusCode).send({ error_code: error.statusCode, message: error.message });
@@ -53,7 +64,9 @@ export function buildRegistryApp(options: RegistryAppOptions): FastifyInstance {
     return reply.status(500).send({ error_code: 50001, message: `Error in the backend data store: ${error.message}` });
   });
 
-  app.setNotFoundHandler((_request, reply) => reply.status(404).send({ error_code: 404, message: 'HTTP 404 Not Found' }));
+  app.setNotFoundHandler((_request, reply) =>
+    reply.status(404).send({ error_code: 404, message: 'HTTP 404 Not Found' }),
+  );
 
   void app.register(registryRoutes, { service: options.service });
   return app;

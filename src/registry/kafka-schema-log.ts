@@ -29,10 +29,29 @@ export async function openKafkaSchemaLog(options: KafkaSchemaLogOptions): Promis
   const admin: Admin = kafka.admin();
   // Not idempotent on purpose: a duplicate written by a retry repeats its nonce and is rejected when
   // applied, so it is harmless — and an idempotent producer would need unbounded retries.
-  const producer: Producer = kafka.producer({ maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-  const consumer: Consumer = kafka.consumer({ groupId: `kappa-registry-${randomUUID()}`, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+  const producer: Producer = kafka.producer({
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  const consumer: Consumer = kafka.consumer({
+    groupId: `kappa-registry-${randomUUID()}`,
+    maxWaitTimeInMs: 100,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+  });
   await admin.connect();
-  await ensureTopics(admin, [{ name: topic, partitions: 1, replicationFactor: options.replicationFactor, config: { 'cleanup.policy': 'compact' } }], logger);
+  await ensureTopics(
+    admin,
+    [
+      {
+        name: topic,
+        partitions: 1,
+        replicationFactor: options.replicationFactor,
+        config: { 'cleanup.policy': 'compact' },
+      },
+    ],
+    logger,
+  );
   await producer.connect();
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -40,7 +59,8 @@ export async function openKafkaSchemaLog(options: KafkaSchemaLogOptions): Promis
     autoCommit: false,
     eachMessage: ({ message }) => {
       const record = decodeLogRecord(message.value);
-      if (record === undefined) logger.warn({ topic, offset: message.offset }, 'skipping a record that is not a registry record');
+      if (record === undefined)
+        logger.warn({ topic, offset: message.offset }, 'skipping a record that is not a registry record');
       options.onRecord(Number(message.offset), record);
       return Promise.resolve();
     },
@@ -48,7 +68,11 @@ export async function openKafkaSchemaLog(options: KafkaSchemaLogOptions): Promis
 
   return {
     append: async (record) => {
-      const [metadata] = await producer.send({ topic, acks: -1, messages: [{ key: logRecordKey(record), value: JSON.stringify(record) }] });
+      const [metadata] = await producer.send({
+        topic,
+        acks: -1,
+        messages: [{ key: logRecordKey(record), value: JSON.stringify(record) }],
+      });
       if (metadata?.baseOffset === undefined) throw new Error(`no offset returned for the record written to ${topic}`);
       return Number(metadata.baseOffset);
     },

@@ -13,14 +13,26 @@ export interface RegisteredVersion {
  * each against the earlier ones), through the kafkajs registry client — which also sets the
  * subject's level on first registration and refuses a different one later. Idempotent.
  */
-export async function registerHistory(registry: SchemaRegistry, history: SchemaHistory, subject: string, registryUrl: string): Promise<RegisteredVersion[]> {
+export async function registerHistory(
+  registry: SchemaRegistry,
+  history: SchemaHistory,
+  subject: string,
+  registryUrl: string,
+): Promise<RegisteredVersion[]> {
   const registered: RegisteredVersion[] = [];
   for (const entry of history.versions) {
     try {
-      const { id } = await registry.register({ type: SchemaType.AVRO, schema: entry.schema }, { subject, compatibility: COMPATIBILITY[history.level] });
+      const { id } = await registry.register(
+        { type: SchemaType.AVRO, schema: entry.schema },
+        { subject, compatibility: COMPATIBILITY[history.level] },
+      );
       registered.push({ version: entry.version, file: entry.file, id });
     } catch (error) {
-      throw new KappaError('KAPPA_SCHEMAS_REGISTER_FAILED', `registering ${entry.file} as ${subject} at ${registryUrl} failed: ${(error as Error).message}`, { cause: error });
+      throw new KappaError(
+        'KAPPA_SCHEMAS_REGISTER_FAILED',
+        `registering ${entry.file} as ${subject} at ${registryUrl} failed: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
   return registered;

@@ -2,9 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { RegistryError } from './registry-errors.js';
 import { MemorySchemaLog, RegistryService } from './registry-service.js';
 
-const v1 = JSON.stringify({ type: 'record', name: 'Event', fields: [{ name: 'id', type: 'long' }, { name: 'hello', type: 'string' }] });
-const v2 = JSON.stringify({ type: 'record', name: 'Event', fields: [{ name: 'id', type: 'long' }, { name: 'hello', type: 'string' }, { name: 'event_ts', type: ['null', 'long'], default: null }] });
-const broken = JSON.stringify({ type: 'record', name: 'Event', fields: [{ name: 'id', type: 'string' }, { name: 'hello', type: 'string' }] });
+const v1 = JSON.stringify({
+  type: 'record',
+  name: 'Event',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'hello', type: 'string' },
+  ],
+});
+const v2 = JSON.stringify({
+  type: 'record',
+  name: 'Event',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'hello', type: 'string' },
+    { name: 'event_ts', type: ['null', 'long'], default: null },
+  ],
+});
+const broken = JSON.stringify({
+  type: 'record',
+  name: 'Event',
+  fields: [
+    { name: 'id', type: 'string' },
+    { name: 'hello', type: 'string' },
+  ],
+});
 
 function service(log = new MemorySchemaLog()): RegistryService {
   const registry = new RegistryService(log, { timeoutMs: 2_000 });
@@ -39,7 +61,9 @@ describe('RegistryService (broker-free, on an in-memory log)', () => {
     const error = await failure(registry.register('events-value', broken));
     expect(error.status).toBe(409);
     expect(error.errorCode).toBe(409);
-    expect(error.message).toContain('cannot read data written with version 1: field Event.id: cannot read long as string');
+    expect(error.message).toContain(
+      'cannot read data written with version 1: field Event.id: cannot read long as string',
+    );
     expect(await registry.versions('events-value')).toEqual([1]);
   });
 
@@ -91,7 +115,9 @@ describe('RegistryService (broker-free, on an in-memory log)', () => {
     const registry = service();
     await registry.register('events-value', v1);
     expect(await registry.checkCompatibility('events-value', 'latest', v2)).toEqual([]);
-    expect(await registry.checkCompatibility('events-value', 1, broken)).toEqual(['cannot read data written with version 1: field Event.id: cannot read long as string']);
+    expect(await registry.checkCompatibility('events-value', 1, broken)).toEqual([
+      'cannot read data written with version 1: field Event.id: cannot read long as string',
+    ]);
     expect(await registry.checkCompatibility('new-subject', 'latest', broken)).toEqual([]);
   });
 
@@ -102,7 +128,9 @@ describe('RegistryService (broker-free, on an in-memory log)', () => {
       JSON.stringify({ type: 'record', name: `R${index}`, fields: [{ name: 'x', type: 'int' }] }),
     );
     await a.setConfig(null, 'NONE');
-    const ids = await Promise.all(schemas.map((schema, index) => (index % 2 === 0 ? a : b).register(`s${index % 3}`, schema)));
+    const ids = await Promise.all(
+      schemas.map((schema, index) => (index % 2 === 0 ? a : b).register(`s${index % 3}`, schema)),
+    );
     expect(new Set(ids).size).toBe(schemas.length);
     await Promise.all([a.sync(), b.sync()]);
     for (const [index, schema] of schemas.entries()) {

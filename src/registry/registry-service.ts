@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { canonicalSchema, parseAvro, type AvroType } from './avro-schema.js';
-import { compatibilityViolations, describeViolation, type CompatibilityLevel, type CompatibilityViolation } from './compatibility.js';
+import {
+  compatibilityViolations,
+  describeViolation,
+  type CompatibilityLevel,
+  type CompatibilityViolation,
+} from './compatibility.js';
 import type { LogRecord } from './log-records.js';
 import { RegistryError } from './registry-errors.js';
 import { RegistryState, type SchemaVersion } from './registry-state.js';
@@ -65,7 +70,12 @@ export class RegistryService {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((waiter) => waiter.resolve !== done);
-        reject(new RegistryError('OPERATION_TIMEOUT', `the schema log did not reach offset ${offset} within ${this.timeoutMs} ms`));
+        reject(
+          new RegistryError(
+            'OPERATION_TIMEOUT',
+            `the schema log did not reach offset ${offset} within ${this.timeoutMs} ms`,
+          ),
+        );
       }, this.timeoutMs);
       const done = () => {
         clearTimeout(timer);
@@ -99,7 +109,11 @@ export class RegistryService {
     return type;
   }
 
-  private violations(candidate: AvroType, level: CompatibilityLevel, against: readonly SchemaVersion[]): readonly CompatibilityViolation[] {
+  private violations(
+    candidate: AvroType,
+    level: CompatibilityLevel,
+    against: readonly SchemaVersion[],
+  ): readonly CompatibilityViolation[] {
     return compatibilityViolations(
       level,
       candidate,
@@ -135,14 +149,29 @@ export class RegistryService {
       const level = this.state.effectiveConfig(subject);
       const violations = this.violations(candidate, level, live);
       if (violations.length > 0) {
-        throw new RegistryError('INCOMPATIBLE_SCHEMA', `Schema being registered is incompatible with an earlier schema for subject "${subject}" (${level}): ${violations.map(describeViolation).join('; ')}`);
+        throw new RegistryError(
+          'INCOMPATIBLE_SCHEMA',
+          `Schema being registered is incompatible with an earlier schema for subject "${subject}" (${level}): ${violations.map(describeViolation).join('; ')}`,
+        );
       }
       const nonce = randomUUID();
       const id = this.state.idFor(schema);
-      await this.waitApplied(await this.log.append({ type: 'register', subject, version: this.state.nextVersion(subject), id, schema, nonce }));
+      await this.waitApplied(
+        await this.log.append({
+          type: 'register',
+          subject,
+          version: this.state.nextVersion(subject),
+          id,
+          schema,
+          nonce,
+        }),
+      );
       if (this.state.wasAccepted(nonce)) return id;
     }
-    throw new RegistryError('STORE_ERROR', `could not register a schema under "${subject}" in ${this.attempts} attempts: other writers kept taking the next version`);
+    throw new RegistryError(
+      'STORE_ERROR',
+      `could not register a schema under "${subject}" in ${this.attempts} attempts: other writers kept taking the next version`,
+    );
   }
 
   /** The live version of a subject holding this schema (POST /subjects/{subject}). */
@@ -172,7 +201,8 @@ export class RegistryService {
     const candidate = parseAvro(canonicalSchema(schemaText));
     await this.sync();
     const level = this.state.effectiveConfig(subject);
-    const against = version === 'latest' ? this.state.liveVersionsOrNone(subject) : [this.state.version(subject, version)];
+    const against =
+      version === 'latest' ? this.state.liveVersionsOrNone(subject) : [this.state.version(subject, version)];
     return this.violations(candidate, level, against).map(describeViolation);
   }
 

@@ -32,7 +32,10 @@ export class RegistryState {
       case 'register':
         return this.register(record);
       case 'delete-subject':
-        this.subjects.set(record.subject, (this.subjects.get(record.subject) ?? []).map((version) => ({ ...version, deleted: true })));
+        this.subjects.set(
+          record.subject,
+          (this.subjects.get(record.subject) ?? []).map((version) => ({ ...version, deleted: true })),
+        );
         return true;
       case 'config':
         if (record.compatibility === null) this.configs.delete(record.subject);
@@ -44,7 +47,13 @@ export class RegistryState {
   private register(record: RegisterRecord): boolean {
     if (record.version !== this.nextVersion(record.subject) || record.id !== this.idFor(record.schema)) return false;
     const versions = this.subjects.get(record.subject) ?? [];
-    versions.push({ subject: record.subject, version: record.version, id: record.id, schema: record.schema, deleted: false });
+    versions.push({
+      subject: record.subject,
+      version: record.version,
+      id: record.id,
+      schema: record.schema,
+      deleted: false,
+    });
     this.subjects.set(record.subject, versions);
     this.schemasById.set(record.id, record.schema);
     this.idsBySchema.set(record.schema, record.id);
@@ -69,7 +78,10 @@ export class RegistryState {
   }
 
   subjectNames(includeDeleted = false): string[] {
-    return [...this.subjects.entries()].filter(([, versions]) => includeDeleted || versions.some((version) => !version.deleted)).map(([name]) => name).sort();
+    return [...this.subjects.entries()]
+      .filter(([, versions]) => includeDeleted || versions.some((version) => !version.deleted))
+      .map(([name]) => name)
+      .sort();
   }
 
   /** Live versions of a subject (with `deleted`, soft-deleted ones too), oldest first; 40401 when it has none. */
@@ -107,7 +119,10 @@ export class RegistryState {
 
   /** Subjects and versions in which a schema id appears. */
   usages(id: number): { subject: string; version: number }[] {
-    return [...this.subjects.values()].flat().filter((entry) => entry.id === id && !entry.deleted).map(({ subject, version }) => ({ subject, version }));
+    return [...this.subjects.values()]
+      .flat()
+      .filter((entry) => entry.id === id && !entry.deleted)
+      .map(({ subject, version }) => ({ subject, version }));
   }
 
   /** The level set on a subject, if any. */

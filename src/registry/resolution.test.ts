@@ -6,8 +6,22 @@ import { resolutionProblems } from './resolution.js';
 const type = (schema: unknown) => avro.Type.forSchema(schema as avro.Schema);
 const problems = (writer: unknown, reader: unknown) => resolutionProblems(type(writer), type(reader));
 
-const eventV1 = { type: 'record', name: 'Event', fields: [{ name: 'id', type: 'long' }, { name: 'hello', type: 'string' }, { name: 'time', type: 'string' }] };
-const eventV2 = { ...eventV1, fields: [...eventV1.fields, { name: 'event_ts', type: ['null', { type: 'long', logicalType: 'timestamp-millis' }], default: null }] };
+const eventV1 = {
+  type: 'record',
+  name: 'Event',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'hello', type: 'string' },
+    { name: 'time', type: 'string' },
+  ],
+};
+const eventV2 = {
+  ...eventV1,
+  fields: [
+    ...eventV1.fields,
+    { name: 'event_ts', type: ['null', { type: 'long', logicalType: 'timestamp-millis' }], default: null },
+  ],
+};
 
 describe('resolutionProblems: examples', () => {
   it('reads old data with a new optional field (defaults fill it)', () => {
@@ -17,7 +31,9 @@ describe('resolutionProblems: examples', () => {
 
   it('names a new field without a default', () => {
     const reader = { ...eventV1, fields: [...eventV1.fields, { name: 'region', type: 'string' }] };
-    expect(problems(eventV1, reader)).toEqual([{ path: 'Event.region', reason: 'the reader field has no default and the writer does not have it' }]);
+    expect(problems(eventV1, reader)).toEqual([
+      { path: 'Event.region', reason: 'the reader field has no default and the writer does not have it' },
+    ]);
   });
 
   it('names a field whose type changed', () => {
@@ -34,9 +50,16 @@ describe('resolutionProblems: examples', () => {
   });
 
   it('follows field aliases and record aliases', () => {
-    const renamed = { type: 'record', name: 'Event2', aliases: ['Event'], fields: [{ name: 'ident', aliases: ['id'], type: 'long' }] };
+    const renamed = {
+      type: 'record',
+      name: 'Event2',
+      aliases: ['Event'],
+      fields: [{ name: 'ident', aliases: ['id'], type: 'long' }],
+    };
     expect(problems(eventV1, renamed)).toEqual([]);
-    expect(problems(eventV1, { ...renamed, aliases: [] })).toEqual([{ path: 'Event2', reason: "record Event2 has no alias for the writer's Event" }]);
+    expect(problems(eventV1, { ...renamed, aliases: [] })).toEqual([
+      { path: 'Event2', reason: "record Event2 has no alias for the writer's Event" },
+    ]);
   });
 
   it('checks every writer union branch and finds a reader union branch', () => {
@@ -47,13 +70,29 @@ describe('resolutionProblems: examples', () => {
 
   it('needs every writer enum symbol unless the reader has a default', () => {
     const writer = { type: 'enum', name: 'E', symbols: ['A', 'B', 'C'] };
-    expect(problems(writer, { ...writer, symbols: ['A', 'B'] })).toEqual([{ path: 'E', reason: 'the reader enum lacks the writer\'s symbols C and has no default' }]);
+    expect(problems(writer, { ...writer, symbols: ['A', 'B'] })).toEqual([
+      { path: 'E', reason: "the reader enum lacks the writer's symbols C and has no default" },
+    ]);
     expect(problems(writer, { ...writer, symbols: ['A', 'B'], default: 'A' })).toEqual([]);
   });
 
   it('terminates on recursive schemas', () => {
-    const list = { type: 'record', name: 'Node', fields: [{ name: 'value', type: 'int' }, { name: 'next', type: ['null', 'Node'], default: null }] };
-    const wider = { type: 'record', name: 'Node', fields: [{ name: 'value', type: 'long' }, { name: 'next', type: ['null', 'Node'], default: null }] };
+    const list = {
+      type: 'record',
+      name: 'Node',
+      fields: [
+        { name: 'value', type: 'int' },
+        { name: 'next', type: ['null', 'Node'], default: null },
+      ],
+    };
+    const wider = {
+      type: 'record',
+      name: 'Node',
+      fields: [
+        { name: 'value', type: 'long' },
+        { name: 'next', type: ['null', 'Node'], default: null },
+      ],
+    };
     expect(problems(list, wider)).toEqual([]);
     expect(problems(wider, list).length).toBeGreaterThan(0);
   });
@@ -61,7 +100,16 @@ describe('resolutionProblems: examples', () => {
 
 /** Random Avro schemas over a small vocabulary, so writer and reader often (not always) agree. */
 const PRIMITIVES = ['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string'] as const;
-const DEFAULTS: Record<string, unknown> = { null: null, boolean: true, int: 1, long: 2, float: 1.5, double: 2.5, bytes: '\u0000', string: 's' };
+const DEFAULTS: Record<string, unknown> = {
+  null: null,
+  boolean: true,
+  int: 1,
+  long: 2,
+  float: 1.5,
+  double: 2.5,
+  bytes: '\u0000',
+  string: 's',
+};
 
 type Shape =
   | { kind: 'primitive'; name: (typeof PRIMITIVES)[number] }
@@ -73,18 +121,31 @@ type Shape =
   | { kind: 'record'; name: string; fields: { name: string; type: Shape; withDefault: boolean }[] };
 
 const { shape } = fc.letrec<{ shape: Shape; nonNull: Shape }>((tie) => ({
-  shape: fc.oneof({ depthSize: 'small' }, tie('nonNull'), tie('nonNull').map((inner) => ({ kind: 'nullable' as const, inner }))),
+  shape: fc.oneof(
+    { depthSize: 'small' },
+    tie('nonNull'),
+    tie('nonNull').map((inner) => ({ kind: 'nullable' as const, inner })),
+  ),
   nonNull: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.constantFrom(...PRIMITIVES.filter((name) => name !== 'null')).map((name) => ({ kind: 'primitive' as const, name })),
-    fc.record({ kind: fc.constant('enum' as const), symbols: fc.subarray(['X', 'Y', 'Z'], { minLength: 1 }), withDefault: fc.boolean() }),
+    fc
+      .constantFrom(...PRIMITIVES.filter((name) => name !== 'null'))
+      .map((name) => ({ kind: 'primitive' as const, name })),
+    fc.record({
+      kind: fc.constant('enum' as const),
+      symbols: fc.subarray(['X', 'Y', 'Z'], { minLength: 1 }),
+      withDefault: fc.boolean(),
+    }),
     fc.record({ kind: fc.constant('fixed' as const), size: fc.constantFrom(1, 2) }),
     fc.record({ kind: fc.constant('array' as const), items: tie('shape') }),
     fc.record({ kind: fc.constant('map' as const), values: tie('shape') }),
     fc.record({
       kind: fc.constant('record' as const),
       name: fc.constantFrom('R', 'S'),
-      fields: fc.uniqueArray(fc.record({ name: fc.constantFrom('a', 'b', 'c'), type: tie('shape'), withDefault: fc.boolean() }), { selector: (field) => field.name, maxLength: 3 }),
+      fields: fc.uniqueArray(
+        fc.record({ name: fc.constantFrom('a', 'b', 'c'), type: tie('shape'), withDefault: fc.boolean() }),
+        { selector: (field) => field.name, maxLength: 3 },
+      ),
     }),
   ),
 }));
@@ -94,22 +155,50 @@ function mutate(node: Shape): fc.Arbitrary<Shape> {
   const wrap = fc.constant<Shape>({ kind: 'nullable', inner: node });
   switch (node.kind) {
     case 'primitive':
-      return fc.oneof(fc.constantFrom(...PRIMITIVES.filter((name) => name !== 'null')).map((name): Shape => ({ kind: 'primitive', name })), wrap);
+      return fc.oneof(
+        fc
+          .constantFrom(...PRIMITIVES.filter((name) => name !== 'null'))
+          .map((name): Shape => ({ kind: 'primitive', name })),
+        wrap,
+      );
     case 'enum':
-      return fc.oneof(fc.record({ kind: fc.constant('enum' as const), symbols: fc.subarray(['X', 'Y', 'Z'], { minLength: 1 }), withDefault: fc.boolean() }), wrap);
+      return fc.oneof(
+        fc.record({
+          kind: fc.constant('enum' as const),
+          symbols: fc.subarray(['X', 'Y', 'Z'], { minLength: 1 }),
+          withDefault: fc.boolean(),
+        }),
+        wrap,
+      );
     case 'fixed':
-      return fc.oneof(fc.constantFrom(1, 2).map((size): Shape => ({ kind: 'fixed', size })), wrap);
+      return fc.oneof(
+        fc.constantFrom(1, 2).map((size): Shape => ({ kind: 'fixed', size })),
+        wrap,
+      );
     case 'array':
-      return fc.oneof(mutate(node.items).map((items): Shape => ({ kind: 'array', items })), wrap);
+      return fc.oneof(
+        mutate(node.items).map((items): Shape => ({ kind: 'array', items })),
+        wrap,
+      );
     case 'map':
-      return fc.oneof(mutate(node.values).map((values): Shape => ({ kind: 'map', values })), wrap);
+      return fc.oneof(
+        mutate(node.values).map((values): Shape => ({ kind: 'map', values })),
+        wrap,
+      );
     case 'nullable':
       // A union may not hold a union: an edit that made the inner type nullable stands for the whole.
-      return fc.oneof(fc.constant(node.inner), mutate(node.inner).map((inner): Shape => (inner.kind === 'nullable' ? inner : { kind: 'nullable', inner })));
+      return fc.oneof(
+        fc.constant(node.inner),
+        mutate(node.inner).map((inner): Shape => (inner.kind === 'nullable' ? inner : { kind: 'nullable', inner })),
+      );
     case 'record': {
       const edits: fc.Arbitrary<Shape>[] = [wrap];
       if (node.fields.length > 0) {
-        edits.push(fc.nat(node.fields.length - 1).map((drop): Shape => ({ ...node, fields: node.fields.filter((_, index) => index !== drop) })));
+        edits.push(
+          fc
+            .nat(node.fields.length - 1)
+            .map((drop): Shape => ({ ...node, fields: node.fields.filter((_, index) => index !== drop) })),
+        );
         edits.push(
           fc.nat(node.fields.length - 1).chain((at) =>
             fc.tuple(mutate(node.fields[at]?.type ?? node), fc.boolean()).map(([type, withDefault]): Shape => ({
@@ -122,7 +211,10 @@ function mutate(node: Shape): fc.Arbitrary<Shape> {
       const free = ['a', 'b', 'c'].filter((name) => !node.fields.some((field) => field.name === name));
       if (free.length > 0) {
         edits.push(
-          fc.tuple(fc.constantFrom(...free), shape, fc.boolean()).map(([name, type, withDefault]): Shape => ({ ...node, fields: [...node.fields, { name, type, withDefault }] })),
+          fc.tuple(fc.constantFrom(...free), shape, fc.boolean()).map(([name, type, withDefault]): Shape => ({
+            ...node,
+            fields: [...node.fields, { name, type, withDefault }],
+          })),
         );
       }
       return fc.oneof(...edits);
@@ -136,7 +228,15 @@ function render(node: Shape, path: string): { schema: unknown; default?: unknown
     case 'primitive':
       return { schema: node.name, default: DEFAULTS[node.name] };
     case 'enum':
-      return { schema: { type: 'enum', name: `E${path}`, symbols: node.symbols, ...(node.withDefault ? { default: node.symbols[0] } : {}) }, default: node.symbols[0] };
+      return {
+        schema: {
+          type: 'enum',
+          name: `E${path}`,
+          symbols: node.symbols,
+          ...(node.withDefault ? { default: node.symbols[0] } : {}),
+        },
+        default: node.symbols[0],
+      };
     case 'fixed':
       return { schema: { type: 'fixed', name: `F${path}`, size: node.size } };
     case 'array':
@@ -152,7 +252,11 @@ function render(node: Shape, path: string): { schema: unknown; default?: unknown
           name: `${node.name}${path}`,
           fields: node.fields.map((field) => {
             const inner = render(field.type, `${path}_${field.name}`);
-            return { name: field.name, type: inner.schema, ...(field.withDefault && inner.default !== undefined ? { default: inner.default } : {}) };
+            return {
+              name: field.name,
+              type: inner.schema,
+              ...(field.withDefault && inner.default !== undefined ? { default: inner.default } : {}),
+            };
           }),
         },
       };

@@ -12,7 +12,12 @@ interface Walkable {
   readonly typeName: string;
   readonly name?: string;
   readonly aliases?: readonly string[];
-  readonly fields?: readonly { readonly name: string; readonly aliases: readonly string[]; readonly type: AvroType; defaultValue(): unknown }[];
+  readonly fields?: readonly {
+    readonly name: string;
+    readonly aliases: readonly string[];
+    readonly type: AvroType;
+    defaultValue(): unknown;
+  }[];
   readonly symbols?: readonly string[];
   readonly default?: unknown;
   readonly size?: number;
@@ -55,8 +60,12 @@ class Walk {
       return (writer.types ?? []).flatMap((branch) => this.check(walkable(branch), reader, path));
     }
     if (isUnion(reader)) {
-      const fits = (reader.types ?? []).some((branch) => this.fork().check(writer, walkable(branch), path).length === 0);
-      return fits ? [] : [{ path, reason: `no branch of the reader's union can read the writer's ${describe(writer)}` }];
+      const fits = (reader.types ?? []).some(
+        (branch) => this.fork().check(writer, walkable(branch), path).length === 0,
+      );
+      return fits
+        ? []
+        : [{ path, reason: `no branch of the reader's union can read the writer's ${describe(writer)}` }];
     }
     switch (reader.typeName) {
       case 'record':
@@ -67,7 +76,12 @@ class Walk {
       case 'fixed':
         return writer.typeName === 'fixed' && writer.size === reader.size && namesMatch(reader, writer)
           ? []
-          : [{ path, reason: `cannot read ${describe(writer)} as fixed ${reader.name ?? ''} of size ${reader.size ?? '?'}` }];
+          : [
+              {
+                path,
+                reason: `cannot read ${describe(writer)} as fixed ${reader.name ?? ''} of size ${reader.size ?? '?'}`,
+              },
+            ];
       case 'array':
         return writer.typeName === 'array' && writer.itemsType && reader.itemsType
           ? this.check(walkable(writer.itemsType), walkable(reader.itemsType), `${path}[]`)
@@ -90,8 +104,10 @@ class Walk {
   }
 
   private record(writer: Walkable, reader: Walkable, path: string): ResolutionProblem[] {
-    if (writer.typeName !== 'record' && writer.typeName !== 'error') return [{ path, reason: `cannot read ${describe(writer)} as record ${reader.name ?? ''}` }];
-    if (!namesMatch(reader, writer)) return [{ path, reason: `record ${reader.name ?? ''} has no alias for the writer's ${writer.name ?? ''}` }];
+    if (writer.typeName !== 'record' && writer.typeName !== 'error')
+      return [{ path, reason: `cannot read ${describe(writer)} as record ${reader.name ?? ''}` }];
+    if (!namesMatch(reader, writer))
+      return [{ path, reason: `record ${reader.name ?? ''} has no alias for the writer's ${writer.name ?? ''}` }];
     const key = `${reader.name ?? ''}:${writer.name ?? ''}`;
     if (this.seen.has(key)) return [];
     this.seen.add(key);
@@ -99,18 +115,23 @@ class Walk {
     return (reader.fields ?? []).flatMap((field) => {
       const fieldPath = `${path}.${field.name}`;
       const matches = [field.name, ...field.aliases].filter((name) => writerFields.has(name));
-      if (matches.length > 1) return [{ path: fieldPath, reason: `ambiguous aliases: the writer has ${matches.join(' and ')}` }];
+      if (matches.length > 1)
+        return [{ path: fieldPath, reason: `ambiguous aliases: the writer has ${matches.join(' and ')}` }];
       const match = matches[0] === undefined ? undefined : writerFields.get(matches[0]);
       if (match === undefined) {
-        return field.defaultValue() === undefined ? [{ path: fieldPath, reason: 'the reader field has no default and the writer does not have it' }] : [];
+        return field.defaultValue() === undefined
+          ? [{ path: fieldPath, reason: 'the reader field has no default and the writer does not have it' }]
+          : [];
       }
       return this.check(walkable(match.type), walkable(field.type), fieldPath);
     });
   }
 
   private enumeration(writer: Walkable, reader: Walkable, path: string): ResolutionProblem[] {
-    if (writer.typeName !== 'enum') return [{ path, reason: `cannot read ${describe(writer)} as enum ${reader.name ?? ''}` }];
-    if (!namesMatch(reader, writer)) return [{ path, reason: `enum ${reader.name ?? ''} has no alias for the writer's ${writer.name ?? ''}` }];
+    if (writer.typeName !== 'enum')
+      return [{ path, reason: `cannot read ${describe(writer)} as enum ${reader.name ?? ''}` }];
+    if (!namesMatch(reader, writer))
+      return [{ path, reason: `enum ${reader.name ?? ''} has no alias for the writer's ${writer.name ?? ''}` }];
     const missing = (writer.symbols ?? []).filter((symbol) => !(reader.symbols ?? []).includes(symbol));
     return missing.length === 0 || reader.default !== undefined
       ? []

@@ -2,7 +2,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KappaError } from '../shared/errors.js';
 import { parseAvro } from './avro-schema.js';
-import { compatibilityViolations, DEFAULT_COMPATIBILITY, describeViolation, isCompatibilityLevel, type CompatibilityLevel } from './compatibility.js';
+import {
+  compatibilityViolations,
+  DEFAULT_COMPATIBILITY,
+  describeViolation,
+  isCompatibilityLevel,
+  type CompatibilityLevel,
+} from './compatibility.js';
 import { RegistryError } from './registry-errors.js';
 
 export interface SchemaVersionFile {
@@ -34,10 +40,15 @@ async function readLevels(dir: string): Promise<Record<string, CompatibilityLeve
   } catch (error) {
     throw new KappaError('KAPPA_SCHEMAS_INVALID', `${file}: not JSON (${(error as Error).message})`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new KappaError('KAPPA_SCHEMAS_INVALID', `${file}: expected an object of folder → level`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new KappaError('KAPPA_SCHEMAS_INVALID', `${file}: expected an object of folder → level`);
   const levels: Record<string, CompatibilityLevel> = {};
   for (const [name, level] of Object.entries(parsed)) {
-    if (!isCompatibilityLevel(level)) throw new KappaError('KAPPA_SCHEMAS_INVALID', `${file}: "${name}" has level ${JSON.stringify(level)}; expected one of NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE`);
+    if (!isCompatibilityLevel(level))
+      throw new KappaError(
+        'KAPPA_SCHEMAS_INVALID',
+        `${file}: "${name}" has level ${JSON.stringify(level)}; expected one of NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE`,
+      );
     levels[name] = level;
   }
   return levels;
@@ -50,7 +61,10 @@ export async function loadSchemaHistories(dir: string): Promise<SchemaHistory[]>
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    throw new KappaError('KAPPA_SCHEMAS_INVALID', `cannot read the schemas directory ${dir}: ${(error as Error).message}`);
+    throw new KappaError(
+      'KAPPA_SCHEMAS_INVALID',
+      `cannot read the schemas directory ${dir}: ${(error as Error).message}`,
+    );
   }
   const histories: SchemaHistory[] = [];
   for (const entry of entries.filter((item) => item.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -59,14 +73,24 @@ export async function loadSchemaHistories(dir: string): Promise<SchemaHistory[]>
     const versions: SchemaVersionFile[] = [];
     for (const file of files) {
       const match = VERSION_FILE.exec(file);
-      if (!match) throw new KappaError('KAPPA_SCHEMAS_INVALID', `${join(folder, file)}: schema files are named v<N>.avsc`);
-      versions.push({ version: Number(match[1]), file: join(folder, file), schema: await readFile(join(folder, file), 'utf8') });
+      if (!match)
+        throw new KappaError('KAPPA_SCHEMAS_INVALID', `${join(folder, file)}: schema files are named v<N>.avsc`);
+      versions.push({
+        version: Number(match[1]),
+        file: join(folder, file),
+        schema: await readFile(join(folder, file), 'utf8'),
+      });
     }
     versions.sort((a, b) => a.version - b.version);
     versions.forEach((version, index) => {
-      if (version.version !== index + 1) throw new KappaError('KAPPA_SCHEMAS_INVALID', `${folder}: versions must run v1, v2, … without gaps; found v${version.version} where v${index + 1} was expected`);
+      if (version.version !== index + 1)
+        throw new KappaError(
+          'KAPPA_SCHEMAS_INVALID',
+          `${folder}: versions must run v1, v2, … without gaps; found v${version.version} where v${index + 1} was expected`,
+        );
     });
-    if (versions.length > 0) histories.push({ name: entry.name, level: levels[entry.name] ?? DEFAULT_COMPATIBILITY, versions });
+    if (versions.length > 0)
+      histories.push({ name: entry.name, level: levels[entry.name] ?? DEFAULT_COMPATIBILITY, versions });
   }
   return histories;
 }
@@ -88,7 +112,10 @@ export function checkSchemaHistory(history: SchemaHistory, subject: string = his
       continue;
     }
     const violations = compatibilityViolations(history.level, type, parsed);
-    for (const violation of violations) problems.push(`${entry.file}: ${subject} v${entry.version} is not ${history.level} compatible: ${describeViolation(violation)}`);
+    for (const violation of violations)
+      problems.push(
+        `${entry.file}: ${subject} v${entry.version} is not ${history.level} compatible: ${describeViolation(violation)}`,
+      );
     parsed.push({ version: entry.version, type });
   }
   return problems;

@@ -34,7 +34,10 @@ export async function startRegistry(options: RegistryServerOptions): Promise<Run
     if (opened.log === undefined) throw new Error('the schema log is not open yet');
     return opened.log;
   };
-  const service = new RegistryService({ append: (record) => whenOpen().append(record), endOffset: () => whenOpen().endOffset() });
+  const service = new RegistryService({
+    append: (record) => whenOpen().append(record),
+    endOffset: () => whenOpen().endOffset(),
+  });
   const log = await openKafkaSchemaLog({
     kafka,
     topic: options.topic,
@@ -47,7 +50,10 @@ export async function startRegistry(options: RegistryServerOptions): Promise<Run
     await service.sync();
     const app = buildRegistryApp({ service, logger: options.logger });
     const url = await app.listen({ host: options.host, port: options.port });
-    options.logger.info({ url, topic: options.topic, subjects: service.state.subjectNames().length }, 'schema registry listening');
+    options.logger.info(
+      { url, topic: options.topic, subjects: service.state.subjectNames().length },
+      'schema registry listening',
+    );
     return {
       url,
       app,

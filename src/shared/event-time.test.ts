@@ -10,21 +10,32 @@ describe('parseEventTime', () => {
   });
 
   it('refuses what is not YYYY-MM-DD HH:mm:ss or not a date', () => {
-    for (const text of ['2026-11-22T20:31:07', '2026-11-22 20:31', '2026-13-01 00:00:00', '2026-02-30 00:00:00', '2026-01-01 24:00:00', 'soon']) {
+    for (const text of [
+      '2026-11-22T20:31:07',
+      '2026-11-22 20:31',
+      '2026-13-01 00:00:00',
+      '2026-02-30 00:00:00',
+      '2026-01-01 24:00:00',
+      'soon',
+    ]) {
       expect(parseEventTime(text, 'UTC'), text).toBeUndefined();
     }
   });
 
   it('round-trips with formatEventTime at whole seconds, in any zone', () => {
     fc.assert(
-      fc.property(fc.integer({ min: Date.UTC(2000, 0, 1) / 1_000, max: Date.UTC(2040, 0, 1) / 1_000 }), fc.constantFrom('Asia/Seoul', 'UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe'), (seconds, zone) => {
-        const instant = seconds * 1_000;
-        const text = formatEventTime(instant, zone);
-        const parsed = parseEventTime(text, zone);
-        // In a repeated hour the earlier instant is chosen; otherwise the round trip is exact.
-        expect(parsed !== undefined && formatEventTime(parsed, zone)).toBe(text);
-        expect(parsed).toBeLessThanOrEqual(instant);
-      }),
+      fc.property(
+        fc.integer({ min: Date.UTC(2000, 0, 1) / 1_000, max: Date.UTC(2040, 0, 1) / 1_000 }),
+        fc.constantFrom('Asia/Seoul', 'UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe'),
+        (seconds, zone) => {
+          const instant = seconds * 1_000;
+          const text = formatEventTime(instant, zone);
+          const parsed = parseEventTime(text, zone);
+          // In a repeated hour the earlier instant is chosen; otherwise the round trip is exact.
+          expect(parsed !== undefined && formatEventTime(parsed, zone)).toBe(text);
+          expect(parsed).toBeLessThanOrEqual(instant);
+        },
+      ),
       { numRuns: 2_000 },
     );
   });

@@ -105,7 +105,16 @@ function formatStorage(java: string, libs: string, stateDir: string): void {
 
 function launch(java: string, libs: string, stateDir: string, heap: string): number {
   const paths = brokerPaths(stateDir);
-  const args = [`-Xmx${heap}`, `-Xms${heap}`, '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${paths.log4jProperties}`, '-cp', `${libs}/*`, BROKER_MAIN, paths.serverProperties];
+  const args = [
+    `-Xmx${heap}`,
+    `-Xms${heap}`,
+    '-Djava.awt.headless=true',
+    `-Dlog4j.configuration=file:${paths.log4jProperties}`,
+    '-cp',
+    `${libs}/*`,
+    BROKER_MAIN,
+    paths.serverProperties,
+  ];
   const pid = spawnDetached(java, args, paths.logFile);
   if (pid === undefined) throw new KappaError('KAPPA_BROKER_START_FAILED', `could not start ${java}`);
   return pid;
@@ -117,14 +126,24 @@ async function waitUntilReady(state: BrokerState, timeoutMs: number, logger: Log
   let attempt = 0;
   for (;;) {
     if (!isProcessAlive(state.pid, BROKER_MAIN)) {
-      throw new KappaError('KAPPA_BROKER_START_FAILED', `the Kafka broker exited during start-up; last lines of ${state.logFile}:\n${await tailFile(state.logFile, 20)}`);
+      throw new KappaError(
+        'KAPPA_BROKER_START_FAILED',
+        `the Kafka broker exited during start-up; last lines of ${state.logFile}:\n${await tailFile(state.logFile, 20)}`,
+      );
     }
     if (await isBrokerReachable(brokers)) return;
     if (Date.now() >= deadline) {
-      throw new KappaError('KAPPA_BROKER_START_FAILED', `the Kafka broker did not answer on ${brokers[0] ?? ''} within ${timeoutMs} ms; see ${state.logFile}`);
+      throw new KappaError(
+        'KAPPA_BROKER_START_FAILED',
+        `the Kafka broker did not answer on ${brokers[0] ?? ''} within ${timeoutMs} ms; see ${state.logFile}`,
+      );
     }
     attempt += 1;
-    if (attempt % 10 === 0) logger.info({ brokerPid: state.pid, waitedMs: timeoutMs - (deadline - Date.now()) }, 'waiting for the Kafka broker');
+    if (attempt % 10 === 0)
+      logger.info(
+        { brokerPid: state.pid, waitedMs: timeoutMs - (deadline - Date.now()) },
+        'waiting for the Kafka broker',
+      );
     await sleep(250);
   }
 }
@@ -157,7 +176,15 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
 
   const paths = brokerPaths(options.stateDir);
   await mkdir(paths.dataDir, { recursive: true });
-  await writeFile(paths.serverProperties, renderServerProperties({ host, port: options.port, controllerPort: options.controllerPort, dataDir: paths.dataDir }));
+  await writeFile(
+    paths.serverProperties,
+    renderServerProperties({
+      host,
+      port: options.port,
+      controllerPort: options.controllerPort,
+      dataDir: paths.dataDir,
+    }),
+  );
   await writeFile(paths.log4jProperties, renderLog4jProperties());
   formatStorage(java, libs, options.stateDir);
 
@@ -201,9 +228,13 @@ export async function stopBroker(options: StopBrokerOptions): Promise<{ readonly
   let wasRunning = false;
   if (state !== undefined && isProcessAlive(state.pid, BROKER_MAIN)) {
     wasRunning = true;
-    const warn = () => logger.warn({ brokerPid: state.pid, timeoutMs: options.timeoutMs }, 'Kafka broker ignored SIGTERM; killing it');
+    const warn = () =>
+      logger.warn({ brokerPid: state.pid, timeoutMs: options.timeoutMs }, 'Kafka broker ignored SIGTERM; killing it');
     if (!(await terminate(state.pid, BROKER_MAIN, options.timeoutMs, warn))) {
-      throw new KappaError('KAPPA_BROKER_STOP_FAILED', `the Kafka broker (pid ${state.pid}) did not exit after SIGKILL`);
+      throw new KappaError(
+        'KAPPA_BROKER_STOP_FAILED',
+        `the Kafka broker (pid ${state.pid}) did not exit after SIGKILL`,
+      );
     }
   }
   await clearBrokerState(options.stateDir);

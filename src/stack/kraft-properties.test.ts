@@ -15,7 +15,9 @@ function parse(properties: string): Map<string, string> {
 }
 
 describe('renderServerProperties', () => {
-  const properties = parse(renderServerProperties({ host: '127.0.0.1', port: 19092, controllerPort: 19093, dataDir: '/tmp/k/data' }));
+  const properties = parse(
+    renderServerProperties({ host: '127.0.0.1', port: 19092, controllerPort: 19093, dataDir: '/tmp/k/data' }),
+  );
 
   it('describes one combined broker + controller on the given ports', () => {
     expect(properties.get('process.roles')).toBe('broker,controller');
@@ -47,12 +49,15 @@ describe('renderServerProperties', () => {
 describe('newClusterId', () => {
   it('is 22 URL-safe base64 characters that never start with "-"', () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ minLength: 16, maxLength: 16 }), { minLength: 1, maxLength: 5 }), (draws) => {
-        // Feed the ids drawn in order; the last draw always starts with a safe byte so the loop ends.
-        const queue = [...draws.map((bytes) => Buffer.from(bytes)), Buffer.alloc(16, 0)];
-        const id = newClusterId(() => queue.shift() ?? Buffer.alloc(16, 0));
-        expect(id).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
-      }),
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 16, maxLength: 16 }), { minLength: 1, maxLength: 5 }),
+        (draws) => {
+          // Feed the ids drawn in order; the last draw always starts with a safe byte so the loop ends.
+          const queue = [...draws.map((bytes) => Buffer.from(bytes)), Buffer.alloc(16, 0)];
+          const id = newClusterId(() => queue.shift() ?? Buffer.alloc(16, 0));
+          expect(id).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+        },
+      ),
     );
   });
 

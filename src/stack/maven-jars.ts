@@ -31,7 +31,10 @@ export function renderPom(set: MavenJarSet): string {
     '  <version>1</version>',
     '  <packaging>pom</packaging>',
     '  <dependencies>',
-    ...set.dependencies.map(([group, artifact, version]) => `    <dependency><groupId>${group}</groupId><artifactId>${artifact}</artifactId><version>${version}</version></dependency>`),
+    ...set.dependencies.map(
+      ([group, artifact, version]) =>
+        `    <dependency><groupId>${group}</groupId><artifactId>${artifact}</artifactId><version>${version}</version></dependency>`,
+    ),
     '  </dependencies>',
     '</project>',
     '',
@@ -46,7 +49,11 @@ async function runMaven(workDir: string, logFile: string): Promise<number> {
   const log = await open(logFile, 'w');
   try {
     return await new Promise<number>((resolve, reject) => {
-      const child = spawn('mvn', ['-B', '-q', 'dependency:copy-dependencies', '-DincludeScope=runtime', '-DoutputDirectory=libs'], { cwd: workDir, stdio: ['ignore', log.fd, log.fd] });
+      const child = spawn(
+        'mvn',
+        ['-B', '-q', 'dependency:copy-dependencies', '-DincludeScope=runtime', '-DoutputDirectory=libs'],
+        { cwd: workDir, stdio: ['ignore', log.fd, log.fd] },
+      );
       child.on('error', reject);
       child.on('exit', (code) => resolve(code ?? 1));
     });

@@ -53,7 +53,11 @@ async function answers(url: string): Promise<boolean> {
  * Starts mongo-java-server (in memory) on a free port in the background, its output in a log file,
  * and waits until it answers a ping. For tests and benchmarks; real MongoDB runs in compose/.
  */
-export async function startMongoStandIn(options: { readonly cacheDir: string; readonly logger?: Logger; readonly startTimeoutMs?: number }): Promise<MongoStandIn> {
+export async function startMongoStandIn(options: {
+  readonly cacheDir: string;
+  readonly logger?: Logger;
+  readonly startTimeoutMs?: number;
+}): Promise<MongoStandIn> {
   const java = requireJava();
   const libs = await ensureMavenJars(options.cacheDir, JARS, options.logger ?? silentLogger);
   const dir = await mkdtemp(join(tmpdir(), 'kappa-mongo-'));
@@ -69,7 +73,10 @@ export async function startMongoStandIn(options: { readonly cacheDir: string; re
   const failed = async (): Promise<never> => {
     const tail = await tailFile(logFile, 15);
     await stop();
-    throw new KappaError('KAPPA_MONGO_STANDIN_FAILED', `the MongoDB stand-in (mongo-java-server) did not answer on ${url}; last lines of its log:\n${tail}`);
+    throw new KappaError(
+      'KAPPA_MONGO_STANDIN_FAILED',
+      `the MongoDB stand-in (mongo-java-server) did not answer on ${url}; last lines of its log:\n${tail}`,
+    );
   };
   if (pid === undefined) return failed();
   while (!(await answers(url))) {

@@ -63,7 +63,12 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
  * Starts a process in its own session with its output appended to `logFile`: it outlives the
  * caller and never holds the caller's stdout/stderr open (which would keep a CI job waiting).
  */
-export function spawnDetached(command: string, args: readonly string[], logFile: string, env: NodeJS.ProcessEnv = process.env): number | undefined {
+export function spawnDetached(
+  command: string,
+  args: readonly string[],
+  logFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): number | undefined {
   const log = openSync(logFile, 'a');
   try {
     const child = spawn(command, args, { detached: true, stdio: ['ignore', log, log], env });

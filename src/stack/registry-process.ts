@@ -56,9 +56,16 @@ async function waitUntilAnswering(state: RegistryProcessState, timeoutMs: number
   const deadline = Date.now() + timeoutMs;
   while (!(await registryAnswers(state.url))) {
     if (!isProcessAlive(state.pid, REGISTRY_MARKER)) {
-      throw new KappaError('KAPPA_REGISTRY_START_FAILED', `the schema registry exited during start-up; last lines of ${state.logFile}:\n${await tailFile(state.logFile, 15)}`);
+      throw new KappaError(
+        'KAPPA_REGISTRY_START_FAILED',
+        `the schema registry exited during start-up; last lines of ${state.logFile}:\n${await tailFile(state.logFile, 15)}`,
+      );
     }
-    if (Date.now() >= deadline) throw new KappaError('KAPPA_REGISTRY_START_FAILED', `the schema registry did not answer on ${state.url} within ${timeoutMs} ms; see ${state.logFile}`);
+    if (Date.now() >= deadline)
+      throw new KappaError(
+        'KAPPA_REGISTRY_START_FAILED',
+        `the schema registry did not answer on ${state.url} within ${timeoutMs} ms; see ${state.logFile}`,
+      );
     await sleep(200);
   }
 }
@@ -67,7 +74,9 @@ async function waitUntilAnswering(state: RegistryProcessState, timeoutMs: number
  * Starts the bundled schema registry (`kappa registry`) in the background against the given
  * brokers and waits until it answers. Idempotent like the broker: a running one is left alone.
  */
-export async function startRegistryProcess(options: StartRegistryProcessOptions): Promise<{ state: RegistryProcessState; alreadyRunning: boolean }> {
+export async function startRegistryProcess(
+  options: StartRegistryProcessOptions,
+): Promise<{ state: RegistryProcessState; alreadyRunning: boolean }> {
   const paths = registryPaths(options.stateDir);
   const existing = await readState(options.stateDir);
   if (existing !== undefined && isProcessAlive(existing.pid, REGISTRY_MARKER)) {
@@ -82,17 +91,30 @@ export async function startRegistryProcess(options: StartRegistryProcessOptions)
   }
   await mkdir(paths.root, { recursive: true });
   const args = [
-    KAPPA_BIN, 'registry',
-    '--brokers', options.brokers.join(','),
-    '--registry-host', options.host,
-    '--registry-port', String(options.port),
-    '--registry-topic', options.topic,
-    '--replication-factor', String(options.replicationFactor),
-    '--log-format', 'json',
+    KAPPA_BIN,
+    'registry',
+    '--brokers',
+    options.brokers.join(','),
+    '--registry-host',
+    options.host,
+    '--registry-port',
+    String(options.port),
+    '--registry-topic',
+    options.topic,
+    '--replication-factor',
+    String(options.replicationFactor),
+    '--log-format',
+    'json',
   ];
   const pid = spawnDetached(process.execPath, args, paths.logFile);
   if (pid === undefined) throw new KappaError('KAPPA_REGISTRY_START_FAILED', `could not start ${process.execPath}`);
-  const state: RegistryProcessState = { pid, url: `http://${options.host}:${options.port}`, topic: options.topic, logFile: paths.logFile, startedAt: new Date().toISOString() };
+  const state: RegistryProcessState = {
+    pid,
+    url: `http://${options.host}:${options.port}`,
+    topic: options.topic,
+    logFile: paths.logFile,
+    startedAt: new Date().toISOString(),
+  };
   await writeStateFile(paths.stateFile, state);
   (options.logger ?? silentLogger).info({ registryPid: pid, url: state.url }, 'schema registry starting');
   try {
@@ -104,17 +126,25 @@ export async function startRegistryProcess(options: StartRegistryProcessOptions)
   return { state, alreadyRunning: false };
 }
 
-export async function stopRegistryProcess(stateDir: string, timeoutMs: number): Promise<{ readonly wasRunning: boolean }> {
+export async function stopRegistryProcess(
+  stateDir: string,
+  timeoutMs: number,
+): Promise<{ readonly wasRunning: boolean }> {
   const state = await readState(stateDir);
   const wasRunning = state !== undefined && isProcessAlive(state.pid, REGISTRY_MARKER);
   if (state !== undefined && !(await terminate(state.pid, REGISTRY_MARKER, timeoutMs))) {
-    throw new KappaError('KAPPA_REGISTRY_STOP_FAILED', `the schema registry (pid ${state.pid}) did not exit after SIGKILL`);
+    throw new KappaError(
+      'KAPPA_REGISTRY_STOP_FAILED',
+      `the schema registry (pid ${state.pid}) did not exit after SIGKILL`,
+    );
   }
   await removeStateFile(registryPaths(stateDir).stateFile);
   return { wasRunning };
 }
 
-export async function registryProcessStatus(stateDir: string): Promise<{ running: boolean; reachable: boolean; state?: RegistryProcessState }> {
+export async function registryProcessStatus(
+  stateDir: string,
+): Promise<{ running: boolean; reachable: boolean; state?: RegistryProcessState }> {
   const state = await readState(stateDir);
   if (state === undefined || !isProcessAlive(state.pid, REGISTRY_MARKER)) return { running: false, reachable: false };
   return { running: true, reachable: await registryAnswers(state.url), state };

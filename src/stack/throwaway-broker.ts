@@ -10,7 +10,14 @@ export interface ThrowawayBroker {
   readonly brokers: string[];
   readonly state: BrokerState;
   /** What `startBroker` needs to start this broker again after a `stopBroker` (chaos tests). */
-  readonly restart: { readonly stateDir: string; readonly cacheDir: string; readonly version: string; readonly port: number; readonly controllerPort: number; readonly heap: string };
+  readonly restart: {
+    readonly stateDir: string;
+    readonly cacheDir: string;
+    readonly version: string;
+    readonly port: number;
+    readonly controllerPort: number;
+    readonly heap: string;
+  };
   /** Stops the broker and deletes everything it wrote. */
   stop(): Promise<void>;
 }
@@ -29,8 +36,19 @@ export interface ThrowawayBrokerOptions {
 export async function startThrowawayBroker(options: ThrowawayBrokerOptions): Promise<ThrowawayBroker> {
   const stateDir = await mkdtemp(join(tmpdir(), 'kappa-broker-'));
   try {
-    const restart = { stateDir, cacheDir: options.cacheDir, version: options.version, port: await freePort(), controllerPort: await freePort(), heap: options.heap ?? '512m' };
-    const { state } = await startBroker({ ...restart, startTimeoutMs: 120_000, logger: options.logger ?? silentLogger });
+    const restart = {
+      stateDir,
+      cacheDir: options.cacheDir,
+      version: options.version,
+      port: await freePort(),
+      controllerPort: await freePort(),
+      heap: options.heap ?? '512m',
+    };
+    const { state } = await startBroker({
+      ...restart,
+      startTimeoutMs: 120_000,
+      logger: options.logger ?? silentLogger,
+    });
     return {
       brokers: [`${state.host}:${state.port}`],
       state,

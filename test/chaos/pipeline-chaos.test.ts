@@ -60,78 +60,107 @@ function supervise(args: readonly string[], env: Record<string, string>, label: 
 }
 
 /** `kappa ingest` to completion, as a process; resolves with its exit code. */
-function ingest(args: readonly string[], env: Record<string, string>, label: string): { child: ChildProcess; done: Promise<number | null> } {
+function ingest(
+  args: readonly string[],
+  env: Record<string, string>,
+  label: string,
+): { child: ChildProcess; done: Promise<number | null> } {
   const log = openSync(join(env['KAPPA_STATE_DIR'] ?? '', `${label}.log`), 'a');
-  const child = spawn(process.execPath, [KAPPA_BIN, 'ingest', ...args], { env: cleanEnv(env), stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [KAPPA_BIN, 'ingest', ...args], {
+    env: cleanEnv(env),
+    stdio: ['ignore', log, log],
+  });
   return { child, done: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
 }
 
 describe('chaos: the whole pipeline under kill -9, a broker restart and a MariaDB outage', () => {
-  it.each(SEEDS)('seed %i: every id once in events and events_stages, and the tables equal the reference model', async (seed) => {
-    const rand = random(seed);
-    const env: Record<string, string> = { ...pipeline(`chaos${seed}`), KAPPA_LOG_LEVEL: 'info' };
-    const version = `v${seed}`;
-    const events: string[] = [];
-    const restartBroker = inject('kafkaRestart');
-    const at = (ms: number, what: string, action: () => Promise<unknown>) =>
-      sleep(ms).then(async () => {
-        events.push(`${ms} ms: ${what}`);
-        await action();
-      });
+  it.each(SEEDS)(
+    'seed %i: every id once in events and events_stages, and the tables equal the reference model',
+    async (seed) => {
+      const rand = random(seed);
+      const env: Record<string, string> = { ...pipeline(`chaos${seed}`), KAPPA_LOG_LEVEL: 'info' };
+      const version = `v${seed}`;
+      const events: string[] = [];
+      const restartBroker = inject('kafkaRestart');
+      const at = (ms: number, what: string, action: () => Promise<unknown>) =>
+        sleep(ms).then(async () => {
+          events.push(`${ms} ms: ${what}`);
+          await action();
+        });
 
-    const enrich = supervise(['enrich'], env, 'enrich', events);
-    const aggregate = supervise(['aggregate', '--version', version, '--dims', 'user,dept,age'], env, 'aggregate', events);
-    try {
-      // The generator, run again whenever a run does not complete (killed, or started while the
-      // broker was down), like a service manager would; each run adds its --count events.
-      let generator: ReturnType<typeof ingest> | undefined;
-      const generating = (async () => {
-        for (let run = 1; run <= 10; run += 1) {
-          generator = ingest(['--count', run === 1 ? '12000' : '3000', '--rate', '600'], env, `ingest-${run}`);
-          const code = await generator.done;
-          events.push(`generator run ${run} exited ${code ?? 'by signal'}`);
-          if (code === 0) return;
-          await sleep(1_000);
-        }
-        throw new Error(`the generator never completed a run:\n${events.join('\n')}`);
-      })();
-      const chaos = Promise.all([
-        at(rand(3_000, 12_000), 'kill -9 the generator', () => Promise.resolve(generator?.child.kill('SIGKILL'))),
-        at(rand(3_000, 15_000), 'kill -9 enrich', () => Promise.resolve(enrich.kill9())),
-        at(rand(3_000, 15_000), 'kill -9 aggregate', () => Promise.resolve(aggregate.kill9())),
-        at(rand(5_000, 14_000), 'restart the broker (down 5 s)', async () => {
-          await stopBroker({ stateDir: restartBroker.stateDir, timeoutMs: 30_000 });
-          await sleep(5_000);
-          await startBroker({ ...restartBroker, startTimeoutMs: 120_000, logger: createLogger('warn', 'chaos') });
-        }),
-        at(rand(5_000, 14_000), 'stop MariaDB (down 5 s)', async () => {
-          spawnSync('mysqladmin', ['-h127.0.0.1', '-uroot', 'shutdown']);
-          await sleep(5_000);
-          await ensureMariaDb();
-        }),
-      ]);
-      await chaos;
-      await generating;
+      const enrich = supervise(['enrich'], env, 'enrich', events);
+      const aggregate = supervise(
+        ['aggregate', '--version', version, '--dims', 'user,dept,age'],
+        env,
+        'aggregate',
+        events,
+      );
+      try {
+        // The generator, run again whenever a run does not complete (killed, or started while the
+        // broker was down), like a service manager would; each run adds its --count events.
+        let generator: ReturnType<typeof ingest> | undefined;
+        const generating = (async () => {
+          for (let run = 1; run <= 10; run += 1) {
+            generator = ingest(['--count', run === 1 ? '12000' : '3000', '--rate', '600'], env, `ingest-${run}`);
+            const code = await generator.done;
+            events.push(`generator run ${run} exited ${code ?? 'by signal'}`);
+            if (code === 0) return;
+            await sleep(1_000);
+          }
+          throw new Error(`the generator never completed a run:\n${events.join('\n')}`);
+        })();
+        const chaos = Promise.all([
+          at(rand(3_000, 12_000), 'kill -9 the generator', () => Promise.resolve(generator?.child.kill('SIGKILL'))),
+          at(rand(3_000, 15_000), 'kill -9 enrich', () => Promise.resolve(enrich.kill9())),
+          at(rand(3_000, 15_000), 'kill -9 aggregate', () => Promise.resolve(aggregate.kill9())),
+          at(rand(5_000, 14_000), 'restart the broker (down 5 s)', async () => {
+            await stopBroker({ stateDir: restartBroker.stateDir, timeoutMs: 30_000 });
+            await sleep(5_000);
+            await startBroker({ ...restartBroker, startTimeoutMs: 120_000, logger: createLogger('warn', 'chaos') });
+          }),
+          at(rand(5_000, 14_000), 'stop MariaDB (down 5 s)', async () => {
+            spawnSync('mysqladmin', ['-h127.0.0.1', '-uroot', 'shutdown']);
+            await sleep(5_000);
+            await ensureMariaDb();
+          }),
+        ]);
+        await chaos;
+        await generating;
 
-      // events: ids 0..n-1, each exactly once.
-      const raw = await readTopic(testKafka(context), env['KAPPA_TOPIC_EVENTS'] ?? '');
-      const ids = raw.map((message) => Number(message.key)).sort((a, b) => a - b);
-      expect(new Set(ids).size, events.join('\n')).toBe(ids.length);
-      expect(ids.at(-1), 'contiguous ids').toBe(ids.length - 1);
-      expect(ids.length).toBeGreaterThanOrEqual(3_000);
+        // events: ids 0..n-1, each exactly once.
+        const raw = await readTopic(testKafka(context), env['KAPPA_TOPIC_EVENTS'] ?? '');
+        const ids = raw.map((message) => Number(message.key)).sort((a, b) => a - b);
+        expect(new Set(ids).size, events.join('\n')).toBe(ids.length);
+        expect(ids.at(-1), 'contiguous ids').toBe(ids.length - 1);
+        expect(ids.length).toBeGreaterThanOrEqual(3_000);
 
-      // events_stages: every id exactly once (read_committed).
-      const stages = await readAtLeast(testKafka(context), env['KAPPA_TOPIC_STAGES'] ?? '', ids.length, 3_000, 240_000);
-      const registry = new SchemaRegistry({ host: env['KAPPA_REGISTRY_URL'] ?? '' });
-      const stageIds = (await Promise.all(stages.map(async (message) => ((await registry.decode(message.value)) as { id: number }).id))).sort((a, b) => a - b);
-      expect(stageIds, events.join('\n')).toEqual(ids);
+        // events_stages: every id exactly once (read_committed).
+        const stages = await readAtLeast(
+          testKafka(context),
+          env['KAPPA_TOPIC_STAGES'] ?? '',
+          ids.length,
+          3_000,
+          240_000,
+        );
+        const registry = new SchemaRegistry({ host: env['KAPPA_REGISTRY_URL'] ?? '' });
+        const stageIds = (
+          await Promise.all(
+            stages.map(async (message) => ((await registry.decode(message.value)) as { id: number }).id),
+          )
+        ).sort((a, b) => a - b);
+        expect(stageIds, events.join('\n')).toEqual(ids);
 
-      // The tables: exactly the reference model over the stages log.
-      await expectTablesToReach(version, await referenceFromLog(env['KAPPA_TOPIC_STAGES'] ?? '', ids.length), 240_000);
-      expect(enrich.restarts() + aggregate.restarts()).toBeGreaterThanOrEqual(2);
-    } finally {
-      await Promise.all([enrich.stop(), aggregate.stop()]);
-      await ensureMariaDb();
-    }
-  });
+        // The tables: exactly the reference model over the stages log.
+        await expectTablesToReach(
+          version,
+          await referenceFromLog(env['KAPPA_TOPIC_STAGES'] ?? '', ids.length),
+          240_000,
+        );
+        expect(enrich.restarts() + aggregate.restarts()).toBeGreaterThanOrEqual(2);
+      } finally {
+        await Promise.all([enrich.stop(), aggregate.stop()]);
+        await ensureMariaDb();
+      }
+    },
+  );
 });

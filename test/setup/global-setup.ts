@@ -12,7 +12,14 @@ declare module 'vitest' {
     /** The MongoDB stand-in (mongo-java-server), `mongodb://127.0.0.1:<port>` without a database. */
     mongodbRootUrl: string;
     /** How to start the run's broker again after stopping it (the chaos suite restarts it). */
-    kafkaRestart: { stateDir: string; cacheDir: string; version: string; port: number; controllerPort: number; heap: string };
+    kafkaRestart: {
+      stateDir: string;
+      cacheDir: string;
+      version: string;
+      port: number;
+      controllerPort: number;
+      heap: string;
+    };
   }
 }
 

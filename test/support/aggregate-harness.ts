@@ -50,17 +50,26 @@ export function useAggregateHarness(label: string) {
   }
 
   /** The reference model over the actual events_stages log, partition by partition in log order. */
-  async function referenceFromLog(stagesTopic: string, expected: number, closeEverything = false): Promise<ReferenceResult> {
+  async function referenceFromLog(
+    stagesTopic: string,
+    expected: number,
+    closeEverything = false,
+  ): Promise<ReferenceResult> {
     const messages = await readAtLeast(testKafka(context), stagesTopic, expected, 2_000);
     const client = new SchemaRegistry({ host: registryUrl() });
     const partitions = new Map<number, { offset: bigint; event: KeyedEvent }[]>();
     for (const message of messages) {
       const record = (await client.decode(message.value)) as EnrichedEvent;
       const time = parseEventTime(record.time, 'Asia/Seoul') ?? Number.NaN;
-      const entry = { offset: message.offset, event: { time, keys: { user: record.user_name, dept: record.dept_name, age: String(record.age) } } };
+      const entry = {
+        offset: message.offset,
+        event: { time, keys: { user: record.user_name, dept: record.dept_name, age: String(record.age) } },
+      };
       partitions.set(message.partition, [...(partitions.get(message.partition) ?? []), entry]);
     }
-    const ordered = [...partitions.values()].map((entries) => entries.sort((a, b) => (a.offset < b.offset ? -1 : 1)).map((entry) => entry.event));
+    const ordered = [...partitions.values()].map((entries) =>
+      entries.sort((a, b) => (a.offset < b.offset ? -1 : 1)).map((entry) => entry.event),
+    );
     return referenceModel(ordered, SETTINGS, closeEverything);
   }
 
@@ -69,21 +78,34 @@ export function useAggregateHarness(label: string) {
     const connection = await createConnection({ uri: context.mysqlUrl, timezone: 'Z' });
     try {
       const rows = new Map<string, number>();
-      for (const [dim, table, column] of [['user', 'events_users', 'user_name'], ['dept', 'events_depts', 'dept_name'], ['age', 'events_ages', 'age']] as const) {
-        const [result] = await connection.query(`SELECT window_start, window_end, ${column} AS k, count FROM ${table}_${version}`).catch((error: unknown) => {
-          // Not created yet: the aggregator is still starting.
-          if ((error as { code?: string }).code === 'ER_NO_SUCH_TABLE') return [[]];
-          throw error;
-        });
-        for (const row of result as { window_start: Date; window_end: Date; k: string | number; count: string | number }[]) {
+      for (const [dim, table, column] of [
+        ['user', 'events_users', 'user_name'],
+        ['dept', 'events_depts', 'dept_name'],
+        ['age', 'events_ages', 'age'],
+      ] as const) {
+        const [result] = await connection
+          .query(`SELECT window_start, window_end, ${column} AS k, count FROM ${table}_${version}`)
+          .catch((error: unknown) => {
+            // Not created yet: the aggregator is still starting.
+            if ((error as { code?: string }).code === 'ER_NO_SUCH_TABLE') return [[]];
+            throw error;
+          });
+        for (const row of result as {
+          window_start: Date;
+          window_end: Date;
+          k: string | number;
+          count: string | number;
+        }[]) {
           expect(row.window_end.getTime() - row.window_start.getTime()).toBe(SETTINGS.sizeMs);
           rows.set(`${row.window_start.getTime()}|${dim}|${row.k}`, Number(row.count));
         }
       }
-      const [late] = await connection.query('SELECT COALESCE(SUM(late_events), 0) AS late FROM kappa_progress WHERE version = ?', [version]).catch((error: unknown) => {
-        if ((error as { code?: string }).code === 'ER_NO_SUCH_TABLE') return [[]];
-        throw error;
-      });
+      const [late] = await connection
+        .query('SELECT COALESCE(SUM(late_events), 0) AS late FROM kappa_progress WHERE version = ?', [version])
+        .catch((error: unknown) => {
+          if ((error as { code?: string }).code === 'ER_NO_SUCH_TABLE') return [[]];
+          throw error;
+        });
       return { rows, late: Number((late as { late: string | number }[])[0]?.late ?? 0) };
     } finally {
       await connection.end();
@@ -91,12 +113,19 @@ export function useAggregateHarness(label: string) {
   }
 
   /** The same as `tablesOf`, from the MongoDB collections of a version written with `--sink mongodb`. */
-  async function collectionsOf(version: string, dims: readonly string[] = ['user', 'dept', 'age']): Promise<ReferenceResult> {
+  async function collectionsOf(
+    version: string,
+    dims: readonly string[] = ['user', 'dept', 'age'],
+  ): Promise<ReferenceResult> {
     const client = new MongoClient(context.mongodbUrl);
     try {
       const db = client.db();
       const rows = new Map<string, number>();
-      for (const [dim, collection, field] of [['user', 'events_users', 'user_name'], ['dept', 'events_depts', 'dept_name'], ['age', 'events_ages', 'age']] as const) {
+      for (const [dim, collection, field] of [
+        ['user', 'events_users', 'user_name'],
+        ['dept', 'events_depts', 'dept_name'],
+        ['age', 'events_ages', 'age'],
+      ] as const) {
         if (!dims.includes(dim)) continue;
         for (const doc of await db.collection(`${collection}_${version}`).find().toArray()) {
           const start = (doc['window_start'] as Date).getTime();
@@ -111,10 +140,21 @@ export function useAggregateHarness(label: string) {
     }
   }
 
-  async function expectTablesToReach(version: string, reference: ReferenceResult, timeoutMs = 90_000, read: (version: string) => Promise<ReferenceResult> = tablesOf): Promise<void> {
+  async function expectTablesToReach(
+    version: string,
+    reference: ReferenceResult,
+    timeoutMs = 90_000,
+    read: (version: string) => Promise<ReferenceResult> = tablesOf,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let tables = await read(version);
-    while (Date.now() < deadline && !(tables.late === reference.late && JSON.stringify([...tables.rows].sort()) === JSON.stringify([...reference.rows].sort()))) {
+    while (
+      Date.now() < deadline &&
+      !(
+        tables.late === reference.late &&
+        JSON.stringify([...tables.rows].sort()) === JSON.stringify([...reference.rows].sort())
+      )
+    ) {
       await sleep(500);
       tables = await read(version);
     }
@@ -135,9 +175,21 @@ export function useAggregateHarness(label: string) {
     await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
     await admin.disconnect();
     const stagesSchema = readFileSync(new URL('../../schemas/events_stages/v1.avsc', import.meta.url), 'utf8');
-    const { id: schemaId } = await new SchemaRegistry({ host: registryUrl() }).register({ type: SchemaType.AVRO, schema: stagesSchema }, { subject: `${topic}-value` });
+    const { id: schemaId } = await new SchemaRegistry({ host: registryUrl() }).register(
+      { type: SchemaType.AVRO, schema: stagesSchema },
+      { subject: `${topic}-value` },
+    );
     const type = parseAvro(stagesSchema);
-    const tables = { names: new Map([[0, 'Kim'], [1, 'Lee'], [2, 'Kim']]), depts: new Map([[0, 'Data']]), maleLabel: 'M', femaleLabel: 'F' };
+    const tables = {
+      names: new Map([
+        [0, 'Kim'],
+        [1, 'Lee'],
+        [2, 'Kim'],
+      ]),
+      depts: new Map([[0, 'Data']]),
+      maleLabel: 'M',
+      femaleLabel: 'F',
+    };
     const base = Date.UTC(2026, 10, 22, 11, 0, 0);
     const producer = testKafka(context).producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
@@ -153,5 +205,14 @@ export function useAggregateHarness(label: string) {
     await producer.disconnect();
   }
 
-  return { context, pipeline, background, produceStages, referenceFromLog, tablesOf, collectionsOf, expectTablesToReach };
+  return {
+    context,
+    pipeline,
+    background,
+    produceStages,
+    referenceFromLog,
+    tablesOf,
+    collectionsOf,
+    expectTablesToReach,
+  };
 }

@@ -12,7 +12,11 @@ export function ensureChromium(): string | undefined {
   if (existsSync(CHROMIUM)) return undefined;
   if (process.getuid?.() !== 0) return `${CHROMIUM} is missing; install it: apt-get install chromium`;
   const apt = (args: readonly string[]) =>
-    spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, stdio: 'ignore', timeout: 600_000 });
+    spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      stdio: 'ignore',
+      timeout: 600_000,
+    });
   const install = ['install', '-y', '--no-install-recommends', 'chromium'];
   if (apt(install).status !== 0) {
     apt(['update']);

@@ -21,8 +21,16 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 }
 
 /** Runs the real `kappa` executable (node bin/kappa.js) as a separate process. */
-export function kappa(args: readonly string[], env: Record<string, string | undefined> = {}, timeoutMs = 120_000): CliResult {
-  const result = spawnSync(process.execPath, [KAPPA_BIN, ...args], { env: cleanEnv(env), encoding: 'utf8', timeout: timeoutMs });
+export function kappa(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 120_000,
+): CliResult {
+  const result = spawnSync(process.execPath, [KAPPA_BIN, ...args], {
+    env: cleanEnv(env),
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -30,7 +38,11 @@ export function kappa(args: readonly string[], env: Record<string, string | unde
  * Like `kappa`, without blocking the test's event loop — needed whenever the command talks to a
  * server running inside the test process (spawnSync would deadlock it).
  */
-export function kappaAsync(args: readonly string[], env: Record<string, string | undefined> = {}, timeoutMs = 120_000): Promise<CliResult> {
+export function kappaAsync(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 120_000,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [KAPPA_BIN, ...args], { env: cleanEnv(env), timeout: timeoutMs });
     let stdout = '';

@@ -22,12 +22,19 @@ async function answers(url: string): Promise<boolean> {
  */
 export async function ensureMariaDb(url = MARIADB_ROOT_URL, timeoutMs = 60_000): Promise<void> {
   if (await answers(url)) return;
-  const started = spawnSync('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/mariadbd'], { encoding: 'utf8' });
+  const started = spawnSync(
+    'start-stop-daemon',
+    ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/mariadbd'],
+    { encoding: 'utf8' },
+  );
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await answers(url)) return;
     await sleep(500);
   }
   const detail = started.error?.message ?? `${started.stdout}${started.stderr}`.trim();
-  throw new KappaError('KAPPA_MARIADB_UNAVAILABLE', `MariaDB does not answer on ${url} and could not be started (${detail || 'no output'})`);
+  throw new KappaError(
+    'KAPPA_MARIADB_UNAVAILABLE',
+    `MariaDB does not answer on ${url} and could not be started (${detail || 'no output'})`,
+  );
 }

@@ -20,7 +20,14 @@ function collect(batch: Batch, seen: Set<string>, messages: TopicMessage[]): voi
     const where = `${batch.partition}:${message.offset}`;
     if (seen.has(where)) continue;
     seen.add(where);
-    messages.push({ partition: batch.partition, offset: BigInt(message.offset), key: message.key?.toString(), value: message.value ?? Buffer.alloc(0), timestamp: Number(message.timestamp), headers: message.headers ?? {} });
+    messages.push({
+      partition: batch.partition,
+      offset: BigInt(message.offset),
+      key: message.key?.toString(),
+      value: message.value ?? Buffer.alloc(0),
+      timestamp: Number(message.timestamp),
+      headers: message.headers ?? {},
+    });
   }
 }
 
@@ -29,7 +36,11 @@ export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000)
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
-  const ends = new Map(offsets.filter((partition) => BigInt(partition.high) > 0n).map((partition) => [partition.partition, BigInt(partition.high)]));
+  const ends = new Map(
+    offsets
+      .filter((partition) => BigInt(partition.high) > 0n)
+      .map((partition) => [partition.partition, BigInt(partition.high)]),
+  );
   const messages: TopicMessage[] = [];
   const seen = new Set<string>();
   if (ends.size === 0) return messages;
@@ -38,7 +49,11 @@ export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000)
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${messages.length} messages of ${topic}; the end was not reached in ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`read ${messages.length} messages of ${topic}; the end was not reached in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       consumer
         .run({
           autoCommit: false,
@@ -66,15 +81,29 @@ export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000)
  * then `settleMs` more (end offsets do not tell: a transactional topic ends with commit markers).
  * Extra records arriving in the settle time — duplicates — are returned too, so tests can see them.
  */
-export async function readAtLeast(kafka: Kafka, topic: string, expected: number, settleMs = 2_000, timeoutMs = 90_000): Promise<TopicMessage[]> {
+export async function readAtLeast(
+  kafka: Kafka,
+  topic: string,
+  expected: number,
+  settleMs = 2_000,
+  timeoutMs = 90_000,
+): Promise<TopicMessage[]> {
   const messages: TopicMessage[] = [];
   const seen = new Set<string>();
-  const consumer = kafka.consumer({ groupId: `test-read-${randomUUID()}`, maxWaitTimeInMs: 100, maxBytes: 10_485_760, readUncommitted: false });
+  const consumer = kafka.consumer({
+    groupId: `test-read-${randomUUID()}`,
+    maxWaitTimeInMs: 100,
+    maxBytes: 10_485_760,
+    readUncommitted: false,
+  });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${messages.length}/${expected} messages of ${topic} in ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`read ${messages.length}/${expected} messages of ${topic} in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       let settling = false;
       consumer
         .run({

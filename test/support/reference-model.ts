@@ -11,24 +11,37 @@ export interface ReferenceResult {
  * in its own partition; a window's count of a partition appears once that partition's final
  * watermark reached the window's end.
  */
-export function referenceModel(partitions: readonly (readonly KeyedEvent[])[], settings: WindowSettings, closeEverything = false): ReferenceResult {
+export function referenceModel(
+  partitions: readonly (readonly KeyedEvent[])[],
+  settings: WindowSettings,
+  closeEverything = false,
+): ReferenceResult {
   const rows = new Map<string, number>();
   let late = 0;
   for (const events of partitions) {
     // closeEverything: as after --idle-close, every counted event is in the table.
-    const finalWatermark = closeEverything ? Number.POSITIVE_INFINITY : events.length === 0 ? Number.NEGATIVE_INFINITY : Math.max(...events.map((event) => event.time)) - settings.delayMs;
+    const finalWatermark = closeEverything
+      ? Number.POSITIVE_INFINITY
+      : events.length === 0
+        ? Number.NEGATIVE_INFINITY
+        : Math.max(...events.map((event) => event.time)) - settings.delayMs;
     let maxBefore = Number.NEGATIVE_INFINITY;
     for (const event of events) {
       const watermark = maxBefore - settings.delayMs;
       let isLate = false;
-      for (let start = Math.floor(event.time / settings.slideMs) * settings.slideMs; start > event.time - settings.sizeMs; start -= settings.slideMs) {
+      for (
+        let start = Math.floor(event.time / settings.slideMs) * settings.slideMs;
+        start > event.time - settings.sizeMs;
+        start -= settings.slideMs
+      ) {
         const end = start + settings.sizeMs;
         if (watermark >= end) {
           isLate = true;
           continue;
         }
         if (finalWatermark < end) continue;
-        for (const [dim, key] of Object.entries(event.keys)) rows.set(`${start}|${dim}|${key}`, (rows.get(`${start}|${dim}|${key}`) ?? 0) + 1);
+        for (const [dim, key] of Object.entries(event.keys))
+          rows.set(`${start}|${dim}|${key}`, (rows.get(`${start}|${dim}|${key}`) ?? 0) + 1);
       }
       if (isLate) late += 1;
       maxBefore = Math.max(maxBefore, event.time);

@@ -27,7 +27,10 @@ export function kafkajsClient(url: string): RegistryClientUnderTest {
     idOf: (subject, schema) => registry.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema }),
     latestId: (subject) => registry.getLatestSchemaId(subject),
     encode: (_topic, id, value) => registry.encode(id, value),
-    decode: (_topic, payload, readerSchema) => registry.decode(payload, { [SchemaType.AVRO]: { readerSchema: JSON.parse(readerSchema) as RawAvroSchema } }) as Promise<unknown>,
+    decode: (_topic, payload, readerSchema) =>
+      registry.decode(payload, {
+        [SchemaType.AVRO]: { readerSchema: JSON.parse(readerSchema) as RawAvroSchema },
+      }) as Promise<unknown>,
   };
 }
 
@@ -39,7 +42,11 @@ export function confluentClient(url: string): RegistryClientUnderTest {
     register: (subject, schema) => client.register(subject, { schemaType: 'AVRO', schema }),
     idOf: (subject, schema) => client.getId(subject, { schemaType: 'AVRO', schema }),
     latestId: async (subject) => (await client.getLatestSchemaMetadata(subject)).id ?? -1,
-    encode: (topic, id, value) => new AvroSerializer(client, SerdeType.VALUE, { useSchemaId: id, autoRegisterSchemas: false }).serialize(topic, value),
+    encode: (topic, id, value) =>
+      new AvroSerializer(client, SerdeType.VALUE, { useSchemaId: id, autoRegisterSchemas: false }).serialize(
+        topic,
+        value,
+      ),
     decode: (topic, payload) => deserializer.deserialize(topic, payload) as Promise<unknown>,
   };
 }

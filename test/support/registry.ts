@@ -5,7 +5,14 @@ import type { TestContext } from './context.js';
 
 /** A schema registry on the run's broker, its schemas in this test file's own topic. */
 export function startTestRegistry(context: TestContext, topic = context.topic('_schemas')): Promise<RunningRegistry> {
-  return startRegistry({ brokers: context.brokers, topic, replicationFactor: 1, host: '127.0.0.1', port: 0, logger: context.logger });
+  return startRegistry({
+    brokers: context.brokers,
+    topic,
+    replicationFactor: 1,
+    host: '127.0.0.1',
+    port: 0,
+    logger: context.logger,
+  });
 }
 
 /**

@@ -26,7 +26,14 @@
       ...versions.map((version) => {
         const row = document.createElement('tr');
         if (version.serving) row.className = 'serving';
-        const cells = [version.version, version.state, String(version.lag), version.watermark ?? '–', String(version.lateEvents), `${version.settings.sizeMs / 1000} s / ${version.settings.delayMs / 1000} s`];
+        const cells = [
+          version.version,
+          version.state,
+          String(version.lag),
+          version.watermark ?? '–',
+          String(version.lateEvents),
+          `${version.settings.sizeMs / 1000} s / ${version.settings.delayMs / 1000} s`,
+        ];
         row.replaceChildren(...cells.map((text) => Object.assign(document.createElement('td'), { textContent: text })));
         return row;
       }),
@@ -59,7 +66,15 @@
         width: 640,
         height: 300,
         scales: { x: { time: true } },
-        series: [{}, ...users.map((user, position) => ({ label: user, stroke: COLORS[position % COLORS.length], width: 2, points: { show: true } }))],
+        series: [
+          {},
+          ...users.map((user, position) => ({
+            label: user,
+            stroke: COLORS[position % COLORS.length],
+            width: 2,
+            points: { show: true },
+          })),
+        ],
         axes: [{}, { label: 'events per window' }],
       };
       entry = { key, box, plot: new uPlot(options, data, box) };

@@ -6,13 +6,31 @@ import { OptionValues } from '../option-values.js';
 
 export const aggregate = defineCommand({
   name: 'aggregate',
-  summary: 'Aggregate events_stages into event-time windows in MySQL (or MongoDB), as one job version (exactly-once effect)',
-  settings: ['kafkaBrokers', 'registryUrl', 'sink', 'mysqlUrl', 'mongodbUrl', 'topicStages', 'topicPartitions', 'topicReplicationFactor', 'timeZone', 'window', 'slide', 'watermark', 'schemasDir'],
+  summary:
+    'Aggregate events_stages into event-time windows in MySQL (or MongoDB), as one job version (exactly-once effect)',
+  settings: [
+    'kafkaBrokers',
+    'registryUrl',
+    'sink',
+    'mysqlUrl',
+    'mongodbUrl',
+    'topicStages',
+    'topicPartitions',
+    'topicReplicationFactor',
+    'timeZone',
+    'window',
+    'slide',
+    'watermark',
+    'schemasDir',
+  ],
   options: [
     { flag: '--version <name>', doc: 'job version, v + digits (e.g. v1): names the consumer group and the tables' },
     { flag: '--dims <list>', doc: 'dimensions to aggregate: user,dept,age (default user)' },
     { flag: '--publish-late', doc: 'also publish late events to <stages topic>.late (at least once)' },
-    { flag: '--idle-close <duration>', doc: 'opt-in: close a partition\'s windows after this long without data (rows marked idle_closed)' },
+    {
+      flag: '--idle-close <duration>',
+      doc: "opt-in: close a partition's windows after this long without data (rows marked idle_closed)",
+    },
   ],
   run: async ({ config, options, logger, signal, print }) => {
     const values = new OptionValues(options);
@@ -28,7 +46,9 @@ export const aggregate = defineCommand({
       publishLate: options['publishLate'] === true,
       ...(idleCloseMs === undefined ? {} : { idleCloseMs }),
     });
-    print(`aggregate ${version}: ${metrics.in} events, ${metrics.late} late, ${metrics.rows} window rows written, ${metrics.bad} unreadable`);
+    print(
+      `aggregate ${version}: ${metrics.in} events, ${metrics.late} late, ${metrics.rows} window rows written, ${metrics.bad} unreadable`,
+    );
     return 0;
   },
 });

@@ -7,8 +7,18 @@ export const enrichCommand = defineCommand({
   name: 'enrich',
   summary: 'Enrich events into events_stages inside Kafka transactions (exactly once; bad records to events.dlq)',
   settings: [
-    'kafkaBrokers', 'registryUrl', 'topicEvents', 'topicStages', 'topicPartitions', 'topicReplicationFactor',
-    'schemasDir', 'namesFile', 'deptsFile', 'genderMale', 'genderFemale', 'badRecords',
+    'kafkaBrokers',
+    'registryUrl',
+    'topicEvents',
+    'topicStages',
+    'topicPartitions',
+    'topicReplicationFactor',
+    'schemasDir',
+    'namesFile',
+    'deptsFile',
+    'genderMale',
+    'genderFemale',
+    'badRecords',
   ],
   run: async ({ config, logger, signal, print }) => {
     // The tables first: a malformed file is a start-up error naming file and line.

@@ -11,4 +11,21 @@ import { stackDown, stackStatus, stackUp } from './stack.js';
 import { up } from './up.js';
 
 /** Every `kappa` sub-command, in the order `kappa --help` lists them (SPEC §2.1). */
-export const COMMANDS: readonly CommandSpec<SettingKey>[] = [up, stackUp, stackDown, stackStatus, registry, ingest, enrichCommand, aggregate, recover, cutoverCommand, rollbackCommand, diffCommand, serve, statusCommand, schemasCheck, schemasRegister];
+export const COMMANDS: readonly CommandSpec<SettingKey>[] = [
+  up,
+  stackUp,
+  stackDown,
+  stackStatus,
+  registry,
+  ingest,
+  enrichCommand,
+  aggregate,
+  recover,
+  cutoverCommand,
+  rollbackCommand,
+  diffCommand,
+  serve,
+  statusCommand,
+  schemasCheck,
+  schemasRegister,
+];

@@ -13,8 +13,20 @@ const GENERATED_FIELDS = new Set(['id', 'time', 'event_ts']);
 
 export const ingest = defineCommand({
   name: 'ingest',
-  summary: 'Generate Fluentd-style dummy events into the events topic (disk-buffered, ids reserved in blocks, exactly once)',
-  settings: ['kafkaBrokers', 'registryUrl', 'mysqlUrl', 'topicEvents', 'topicStages', 'topicPartitions', 'topicReplicationFactor', 'timeZone', 'stateDir', 'schemasDir'],
+  summary:
+    'Generate Fluentd-style dummy events into the events topic (disk-buffered, ids reserved in blocks, exactly once)',
+  settings: [
+    'kafkaBrokers',
+    'registryUrl',
+    'mysqlUrl',
+    'topicEvents',
+    'topicStages',
+    'topicPartitions',
+    'topicReplicationFactor',
+    'timeZone',
+    'stateDir',
+    'schemasDir',
+  ],
   options: [
     { flag: '--rate <n>', doc: 'events per second, 0 = as fast as possible (default 10)' },
     { flag: '--count <n>', doc: 'stop after this many events (default: run until Ctrl-C)' },
@@ -30,19 +42,47 @@ export const ingest = defineCommand({
     const template = values.get('template', '--template', parse.jsonObject, '{"hello":"ssm-seoul"}');
     const lateFraction = values.get('lateFraction', '--late-fraction', parse.fraction, '0');
     const lateByMs = values.get('lateBy', '--late-by', parse.duration('30s'), '30s');
-    const seed = values.get('seed', '--seed', parse.integer(0, 2 ** 31 - 1, 1), String(Math.floor(Math.random() * 2 ** 31)));
+    const seed = values.get(
+      'seed',
+      '--seed',
+      parse.integer(0, 2 ** 31 - 1, 1),
+      String(Math.floor(Math.random() * 2 ** 31)),
+    );
 
     // The template must fit the events schema the generator writes (its latest version).
-    const latest = (await loadSchemaHistories(config.schemasDir)).find((history) => history.name === 'events')?.versions.at(-1);
+    const latest = (await loadSchemaHistories(config.schemasDir))
+      .find((history) => history.name === 'events')
+      ?.versions.at(-1);
     if (template !== undefined && latest !== undefined) {
       const type = parseAvro(latest.schema);
-      const fields = new Set((JSON.parse(latest.schema) as { fields: { name: string }[] }).fields.map((field) => field.name));
+      const fields = new Set(
+        (JSON.parse(latest.schema) as { fields: { name: string }[] }).fields.map((field) => field.name),
+      );
       const unknown = Object.keys(template).filter((key) => !fields.has(key) || GENERATED_FIELDS.has(key));
-      if (unknown.length > 0) values.reject('template', `invalid --template: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not a field the template may set (allowed: ${[...fields].filter((field) => !GENERATED_FIELDS.has(field)).join(', ')})`);
-      else if (!type.isValid(makeEvent(0, Date.now(), { template, timeZone: config.timeZone, lateFraction: 0, lateByMs: 0, seed: 0 }))) values.reject('template', 'invalid --template: its values do not fit the events schema (e.g. hello must be a string)');
+      if (unknown.length > 0)
+        values.reject(
+          'template',
+          `invalid --template: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not a field the template may set (allowed: ${[...fields].filter((field) => !GENERATED_FIELDS.has(field)).join(', ')})`,
+        );
+      else if (
+        !type.isValid(
+          makeEvent(0, Date.now(), { template, timeZone: config.timeZone, lateFraction: 0, lateByMs: 0, seed: 0 }),
+        )
+      )
+        values.reject(
+          'template',
+          'invalid --template: its values do not fit the events schema (e.g. hello must be a string)',
+        );
     }
     values.check();
-    if (rate === undefined || template === undefined || lateFraction === undefined || lateByMs === undefined || seed === undefined) return 2;
+    if (
+      rate === undefined ||
+      template === undefined ||
+      lateFraction === undefined ||
+      lateByMs === undefined ||
+      seed === undefined
+    )
+      return 2;
 
     logger.info({ rate, count, lateFraction, lateByMs, seed }, 'ingest options');
     const summary = await runIngest({
@@ -62,7 +102,9 @@ export const ingest = defineCommand({
       logger,
       signal,
     });
-    print(`ingest: ${summary.sent} events sent to ${config.topicEvents} (ids ${summary.firstId}..${summary.lastId})${summary.buffered > 0 ? `, ${summary.buffered} left in the disk buffer` : ''}`);
+    print(
+      `ingest: ${summary.sent} events sent to ${config.topicEvents} (ids ${summary.firstId}..${summary.lastId})${summary.buffered > 0 ? `, ${summary.buffered} left in the disk buffer` : ''}`,
+    );
     return summary.buffered > 0 ? 1 : 0;
   },
 });

@@ -18,7 +18,11 @@ async function withCatalog<T>(mysqlUrl: string, work: (catalog: Catalog) => Prom
   }
 }
 
-async function withAdmin<T>(brokers: readonly string[], logger: Logger, work: (admin: ReturnType<ReturnType<typeof createKafka>['admin']>) => Promise<T>): Promise<T> {
+async function withAdmin<T>(
+  brokers: readonly string[],
+  logger: Logger,
+  work: (admin: ReturnType<ReturnType<typeof createKafka>['admin']>) => Promise<T>,
+): Promise<T> {
   const admin = createKafka({ brokers, logger, clientId: 'kappa-recovery' }).admin();
   await admin.connect();
   try {
@@ -32,8 +36,22 @@ export const recover = defineCommand({
   name: 'recover',
   summary: 'Replay the log from offset 0 into a new job version (new tables, new consumer group)',
   settings: [
-    'kafkaBrokers', 'registryUrl', 'mysqlUrl', 'topicStages', 'topicPartitions', 'topicReplicationFactor', 'timeZone', 'window', 'slide', 'watermark',
-    'schemasDir', 'namesFile', 'deptsFile', 'genderMale', 'genderFemale', 'badRecords',
+    'kafkaBrokers',
+    'registryUrl',
+    'mysqlUrl',
+    'topicStages',
+    'topicPartitions',
+    'topicReplicationFactor',
+    'timeZone',
+    'window',
+    'slide',
+    'watermark',
+    'schemasDir',
+    'namesFile',
+    'deptsFile',
+    'genderMale',
+    'genderFemale',
+    'badRecords',
   ],
   options: [
     { flag: '--to <version>', doc: 'the new job version, e.g. v2 (its tables: events_users_v2 …)' },
@@ -62,7 +80,9 @@ export const recover = defineCommand({
       untilCaughtUp: options['untilCaughtUp'] === true,
       ...(fullChain === undefined ? {} : { fullChain }),
     });
-    print(`recover ${version}: ${result.caughtUp ? 'caught up' : 'stopped'} at ${formatCount(Number(result.lag.done))} of ${formatCount(Number(result.lag.total))} records (lag ${formatCount(Number(result.lag.lag))}); ${result.metrics.in} events this run, ${result.metrics.late} late`);
+    print(
+      `recover ${version}: ${result.caughtUp ? 'caught up' : 'stopped'} at ${formatCount(Number(result.lag.done))} of ${formatCount(Number(result.lag.total))} records (lag ${formatCount(Number(result.lag.lag))}); ${result.metrics.in} events this run, ${result.metrics.late} late`,
+    );
     return options['untilCaughtUp'] === true && !result.caughtUp ? 1 : 0;
   },
 });
@@ -78,8 +98,14 @@ export const cutoverCommand = defineCommand({
     if (options['to'] === undefined) values.reject('to', 'kappa cutover needs --to <version>, e.g. --to v2');
     values.check();
     if (to === undefined) return 2;
-    const result = await withCatalog(config.mysqlUrl, (catalog) => withAdmin(config.kafkaBrokers, logger, (admin) => cutover(catalog, admin, to)));
-    print(result.unchanged ? `${to} already serves` : `cutover: readers now see ${to}${result.from === undefined ? '' : ` (was ${result.from}; \`kappa rollback\` switches back)`}`);
+    const result = await withCatalog(config.mysqlUrl, (catalog) =>
+      withAdmin(config.kafkaBrokers, logger, (admin) => cutover(catalog, admin, to)),
+    );
+    print(
+      result.unchanged
+        ? `${to} already serves`
+        : `cutover: readers now see ${to}${result.from === undefined ? '' : ` (was ${result.from}; \`kappa rollback\` switches back)`}`,
+    );
     return 0;
   },
 });
@@ -120,7 +146,9 @@ export const diffCommand = defineCommand({
           `total ${formatCount(table.totalFrom)} → ${formatCount(table.totalTo)} (${change >= 0 ? '+' : ''}${formatCount(change)})`,
       );
     }
-    print(`  late events: ${formatCount(diff.lateFrom)} in ${from}, ${formatCount(diff.lateTo)} in ${to} → ${formatCount(diff.lateRecovered)} recovered`);
+    print(
+      `  late events: ${formatCount(diff.lateFrom)} in ${from}, ${formatCount(diff.lateTo)} in ${to} → ${formatCount(diff.lateRecovered)} recovered`,
+    );
     return 0;
   },
 });
@@ -131,7 +159,9 @@ export const statusCommand = defineCommand({
   settings: ['kafkaBrokers', 'mysqlUrl'],
   options: [{ flag: '--json', doc: 'print the versions as JSON' }],
   run: async ({ config, options, logger, print }) => {
-    const statuses = await withCatalog(config.mysqlUrl, (catalog) => withAdmin(config.kafkaBrokers, logger, (admin) => versionStatus(catalog, admin)));
+    const statuses = await withCatalog(config.mysqlUrl, (catalog) =>
+      withAdmin(config.kafkaBrokers, logger, (admin) => versionStatus(catalog, admin)),
+    );
     if (options['json'] === true) {
       print(JSON.stringify(statuses));
       return 0;
@@ -140,7 +170,9 @@ export const statusCommand = defineCommand({
       print('no job versions yet: `kappa aggregate --version v1` creates the first');
       return 0;
     }
-    print('version  state        lag        processed  watermark (min)           late     window/slide/watermark  topic');
+    print(
+      'version  state        lag        processed  watermark (min)           late     window/slide/watermark  topic',
+    );
     for (const status of statuses) {
       const { sizeMs, slideMs, delayMs } = status.settings;
       print(

@@ -17,8 +17,11 @@ type SchemaSettings = { readonly schemasDir: string; readonly topicEvents: strin
 /** The histories of the schemas directory, refused (exit 1, one line per problem) unless all are compatible. */
 async function checkedHistories(config: SchemaSettings): Promise<SchemaHistory[]> {
   const histories = await loadSchemaHistories(config.schemasDir);
-  const problems = histories.flatMap((history) => checkSchemaHistory(history, valueSubject(topicFor(history.name, config))));
-  if (problems.length > 0) throw new KappaError('KAPPA_SCHEMAS_INCOMPATIBLE', `${problems.length} schema problem(s):\n${problems.join('\n')}`);
+  const problems = histories.flatMap((history) =>
+    checkSchemaHistory(history, valueSubject(topicFor(history.name, config))),
+  );
+  if (problems.length > 0)
+    throw new KappaError('KAPPA_SCHEMAS_INCOMPATIBLE', `${problems.length} schema problem(s):\n${problems.join('\n')}`);
   return histories;
 }
 
@@ -29,7 +32,9 @@ export const schemasCheck = defineCommand({
   run: async ({ config, print }) => {
     const histories = await checkedHistories(config);
     for (const history of histories) {
-      print(`${valueSubject(topicFor(history.name, config))}: v1..v${history.versions.length} ${history.level} compatible (${history.name}/)`);
+      print(
+        `${valueSubject(topicFor(history.name, config))}: v1..v${history.versions.length} ${history.level} compatible (${history.name}/)`,
+      );
     }
     return 0;
   },
@@ -44,7 +49,8 @@ export const schemasRegister = defineCommand({
     const registry = new SchemaRegistry({ host: config.registryUrl });
     for (const history of histories) {
       const subject = valueSubject(topicFor(history.name, config));
-      for (const { version, id } of await registerHistory(registry, history, subject, config.registryUrl)) print(`${subject} v${version}: id ${id}`);
+      for (const { version, id } of await registerHistory(registry, history, subject, config.registryUrl))
+        print(`${subject} v${version}: id ${id}`);
     }
     return 0;
   },

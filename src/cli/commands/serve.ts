@@ -5,7 +5,20 @@ import { untilAborted } from '../../shared/abort.js';
 export const serve = defineCommand({
   name: 'serve',
   summary: 'Serve the query API, HTTP ingest, metrics (/metrics), OpenAPI (/docs) and the dashboard (/)',
-  settings: ['kafkaBrokers', 'registryUrl', 'mysqlUrl', 'topicEvents', 'topicStages', 'topicPartitions', 'topicReplicationFactor', 'schemasDir', 'timeZone', 'apiHost', 'apiPort', 'apiToken'],
+  settings: [
+    'kafkaBrokers',
+    'registryUrl',
+    'mysqlUrl',
+    'topicEvents',
+    'topicStages',
+    'topicPartitions',
+    'topicReplicationFactor',
+    'schemasDir',
+    'timeZone',
+    'apiHost',
+    'apiPort',
+    'apiToken',
+  ],
   run: async ({ config, logger, signal, print }) => {
     const api = await startApi({
       brokers: config.kafkaBrokers,

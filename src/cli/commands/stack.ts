@@ -1,14 +1,28 @@
 import { rm } from 'node:fs/promises';
 import { brokerStatus, startBroker, stopBroker } from '../../stack/broker.js';
-import { registryPaths, registryProcessStatus, startRegistryProcess, stopRegistryProcess } from '../../stack/registry-process.js';
+import {
+  registryPaths,
+  registryProcessStatus,
+  startRegistryProcess,
+  stopRegistryProcess,
+} from '../../stack/registry-process.js';
 import { defineCommand } from '../command.js';
 
 export const stackUp = defineCommand({
   name: 'stack up',
   summary: 'Start the local Kafka broker (single-node KRaft) and the schema registry in the background; idempotent',
   settings: [
-    'stateDir', 'cacheDir', 'kafkaVersion', 'stackKafkaPort', 'stackControllerPort', 'stackKafkaHeap', 'stackStartTimeout',
-    'registryHost', 'registryPort', 'registryTopic', 'topicReplicationFactor',
+    'stateDir',
+    'cacheDir',
+    'kafkaVersion',
+    'stackKafkaPort',
+    'stackControllerPort',
+    'stackKafkaHeap',
+    'stackStartTimeout',
+    'registryHost',
+    'registryPort',
+    'registryTopic',
+    'topicReplicationFactor',
   ],
   run: async ({ config, logger, print }) => {
     const broker = await startBroker({
@@ -22,7 +36,9 @@ export const stackUp = defineCommand({
       logger,
     });
     const { state } = broker;
-    print(`kafka ${state.version}: ${broker.alreadyRunning ? 'already running' : 'started'} on ${state.host}:${state.port} (pid ${state.pid}, log ${state.logFile})`);
+    print(
+      `kafka ${state.version}: ${broker.alreadyRunning ? 'already running' : 'started'} on ${state.host}:${state.port} (pid ${state.pid}, log ${state.logFile})`,
+    );
     const registry = await startRegistryProcess({
       stateDir: config.stateDir,
       brokers: [`${state.host}:${state.port}`],
@@ -33,7 +49,9 @@ export const stackUp = defineCommand({
       startTimeoutMs: config.stackStartTimeout,
       logger,
     });
-    print(`schema registry: ${registry.alreadyRunning ? 'already running' : 'started'} on ${registry.state.url} (pid ${registry.state.pid}, log ${registry.state.logFile})`);
+    print(
+      `schema registry: ${registry.alreadyRunning ? 'already running' : 'started'} on ${registry.state.url} (pid ${registry.state.pid}, log ${registry.state.logFile})`,
+    );
     return 0;
   },
 });
@@ -61,17 +79,25 @@ export const stackStatus = defineCommand({
   settings: ['stateDir'],
   options: [{ flag: '--json', doc: 'print the status as one JSON object' }],
   run: async ({ config, options, print }) => {
-    const [kafka, registry] = await Promise.all([brokerStatus(config.stateDir), registryProcessStatus(config.stateDir)]);
+    const [kafka, registry] = await Promise.all([
+      brokerStatus(config.stateDir),
+      registryProcessStatus(config.stateDir),
+    ]);
     if (options['json'] === true) {
       print(JSON.stringify({ kafka, registry }));
     } else {
       if (kafka.state === undefined) print('kafka: stopped');
       else {
         const { version, host, port, pid, dataDir, logFile } = kafka.state;
-        print(`kafka ${version}: ${kafka.reachable ? 'running' : 'running but not answering'} on ${host}:${port} (pid ${pid}, data ${dataDir}, log ${logFile})`);
+        print(
+          `kafka ${version}: ${kafka.reachable ? 'running' : 'running but not answering'} on ${host}:${port} (pid ${pid}, data ${dataDir}, log ${logFile})`,
+        );
       }
       if (registry.state === undefined) print('schema registry: stopped');
-      else print(`schema registry: ${registry.reachable ? 'running' : 'running but not answering'} on ${registry.state.url} (pid ${registry.state.pid}, log ${registry.state.logFile})`);
+      else
+        print(
+          `schema registry: ${registry.reachable ? 'running' : 'running but not answering'} on ${registry.state.url} (pid ${registry.state.pid}, log ${registry.state.logFile})`,
+        );
     }
     return kafka.running && registry.running ? 0 : 3;
   },

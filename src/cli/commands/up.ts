@@ -19,7 +19,12 @@ import { OptionValues } from '../option-values.js';
 import { untilAborted } from '../../shared/abort.js';
 
 /** Makes `v1` serve once it exists, if nothing serves yet (a fresh machine's first run). */
-async function serveFirstVersion(mysqlUrl: string, brokers: readonly string[], logger: Logger, signal: AbortSignal): Promise<void> {
+async function serveFirstVersion(
+  mysqlUrl: string,
+  brokers: readonly string[],
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<void> {
   const catalog = await Catalog.open(mysqlUrl);
   const admin = createKafka({ brokers, logger, clientId: 'kappa-up' }).admin();
   await admin.connect();
@@ -48,10 +53,36 @@ export const up = defineCommand({
   name: 'up',
   summary: 'Run everything on this machine: broker, registry, migrations, generator, enrichment, v1 aggregator, API',
   settings: [
-    'kafkaBrokers', 'registryUrl', 'mysqlUrl', 'apiHost', 'apiPort', 'apiToken', 'stateDir', 'cacheDir', 'kafkaVersion',
-    'stackKafkaPort', 'stackControllerPort', 'stackKafkaHeap', 'stackStartTimeout', 'registryHost', 'registryPort', 'registryTopic',
-    'topicEvents', 'topicStages', 'topicPartitions', 'topicReplicationFactor', 'timeZone', 'window', 'slide', 'watermark',
-    'schemasDir', 'namesFile', 'deptsFile', 'genderMale', 'genderFemale', 'badRecords',
+    'kafkaBrokers',
+    'registryUrl',
+    'mysqlUrl',
+    'apiHost',
+    'apiPort',
+    'apiToken',
+    'stateDir',
+    'cacheDir',
+    'kafkaVersion',
+    'stackKafkaPort',
+    'stackControllerPort',
+    'stackKafkaHeap',
+    'stackStartTimeout',
+    'registryHost',
+    'registryPort',
+    'registryTopic',
+    'topicEvents',
+    'topicStages',
+    'topicPartitions',
+    'topicReplicationFactor',
+    'timeZone',
+    'window',
+    'slide',
+    'watermark',
+    'schemasDir',
+    'namesFile',
+    'deptsFile',
+    'genderMale',
+    'genderFemale',
+    'badRecords',
   ],
   options: [
     { flag: '--rate <n>', doc: 'events per second of the generator (default 20)' },
@@ -70,16 +101,42 @@ export const up = defineCommand({
       const localBroker = `127.0.0.1:${config.stackKafkaPort}`;
       if (!(await isBrokerReachable(config.kafkaBrokers))) {
         if (config.kafkaBrokers.length !== 1 || config.kafkaBrokers[0] !== localBroker) {
-          throw new KappaError('KAPPA_BROKER_START_FAILED', `Kafka at ${config.kafkaBrokers.join(',')} does not answer (and is not the local stack's ${localBroker}, which kappa up would start)`);
+          throw new KappaError(
+            'KAPPA_BROKER_START_FAILED',
+            `Kafka at ${config.kafkaBrokers.join(',')} does not answer (and is not the local stack's ${localBroker}, which kappa up would start)`,
+          );
         }
         print(`starting the local Kafka broker on ${localBroker} (first run: fetching the jars takes a minute)…`);
-        const broker = await startBroker({ stateDir: config.stateDir, cacheDir: config.cacheDir, version: config.kafkaVersion, port: config.stackKafkaPort, controllerPort: config.stackControllerPort, heap: config.stackKafkaHeap, startTimeoutMs: config.stackStartTimeout, logger });
-        if (!broker.alreadyRunning) stopLocal.unshift(() => stopBroker({ stateDir: config.stateDir, timeoutMs: 30_000, logger }));
+        const broker = await startBroker({
+          stateDir: config.stateDir,
+          cacheDir: config.cacheDir,
+          version: config.kafkaVersion,
+          port: config.stackKafkaPort,
+          controllerPort: config.stackControllerPort,
+          heap: config.stackKafkaHeap,
+          startTimeoutMs: config.stackStartTimeout,
+          logger,
+        });
+        if (!broker.alreadyRunning)
+          stopLocal.unshift(() => stopBroker({ stateDir: config.stateDir, timeoutMs: 30_000, logger }));
       }
       if (!(await registryAnswers(config.registryUrl))) {
         const localRegistry = `http://${config.registryHost}:${config.registryPort}`;
-        if (config.registryUrl !== localRegistry) throw new KappaError('KAPPA_REGISTRY_START_FAILED', `the schema registry at ${config.registryUrl} does not answer (and is not the local ${localRegistry}, which kappa up would start)`);
-        const registry = await startRegistryProcess({ stateDir: config.stateDir, brokers: config.kafkaBrokers, host: config.registryHost, port: config.registryPort, topic: config.registryTopic, replicationFactor: config.topicReplicationFactor, startTimeoutMs: config.stackStartTimeout, logger });
+        if (config.registryUrl !== localRegistry)
+          throw new KappaError(
+            'KAPPA_REGISTRY_START_FAILED',
+            `the schema registry at ${config.registryUrl} does not answer (and is not the local ${localRegistry}, which kappa up would start)`,
+          );
+        const registry = await startRegistryProcess({
+          stateDir: config.stateDir,
+          brokers: config.kafkaBrokers,
+          host: config.registryHost,
+          port: config.registryPort,
+          topic: config.registryTopic,
+          replicationFactor: config.topicReplicationFactor,
+          startTimeoutMs: config.stackStartTimeout,
+          logger,
+        });
         if (!registry.alreadyRunning) stopLocal.unshift(() => stopRegistryProcess(config.stateDir, 30_000));
       }
       // 2. MySQL must be there (kappa does not run a database server); migrations run with the stages.
@@ -87,7 +144,12 @@ export const up = defineCommand({
 
       // 3. The pipeline, in this process, and the API.
       const kafka = (clientId: string) => createKafka({ brokers: config.kafkaBrokers, logger, clientId });
-      const topics = { topicEvents: config.topicEvents, topicStages: config.topicStages, topicPartitions: config.topicPartitions, topicReplicationFactor: config.topicReplicationFactor };
+      const topics = {
+        topicEvents: config.topicEvents,
+        topicStages: config.topicStages,
+        topicPartitions: config.topicPartitions,
+        topicReplicationFactor: config.topicReplicationFactor,
+      };
       const tables = await loadEnrichmentTables(config);
       const enrichMetrics = newEnrichMetrics();
       const aggregateMetrics: AggregateMetrics = { in: 0, late: 0, rows: 0, bad: 0 };
@@ -101,9 +163,58 @@ export const up = defineCommand({
             (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))),
           );
         };
-        void watch('enrich', runEnrich({ kafka: kafka('kappa-enrich'), registryUrl: config.registryUrl, topics, schemasDir: config.schemasDir, tables, badRecords: config.badRecords, logger: logger.child({ stage: 'enrich' }), signal: stages.signal, metrics: enrichMetrics }));
-        void watch('aggregate v1', runAggregate({ kafka: kafka('kappa-aggregate-v1'), registryUrl: config.registryUrl, mysqlUrl: config.mysqlUrl, stagesTopic: config.topicStages, topicPartitions: config.topicPartitions, topicReplicationFactor: config.topicReplicationFactor, schemasDir: config.schemasDir, version: 'v1', settings: { sizeMs: config.window, slideMs: config.slide, delayMs: config.watermark }, dims: ['user', 'dept', 'age'], timeZone: config.timeZone, logger: logger.child({ stage: 'aggregate' }), signal: stages.signal, metrics: aggregateMetrics }));
-        void watch('ingest', runIngest({ kafka: kafka('kappa-ingest'), registryUrl: config.registryUrl, topics, schemasDir: config.schemasDir, rate, template: { hello: 'ssm-seoul' }, timeZone: config.timeZone, lateFraction, lateByMs: 30_000, seed: Math.floor(Math.random() * 2 ** 31), bufferDir: join(config.stateDir, 'ingest', config.topicEvents), mysqlUrl: config.mysqlUrl, logger: logger.child({ stage: 'ingest' }), signal: stages.signal }));
+        void watch(
+          'enrich',
+          runEnrich({
+            kafka: kafka('kappa-enrich'),
+            registryUrl: config.registryUrl,
+            topics,
+            schemasDir: config.schemasDir,
+            tables,
+            badRecords: config.badRecords,
+            logger: logger.child({ stage: 'enrich' }),
+            signal: stages.signal,
+            metrics: enrichMetrics,
+          }),
+        );
+        void watch(
+          'aggregate v1',
+          runAggregate({
+            kafka: kafka('kappa-aggregate-v1'),
+            registryUrl: config.registryUrl,
+            mysqlUrl: config.mysqlUrl,
+            stagesTopic: config.topicStages,
+            topicPartitions: config.topicPartitions,
+            topicReplicationFactor: config.topicReplicationFactor,
+            schemasDir: config.schemasDir,
+            version: 'v1',
+            settings: { sizeMs: config.window, slideMs: config.slide, delayMs: config.watermark },
+            dims: ['user', 'dept', 'age'],
+            timeZone: config.timeZone,
+            logger: logger.child({ stage: 'aggregate' }),
+            signal: stages.signal,
+            metrics: aggregateMetrics,
+          }),
+        );
+        void watch(
+          'ingest',
+          runIngest({
+            kafka: kafka('kappa-ingest'),
+            registryUrl: config.registryUrl,
+            topics,
+            schemasDir: config.schemasDir,
+            rate,
+            template: { hello: 'ssm-seoul' },
+            timeZone: config.timeZone,
+            lateFraction,
+            lateByMs: 30_000,
+            seed: Math.floor(Math.random() * 2 ** 31),
+            bufferDir: join(config.stateDir, 'ingest', config.topicEvents),
+            mysqlUrl: config.mysqlUrl,
+            logger: logger.child({ stage: 'ingest' }),
+            signal: stages.signal,
+          }),
+        );
       });
       failed.catch(() => undefined);
       // Stages stop before the broker does: each finishes its transaction or commit and disconnects.
@@ -112,19 +223,36 @@ export const up = defineCommand({
         await Promise.race([Promise.all(running), sleep(45_000)]);
       };
       stopLocal.unshift(stopStages);
-      const api = await startApi({ brokers: config.kafkaBrokers, registryUrl: config.registryUrl, mysqlUrl: config.mysqlUrl, topicEvents: config.topicEvents, topicStages: config.topicStages, topicPartitions: config.topicPartitions, topicReplicationFactor: config.topicReplicationFactor, schemasDir: config.schemasDir, timeZone: config.timeZone, host: config.apiHost, port: config.apiPort, token: config.apiToken, logger: logger.child({ stage: 'api' }), stages: { enrich: enrichMetrics, aggregates: { v1: aggregateMetrics } } });
+      const api = await startApi({
+        brokers: config.kafkaBrokers,
+        registryUrl: config.registryUrl,
+        mysqlUrl: config.mysqlUrl,
+        topicEvents: config.topicEvents,
+        topicStages: config.topicStages,
+        topicPartitions: config.topicPartitions,
+        topicReplicationFactor: config.topicReplicationFactor,
+        schemasDir: config.schemasDir,
+        timeZone: config.timeZone,
+        host: config.apiHost,
+        port: config.apiPort,
+        token: config.apiToken,
+        logger: logger.child({ stage: 'api' }),
+        stages: { enrich: enrichMetrics, aggregates: { v1: aggregateMetrics } },
+      });
       stopLocal.unshift(() => api.close());
-      void serveFirstVersion(config.mysqlUrl, config.kafkaBrokers, logger, stages.signal).catch((error: unknown) => logger.warn({ err: error }, 'could not make v1 serve'));
-      print(`kappa is up: dashboard ${api.url}/ · API ${api.url}/docs · metrics ${api.url}/metrics — Ctrl-C stops everything`);
+      void serveFirstVersion(config.mysqlUrl, config.kafkaBrokers, logger, stages.signal).catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not make v1 serve'),
+      );
+      print(
+        `kappa is up: dashboard ${api.url}/ · API ${api.url}/docs · metrics ${api.url}/metrics — Ctrl-C stops everything`,
+      );
 
-      await Promise.race([
-        failed,
-        untilAborted(signal),
-      ]);
+      await Promise.race([failed, untilAborted(signal)]);
       print('stopping…');
       return 0;
     } finally {
-      for (const stop of stopLocal) await stop().catch((error: unknown) => logger.warn({ err: error }, 'stopping failed'));
+      for (const stop of stopLocal)
+        await stop().catch((error: unknown) => logger.warn({ err: error }, 'stopping failed'));
     }
   },
 });

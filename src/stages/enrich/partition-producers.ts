@@ -80,7 +80,11 @@ export class PartitionProducers {
 
   /** Keeps only the producers of the partitions this instance still owns. */
   async retain(partitions: ReadonlySet<number>): Promise<void> {
-    await Promise.all([...this.producers.keys()].filter((partition) => !partitions.has(partition)).map((partition) => this.drop(partition)));
+    await Promise.all(
+      [...this.producers.keys()]
+        .filter((partition) => !partitions.has(partition))
+        .map((partition) => this.drop(partition)),
+    );
   }
 
   async closeAll(): Promise<void> {

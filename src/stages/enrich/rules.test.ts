@@ -5,8 +5,15 @@ import { enrich, invalidReason, UNKNOWN_DEPT, UNKNOWN_NAME, type EnrichmentTable
 import { loadStaticTable, parseStaticTable } from './static-tables.js';
 
 const tables: EnrichmentTables = {
-  names: new Map([[0, 'Kim'], [1, 'Lee'], [2, 'Kim']]),
-  depts: new Map([[0, 'Data'], [3, 'Growth']]),
+  names: new Map([
+    [0, 'Kim'],
+    [1, 'Lee'],
+    [2, 'Kim'],
+  ]),
+  depts: new Map([
+    [0, 'Data'],
+    [3, 'Growth'],
+  ]),
   maleLabel: '남성',
   femaleLabel: '여성',
 };
@@ -42,8 +49,14 @@ describe('enrich (SPEC §1.2)', () => {
   });
 
   it('uses the Unknown defaults for missing uids and dids (left outer join)', () => {
-    expect(enrich({ id: 9, hello: '', time: '2026-01-01 00:00:00' }, tables)).toMatchObject({ user_name: UNKNOWN_NAME, dept_name: UNKNOWN_DEPT });
-    expect(enrich({ id: 5, hello: '', time: '2026-01-01 00:00:00' }, tables)).toMatchObject({ user_name: UNKNOWN_NAME, dept_name: 'Data' });
+    expect(enrich({ id: 9, hello: '', time: '2026-01-01 00:00:00' }, tables)).toMatchObject({
+      user_name: UNKNOWN_NAME,
+      dept_name: UNKNOWN_DEPT,
+    });
+    expect(enrich({ id: 5, hello: '', time: '2026-01-01 00:00:00' }, tables)).toMatchObject({
+      user_name: UNKNOWN_NAME,
+      dept_name: 'Data',
+    });
   });
 
   it('flags events that cannot be enriched', () => {
@@ -63,7 +76,12 @@ describe('static tables', () => {
   });
 
   it('parse JSON lines, skipping blank lines', () => {
-    expect(parseStaticTable('{"uid":0,"name":"A"}\n\n{"uid":3,"name":"B"}\n', 'uid', 'f')).toEqual(new Map([[0, 'A'], [3, 'B']]));
+    expect(parseStaticTable('{"uid":0,"name":"A"}\n\n{"uid":3,"name":"B"}\n', 'uid', 'f')).toEqual(
+      new Map([
+        [0, 'A'],
+        [3, 'B'],
+      ]),
+    );
   });
 
   it.each([

@@ -51,11 +51,18 @@ export function newEnrichMetrics(): EnrichMetrics {
 
 function latest(histories: readonly SchemaHistory[], name: string): SchemaHistory {
   const history = histories.find((entry) => entry.name === name);
-  if (history === undefined || history.versions.length === 0) throw new KappaError('KAPPA_SCHEMAS_INVALID', `the schemas directory has no ${name}/ history`);
+  if (history === undefined || history.versions.length === 0)
+    throw new KappaError('KAPPA_SCHEMAS_INVALID', `the schemas directory has no ${name}/ history`);
   return history;
 }
 
-function deadLetterHeaders(topic: string, partition: number, message: KafkaMessage, reason: string, detail: string): IHeaders {
+function deadLetterHeaders(
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+  reason: string,
+  detail: string,
+): IHeaders {
   return {
     'kappa.dlq.reason': reason,
     'kappa.dlq.detail': detail,
@@ -81,19 +88,40 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
   const metrics = options.metrics ?? newEnrichMetrics();
   const producers = new PartitionProducers(kafka, admin, group, names.events);
   // A 10 s session: a killed instance's partitions move on within seconds, not kafkajs's default 30.
-  const consumer = kafka.consumer({ groupId: group, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-  const plain = options.transactional === false ? kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner }) : undefined;
+  const consumer = kafka.consumer({
+    groupId: group,
+    readUncommitted: false,
+    maxWaitTimeInMs: 250,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+  });
+  const plain =
+    options.transactional === false
+      ? kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner })
+      : undefined;
 
   try {
     await ensurePipelineTopics(admin, options.topics, logger);
     const histories = await loadSchemaHistories(options.schemasDir);
     const stagesHistory = latest(histories, 'events_stages');
-    const registered = await registerHistory(new SchemaRegistry({ host: options.registryUrl }), stagesHistory, valueSubject(names.stages), options.registryUrl);
+    const registered = await registerHistory(
+      new SchemaRegistry({ host: options.registryUrl }),
+      stagesHistory,
+      valueSubject(names.stages),
+      options.registryUrl,
+    );
     const outId = registered.at(-1)?.id ?? 0;
     const outType = parseAvro(stagesHistory.versions.at(-1)?.schema ?? '');
-    const decoder = new AvroDecoder<RawEvent>(options.registryUrl, latest(histories, 'events').versions.at(-1)?.schema ?? '');
+    const decoder = new AvroDecoder<RawEvent>(
+      options.registryUrl,
+      latest(histories, 'events').versions.at(-1)?.schema ?? '',
+    );
 
-    const toMessages = async (batch: Batch, slice: readonly KafkaMessage[], floor: bigint): Promise<{ stages: Message[]; deadLetters: Message[] }> => {
+    const toMessages = async (
+      batch: Batch,
+      slice: readonly KafkaMessage[],
+      floor: bigint,
+    ): Promise<{ stages: Message[]; deadLetters: Message[] }> => {
       const stages: Message[] = [];
       const deadLetters: Message[] = [];
       for (const message of slice) {
@@ -108,12 +136,20 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
           continue;
         }
         const [reason, detail] = decoded.ok ? ['invalid', problem ?? ''] : [decoded.reason, decoded.detail];
-        if (options.badRecords === 'fail') throw new KappaError('KAPPA_BAD_RECORD', `${names.events}[${batch.partition}]@${message.offset}: ${reason}: ${detail}`);
+        if (options.badRecords === 'fail')
+          throw new KappaError(
+            'KAPPA_BAD_RECORD',
+            `${names.events}[${batch.partition}]@${message.offset}: ${reason}: ${detail}`,
+          );
         if (options.badRecords === 'skip') {
           metrics.skipped += 1;
           continue;
         }
-        deadLetters.push({ key: message.key, value: message.value, headers: deadLetterHeaders(names.events, batch.partition, message, reason, detail) });
+        deadLetters.push({
+          key: message.key,
+          value: message.value,
+          headers: deadLetterHeaders(names.events, batch.partition, message, reason, detail),
+        });
       }
       return { stages, deadLetters };
     };
@@ -132,7 +168,12 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
       const next = String(BigInt(slice.at(-1)?.offset ?? batch.lastOffset()) + 1n);
       if (plain !== undefined) {
         const { stages, deadLetters } = await toMessages(batch, slice, -1n);
-        await plain.sendBatch({ topicMessages: [{ topic: names.stages, messages: stages }, { topic: names.deadLetter, messages: deadLetters }].filter((entry) => entry.messages.length > 0) });
+        await plain.sendBatch({
+          topicMessages: [
+            { topic: names.stages, messages: stages },
+            { topic: names.deadLetter, messages: deadLetters },
+          ].filter((entry) => entry.messages.length > 0),
+        });
         metrics.out += stages.length;
         metrics.dlq += deadLetters.length;
         return;
@@ -145,7 +186,10 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
       try {
         if (stages.length > 0) await transaction.send({ topic: names.stages, messages: stages });
         if (deadLetters.length > 0) await transaction.send({ topic: names.deadLetter, messages: deadLetters });
-        await transaction.sendOffsets({ consumerGroupId: group, topics: [{ topic: names.events, partitions: [{ partition: batch.partition, offset: next }] }] });
+        await transaction.sendOffsets({
+          consumerGroupId: group,
+          topics: [{ topic: names.events, partitions: [{ partition: batch.partition, offset: next }] }],
+        });
         await transaction.commit();
         owned.floor = BigInt(next);
       } catch (error) {
@@ -154,7 +198,10 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
         // consumer resume from the committed offset.
         await Promise.race([transaction.abort().catch(() => undefined), sleep(10_000)]);
         await Promise.race([producers.drop(batch.partition), sleep(10_000)]);
-        logger.warn({ err: error, partition: batch.partition }, 'transaction failed; resuming from the committed offset');
+        logger.warn(
+          { err: error, partition: batch.partition },
+          'transaction failed; resuming from the committed offset',
+        );
         throw error;
       }
       metrics.out += stages.length;

@@ -25,7 +25,10 @@ export function parseStaticTable(text: string, keyField: string, file: string): 
     const key = record[keyField];
     const name = record['name'];
     if (typeof key !== 'number' || !Number.isInteger(key) || typeof name !== 'string') {
-      throw new KappaError('KAPPA_TABLE_INVALID', `${where}: expected {"${keyField}": <integer>, "name": "<text>"}, got ${line.trim()}`);
+      throw new KappaError(
+        'KAPPA_TABLE_INVALID',
+        `${where}: expected {"${keyField}": <integer>, "name": "<text>"}, got ${line.trim()}`,
+      );
     }
     if (table.has(key)) throw new KappaError('KAPPA_TABLE_INVALID', `${where}: ${keyField} ${key} appears twice`);
     table.set(key, name);
@@ -44,7 +47,15 @@ export async function loadStaticTable(file: string, keyField: string): Promise<S
 }
 
 /** The enrichment's tables and gender labels, from the settings of the same names. */
-export async function loadEnrichmentTables(settings: { readonly namesFile: string; readonly deptsFile: string; readonly genderMale: string; readonly genderFemale: string }): Promise<EnrichmentTables> {
-  const [names, depts] = await Promise.all([loadStaticTable(settings.namesFile, 'uid'), loadStaticTable(settings.deptsFile, 'did')]);
+export async function loadEnrichmentTables(settings: {
+  readonly namesFile: string;
+  readonly deptsFile: string;
+  readonly genderMale: string;
+  readonly genderFemale: string;
+}): Promise<EnrichmentTables> {
+  const [names, depts] = await Promise.all([
+    loadStaticTable(settings.namesFile, 'uid'),
+    loadStaticTable(settings.deptsFile, 'did'),
+  ]);
   return { names, depts, maleLabel: settings.genderMale, femaleLabel: settings.genderFemale };
 }
