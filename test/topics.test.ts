@@ -1,7 +1,7 @@
 import { ConfigResourceTypes } from '../src/kafka/kafkajs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePipelineTopics, ensureTopics } from '../src/kafka/ensure-topics.js';
-import { pipelineTopics } from '../src/kafka/topics.js';
+import { logTopic, pipelineTopics } from '../src/kafka/topics.js';
 import { testKafka, useTestContext } from './support/context.js';
 
 const context = useTestContext('topics');
@@ -20,7 +20,7 @@ describe('ensureTopics against the real broker', () => {
   afterAll(() => admin.disconnect());
 
   it('creates the pipeline topics with the configured partitions and infinite retention', async () => {
-    const actions = await ensurePipelineTopics(admin, settings, context.logger);
+    const { actions } = await ensurePipelineTopics(admin, settings, context.logger);
     expect(actions.map((action) => action.kind)).toEqual(['create', 'create', 'create']);
     const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.name) });
     expect(topics.map((topic) => [topic.name, topic.partitions.length]).sort()).toEqual(
@@ -45,6 +45,21 @@ describe('ensureTopics against the real broker', () => {
   it('is idempotent: a second call creates nothing', async () => {
     const actions = await ensureTopics(admin, specs, context.logger);
     expect(actions.map((action) => action.kind)).toEqual(['exists', 'exists', 'exists']);
+  });
+
+  it("gives a new stages topic the existing events topic's partition count, and reports a mismatch", async () => {
+    const events = context.topic('five');
+    await ensureTopics(admin, [logTopic(events, { topicPartitions: 5, topicReplicationFactor: 1 })], context.logger);
+    const derived = { ...settings, topicEvents: events, topicStages: context.topic('five_stages') };
+    const first = await ensurePipelineTopics(admin, derived, context.logger);
+    expect([first.eventsPartitions, first.stagesPartitions]).toEqual([5, 5]);
+    const { topics } = await admin.fetchTopicMetadata({ topics: [derived.topicStages, `${events}.dlq`] });
+    expect(topics.map((topic) => topic.partitions.length)).toEqual([5, 5]);
+
+    const stages = context.topic('two_stages');
+    await ensureTopics(admin, [logTopic(stages, { topicPartitions: 2, topicReplicationFactor: 1 })], context.logger);
+    const mismatch = await ensurePipelineTopics(admin, { ...derived, topicStages: stages }, context.logger);
+    expect([mismatch.eventsPartitions, mismatch.stagesPartitions]).toEqual([5, 2]);
   });
 
   it('is safe when several stage instances start at once', async () => {

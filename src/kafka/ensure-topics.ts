@@ -1,6 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
+import { KappaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { pipelineTopics, planTopics, type TopicAction, type TopicSpec } from './topics.js';
+import { partitionsAfter, pipelineTopics, planTopics, type TopicAction, type TopicSpec } from './topics.js';
 
 async function partitionCounts(admin: Admin, names: readonly string[]): Promise<Map<string, number>> {
   const listed = new Set(await admin.listTopics());
@@ -8,6 +10,32 @@ async function partitionCounts(admin: Admin, names: readonly string[]): Promise<
   if (present.length === 0) return new Map();
   const { topics } = await admin.fetchTopicMetadata({ topics: present });
   return new Map(topics.map((topic) => [topic.name, topic.partitions.length]));
+}
+
+/** Waits until every partition of the topics has a leader (new topics take a moment). */
+async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await admin
+      .fetchTopicMetadata({ topics: [...topics] })
+      .then((metadata) =>
+        metadata.topics.every(
+          (topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
+        ),
+      )
+      .catch((error: unknown) => {
+        const type = (error as { type?: string }).type;
+        if (type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE') return false;
+        throw error;
+      });
+    if (ready) return;
+    if (Date.now() > deadline)
+      throw new KappaError(
+        'KAPPA_TOPIC_NOT_READY',
+        `topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms`,
+      );
+    await sleep(100);
+  }
 }
 
 /**
@@ -30,7 +58,9 @@ export async function ensureTopics(
   const toCreate = actions.filter((action) => action.kind === 'create').map((action) => action.spec);
   if (toCreate.length > 0) {
     await admin.createTopics({
-      waitForLeaders: true,
+      // kafkajs's own wait fails at once with UNKNOWN_TOPIC_OR_PARTITION when the metadata of a new
+      // topic has not reached the broker it asks yet (seen on a busy single broker): wait below.
+      waitForLeaders: false,
       topics: toCreate.map((spec) => ({
         topic: spec.name,
         numPartitions: spec.partitions,
@@ -38,6 +68,10 @@ export async function ensureTopics(
         configEntries: Object.entries(spec.config).map(([name, value]) => ({ name, value })),
       })),
     });
+    await waitForLeaders(
+      admin,
+      toCreate.map((spec) => spec.name),
+    );
     logger.info({ topics: toCreate.map((spec) => spec.name) }, 'created topics');
   }
   for (const action of actions) {
@@ -51,14 +85,31 @@ export async function ensureTopics(
   return actions;
 }
 
+/** The pipeline topics after ensurePipelineTopics, with the partition counts they actually have. */
+export interface PipelineTopics {
+  readonly actions: readonly TopicAction[];
+  readonly eventsPartitions: number;
+  readonly stagesPartitions: number;
+}
+
 /**
- * What every stage calls at start-up: the pipeline topics (SPEC §1) exist with the configured
- * partitions, whichever instance of whichever stage comes first.
+ * What every stage calls at start-up: the pipeline topics (SPEC §1) exist, whichever instance of
+ * whichever stage comes first — the events topic with the configured partitions, the stages and
+ * dead-letter topics with as many as the events topic actually has.
  */
 export async function ensurePipelineTopics(
   admin: Admin,
   settings: Parameters<typeof pipelineTopics>[0],
   logger: Logger,
-): Promise<readonly TopicAction[]> {
-  return ensureTopics(admin, pipelineTopics(settings), logger);
+): Promise<PipelineTopics> {
+  // The events topic first: the others follow its actual partition count.
+  const [events] = await ensureTopics(admin, pipelineTopics(settings).slice(0, 1), logger);
+  const eventsPartitions = events === undefined ? settings.topicPartitions : partitionsAfter(events);
+  const derived = await ensureTopics(admin, pipelineTopics(settings, eventsPartitions).slice(1), logger);
+  const stages = derived[0];
+  return {
+    actions: [...(events === undefined ? [] : [events]), ...derived],
+    eventsPartitions,
+    stagesPartitions: stages === undefined ? eventsPartitions : partitionsAfter(stages),
+  };
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { pipelineTopics, planTopics, topicNames, type TopicSpec } from './topics.js';
+import { pipelineTopics, planTopics, stagesPartitioningProblem, topicNames, type TopicSpec } from './topics.js';
 
 const settings = { topicEvents: 'events', topicStages: 'events_stages', topicPartitions: 3, topicReplicationFactor: 1 };
 
@@ -77,5 +77,29 @@ describe('planTopics', () => {
     const specs = [spec('events', 3), spec('events_stages', 3)];
     const afterCreate = new Map(specs.map((topic) => [topic.name, topic.partitions]));
     expect(planTopics(specs, afterCreate).every((action) => action.kind === 'exists')).toBe(true);
+  });
+});
+
+describe('partition-preserving enrichment', () => {
+  const settings = {
+    topicEvents: 'events',
+    topicStages: 'events_stages',
+    topicPartitions: 3,
+    topicReplicationFactor: 1,
+  };
+
+  it("derives the stages and dead-letter topics from the events topic's actual partition count", () => {
+    expect(pipelineTopics(settings, 7).map((topic) => [topic.name, topic.partitions])).toEqual([
+      ['events', 3],
+      ['events_stages', 7],
+      ['events.dlq', 7],
+    ]);
+  });
+
+  it('refuses a stages topic with another partition count, naming both counts and the way out', () => {
+    expect(stagesPartitioningProblem({ events: 'events', stages: 'events_stages' }, 3, 3)).toBeUndefined();
+    const problem = stagesPartitioningProblem({ events: 'events', stages: 'events_stages' }, 6, 3);
+    expect(problem).toContain('events_stages has 3 partitions but events has 6');
+    expect(problem).toContain('kappa recover --from events --stages-topic events_stages_p6');
   });
 });

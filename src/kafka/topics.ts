@@ -25,10 +25,41 @@ export function topicNames(settings: Pick<Config, 'topicEvents' | 'topicStages'>
   } as const;
 }
 
-/** The topics every stage expects to exist, with the configured partition count. */
-export function pipelineTopics(settings: TopicSettings): readonly TopicSpec[] {
+/**
+ * The topics every stage expects to exist. The events topic gets the configured partition count;
+ * the stages and dead-letter topics get the events topic's (`eventsPartitions`, its actual count
+ * when it exists): enrichment writes each record to the partition number it was read from.
+ */
+export function pipelineTopics(
+  settings: TopicSettings,
+  eventsPartitions = settings.topicPartitions,
+): readonly TopicSpec[] {
   const names = topicNames(settings);
-  return [names.events, names.stages, names.deadLetter].map((name) => logTopic(name, settings));
+  const derived = { ...settings, topicPartitions: eventsPartitions };
+  return [logTopic(names.events, settings), logTopic(names.stages, derived), logTopic(names.deadLetter, derived)];
+}
+
+/** How many partitions a topic has (or will have) after `actions` ran: the existing count wins. */
+export function partitionsAfter(action: TopicAction): number {
+  return action.kind === 'partition-mismatch' ? action.actual : action.spec.partitions;
+}
+
+/**
+ * Partition-preserving enrichment (SPEC §1.2) needs a stages topic with exactly the events topic's
+ * partitions: the error to refuse with when an existing one has another count, or undefined.
+ */
+export function stagesPartitioningProblem(
+  names: { readonly events: string; readonly stages: string },
+  eventsPartitions: number,
+  stagesPartitions: number,
+): string | undefined {
+  if (eventsPartitions === stagesPartitions) return undefined;
+  return (
+    `${names.stages} has ${stagesPartitions} partitions but ${names.events} has ${eventsPartitions}: enrichment writes ` +
+    `each event to the stages partition of the same number, so the counts must match. Enrich into a new stages ` +
+    `topic with a full-chain replay instead, e.g. kappa recover --from ${names.events} --stages-topic ` +
+    `${names.stages}_p${eventsPartitions} --to <new version>`
+  );
 }
 
 /** A log topic of the pipeline: the configured partitions and replication, kept forever. */

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runAggregate, type AggregateMetrics, type AggregateOptions } from '../aggregates/run.js';
 import { ensurePipelineTopics } from '../kafka/ensure-topics.js';
 import { committedOffsets, endOffsets } from '../kafka/offsets.js';
-import { enrichGroup } from '../kafka/topics.js';
+import { enrichGroup, stagesPartitioningProblem } from '../kafka/topics.js';
 import { KappaError } from '../shared/errors.js';
 import { Progress } from '../shared/progress.js';
 import { newEnrichMetrics, runEnrich, type BadRecordPolicy } from '../stages/enrich/run.js';
@@ -61,7 +61,7 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
     await admin.connect();
     if (options.fullChain !== undefined) {
       // The new stages topic exists before either stage looks for it.
-      await ensurePipelineTopics(
+      const topics = await ensurePipelineTopics(
         admin,
         {
           topicEvents: options.fullChain.eventsTopic,
@@ -71,6 +71,12 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
         },
         logger,
       );
+      const problem = stagesPartitioningProblem(
+        { events: options.fullChain.eventsTopic, stages: options.stagesTopic },
+        topics.eventsPartitions,
+        topics.stagesPartitions,
+      );
+      if (problem !== undefined) throw new KappaError('KAPPA_STAGES_PARTITIONS', problem);
     }
     const failed = new Promise<never>((_, reject) => {
       const watch = (work: Promise<unknown>) =>

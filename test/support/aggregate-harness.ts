@@ -2,9 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { ensureTopics } from '../../src/kafka/ensure-topics.js';
 import { Partitioners } from '../../src/kafka/kafkajs.js';
+import { logTopic } from '../../src/kafka/topics.js';
 import { MongoClient } from 'mongodb';
 import { createConnection } from 'mysql2/promise';
 import { expect } from 'vitest';
@@ -13,10 +16,11 @@ import { isLate } from '../../src/ingest/event-generator.js';
 import { parseAvro } from '../../src/registry/avro-schema.js';
 import { encodeWithSchemaId } from '../../src/registry/wire-format.js';
 import { formatEventTime, parseEventTime } from '../../src/shared/event-time.js';
-import { enrich, type EnrichedEvent } from '../../src/stages/enrich/rules.js';
+import { enrich, type EnrichedEvent, type RawEvent } from '../../src/stages/enrich/rules.js';
+import { loadEnrichmentTables } from '../../src/stages/enrich/static-tables.js';
 import { cleanEnv, KAPPA_BIN } from './cli.js';
 import { testKafka, useTestContext } from './context.js';
-import { readAtLeast } from './read-topic.js';
+import { readAtLeast, readTopic, type TopicMessage } from './read-topic.js';
 import { referenceModel, type ReferenceResult } from './reference-model.js';
 import { useRegistryAndProcesses } from './registry.js';
 
@@ -24,11 +28,12 @@ import { useRegistryAndProcesses } from './registry.js';
  * What the aggregator tests share: a registry, enriched events written straight into a stages
  * topic, the reference model computed from that log, and the tables read back from MySQL.
  */
-export function useAggregateHarness(label: string) {
+export function useAggregateHarness(
+  label: string,
+  SETTINGS: WindowSettings = { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 },
+) {
   const context = useTestContext(label);
   const { registryUrl, track } = useRegistryAndProcesses(context);
-
-  const SETTINGS: WindowSettings = { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 };
 
   function pipeline(name: string): Record<string, string> {
     return {
@@ -49,6 +54,31 @@ export function useAggregateHarness(label: string) {
     return track(spawn(process.execPath, [KAPPA_BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', log, log] }));
   }
 
+  /** The reference model over an enriched log given as messages, partition by partition in log order. */
+  async function referenceOf(
+    messages: readonly TopicMessage[],
+    toEnriched: (decoded: unknown) => EnrichedEvent,
+    closeEverything: boolean,
+  ): Promise<ReferenceResult> {
+    const client = new SchemaRegistry({ host: registryUrl() });
+    const partitions = new Map<number, { offset: bigint; event: KeyedEvent }[]>();
+    for (const message of messages) {
+      const record = toEnriched(await client.decode(message.value));
+      const time = parseEventTime(record.time, 'Asia/Seoul') ?? Number.NaN;
+      const entry = {
+        offset: message.offset,
+        event: { time, keys: { user: record.user_name, dept: record.dept_name, age: String(record.age) } },
+      };
+      const list = partitions.get(message.partition) ?? [];
+      list.push(entry);
+      partitions.set(message.partition, list);
+    }
+    const ordered = [...partitions.values()].map((entries) =>
+      entries.sort((a, b) => (a.offset < b.offset ? -1 : 1)).map((entry) => entry.event),
+    );
+    return referenceModel(ordered, SETTINGS, closeEverything);
+  }
+
   /** The reference model over the actual events_stages log, partition by partition in log order. */
   async function referenceFromLog(
     stagesTopic: string,
@@ -56,21 +86,23 @@ export function useAggregateHarness(label: string) {
     closeEverything = false,
   ): Promise<ReferenceResult> {
     const messages = await readAtLeast(testKafka(context), stagesTopic, expected, 2_000);
-    const client = new SchemaRegistry({ host: registryUrl() });
-    const partitions = new Map<number, { offset: bigint; event: KeyedEvent }[]>();
-    for (const message of messages) {
-      const record = (await client.decode(message.value)) as EnrichedEvent;
-      const time = parseEventTime(record.time, 'Asia/Seoul') ?? Number.NaN;
-      const entry = {
-        offset: message.offset,
-        event: { time, keys: { user: record.user_name, dept: record.dept_name, age: String(record.age) } },
-      };
-      partitions.set(message.partition, [...(partitions.get(message.partition) ?? []), entry]);
-    }
-    const ordered = [...partitions.values()].map((entries) =>
-      entries.sort((a, b) => (a.offset < b.offset ? -1 : 1)).map((entry) => entry.event),
-    );
-    return referenceModel(ordered, SETTINGS, closeEverything);
+    return referenceOf(messages, (decoded) => decoded as EnrichedEvent, closeEverything);
+  }
+
+  /**
+   * The reference model over the raw `events` log (SPEC §1.2–1.3): each event enriched with the
+   * shipped tables, partition by partition in the order the events were produced — what the tables
+   * must equal whatever the enrichment stage went through (stops, kill -9, backlogs).
+   */
+  async function referenceFromEvents(eventsTopic: string, closeEverything = false): Promise<ReferenceResult> {
+    const tables = await loadEnrichmentTables({
+      namesFile: fileURLToPath(new URL('../../data/names.jsonl', import.meta.url)),
+      deptsFile: fileURLToPath(new URL('../../data/depts.jsonl', import.meta.url)),
+      genderMale: '남성',
+      genderFemale: '여성',
+    });
+    const messages = await readTopic(testKafka(context), eventsTopic);
+    return referenceOf(messages, (decoded) => enrich(decoded as RawEvent, tables), closeEverything);
   }
 
   /** The three tables of a version as `${windowStart}|${dim}|${key}` → count, and its late total. */
@@ -172,7 +204,7 @@ export function useAggregateHarness(label: string) {
   async function produceStages(topic: string, n: number, seed: number): Promise<void> {
     const admin = testKafka(context).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await ensureTopics(admin, [logTopic(topic, { topicPartitions: 3, topicReplicationFactor: 1 })], context.logger);
     await admin.disconnect();
     const stagesSchema = readFileSync(new URL('../../schemas/events_stages/v1.avsc', import.meta.url), 'utf8');
     const { id: schemaId } = await new SchemaRegistry({ host: registryUrl() }).register(
@@ -211,6 +243,7 @@ export function useAggregateHarness(label: string) {
     background,
     produceStages,
     referenceFromLog,
+    referenceFromEvents,
     tablesOf,
     collectionsOf,
     expectTablesToReach,

@@ -3,7 +3,13 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Batch, IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
 import { Partitioners } from '../../kafka/kafkajs.js';
 import { ensurePipelineTopics } from '../../kafka/ensure-topics.js';
-import { enrichGroup, topicNames, valueSubject, type TopicSettings } from '../../kafka/topics.js';
+import {
+  enrichGroup,
+  stagesPartitioningProblem,
+  topicNames,
+  valueSubject,
+  type TopicSettings,
+} from '../../kafka/topics.js';
 import { AvroDecoder } from '../../registry/avro-decoder.js';
 import { parseAvro } from '../../registry/avro-schema.js';
 import { registerHistory } from '../../registry/register-history.js';
@@ -101,7 +107,11 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
       : undefined;
 
   try {
-    await ensurePipelineTopics(admin, options.topics, logger);
+    const topics = await ensurePipelineTopics(admin, options.topics, logger);
+    const problem = stagesPartitioningProblem(names, topics.eventsPartitions, topics.stagesPartitions);
+    if (problem !== undefined) throw new KappaError('KAPPA_STAGES_PARTITIONS', problem);
+    const deadLetterPartitions = (await admin.fetchTopicMetadata({ topics: [names.deadLetter] })).topics[0]?.partitions
+      .length;
     const histories = await loadSchemaHistories(options.schemasDir);
     const stagesHistory = latest(histories, 'events_stages');
     const registered = await registerHistory(
@@ -132,7 +142,13 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
         const problem = decoded.ok ? invalidReason(decoded.value) : undefined;
         if (decoded.ok && problem === undefined) {
           const enriched = enrich(decoded.value, options.tables);
-          stages.push({ key: String(enriched.user_id), value: encodeWithSchemaId(outId, outType, enriched) });
+          // Partition-preserving (SPEC §1.2): the stages partition is the events partition, so each
+          // holds one source partition's records in produced order, whatever the batching or restarts.
+          stages.push({
+            key: String(enriched.user_id),
+            value: encodeWithSchemaId(outId, outType, enriched),
+            partition: batch.partition,
+          });
           continue;
         }
         const [reason, detail] = decoded.ok ? ['invalid', problem ?? ''] : [decoded.reason, decoded.detail];
@@ -148,6 +164,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
         deadLetters.push({
           key: message.key,
           value: message.value,
+          partition: batch.partition % (deadLetterPartitions ?? 1),
           headers: deadLetterHeaders(names.events, batch.partition, message, reason, detail),
         });
       }
