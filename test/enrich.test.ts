@@ -85,7 +85,8 @@ async function expectExactlyOnce(messages: readonly TopicMessage[], n: number): 
   }
 }
 
-describe('kappa enrich against the real broker', () => {
+// Generous: each test runs stages as processes; on a busy 2-core machine a minute is not enough.
+describe('kappa enrich against the real broker', { timeout: 180_000 }, () => {
   it('turns N events into exactly N enriched records (read_committed), and stops on SIGTERM', async () => {
     const env = pipeline('basic');
     await ingest(env, 5_000);

@@ -135,6 +135,14 @@ const BAD_VALUES: Record<SettingKey, readonly (readonly [string, string])[]> = {
   genderMale: [[' ', 'non-empty label']],
   genderFemale: [['x'.repeat(65), 'non-empty label']],
   badRecords: [['ignore', 'expected one of dead-letter, skip, fail']],
+  enrichTransactionMs: [
+    ['100', 'positive duration with a unit'],
+    ['0s', 'positive duration'],
+  ],
+  enrichTransactionRecords: [
+    ['0', 'whole number from 1 to 1000000'],
+    ['1.5', 'whole number'],
+  ],
   mysqlUrl: [
     ['postgres://x/db', 'mysql URL'],
     ['mysql://root@127.0.0.1:3306', 'must name a database'],

@@ -122,6 +122,20 @@ export const SETTINGS = {
     schema: parse.oneOf(['dead-letter', 'skip', 'fail']),
     doc: 'What a stage does with a record it cannot decode or validate',
   }),
+  enrichTransactionMs: setting({
+    flag: '--transaction-ms <duration>',
+    env: 'KAPPA_ENRICH_TRANSACTION_MS',
+    default: '200ms',
+    schema: parse.duration('200ms'),
+    doc: 'Enrichment: commit a transaction after this much work within a fetched batch (a batch always ends one)',
+  }),
+  enrichTransactionRecords: setting({
+    flag: '--transaction-records <n>',
+    env: 'KAPPA_ENRICH_TRANSACTION_RECORDS',
+    default: '50000',
+    schema: parse.integer(1, 1_000_000, 50_000),
+    doc: 'Enrichment: at most this many input records per transaction',
+  }),
   mysqlUrl: setting({
     flag: '--mysql-url <url>',
     env: 'KAPPA_MYSQL_URL',

@@ -19,6 +19,8 @@ export const enrichCommand = defineCommand({
     'genderMale',
     'genderFemale',
     'badRecords',
+    'enrichTransactionMs',
+    'enrichTransactionRecords',
   ],
   run: async ({ config, logger, signal, print }) => {
     // The tables first: a malformed file is a start-up error naming file and line.
@@ -30,6 +32,7 @@ export const enrichCommand = defineCommand({
       schemasDir: config.schemasDir,
       tables,
       badRecords: config.badRecords,
+      transactions: { maxMs: config.enrichTransactionMs, maxRecords: config.enrichTransactionRecords },
       logger,
       signal,
     });

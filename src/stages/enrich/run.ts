@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type { Batch, IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { Batch, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer, Transaction } from 'kafkajs';
 import { Partitioners } from '../../kafka/kafkajs.js';
 import { ensurePipelineTopics } from '../../kafka/ensure-topics.js';
 import {
@@ -17,12 +17,10 @@ import { loadSchemaHistories, type SchemaHistory } from '../../registry/schema-h
 import { encodeWithSchemaId } from '../../registry/wire-format.js';
 import { KappaError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { PartitionProducers } from './partition-producers.js';
+import { PartitionProducers, type PartitionProducer } from './partition-producers.js';
+import { nextSliceSize, SEND_SLICE, shouldCommit, type TransactionPolicy } from './transaction-policy.js';
 import { enrich, invalidReason, type EnrichmentTables, type RawEvent } from './rules.js';
 import { untilAborted } from '../../shared/abort.js';
-
-/** Records per transaction. */
-const SLICE = 2_000;
 
 export type BadRecordPolicy = 'dead-letter' | 'skip' | 'fail';
 
@@ -39,7 +37,11 @@ export interface EnrichOptions {
   readonly transactional?: boolean;
   /** Counters to update live (the API's /metrics reads them); a fresh set when omitted. */
   readonly metrics?: EnrichMetrics;
+  /** How big a transaction gets (default: 200 ms of work or 50,000 records, within a batch). */
+  readonly transactions?: TransactionPolicy;
 }
+
+export const DEFAULT_TRANSACTION_POLICY: TransactionPolicy = { maxMs: 200, maxRecords: 50_000 };
 
 /** Counters for /metrics: records in, enriched out, dead-lettered, skipped. */
 export interface EnrichMetrics {
@@ -92,6 +94,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
   const admin = kafka.admin();
   await admin.connect();
   const metrics = options.metrics ?? newEnrichMetrics();
+  const policy = options.transactions ?? DEFAULT_TRANSACTION_POLICY;
   const producers = new PartitionProducers(kafka, admin, group, names.events);
   // A 10 s session: a killed instance's partitions move on within seconds, not kafkajs's default 30.
   const consumer = kafka.consumer({
@@ -180,12 +183,95 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
     await plain?.connect();
     await consumer.connect();
     await consumer.subscribe({ topic: names.events, fromBeginning: true });
-    /** Writes one slice of a batch: in a transaction with its offset, or plainly (bench only). */
-    const writeSlice = async (batch: Batch, slice: readonly KafkaMessage[]): Promise<void> => {
-      const next = String(BigInt(slice.at(-1)?.offset ?? batch.lastOffset()) + 1n);
-      if (plain !== undefined) {
+    /** An open transaction of one input partition: what it holds so far. */
+    interface Open {
+      readonly owned: PartitionProducer;
+      readonly transaction: Transaction;
+      readonly openedAt: number;
+      records: number;
+      stages: number;
+      deadLetters: number;
+    }
+
+    /** Commits the transaction with the consumer offset `next` (the first record not in it). */
+    const commit = async (partition: number, open: Open, next: bigint): Promise<void> => {
+      await open.transaction.sendOffsets({
+        consumerGroupId: group,
+        topics: [{ topic: names.events, partitions: [{ partition, offset: String(next) }] }],
+      });
+      await open.transaction.commit();
+      open.owned.floor = next;
+      metrics.out += open.stages;
+      metrics.dlq += open.deadLetters;
+    };
+
+    /**
+     * Fenced by the partition's new owner, a transaction kafkajs cannot finish, a bad record under
+     * `fail`, or a batch given up (stopping, rebalance): abort what can be aborted (never waiting on
+     * a stuck producer) and drop the producer; the consumer resumes from the committed offset.
+     */
+    const abandon = async (partition: number, open: Open): Promise<void> => {
+      await Promise.race([open.transaction.abort().catch(() => undefined), sleep(10_000)]);
+      await Promise.race([producers.drop(partition), sleep(10_000)]);
+    };
+
+    /** Exactly once: the batch in transactions sized by the policy, each ending within the batch. */
+    const transactBatch = async (payload: EachBatchPayload): Promise<void> => {
+      const { batch } = payload;
+      let open: Open | undefined;
+      try {
+        for (let start = 0; start < batch.messages.length;) {
+          if (!payload.isRunning() || payload.isStale()) break;
+          const slice = batch.messages.slice(start, start + nextSliceSize(policy, open));
+          start += slice.length;
+          const last = slice.at(-1)?.offset ?? batch.lastOffset();
+          const owned = open?.owned ?? (await producers.get(batch.partition));
+          const { stages, deadLetters } = await toMessages(batch, slice, owned.floor);
+          // Entirely below the floor (committed by an earlier owner): nothing to write or commit.
+          if (open === undefined && stages.length + deadLetters.length === 0 && BigInt(last) < owned.floor) {
+            payload.resolveOffset(last);
+            continue;
+          }
+          open ??= {
+            owned,
+            transaction: await owned.producer.transaction(),
+            openedAt: Date.now(),
+            records: 0,
+            stages: 0,
+            deadLetters: 0,
+          };
+          if (stages.length > 0) await open.transaction.send({ topic: names.stages, messages: stages });
+          if (deadLetters.length > 0) await open.transaction.send({ topic: names.deadLetter, messages: deadLetters });
+          open.records += slice.length;
+          open.stages += stages.length;
+          open.deadLetters += deadLetters.length;
+          if (shouldCommit(policy, open, Date.now(), start >= batch.messages.length)) {
+            await commit(batch.partition, open, BigInt(last) + 1n);
+            open = undefined;
+            payload.resolveOffset(last);
+          }
+          await payload.heartbeat();
+        }
+      } catch (error) {
+        if (open !== undefined) await abandon(batch.partition, open);
+        logger.warn(
+          { err: error, partition: batch.partition },
+          'transaction failed; resuming from the committed offset',
+        );
+        throw error;
+      }
+      // Given up mid-transaction: its records were not committed, the partition's next owner redoes them.
+      if (open !== undefined) await abandon(batch.partition, open);
+    };
+
+    /** At-least-once (bench only): slices sent plainly, offsets auto-committed. */
+    const sendBatchPlainly = async (producer: Producer, payload: EachBatchPayload): Promise<void> => {
+      const { batch } = payload;
+      for (let start = 0; start < batch.messages.length; start += SEND_SLICE) {
+        if (!payload.isRunning() || payload.isStale()) return;
+        const slice = batch.messages.slice(start, start + SEND_SLICE);
         const { stages, deadLetters } = await toMessages(batch, slice, -1n);
-        await plain.sendBatch({
+        await producer.sendBatch({
           topicMessages: [
             { topic: names.stages, messages: stages },
             { topic: names.deadLetter, messages: deadLetters },
@@ -193,54 +279,16 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
         });
         metrics.out += stages.length;
         metrics.dlq += deadLetters.length;
-        return;
+        payload.resolveOffset(slice.at(-1)?.offset ?? batch.lastOffset());
+        await payload.heartbeat();
       }
-      const owned = await producers.get(batch.partition);
-      const { producer } = owned;
-      const { stages, deadLetters } = await toMessages(batch, slice, owned.floor);
-      if (stages.length === 0 && deadLetters.length === 0 && BigInt(next) <= owned.floor) return;
-      const transaction = await producer.transaction();
-      try {
-        if (stages.length > 0) await transaction.send({ topic: names.stages, messages: stages });
-        if (deadLetters.length > 0) await transaction.send({ topic: names.deadLetter, messages: deadLetters });
-        await transaction.sendOffsets({
-          consumerGroupId: group,
-          topics: [{ topic: names.events, partitions: [{ partition: batch.partition, offset: next }] }],
-        });
-        await transaction.commit();
-        owned.floor = BigInt(next);
-      } catch (error) {
-        // Fenced by the partition's new owner, or a transaction kafkajs cannot finish: abort what
-        // can be aborted (never waiting on a stuck producer), drop the producer, and let the
-        // consumer resume from the committed offset.
-        await Promise.race([transaction.abort().catch(() => undefined), sleep(10_000)]);
-        await Promise.race([producers.drop(batch.partition), sleep(10_000)]);
-        logger.warn(
-          { err: error, partition: batch.partition },
-          'transaction failed; resuming from the committed offset',
-        );
-        throw error;
-      }
-      metrics.out += stages.length;
-      metrics.dlq += deadLetters.length;
     };
 
     await consumer.run({
       autoCommit: plain !== undefined,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: Math.max(1, options.topics.topicPartitions),
-      eachBatch: async (payload) => {
-        const { batch } = payload;
-        // A fetched batch of gzip-compressed input can hold 100,000 records: one transaction per
-        // slice keeps each well inside the transaction timeout, whatever the batch size.
-        for (let start = 0; start < batch.messages.length; start += SLICE) {
-          if (!payload.isRunning() || payload.isStale()) return;
-          const slice = batch.messages.slice(start, start + SLICE);
-          await writeSlice(batch, slice);
-          payload.resolveOffset(slice.at(-1)?.offset ?? batch.lastOffset());
-          await payload.heartbeat();
-        }
-      },
+      eachBatch: (payload) => (plain === undefined ? transactBatch(payload) : sendBatchPlainly(plain, payload)),
     });
     logger.info({ group, from: names.events, to: names.stages }, 'enrichment running');
     await untilAborted(signal);
