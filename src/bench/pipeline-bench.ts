@@ -92,18 +92,22 @@ async function runPipeline(
   ];
   const samples: PipelineSample[] = [];
   try {
-    await sleep(3_000);
-    const started = Date.now();
+    let started = Date.now();
     const generator = stage(
-      ['ingest', '--rate', String(rate), '--count', String(rate * seconds), '--late-fraction', '0'],
+      ['ingest', '--rate', String(rate), '--count', String(rate * (seconds + 10)), '--late-fraction', '0'],
       env,
       'ingest',
     );
     children.push(generator);
     const sample = async (): Promise<PipelineSample> => {
       const produced = total(await endOffsets(admin, env['KAPPA_TOPIC_EVENTS'] ?? ''));
+      // Before the stages created the topics (or the group), nothing is enriched yet.
       const enriched = total(
-        await committedOffsets(admin, enrichGroup(env['KAPPA_TOPIC_STAGES'] ?? ''), env['KAPPA_TOPIC_EVENTS'] ?? ''),
+        await committedOffsets(
+          admin,
+          enrichGroup(env['KAPPA_TOPIC_STAGES'] ?? ''),
+          env['KAPPA_TOPIC_EVENTS'] ?? '',
+        ).catch((): OffsetsByPartition => new Map()),
       );
       const stagesEnd = total(await endOffsets(admin, env['KAPPA_TOPIC_STAGES'] ?? ''));
       const [rows] = await root
@@ -117,6 +121,13 @@ async function runPipeline(
         aggregateLag: Math.max(0, stagesEnd - aggregated),
       };
     };
+    // The clock starts with the first event in the log (the processes take seconds to start).
+    const deadline = Date.now() + 120_000;
+    while ((await sample()).produced === 0) {
+      if (Date.now() > deadline || generator.exitCode !== null) throw new Error('the generator wrote nothing in 120 s');
+      await sleep(200);
+    }
+    started = Date.now();
     while (Date.now() - started < seconds * 1_000) {
       await sleep(5_000);
       const latest = await sample();

@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { benchAggregate } from './aggregate-bench.js';
 import { benchLatency } from './latency-bench.js';
+import { benchPipeline } from './pipeline-bench.js';
 import { benchEnrich } from './enrich-bench.js';
 import { benchGenerator } from './generator-bench.js';
 import { kafkajsConsume, kafkajsProduce } from './kafkajs-baseline.js';
@@ -30,12 +31,14 @@ const { values } = parseArgs({
   options: {
     records: { type: 'string', default: '500000' },
     'record-size': { type: 'string', default: '100' },
+    'pipeline-seconds': { type: 'string', default: '60' },
   },
 });
 const records = Number(values.records);
 const generatorEvents = Math.min(records, 200_000);
 const aggregateEvents = Math.max(1_000_000, records);
 const recordSize = Number(values['record-size']);
+const pipelineSeconds = Number(values['pipeline-seconds']);
 if (!Number.isInteger(records) || records < 1_000 || !Number.isInteger(recordSize) || recordSize < 1) {
   process.stderr.write('bench: --records must be a whole number ≥ 1000 and --record-size ≥ 1\n');
   process.exit(2);
@@ -127,7 +130,15 @@ try {
   );
   const aggregation = await benchAggregate(kafka, registryUrl, stagesId, aggregateEvents, logger, broker.brokers);
   logger.info('end-to-end latency: produced → row visible in MySQL');
-  const latency = await benchLatency(kafka, registryUrl, logger).finally(closeRegistry);
+  const { latency, pipeline } = await (async () => {
+    try {
+      const latency = await benchLatency(kafka, registryUrl, logger);
+      const pipeline = await benchPipeline(kafka, broker.brokers, registryUrl, logger, { seconds: pipelineSeconds });
+      return { latency, pipeline };
+    } finally {
+      await closeRegistry();
+    }
+  })();
   rows.push({
     name: `kappa aggregate v1 → MySQL, replay of ${aggregation.ours.records} events (peak RSS ${aggregation.peakRssMiB} MiB)`,
     value: aggregation.ours.recordsPerSec,
@@ -161,7 +172,16 @@ try {
     unit: 'ms',
     baseline: { name: 'kafkajs produce → consume p99', value: latency.baseline.p99Ms },
   });
-  Object.assign(details, { aggregation, latency });
+  rows.push({
+    name:
+      `whole pipeline (ingest → enrich EOS → aggregate → MySQL, processes) for ${Math.round(pipeline.best.seconds)} s: ` +
+      `${pipeline.best.sustained ? 'sustained' : 'NOT sustained'}, lag at the end ` +
+      `${(pipeline.best.samples.at(-1)?.enrichLag ?? 0) + (pipeline.best.samples.at(-1)?.aggregateLag ?? 0)} events`,
+    value: pipeline.best.sustained ? pipeline.best.rate : pipeline.best.throughput,
+    unit: 'ev/s',
+    baseline: { name: 'kappa ingest alone, unthrottled', value: generator.ours.recordsPerSec },
+  });
+  Object.assign(details, { aggregation, latency, pipeline });
 } finally {
   await broker.stop();
 }
