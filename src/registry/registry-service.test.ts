@@ -93,7 +93,7 @@ describe('RegistryService (broker-free, on an in-memory log)', () => {
     expect((await failure(registry.versions('events-value'))).errorCode).toBe(40401);
     expect(JSON.parse(await registry.schemaById(2))).toEqual(JSON.parse(v2));
     expect(registry.state.subjectNames()).toEqual([]);
-    expect(registry.state.subjectNames(true)).toEqual(['events-value']);
+    expect(registry.state.subjectNames('with-deleted')).toEqual(['events-value']);
     expect(await registry.register('events-value', broken)).toBe(3);
     expect(await registry.versions('events-value')).toEqual([3]);
   });
@@ -101,9 +101,9 @@ describe('RegistryService (broker-free, on an in-memory log)', () => {
   it('applies the configured level: NONE accepts anything, the subject level wins over the global one', async () => {
     const registry = service();
     await registry.register('a', v1);
-    await registry.setConfig(null, 'NONE');
+    await registry.setConfig(null, { compatibilityLevel: 'NONE' });
     expect(await registry.register('a', broken)).toBe(2);
-    await registry.setConfig('b', 'FULL');
+    await registry.setConfig('b', { compatibilityLevel: 'FULL' });
     await registry.register('b', v1);
     expect(registry.state.effectiveConfig('b')).toBe('FULL');
     expect(registry.state.effectiveConfig('a')).toBe('NONE');
@@ -127,7 +127,7 @@ describe('RegistryService (broker-free, on an in-memory log)', () => {
     const schemas = Array.from({ length: 12 }, (_, index) =>
       JSON.stringify({ type: 'record', name: `R${index}`, fields: [{ name: 'x', type: 'int' }] }),
     );
-    await a.setConfig(null, 'NONE');
+    await a.setConfig(null, { compatibilityLevel: 'NONE' });
     const ids = await Promise.all(
       schemas.map((schema, index) => (index % 2 === 0 ? a : b).register(`s${index % 3}`, schema)),
     );
