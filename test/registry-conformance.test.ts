@@ -305,6 +305,8 @@ describe('misleading', () => {
     await register(b, own);
     await register(b, withTag(own));
     expect((await http('GET', `/subjects?subjectPrefix=${prefix}`)).body).toEqual([a, b]);
+    expect((await http('GET', `/subjects?subjectPrefix=${prefix}&offset=1&limit=1`)).body).toEqual([b]);
+    expect((await http('GET', `/subjects/${b}/versions?limit=1`)).body).toEqual([1]);
     await http('DELETE', `/subjects/${a}`);
     await http('DELETE', `/subjects/${b}/versions/1`);
     expect((await http('GET', `/subjects?subjectPrefix=${prefix}&deletedOnly=true`)).body).toEqual([a]);

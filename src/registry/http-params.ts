@@ -41,6 +41,13 @@ export function parseId(text: string): number {
 /** A boolean query parameter as JAX-RS reads one: `true` in any case is true, anything else false. */
 export const flag = (value: string | undefined): boolean => value?.toLowerCase() === 'true';
 
+/** Confluent's pagination: skip `offset` entries, then keep `limit` (all when negative or absent). */
+export function page<T>(items: readonly T[], query: { readonly offset?: string; readonly limit?: string }): T[] {
+  const offset = Math.max(0, Number.parseInt(query.offset ?? '0', 10) || 0);
+  const limit = Number.parseInt(query.limit ?? '-1', 10);
+  return items.slice(offset, Number.isNaN(limit) || limit < 0 ? undefined : offset + limit);
+}
+
 /** `deletedOnly` wins over `deleted`, as in Confluent. */
 export function deletedFilter(query: { readonly deleted?: string; readonly deletedOnly?: string }): DeletedFilter {
   if (flag(query.deletedOnly)) return 'deleted-only';
@@ -143,6 +150,8 @@ export interface Flags {
   readonly verbose?: string;
   readonly subjectPrefix?: string;
   readonly latestOnly?: string;
+  readonly offset?: string;
+  readonly limit?: string;
 }
 
 export const flags = {

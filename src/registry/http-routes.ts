@@ -4,6 +4,7 @@ import {
   flag,
   flags,
   integers,
+  page,
   parseVersion,
   schemaBody,
   schemaOf,
@@ -39,14 +40,18 @@ export const registryRoutes: FastifyPluginAsync<{ service: RegistryService }> = 
     { schema: { querystring: flags, response: { 200: strings } } },
     async (request) => {
       await service.catchUp();
-      return service.state.subjectNames(deletedFilter(request.query), request.query.subjectPrefix ?? '');
+      return page(
+        service.state.subjectNames(deletedFilter(request.query), request.query.subjectPrefix ?? ''),
+        request.query,
+      );
     },
   );
 
   app.get<{ Params: { subject: string }; Querystring: Flags }>(
     '/subjects/:subject/versions',
     { schema: { params: subjectParams, querystring: flags, response: { 200: integers } } },
-    (request) => service.versions(request.params.subject, deletedFilter(request.query)),
+    async (request) =>
+      page(await service.versions(request.params.subject, deletedFilter(request.query)), request.query),
   );
 
   app.get<{ Params: { subject: string; version: string }; Querystring: Flags }>(

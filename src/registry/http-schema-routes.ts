@@ -4,6 +4,7 @@ import {
   flag,
   flags,
   idParams,
+  page,
   parseId,
   parseVersion,
   schemaBody,
@@ -61,9 +62,10 @@ export const schemaRoutes: FastifyPluginAsync<{ service: RegistryService }> = (a
     async (request) => {
       const id = parseId(request.params.id);
       await service.schemaById(id);
-      return service.state
-        .usages(id, flag(request.query.deleted))
-        .map(({ subject, version }) => ({ subject, version }));
+      return page(
+        service.state.usages(id, flag(request.query.deleted)).map(({ subject, version }) => ({ subject, version })),
+        request.query,
+      );
     },
   );
 
@@ -73,7 +75,10 @@ export const schemaRoutes: FastifyPluginAsync<{ service: RegistryService }> = (a
     async (request) => {
       const id = parseId(request.params.id);
       await service.schemaById(id);
-      return [...new Set(service.state.usages(id, flag(request.query.deleted)).map(({ subject }) => subject))];
+      return page(
+        [...new Set(service.state.usages(id, flag(request.query.deleted)).map(({ subject }) => subject))],
+        request.query,
+      );
     },
   );
 
@@ -86,7 +91,7 @@ export const schemaRoutes: FastifyPluginAsync<{ service: RegistryService }> = (a
       const shown = flag(request.query.latestOnly)
         ? versions.filter((entry, index) => versions[index + 1]?.subject !== entry.subject)
         : versions;
-      return shown.map(view);
+      return page(shown.map(view), request.query);
     },
   );
 

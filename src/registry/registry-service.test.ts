@@ -154,3 +154,64 @@ describe('RegistryService (broker-free, on an in-memory log)', () => {
     expect(await restarted.register('events-value', v2)).toBe(2);
   });
 });
+
+describe('RegistryService: deletes, identity and an unreachable log', () => {
+  it('soft-deletes one version, then permanently, with Confluent’s codes; ids and numbering survive', async () => {
+    const registry = service();
+    await registry.register('s', v1);
+    await registry.register('s', v2);
+    expect((await failure(registry.deleteVersion('s', 1, true))).errorCode).toBe(40407);
+    expect(await registry.deleteVersion('s', 'latest')).toBe(2);
+    expect((await failure(registry.deleteVersion('s', 2))).errorCode).toBe(40406);
+    expect(await registry.versions('s')).toEqual([1]);
+    expect(await registry.deleteVersion('s', 2, true)).toBe(2);
+    expect(await registry.versions('s', 'with-deleted')).toEqual([1]);
+    expect(JSON.parse(await registry.schemaById(2))).toEqual(JSON.parse(v2));
+    expect((await failure(registry.deleteVersion('s', 7))).errorCode).toBe(40402);
+    expect((await failure(registry.deleteVersion('nope', 1))).errorCode).toBe(40401);
+    expect(await registry.register('s', v2)).toBe(2);
+    expect(await registry.versions('s')).toEqual([1, 3]);
+  });
+
+  it('keeps the ids of schemas stored by an older kappa (sorted-key text) for every spelling of them', async () => {
+    const log = new MemorySchemaLog();
+    const legacy = '{"fields":[{"name":"a","type":"int"}],"name":"N","namespace":"com.x","type":"record"}';
+    await log.append({ type: 'register', subject: 'old', version: 1, id: 1, schema: legacy, nonce: 'n1' });
+    const registry = service(log);
+    await registry.sync();
+    const qualified = JSON.stringify({ type: 'record', name: 'com.x.N', fields: [{ name: 'a', type: 'int' }] });
+    expect(await registry.register('old', qualified)).toBe(1);
+    expect(await registry.register('new', qualified)).toBe(1);
+    expect((await registry.lookup('old', qualified)).version).toBe(1);
+    expect(await registry.versions('old')).toEqual([1]);
+    expect(await registry.schemaById(1)).toBe(legacy);
+  });
+
+  it('answers reads from memory when the log hangs or refuses, and refuses writes with 50003', async () => {
+    const memory = new MemorySchemaLog();
+    let state: 'up' | 'hanging' | 'refusing' = 'up';
+    const gate = () =>
+      state === 'up'
+        ? Promise.resolve()
+        : state === 'hanging'
+          ? new Promise<void>(() => undefined)
+          : Promise.reject(new Error('ECONNREFUSED'));
+    const registry = new RegistryService(
+      {
+        append: async (record) => (await gate(), memory.append(record)),
+        endOffset: async () => (await gate(), memory.endOffset()),
+      },
+      { readCatchUpMs: 50 },
+    );
+    memory.subscribe((offset, record) => registry.onRecord(offset, record));
+    await registry.register('s', v1);
+    for (const next of ['hanging', 'refusing'] as const) {
+      state = next;
+      expect(await registry.versions('s')).toEqual([1]);
+      expect((await failure(registry.schemaById(5))).errorCode).toBe(40403);
+    }
+    expect((await failure(registry.register('s', v2))).errorCode).toBe(50003);
+    state = 'up';
+    expect(await registry.register('s', v2)).toBe(2);
+  });
+});

@@ -61,6 +61,7 @@ export class RegistryService {
   private readonly readCatchUpMs: number;
   /** Set while the log cannot be reached, so reads stop waiting for it until a catch-up succeeds. */
   private unreachable = false;
+  private probing = false;
 
   constructor(
     private readonly log: SchemaLog,
@@ -121,11 +122,16 @@ export class RegistryService {
    */
   async catchUp(): Promise<void> {
     if (this.unreachable) {
-      // One attempt in the background tells when the log is back; reads do not wait for it.
-      void this.sync().then(
-        () => (this.unreachable = false),
-        () => undefined,
-      );
+      // One attempt at a time in the background tells when the log is back; reads do not wait.
+      if (!this.probing) {
+        this.probing = true;
+        void this.sync()
+          .then(
+            () => (this.unreachable = false),
+            () => undefined,
+          )
+          .finally(() => (this.probing = false));
+      }
       return;
     }
     let timer: NodeJS.Timeout | undefined;
