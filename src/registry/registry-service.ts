@@ -8,7 +8,11 @@ import {
   type CompatibilityViolation,
 } from './compatibility.js';
 import { logRecordKey, type LogRecord } from './log-records.js';
+
+export { MemorySchemaLog, type SchemaLog } from './schema-log.js';
 import { RegistryError } from './registry-errors.js';
+import type { SchemaLog } from './schema-log.js';
+import { subjectDeleteProblem, versionToDelete } from './delete-rules.js';
 import { RegistryState, type DeletedFilter, type SchemaVersion, type SubjectConfig } from './registry-state.js';
 
 /**
@@ -16,14 +20,6 @@ import { RegistryState, type DeletedFilter, type SchemaVersion, type SubjectConf
  * (1 MiB by default) with a 500-style error after the write; refused up front instead (42209).
  */
 export const MAX_LOG_RECORD_BYTES = 1_000_000;
-
-/** Where the registry's records live: a Kafka topic in production, an array in unit tests. */
-export interface SchemaLog {
-  /** Appends a record; resolves to its offset once durably written. */
-  append(record: LogRecord): Promise<number>;
-  /** The offset the next appended record would get (the log's end). */
-  endOffset(): Promise<number>;
-}
 
 export interface RegistryServiceOptions {
   /** How long a write waits to see its own record applied. */
@@ -312,19 +308,13 @@ export class RegistryService {
   deleteSubject(subject: string, permanent = false): Promise<number[]> {
     return this.serially(async () => {
       await this.sync();
-      if (!this.state.hasSubject(subject, true))
-        throw new RegistryError('SUBJECT_NOT_FOUND', `Subject '${subject}' not found.`);
-      if (!permanent && !this.state.hasSubject(subject))
-        throw new RegistryError(
-          'SUBJECT_SOFT_DELETED',
-          `Subject '${subject}' was soft deleted. Set permanent=true to delete permanently`,
-        );
-      if (permanent && this.state.hasSubject(subject))
-        throw new RegistryError(
-          'SUBJECT_NOT_SOFT_DELETED',
-          `Subject '${subject}' was not deleted first before being permanently deleted`,
-        );
-      const versions = this.state.allVersions(subject).map((entry) => entry.version);
+      const problem = subjectDeleteProblem(subject, this.state.allVersions(subject), permanent);
+      if (problem !== undefined) throw problem;
+      // Confluent answers the versions it deleted: the live ones, or (permanent) every one left.
+      const versions = this.state
+        .allVersions(subject)
+        .filter((entry) => permanent || !entry.deleted)
+        .map((entry) => entry.version);
       await this.write({ type: 'delete-subject', subject, permanent, nonce: randomUUID() });
       return versions;
     });
@@ -334,26 +324,7 @@ export class RegistryService {
   deleteVersion(subject: string, version: number | 'latest', permanent = false): Promise<number> {
     return this.serially(async () => {
       await this.sync();
-      const all = this.state.allVersions(subject);
-      if (all.length === 0) throw new RegistryError('SUBJECT_NOT_FOUND', `Subject '${subject}' not found.`);
-      const live = all.filter((entry) => !entry.deleted);
-      const target =
-        version !== 'latest'
-          ? all.find((entry) => entry.version === version)
-          : permanent || live.length === 0
-            ? all.at(-1)
-            : live.at(-1);
-      if (target === undefined) throw new RegistryError('VERSION_NOT_FOUND', `Version ${version} not found.`);
-      if (!permanent && target.deleted)
-        throw new RegistryError(
-          'VERSION_SOFT_DELETED',
-          `Subject '${subject}' Version ${target.version} was soft deleted. Set permanent=true to delete permanently`,
-        );
-      if (permanent && !target.deleted)
-        throw new RegistryError(
-          'VERSION_NOT_SOFT_DELETED',
-          `Subject '${subject}' Version ${target.version} was not deleted first before being permanently deleted`,
-        );
+      const target = versionToDelete(subject, this.state.allVersions(subject), version, permanent);
       await this.write({ type: 'delete-version', subject, version: target.version, permanent, nonce: randomUUID() });
       return target.version;
     });
@@ -372,26 +343,4 @@ function unavailable(cause: unknown): RegistryError {
     `The schema log cannot be reached (${(cause as Error).message}): writes need the Kafka broker; reads are answered from memory`,
     { cause },
   );
-}
-
-/** A SchemaLog in memory, for unit tests: records are applied as soon as they are appended. */
-export class MemorySchemaLog implements SchemaLog {
-  readonly records: LogRecord[] = [];
-  private readonly listeners: ((offset: number, record: LogRecord) => void)[] = [];
-
-  subscribe(listener: (offset: number, record: LogRecord) => void): void {
-    this.records.forEach((record, offset) => listener(offset, record));
-    this.listeners.push(listener);
-  }
-
-  append(record: LogRecord): Promise<number> {
-    const offset = this.records.push(record) - 1;
-    // Delivered on a later tick, as a consumer would: writers must wait for their own record.
-    setImmediate(() => this.listeners.forEach((listener) => listener(offset, record)));
-    return Promise.resolve(offset);
-  }
-
-  endOffset(): Promise<number> {
-    return Promise.resolve(this.records.length);
-  }
 }
