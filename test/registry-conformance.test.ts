@@ -119,6 +119,13 @@ describe('breaks a client today', () => {
     });
     expect((await http('DELETE', `/subjects/${subject}/versions/9`)).body).toMatchObject({ error_code: 40402 });
     expect((await http('DELETE', `/subjects/${fresh('none')}/versions/1`)).body).toMatchObject({ error_code: 40401 });
+    const other = fresh('delete-subject');
+    await register(other, v1);
+    await register(other, v2);
+    await http('DELETE', `/subjects/${other}/versions/1`);
+    // A soft subject delete answers the versions it deleted: the live ones.
+    expect((await http('DELETE', `/subjects/${other}`)).body).toEqual([2]);
+    expect((await http('DELETE', `/subjects/${other}?permanent=true`)).body).toEqual([1, 2]);
     expect(await http('DELETE', `/subjects/${subject}/versions/1?permanent=true`)).toMatchObject({
       status: 200,
       body: 1,
@@ -222,6 +229,10 @@ describe('breaks a client today', () => {
     expect((await http('DELETE', '/config')).body).toEqual({ compatibilityLevel: 'FULL' });
     expect((await http('GET', '/config')).body).toEqual({ compatibilityLevel: 'BACKWARD' });
     expect(await client.getDefaultCompatibility()).toBe('BACKWARD');
+    expect(await http('DELETE', `/config/${fresh('no-config')}`)).toMatchObject({
+      status: 404,
+      body: { error_code: 40401 },
+    });
     expect(await http('POST', '/unknown/route', {})).toMatchObject({ status: 404, body: { error_code: 404 } });
   });
 });
