@@ -34,7 +34,9 @@ export class AvroDecoder<T> {
     if (!response.ok) throw new Error(`schema registry answered ${response.status} for schema id ${schemaId}`);
     const { schema } = (await response.json()) as { schema: string };
     try {
-      return this.reader.createResolver(parseAvro(schema));
+      // Namespaces are ignored as Avro's SchemaCompatibility ignores them, so whatever the registry
+      // accepted as compatible can be read.
+      return this.reader.createResolver(parseAvro(schema), { ignoreNamespaces: true });
     } catch (error) {
       return {
         ok: false,

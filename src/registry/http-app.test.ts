@@ -155,17 +155,21 @@ describe('schema registry REST API (Confluent subset)', () => {
     expect((await call('GET', '/subjects/events-value/versions')).body).toEqual([1]);
   });
 
-  it('soft-deletes subjects and refuses permanent deletes', async () => {
+  it('soft-deletes subjects; a permanent delete forgets the versions but never the ids', async () => {
     await call('POST', '/subjects/events-value/versions', { schema: v1 });
     expect(await call('DELETE', '/subjects/events-value?permanent=true')).toMatchObject({
-      status: 422,
-      body: { error_code: 42205 },
+      status: 404,
+      body: { error_code: 40405 },
     });
     expect((await call('DELETE', '/subjects/events-value?permanent=false')).body).toEqual([1]);
     expect((await call('GET', '/subjects')).body).toEqual([]);
     expect((await call('GET', '/subjects?deleted=true')).body).toEqual(['events-value']);
     expect((await call('GET', '/subjects/events-value/versions/1?deleted=true')).body).toMatchObject({ id: 1 });
     expect((await call('POST', '/subjects/events-value?deleted=true', { schema: v1 })).body).toMatchObject({ id: 1 });
+    expect((await call('GET', '/schemas/ids/1')).status).toBe(200);
+    expect(await call('DELETE', '/subjects/events-value')).toMatchObject({ status: 404, body: { error_code: 40404 } });
+    expect((await call('DELETE', '/subjects/events-value?permanent=true')).body).toEqual([1]);
+    expect((await call('GET', '/subjects?deleted=true')).body).toEqual([]);
     expect((await call('GET', '/schemas/ids/1')).status).toBe(200);
     expect(await call('DELETE', '/subjects/events-value')).toMatchObject({ status: 404, body: { error_code: 40401 } });
   });
@@ -177,8 +181,8 @@ describe('schema registry REST API (Confluent subset)', () => {
       headers: { 'content-type': REGISTRY_CONTENT_TYPE },
       payload: '{oops',
     });
-    expect(response.statusCode).toBe(422);
-    expect(response.json()).toMatchObject({ error_code: 42201 });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error_code: 400 });
   });
 });
 
@@ -186,9 +190,11 @@ describe('parseVersion', () => {
   it('accepts latest, -1 and 1 … 2^31-1', () => {
     expect(parseVersion('latest')).toBe('latest');
     expect(parseVersion('-1')).toBe('latest');
+    expect(parseVersion('LATEST')).toBe('latest');
+    expect(parseVersion(' 7 ')).toBe(7);
     expect(parseVersion('1')).toBe(1);
     expect(parseVersion(String(2 ** 31 - 1))).toBe(2 ** 31 - 1);
-    for (const bad of ['0', '-2', String(2 ** 31), '1.5', 'LATEST', ''])
+    for (const bad of ['0', '-2', String(2 ** 31), '1.5', 'newest', ''])
       expect(() => parseVersion(bad)).toThrow(/not a valid version id/);
   });
 });

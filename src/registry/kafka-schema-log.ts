@@ -16,6 +16,8 @@ export interface KafkaSchemaLogOptions {
 }
 
 export interface KafkaSchemaLog extends SchemaLog {
+  /** The broker cluster's id (Confluent's `/v1/metadata/id` names it). */
+  readonly clusterId: string;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export async function openKafkaSchemaLog(options: KafkaSchemaLogOptions): Promis
     ],
     logger,
   );
+  const { clusterId } = await admin.describeCluster();
   await producer.connect();
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -67,6 +70,7 @@ export async function openKafkaSchemaLog(options: KafkaSchemaLogOptions): Promis
   });
 
   return {
+    clusterId,
     append: async (record) => {
       const [metadata] = await producer.send({
         topic,

@@ -8,14 +8,26 @@ export const REGISTRY_ERRORS = {
   SCHEMA_NOT_FOUND: { status: 404, errorCode: 40403 },
   SUBJECT_SOFT_DELETED: { status: 404, errorCode: 40404 },
   SUBJECT_NOT_SOFT_DELETED: { status: 404, errorCode: 40405 },
+  VERSION_SOFT_DELETED: { status: 404, errorCode: 40406 },
+  VERSION_NOT_SOFT_DELETED: { status: 404, errorCode: 40407 },
   SUBJECT_CONFIG_NOT_FOUND: { status: 404, errorCode: 40408 },
+  SUBJECT_MODE_NOT_FOUND: { status: 404, errorCode: 40409 },
+  /** Routing and request errors, in Confluent's (Jersey's) shape: error_code = HTTP status. */
+  BAD_REQUEST: { status: 400, errorCode: 400 },
+  NOT_FOUND: { status: 404, errorCode: 404 },
+  METHOD_NOT_ALLOWED: { status: 405, errorCode: 405 },
   INCOMPATIBLE_SCHEMA: { status: 409, errorCode: 409 },
   INVALID_SCHEMA: { status: 422, errorCode: 42201 },
   INVALID_VERSION: { status: 422, errorCode: 42202 },
   INVALID_COMPATIBILITY_LEVEL: { status: 422, errorCode: 42203 },
+  INVALID_MODE: { status: 422, errorCode: 42204 },
   OPERATION_NOT_PERMITTED: { status: 422, errorCode: 42205 },
+  INVALID_SUBJECT: { status: 422, errorCode: 42208 },
+  SCHEMA_TOO_LARGE: { status: 422, errorCode: 42209 },
   STORE_ERROR: { status: 500, errorCode: 50001 },
   OPERATION_TIMEOUT: { status: 500, errorCode: 50002 },
+  /** Confluent: forwarding to the leader failed. Here: the schema log (the Kafka topic) cannot be reached. */
+  STORE_UNAVAILABLE: { status: 500, errorCode: 50003 },
 } as const;
 
 export type RegistryErrorKind = keyof typeof REGISTRY_ERRORS;
@@ -23,8 +35,8 @@ export type RegistryErrorKind = keyof typeof REGISTRY_ERRORS;
 export class RegistryError extends Error {
   readonly kind: RegistryErrorKind;
 
-  constructor(kind: RegistryErrorKind, message: string) {
-    super(message);
+  constructor(kind: RegistryErrorKind, message: string, options?: { readonly cause?: unknown }) {
+    super(message, options);
     this.name = 'RegistryError';
     this.kind = kind;
   }

@@ -93,7 +93,7 @@ describe('RegistryService (broker-free, on an in-memory log)', () => {
     expect((await failure(registry.versions('events-value'))).errorCode).toBe(40401);
     expect(JSON.parse(await registry.schemaById(2))).toEqual(JSON.parse(v2));
     expect(registry.state.subjectNames()).toEqual([]);
-    expect(registry.state.subjectNames(true)).toEqual(['events-value']);
+    expect(registry.state.subjectNames('with-deleted')).toEqual(['events-value']);
     expect(await registry.register('events-value', broken)).toBe(3);
     expect(await registry.versions('events-value')).toEqual([3]);
   });
@@ -101,9 +101,9 @@ describe('RegistryService (broker-free, on an in-memory log)', () => {
   it('applies the configured level: NONE accepts anything, the subject level wins over the global one', async () => {
     const registry = service();
     await registry.register('a', v1);
-    await registry.setConfig(null, 'NONE');
+    await registry.setConfig(null, { compatibilityLevel: 'NONE' });
     expect(await registry.register('a', broken)).toBe(2);
-    await registry.setConfig('b', 'FULL');
+    await registry.setConfig('b', { compatibilityLevel: 'FULL' });
     await registry.register('b', v1);
     expect(registry.state.effectiveConfig('b')).toBe('FULL');
     expect(registry.state.effectiveConfig('a')).toBe('NONE');
@@ -127,7 +127,7 @@ describe('RegistryService (broker-free, on an in-memory log)', () => {
     const schemas = Array.from({ length: 12 }, (_, index) =>
       JSON.stringify({ type: 'record', name: `R${index}`, fields: [{ name: 'x', type: 'int' }] }),
     );
-    await a.setConfig(null, 'NONE');
+    await a.setConfig(null, { compatibilityLevel: 'NONE' });
     const ids = await Promise.all(
       schemas.map((schema, index) => (index % 2 === 0 ? a : b).register(`s${index % 3}`, schema)),
     );
@@ -152,5 +152,66 @@ describe('RegistryService (broker-free, on an in-memory log)', () => {
     expect(await restarted.schemaById(2)).toBe(await first.schemaById(2));
     expect(await restarted.versions('events-value')).toEqual([3]);
     expect(await restarted.register('events-value', v2)).toBe(2);
+  });
+});
+
+describe('RegistryService: deletes, identity and an unreachable log', () => {
+  it('soft-deletes one version, then permanently, with Confluent’s codes; ids and numbering survive', async () => {
+    const registry = service();
+    await registry.register('s', v1);
+    await registry.register('s', v2);
+    expect((await failure(registry.deleteVersion('s', 1, true))).errorCode).toBe(40407);
+    expect(await registry.deleteVersion('s', 'latest')).toBe(2);
+    expect((await failure(registry.deleteVersion('s', 2))).errorCode).toBe(40406);
+    expect(await registry.versions('s')).toEqual([1]);
+    expect(await registry.deleteVersion('s', 2, true)).toBe(2);
+    expect(await registry.versions('s', 'with-deleted')).toEqual([1]);
+    expect(JSON.parse(await registry.schemaById(2))).toEqual(JSON.parse(v2));
+    expect((await failure(registry.deleteVersion('s', 7))).errorCode).toBe(40402);
+    expect((await failure(registry.deleteVersion('nope', 1))).errorCode).toBe(40401);
+    expect(await registry.register('s', v2)).toBe(2);
+    expect(await registry.versions('s')).toEqual([1, 3]);
+  });
+
+  it('keeps the ids of schemas stored by an older kappa (sorted-key text) for every spelling of them', async () => {
+    const log = new MemorySchemaLog();
+    const legacy = '{"fields":[{"name":"a","type":"int"}],"name":"N","namespace":"com.x","type":"record"}';
+    await log.append({ type: 'register', subject: 'old', version: 1, id: 1, schema: legacy, nonce: 'n1' });
+    const registry = service(log);
+    await registry.sync();
+    const qualified = JSON.stringify({ type: 'record', name: 'com.x.N', fields: [{ name: 'a', type: 'int' }] });
+    expect(await registry.register('old', qualified)).toBe(1);
+    expect(await registry.register('new', qualified)).toBe(1);
+    expect((await registry.lookup('old', qualified)).version).toBe(1);
+    expect(await registry.versions('old')).toEqual([1]);
+    expect(await registry.schemaById(1)).toBe(legacy);
+  });
+
+  it('answers reads from memory when the log hangs or refuses, and refuses writes with 50003', async () => {
+    const memory = new MemorySchemaLog();
+    let state: 'up' | 'hanging' | 'refusing' = 'up';
+    const gate = () =>
+      state === 'up'
+        ? Promise.resolve()
+        : state === 'hanging'
+          ? new Promise<void>(() => undefined)
+          : Promise.reject(new Error('ECONNREFUSED'));
+    const registry = new RegistryService(
+      {
+        append: async (record) => (await gate(), memory.append(record)),
+        endOffset: async () => (await gate(), memory.endOffset()),
+      },
+      { readCatchUpMs: 50 },
+    );
+    memory.subscribe((offset, record) => registry.onRecord(offset, record));
+    await registry.register('s', v1);
+    for (const next of ['hanging', 'refusing'] as const) {
+      state = next;
+      expect(await registry.versions('s')).toEqual([1]);
+      expect((await failure(registry.schemaById(5))).errorCode).toBe(40403);
+    }
+    expect((await failure(registry.register('s', v2))).errorCode).toBe(50003);
+    state = 'up';
+    expect(await registry.register('s', v2)).toBe(2);
   });
 });

@@ -7,24 +7,34 @@ import {
   type CompatibilityLevel,
   type CompatibilityViolation,
 } from './compatibility.js';
-import type { LogRecord } from './log-records.js';
-import { RegistryError } from './registry-errors.js';
-import { RegistryState, type SchemaVersion } from './registry-state.js';
+import { logRecordKey, type LogRecord } from './log-records.js';
 
-/** Where the registry's records live: a Kafka topic in production, an array in unit tests. */
-export interface SchemaLog {
-  /** Appends a record; resolves to its offset once durably written. */
-  append(record: LogRecord): Promise<number>;
-  /** The offset the next appended record would get (the log's end). */
-  endOffset(): Promise<number>;
-}
+export { MemorySchemaLog, type SchemaLog } from './schema-log.js';
+import { RegistryError } from './registry-errors.js';
+import type { SchemaLog } from './schema-log.js';
+import { subjectDeleteProblem, versionToDelete } from './delete-rules.js';
+import { RegistryState, type DeletedFilter, type SchemaVersion, type SubjectConfig } from './registry-state.js';
+
+/**
+ * The largest record the schema log takes: a Kafka broker refuses messages over `message.max.bytes`
+ * (1 MiB by default) with a 500-style error after the write; refused up front instead (42209).
+ */
+export const MAX_LOG_RECORD_BYTES = 1_000_000;
 
 export interface RegistryServiceOptions {
   /** How long a write waits to see its own record applied. */
   readonly timeoutMs?: number;
   /** Register attempts when other instances keep winning the race for the next version. */
   readonly attempts?: number;
+  /**
+   * How long a read waits to catch up with the log before answering from memory. Reads never
+   * need the broker: while it is unreachable they answer from the state applied so far.
+   */
+  readonly readCatchUpMs?: number;
 }
+
+/** Which compatibility check: against one version, or (`subject`) the way registering would check. */
+export type CompatibilityTarget = number | 'latest' | 'subject';
 
 interface Waiter {
   readonly offset: number;
@@ -44,6 +54,10 @@ export class RegistryService {
   private writes: Promise<unknown> = Promise.resolve();
   private readonly timeoutMs: number;
   private readonly attempts: number;
+  private readonly readCatchUpMs: number;
+  /** Set while the log cannot be reached, so reads stop waiting for it until a catch-up succeeds. */
+  private unreachable = false;
+  private probing = false;
 
   constructor(
     private readonly log: SchemaLog,
@@ -51,6 +65,7 @@ export class RegistryService {
   ) {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.attempts = options.attempts ?? 10;
+    this.readCatchUpMs = options.readCatchUpMs ?? 2_000;
   }
 
   /** Feeds the service the log's records in order (undecodable ones as undefined). */
@@ -85,9 +100,45 @@ export class RegistryService {
     });
   }
 
-  /** Waits until every record written so far (by any instance) is applied. */
+  /** Waits until every record written so far (by any instance) is applied; 50003 when the log is unreachable. */
   async sync(): Promise<void> {
-    await this.waitApplied((await this.log.endOffset()) - 1);
+    let end: number;
+    try {
+      end = await this.log.endOffset();
+    } catch (error) {
+      throw unavailable(error);
+    }
+    await this.waitApplied(end - 1);
+  }
+
+  /**
+   * For reads: catches up with the log if it can within `readCatchUpMs` (so an id registered
+   * through another instance a moment ago resolves), else carries on with the state in memory —
+   * as Confluent's registry answers reads from its cache while Kafka is away. Never throws.
+   */
+  async catchUp(): Promise<void> {
+    if (this.unreachable) {
+      // One attempt at a time in the background tells when the log is back; reads do not wait.
+      if (!this.probing) {
+        this.probing = true;
+        void this.sync()
+          .then(
+            () => (this.unreachable = false),
+            () => undefined,
+          )
+          .finally(() => (this.probing = false));
+      }
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.readCatchUpMs)));
+    const synced = this.sync().then(
+      () => 'synced' as const,
+      () => 'failed' as const,
+    );
+    const outcome = await Promise.race([synced, bound]);
+    clearTimeout(timer);
+    if (outcome !== 'synced') this.unreachable = true;
   }
 
   private async fresh<T>(read: () => T): Promise<T> {
@@ -95,9 +146,20 @@ export class RegistryService {
       return read();
     } catch (error) {
       if (!(error instanceof RegistryError) || error.status !== 404) throw error;
-      await this.sync();
+      await this.catchUp();
       return read();
     }
+  }
+
+  /** Appends a record and waits until it is applied; 50003 when the log cannot be written. */
+  private async write(record: LogRecord): Promise<void> {
+    let offset: number;
+    try {
+      offset = await this.log.append(record);
+    } catch (error) {
+      throw unavailable(error);
+    }
+    await this.waitApplied(offset);
   }
 
   private typeOf(version: SchemaVersion): AvroType {
@@ -135,6 +197,17 @@ export class RegistryService {
   async register(subject: string, schemaText: string): Promise<number> {
     const schema = canonicalSchema(schemaText);
     const candidate = parseAvro(schema);
+    const size = Buffer.byteLength(
+      JSON.stringify({ type: 'register', subject, version: 2 ** 31 - 1, id: 2 ** 31 - 1, schema, nonce: randomUUID() }),
+    );
+    if (
+      size + Buffer.byteLength(logRecordKey({ type: 'delete-subject', subject, nonce: randomUUID() })) >
+      MAX_LOG_RECORD_BYTES
+    )
+      throw new RegistryError(
+        'SCHEMA_TOO_LARGE',
+        `Register operation failed because schema is too large: its record would take ${size} bytes; the schema log takes records of at most ${MAX_LOG_RECORD_BYTES} bytes (Kafka's default message.max.bytes is 1 MiB)`,
+      );
     return this.serially(() => this.registerParsed(subject, schema, candidate));
   }
 
@@ -144,7 +217,7 @@ export class RegistryService {
       if (attempt > 0) await sleep(5 + Math.random() * 20 * attempt);
       await this.sync();
       const live = this.state.liveVersionsOrNone(subject);
-      const existing = live.find((version) => version.schema === schema);
+      const existing = live.findLast((version) => this.state.sameSchema(version, schema));
       if (existing !== undefined) return existing.id;
       const level = this.state.effectiveConfig(subject);
       const violations = this.violations(candidate, level, live);
@@ -155,17 +228,16 @@ export class RegistryService {
         );
       }
       const nonce = randomUUID();
-      const id = this.state.idFor(schema);
-      await this.waitApplied(
-        await this.log.append({
-          type: 'register',
-          subject,
-          version: this.state.nextVersion(subject),
-          id,
-          schema,
-          nonce,
-        }),
-      );
+      const stored = this.state.storedTextFor(schema);
+      const id = this.state.idFor(stored);
+      await this.write({
+        type: 'register',
+        subject,
+        version: this.state.nextVersion(subject),
+        id,
+        schema: stored,
+        nonce,
+      });
       if (this.state.wasAccepted(nonce)) return id;
     }
     throw new RegistryError(
@@ -177,7 +249,6 @@ export class RegistryService {
   /** The live version of a subject holding this schema (POST /subjects/{subject}). */
   async lookup(subject: string, schemaText: string, deleted = false): Promise<SchemaVersion> {
     const schema = canonicalSchema(schemaText);
-    parseAvro(schema);
     return this.fresh(() => this.state.lookup(subject, schema, deleted));
   }
 
@@ -189,58 +260,87 @@ export class RegistryService {
     return this.fresh(() => this.state.version(subject, version, deleted));
   }
 
-  versions(subject: string, deleted = false): Promise<number[]> {
-    return this.fresh(() => this.state.liveVersions(subject, deleted).map((entry) => entry.version));
+  versions(subject: string, filter: DeletedFilter = 'live'): Promise<number[]> {
+    return this.fresh(() => this.state.liveVersions(subject, filter).map((entry) => entry.version));
   }
 
   /**
-   * Whether a schema could be registered: against every version the level asks for when `version`
-   * is "latest", against that one version otherwise. Returns the violations, one line each.
+   * Whether a schema could be registered. Against one version (or the latest) when asked so, as
+   * Confluent does even under a *_TRANSITIVE level; for `subject`, against the versions the
+   * subject's level names. Returns the violations, one line each. A version that does not exist
+   * is 40402 — also on a subject that does not exist, where "latest" checks against nothing.
    */
-  async checkCompatibility(subject: string, version: number | 'latest', schemaText: string): Promise<string[]> {
+  async checkCompatibility(subject: string, target: CompatibilityTarget, schemaText: string): Promise<string[]> {
+    await this.catchUp();
+    let against: SchemaVersion[] = this.state.liveVersionsOrNone(subject);
+    if (target === 'latest') against = against.slice(-1);
+    else if (target !== 'subject') {
+      const found = against.find((entry) => entry.version === target);
+      if (found === undefined) throw new RegistryError('VERSION_NOT_FOUND', `Version ${target} not found.`);
+      against = [found];
+    }
     const candidate = parseAvro(canonicalSchema(schemaText));
-    await this.sync();
     const level = this.state.effectiveConfig(subject);
-    const against =
-      version === 'latest' ? this.state.liveVersionsOrNone(subject) : [this.state.version(subject, version)];
-    return this.violations(candidate, level, against).map(describeViolation);
+    return this.violations(candidate, target === 'subject' ? level : nonTransitive(level), against).map(
+      describeViolation,
+    );
   }
 
-  setConfig(subject: string | null, compatibility: CompatibilityLevel | null): Promise<void> {
+  /** Sets a subject's (null: the global) configuration; fields left out keep their value. */
+  setConfig(subject: string | null, update: SubjectConfig | null): Promise<void> {
     return this.serially(async () => {
-      await this.waitApplied(await this.log.append({ type: 'config', subject, compatibility, nonce: randomUUID() }));
+      await this.sync();
+      const merged = update === null ? {} : { ...this.state.config(subject), ...update };
+      await this.write({
+        type: 'config',
+        subject,
+        compatibility: merged.compatibilityLevel ?? null,
+        ...(merged.normalize === undefined ? {} : { normalize: merged.normalize }),
+        nonce: randomUUID(),
+      });
     });
   }
 
-  /** Soft-deletes every version of a subject; its schemas stay resolvable by id. */
-  deleteSubject(subject: string): Promise<number[]> {
+  /**
+   * Soft-deletes every live version of a subject (its schemas stay resolvable by id); `permanent`
+   * then forgets the soft-deleted versions — their ids still resolve: replays need them.
+   */
+  deleteSubject(subject: string, permanent = false): Promise<number[]> {
     return this.serially(async () => {
       await this.sync();
-      const versions = this.state.liveVersions(subject).map((entry) => entry.version);
-      await this.waitApplied(await this.log.append({ type: 'delete-subject', subject, nonce: randomUUID() }));
+      const problem = subjectDeleteProblem(subject, this.state.allVersions(subject), permanent);
+      if (problem !== undefined) throw problem;
+      // Confluent answers the versions it deleted: the live ones, or (permanent) every one left.
+      const versions = this.state
+        .allVersions(subject)
+        .filter((entry) => permanent || !entry.deleted)
+        .map((entry) => entry.version);
+      await this.write({ type: 'delete-subject', subject, permanent, nonce: randomUUID() });
       return versions;
+    });
+  }
+
+  /** Soft-deletes one version (`permanent`: forgets a soft-deleted one); resolves to its number. */
+  deleteVersion(subject: string, version: number | 'latest', permanent = false): Promise<number> {
+    return this.serially(async () => {
+      await this.sync();
+      const target = versionToDelete(subject, this.state.allVersions(subject), version, permanent);
+      await this.write({ type: 'delete-version', subject, version: target.version, permanent, nonce: randomUUID() });
+      return target.version;
     });
   }
 }
 
-/** A SchemaLog in memory, for unit tests: records are applied as soon as they are appended. */
-export class MemorySchemaLog implements SchemaLog {
-  readonly records: LogRecord[] = [];
-  private readonly listeners: ((offset: number, record: LogRecord) => void)[] = [];
+/** Confluent checks a schema against one given version alike under a level and its *_TRANSITIVE twin. */
+function nonTransitive(level: CompatibilityLevel): CompatibilityLevel {
+  return level.endsWith('_TRANSITIVE') ? (level.replace('_TRANSITIVE', '') as CompatibilityLevel) : level;
+}
 
-  subscribe(listener: (offset: number, record: LogRecord) => void): void {
-    this.records.forEach((record, offset) => listener(offset, record));
-    this.listeners.push(listener);
-  }
-
-  append(record: LogRecord): Promise<number> {
-    const offset = this.records.push(record) - 1;
-    // Delivered on a later tick, as a consumer would: writers must wait for their own record.
-    setImmediate(() => this.listeners.forEach((listener) => listener(offset, record)));
-    return Promise.resolve(offset);
-  }
-
-  endOffset(): Promise<number> {
-    return Promise.resolve(this.records.length);
-  }
+function unavailable(cause: unknown): RegistryError {
+  if (cause instanceof RegistryError) return cause;
+  return new RegistryError(
+    'STORE_UNAVAILABLE',
+    `The schema log cannot be reached (${(cause as Error).message}): writes need the Kafka broker; reads are answered from memory`,
+    { cause },
+  );
 }

@@ -46,9 +46,16 @@ function describe(type: Walkable): string {
   return type.name === undefined ? type.typeName : `${type.typeName} ${type.name}`;
 }
 
-/** Named types match when the writer's full name is the reader's name or one of its aliases. */
+const unqualified = (name: string) => name.slice(name.lastIndexOf('.') + 1);
+
+/**
+ * Avro's `SchemaCompatibility.schemaNameEquals`: named types match when their unqualified names
+ * are equal (a namespace change alone is compatible, at any depth) or the writer's full name is
+ * one of the reader's aliases.
+ */
 function namesMatch(reader: Walkable, writer: Walkable): boolean {
-  return writer.name === undefined || writer.name === reader.name || (reader.aliases ?? []).includes(writer.name);
+  if (writer.name === undefined) return true;
+  return unqualified(writer.name) === unqualified(reader.name ?? '') || (reader.aliases ?? []).includes(writer.name);
 }
 
 class Walk {
@@ -141,7 +148,8 @@ class Walk {
 
 /**
  * What stops a reader from decoding data written with `writer` under Avro's schema-resolution
- * rules (the rules avsc's `createResolver` applies); empty when the reader can read it all.
+ * rules as Apache Avro's `SchemaCompatibility` checks them (avsc's `createResolver` applies the
+ * same rules with `ignoreNamespaces`); empty when the reader can read it all.
  */
 export function resolutionProblems(writer: AvroType, reader: AvroType): readonly ResolutionProblem[] {
   const root = walkable(reader);

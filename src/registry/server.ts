@@ -48,7 +48,7 @@ export async function startRegistry(options: RegistryServerOptions): Promise<Run
   opened.log = log;
   try {
     await service.sync();
-    const app = buildRegistryApp({ service, logger: options.logger });
+    const app = buildRegistryApp({ service, logger: options.logger, identity: { kafkaClusterId: log.clusterId } });
     const url = await app.listen({ host: options.host, port: options.port });
     options.logger.info(
       { url, topic: options.topic, subjects: service.state.subjectNames().length },
