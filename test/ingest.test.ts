@@ -208,7 +208,12 @@ describe('kappa ingest stopped with Ctrl-C', () => {
     expect(match, stdout).not.toBeNull();
     const sent = Number(match?.[1]);
     expect(sent).toBeGreaterThan(1_000);
-    expect(readdirSync(join(stateDir, 'ingest', topic))).toEqual([]);
+    // One writer folder, holding its (released) lock and no chunk.
+    const [writer, ...others] = readdirSync(join(stateDir, 'ingest', topic));
+    expect(others).toEqual([]);
+    expect(
+      readdirSync(join(stateDir, 'ingest', topic, writer ?? '')).filter((name) => !name.startsWith('lock.')),
+    ).toEqual([]);
     expectContiguousOnce(await decodeAll(await readTopic(testKafka(context), topic)), sent);
   });
 });
@@ -278,4 +283,99 @@ describe('kappa ingest when things fail', () => {
       await stopBroker({ stateDir, timeoutMs: 30_000, purge: true });
     }
   }, 240_000);
+});
+
+describe('several writers of one events topic at once', () => {
+  /** `kappa serve` on a free port (the HTTP ingest of the same topic); resolves once it answers. */
+  async function startServe(env: Record<string, string>) {
+    const port = await freePort();
+    const child = spawn(process.execPath, [KAPPA_BIN, 'serve'], {
+      env: cleanEnv({ ...env, KAPPA_API_PORT: String(port), KAPPA_API_HOST: '127.0.0.1' }),
+      stdio: 'ignore',
+    });
+    const url = `http://127.0.0.1:${port}`;
+    for (let attempt = 0; ; attempt += 1) {
+      const answered = await fetch(`${url}/api/health`).then(
+        (response) => response.ok,
+        () => false,
+      );
+      if (answered) break;
+      if (attempt > 600) throw new Error('kappa serve did not answer');
+      await sleep(200);
+    }
+    return { url, stop: () => new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM')) };
+  }
+
+  /** POSTs batches of 10 events until `until` settles; resolves with the ids the API gave. */
+  async function postWhile(url: string, until: Promise<unknown>): Promise<number[]> {
+    let done = false;
+    void until.finally(() => (done = true));
+    const ids: number[] = [];
+    for (let batch = 0; !done || batch < 3; batch += 1) {
+      const response = await fetch(`${url}/api/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          events: Array.from({ length: 10 }, (_, index) => ({ hello: `http-${batch}-${index}` })),
+        }),
+      });
+      expect(response.status).toBe(202);
+      const { firstId, lastId } = (await response.json()) as { firstId: number; lastId: number };
+      expect(lastId - firstId).toBe(9);
+      for (let id = firstId; id <= lastId; id += 1) ids.push(id);
+      await sleep(100);
+    }
+    return ids;
+  }
+
+  it(
+    'two `kappa ingest` in one directory plus POST /api/events: both exit 0, every id once; kill -9 and restart too',
+    { timeout: 300_000 },
+    async () => {
+      const topic = context.topic('writers');
+      const stateDir = mkdtempSync(join(tmpdir(), 'kappa-writers-'));
+      const env = { ...envFor(topic, stateDir), KAPPA_MYSQL_URL: context.mysqlUrl };
+      const api = await startServe(env);
+      try {
+        // 1. Two generators started at once, next to HTTP ingest.
+        const both = Promise.all([
+          kappaAsync(['ingest', '--count', '5000', '--rate', '0'], env, 180_000),
+          kappaAsync(['ingest', '--count', '5000', '--rate', '0'], env, 180_000),
+        ]);
+        const posted = await postWhile(api.url, both);
+        for (const result of await both) expect(result.code, result.stderr).toBe(0);
+        const afterBoth = await readTopic(testKafka(context), topic);
+        expect(afterBoth).toHaveLength(10_000 + posted.length);
+        expect(new Set(afterBoth.map((message) => message.key)).size).toBe(afterBoth.length);
+
+        // 2. Two generators again (each takes over a folder of the two that ended); one is killed
+        //    mid-run, and its restart finds and delivers what it left in its buffer.
+        const steady = kappaAsync(['ingest', '--count', '5000', '--rate', '500'], env, 180_000);
+        const victim = spawn(process.execPath, [KAPPA_BIN, 'ingest', '--rate', '2000'], {
+          env: cleanEnv(env),
+          stdio: 'ignore',
+        });
+        await waitForRecords(testKafka(context), topic, afterBoth.length + 3_000);
+        victim.kill('SIGKILL');
+        await new Promise((resolve) => victim.once('exit', resolve));
+        const restarted = kappaAsync(['ingest', '--count', '1000', '--rate', '0'], env, 180_000);
+        posted.push(...(await postWhile(api.url, Promise.all([steady, restarted]))));
+        for (const result of [await steady, await restarted]) expect(result.code, result.stderr).toBe(0);
+
+        const ids = (await readTopic(testKafka(context), topic)).map((message) => Number(message.key));
+        expect(new Set(ids).size).toBe(ids.length);
+        expect(ids.length).toBeGreaterThan(10_000 + 5_000 + 1_000 + posted.length);
+        expect(new Set(ids)).toEqual(new Set([...ids, ...posted]));
+        // Two writer folders, taken over in turn, each with an empty buffer.
+        const writers = readdirSync(join(stateDir, 'ingest', topic));
+        expect(writers).toHaveLength(2);
+        for (const writer of writers)
+          expect(
+            readdirSync(join(stateDir, 'ingest', topic, writer)).filter((name) => name.startsWith('chunk-')),
+          ).toEqual([]);
+      } finally {
+        await api.stop();
+      }
+    },
+  );
 });

@@ -52,4 +52,35 @@ describe('read_committed reads through kafkajs, against the real broker', () => 
     const messages = await readAtLeast(kafka, topic, 2, 1_500);
     expect(messages.map((message) => message.value.toString())).toEqual(['committed-0', 'redone']);
   });
+
+  it('sees exactly the committed records of one producer that aborts and commits alternately in one partition', async () => {
+    const topic = context.topic('alternating');
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const producer = kafka.producer({
+      transactionalId: `${context.prefix}-alternating`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    const committed: string[] = [];
+    try {
+      // One producer id, so the broker's aborted-transactions list for the partition holds several
+      // entries of the same producer, each followed by a committed transaction of it.
+      for (let round = 0; round < 8; round += 1) {
+        const transaction = await producer.transaction();
+        const values = [0, 1, 2].map((index) => `r${round}-${index}`);
+        for (const value of values) await transaction.send({ topic, messages: [{ value }] });
+        if (round % 2 === 0) await transaction.abort();
+        else {
+          await transaction.commit();
+          committed.push(...values);
+        }
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    const messages = await readAtLeast(kafka, topic, committed.length, 1_500);
+    expect(messages.map((message) => message.value.toString())).toEqual(committed);
+  });
 });

@@ -9,6 +9,7 @@ import {
   type WriteError,
 } from 'mongodb';
 import { KappaError } from '../shared/errors.js';
+import { retry as retrying } from '../shared/retry.js';
 import { jobNames, type Dimension } from './job-names.js';
 import {
   settingsMismatch,
@@ -20,6 +21,11 @@ import {
 import type { PartitionSnapshot } from './window-engine.js';
 
 const DUPLICATE_KEY = 11000;
+/** Rows that lost an insert race to another partition: another round applies them (retry.ts asks `retriable`). */
+class DuplicateKeyRace extends Error {
+  readonly retriable = true;
+}
+const DUPLICATE_KEY_RETRY = { attempts: 6, initialDelayMs: 5, maxDelayMs: 100 } as const;
 
 /** One commit's rows, written into the progress document before they are applied. */
 export interface PendingRows {
@@ -238,7 +244,8 @@ export class MongoSink implements AggregateSink {
     seq: number,
   ): Promise<void> {
     let remaining = operations;
-    for (let attempt = 0; remaining.length > 0; attempt += 1) {
+    if (remaining.length === 0) return;
+    await retrying(async () => {
       const bulk: AnyBulkWriteOperation[] = remaining.map(({ filter, update }) => ({
         updateOne: { filter, update, upsert: true },
       }));
@@ -260,10 +267,12 @@ export class MongoSink implements AggregateSink {
         const done = Number((doc?.[APPLIED] as Record<string, unknown> | undefined)?.[String(partition)] ?? 0);
         if (done < seq) retry.push(operation);
       }
-      if (retry.length > 0 && attempt >= 5)
-        throw new Error(`${retry.length} rows of ${collection.collectionName} kept failing with duplicate keys`);
       remaining = retry;
-    }
+      if (retry.length > 0)
+        throw new DuplicateKeyRace(
+          `${retry.length} rows of ${collection.collectionName} kept failing with duplicate keys`,
+        );
+    }, DUPLICATE_KEY_RETRY);
   }
 
   close(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Kafka, Producer } from 'kafkajs';
+import { API_WRITER } from '../ingest/id-blocks.js';
 import { IdSequence } from '../ingest/id-sequence.js';
 import { lastIdsPerPartition, WRITER_HEADER } from '../ingest/topic-tail.js';
 import { Partitioners } from '../kafka/kafkajs.js';
@@ -143,7 +144,7 @@ export class HttpIngest {
   /** Reserves ids for the records and writes them; resolves with the ids given. */
   async write(records: readonly Record<string, unknown>[]): Promise<{ first: number; last: number }> {
     this.floor ??= Math.max(-1, ...(await lastIdsPerPartition(this.kafka, this.topic)).values()) + 1;
-    const block = await this.sequence.reserve({ owner: 'api', size: records.length, floor: this.floor });
+    const block = await this.sequence.reserve({ writer: API_WRITER, size: records.length, floor: this.floor });
     this.partitions ??= await this.partitionCount();
     const partitions = this.partitions;
     await this.producer.send({

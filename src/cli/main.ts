@@ -1,19 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
-import { ERROR_CODES, isKappaError } from '../shared/errors.js';
+import { isBrokerUnreachable } from '../kafka/kafka-errors.js';
+import { ERROR_CODES, isKappaError, KafkaUnreachableError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import type { CommandSpec } from './command.js';
 import { COMMANDS } from './commands/index.js';
-
-/** A kafkajs error that means "no broker answered", after kafkajs's own retries. */
-function isKafkaUnreachable(error: unknown): error is Error {
-  return (
-    error instanceof Error &&
-    error.name.startsWith('KafkaJS') &&
-    /Connection error|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|Connection timeout|Failed to connect/.test(error.message)
-  );
-}
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -111,18 +103,19 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       // --help and --version end here with exit code 0; every usage mistake is exit 2.
       return error.exitCode === 0 ? 0 : 2;
     }
+    // No broker answered: told by the error's type (kafkajs's connection errors in its cause chain), not its text.
+    if (error instanceof KafkaUnreachableError || (!isKappaError(error) && isBrokerUnreachable(error))) {
+      // kafkajs gave up connecting (its own retries are short): say so plainly; a service manager restarts us.
+      io.stderr(
+        `kappa: cannot reach Kafka: ${error instanceof Error ? error.message : String(error)}; is the broker up (\`kappa stack status\`) and KAPPA_KAFKA_BROKERS right? [KAPPA_KAFKA_UNREACHABLE]\n`,
+      );
+      return ERROR_CODES.KAPPA_KAFKA_UNREACHABLE.exitCode;
+    }
     if (isKappaError(error)) {
       const lines =
         error.code === 'KAPPA_CONFIG_INVALID' ? error.message.split('\n') : [`${error.message} [${error.code}]`];
       for (const line of lines) io.stderr(`kappa: ${line}\n`);
       return error.exitCode;
-    }
-    if (isKafkaUnreachable(error)) {
-      // kafkajs gave up connecting (its own retries are short): say so plainly; a service manager restarts us.
-      io.stderr(
-        `kappa: cannot reach Kafka: ${error.message}; is the broker up (\`kappa stack status\`) and KAPPA_KAFKA_BROKERS right? [KAPPA_KAFKA_UNREACHABLE]\n`,
-      );
-      return ERROR_CODES.KAPPA_KAFKA_UNREACHABLE.exitCode;
     }
     io.stderr(`kappa: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 1;

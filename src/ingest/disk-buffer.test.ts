@@ -38,6 +38,9 @@ describe('DiskBuffer', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kappa-buffer-'));
     writeFileSync(join(dir, 'chunk-0000000000000005.json'), '{"firstId":5}');
     await expect((await DiskBuffer.open(dir)).chunks()).rejects.toThrow(/corrupt buffer chunk/);
+    await expect((await DiskBuffer.open(dir)).chunks()).rejects.toMatchObject({ code: 'KAPPA_INGEST_BUFFER_CORRUPT' });
+    writeFileSync(join(dir, 'chunk-0000000000000005.json'), '{"firstId":5,"rec');
+    await expect((await DiskBuffer.open(dir)).chunks()).rejects.toMatchObject({ code: 'KAPPA_INGEST_BUFFER_CORRUPT' });
   });
 });
 

@@ -1,6 +1,7 @@
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { KappaError } from '../shared/errors.js';
 
 /** One record as buffered: its partition is fixed when it is generated, its value already encoded. */
 export interface BufferedRecord {
@@ -22,11 +23,19 @@ const chunkSchema = z.object({
   ),
 });
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Zero-padded ids sort as text in id order. */
 const fileName = (firstId: number) => `chunk-${String(firstId).padStart(16, '0')}.json`;
 
 /**
- * Fluentd's file buffer: every generated chunk is on disk (written, fsynced, renamed into place)
+ * Fluentd's file buffer (one per writer, in its own folder: writer-lock.ts): every generated chunk is on disk (written, fsynced, renamed into place)
  * before it is sent, and deleted only once the broker has acknowledged it. A crash or a broker
  * outage loses nothing; chunks are sent in id order.
  */
@@ -57,8 +66,10 @@ export class DiskBuffer {
     const names = (await readdir(this.dir)).filter((name) => /^chunk-\d{16}\.json$/.test(name)).sort();
     const chunks: Chunk[] = [];
     for (const name of names) {
-      const parsed = chunkSchema.safeParse(JSON.parse(await readFile(join(this.dir, name), 'utf8')));
-      if (!parsed.success) throw new Error(`corrupt buffer chunk ${join(this.dir, name)}: ${parsed.error.message}`);
+      const path = join(this.dir, name);
+      const parsed = chunkSchema.safeParse(parseJson(await readFile(path, 'utf8')));
+      if (!parsed.success)
+        throw new KappaError('KAPPA_INGEST_BUFFER_CORRUPT', `corrupt buffer chunk ${path}: ${parsed.error.message}`);
       chunks.push(parsed.data);
     }
     return chunks;

@@ -1,12 +1,59 @@
-import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
+import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
 import { ensureDatabase, migrate } from '../aggregates/migrations.js';
+import { KappaError } from '../shared/errors.js';
 import { inTransaction } from '../shared/mysql.js';
-import { planReservation, type IdBlock, type IdOwner, type ReserveRequest, type SequenceState } from './id-blocks.js';
+import {
+  planReservation,
+  planSettle,
+  type HeldBlock,
+  type IdBlock,
+  type ReserveRequest,
+  type WriterId,
+} from './id-blocks.js';
 
 /**
- * The id sequence of an events topic in MySQL (`kappa_id_sequence`), reserved under a row lock.
- * Keyed by the Kafka cluster's id and the topic: a new cluster (a purged local broker) starts over.
+ * Each writer's held block (id-blocks.ts). Created here rather than in the shared migrations: only
+ * the id sequence uses it, and `CREATE TABLE IF NOT EXISTS` is idempotent on MySQL 8 and MariaDB.
  */
+const HELD_BLOCKS_TABLE = `CREATE TABLE IF NOT EXISTS kappa_id_blocks (
+  sequence_key VARCHAR(320) NOT NULL,
+  writer_id VARCHAR(64) NOT NULL,
+  first_id BIGINT NOT NULL,
+  end_id BIGINT NOT NULL,
+  settled BOOLEAN NOT NULL,
+  PRIMARY KEY (sequence_key, writer_id)
+)`;
+
+/**
+ * The id sequence of an events topic in MySQL (`kappa_id_sequence`, and each writer's held block
+ * in `kappa_id_blocks`), reserved under the sequence row's lock. Keyed by the Kafka cluster's id
+ * and the topic: a new cluster (a purged local broker) starts over.
+ */
+/** mysql2's codes of failures worth retrying: the server or connection, and lock waits — not an SQL error. */
+const TRANSIENT = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+]);
+
+/** A transient MySQL failure becomes a retriable KappaError (retry.ts decides from that flag); others pass as they are. */
+export function asSequenceError(error: unknown): never {
+  const { code, fatal } = (error ?? {}) as { code?: unknown; fatal?: unknown };
+  if (fatal === true || (typeof code === 'string' && TRANSIENT.has(code)))
+    throw new KappaError(
+      'KAPPA_ID_SEQUENCE_UNAVAILABLE',
+      `the event id sequence in MySQL is unavailable: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  throw error;
+}
+
 export class IdSequence {
   private constructor(
     private readonly pool: Pool,
@@ -20,32 +67,76 @@ export class IdSequence {
     const connection = await pool.getConnection();
     try {
       await migrate(connection);
+      await connection.query(HELD_BLOCKS_TABLE);
     } finally {
       connection.release();
     }
     return new IdSequence(pool, `${clusterId}/${topic}`);
   }
 
-  async reserve(request: ReserveRequest): Promise<IdBlock> {
+  /** The block `writer` holds, if any (read before a restart decides where to resume). */
+  async held(writer: WriterId): Promise<HeldBlock | null> {
+    const connection = await this.pool.getConnection().catch(asSequenceError);
+    try {
+      return await this.readHeld(connection, writer, false).catch(asSequenceError);
+    } finally {
+      connection.release();
+    }
+  }
+
+  reserve(request: ReserveRequest): Promise<IdBlock> {
+    return this.reserveIn(request).catch(asSequenceError);
+  }
+
+  private async reserveIn(request: ReserveRequest): Promise<IdBlock> {
     await this.pool.query('INSERT IGNORE INTO kappa_id_sequence (sequence_key, next_id) VALUES (?, 0)', [this.key]);
     return inTransaction(this.pool, async (connection) => {
       const [rows] = await connection.query<RowDataPacket[]>(
-        'SELECT next_id, last_owner, last_start FROM kappa_id_sequence WHERE sequence_key = ? FOR UPDATE',
+        'SELECT next_id FROM kappa_id_sequence WHERE sequence_key = ? FOR UPDATE',
         [this.key],
       );
-      const row = rows[0];
-      const state: SequenceState = {
-        next: Number(row?.['next_id'] ?? 0),
-        lastOwner: (row?.['last_owner'] ?? null) as IdOwner | null,
-        lastStart: row?.['last_start'] === null || row?.['last_start'] === undefined ? null : Number(row['last_start']),
-      };
-      const plan = planReservation(state, request);
-      await connection.query(
-        'UPDATE kappa_id_sequence SET next_id = ?, last_owner = ?, last_start = ? WHERE sequence_key = ?',
-        [plan.state.next, plan.state.lastOwner, plan.state.lastStart, this.key],
-      );
+      const held = await this.readHeld(connection, request.writer, true);
+      const plan = planReservation({ next: Number(rows[0]?.['next_id'] ?? 0), held }, request);
+      await connection.query('UPDATE kappa_id_sequence SET next_id = ? WHERE sequence_key = ?', [
+        plan.state.next,
+        this.key,
+      ]);
+      await this.writeHeld(connection, request.writer, plan.state.held);
       return plan.block;
     });
+  }
+
+  /** A clean stop with an empty buffer: records `nextUnused` as where `writer` resumes. */
+  async settle(writer: WriterId, nextUnused: number): Promise<void> {
+    await inTransaction(this.pool, async (connection) => {
+      const held = await this.readHeld(connection, writer, true);
+      await this.writeHeld(connection, writer, planSettle(held, nextUnused));
+    });
+  }
+
+  private async readHeld(connection: PoolConnection, writer: WriterId, lock: boolean): Promise<HeldBlock | null> {
+    const [rows] = await connection.query<RowDataPacket[]>(
+      `SELECT first_id, end_id, settled FROM kappa_id_blocks WHERE sequence_key = ? AND writer_id = ?${lock ? ' FOR UPDATE' : ''}`,
+      [this.key, writer],
+    );
+    const row = rows[0];
+    if (row === undefined) return null;
+    return { first: Number(row['first_id']), end: Number(row['end_id']), settled: Boolean(row['settled']) };
+  }
+
+  private async writeHeld(connection: PoolConnection, writer: WriterId, held: HeldBlock | null): Promise<void> {
+    if (held === null) {
+      await connection.query('DELETE FROM kappa_id_blocks WHERE sequence_key = ? AND writer_id = ?', [
+        this.key,
+        writer,
+      ]);
+      return;
+    }
+    await connection.query(
+      `INSERT INTO kappa_id_blocks (sequence_key, writer_id, first_id, end_id, settled) VALUES (?, ?, ?, ?, ?)
+       ON DUPLICATE KEY UPDATE first_id = VALUES(first_id), end_id = VALUES(end_id), settled = VALUES(settled)`,
+      [this.key, writer, held.first, held.end, held.settled],
+    );
   }
 
   close(): Promise<void> {

@@ -2,17 +2,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka, Producer } from 'kafkajs';
 import { CompressionTypes, Partitioners } from '../kafka/kafkajs.js';
 import { ensurePipelineTopics } from '../kafka/ensure-topics.js';
-import { withRetries } from '../kafka/retry.js';
+import { asKafkaError } from '../kafka/kafka-errors.js';
 import type { TopicSettings } from '../kafka/topics.js';
 import { encodeWithSchemaId } from '../registry/wire-format.js';
 import type { Logger } from '../shared/logger.js';
 import { formatCount, Progress } from '../shared/progress.js';
+import { retry } from '../shared/retry.js';
 import { DiskBuffer, undelivered, type BufferedRecord, type Chunk } from './disk-buffer.js';
 import { eventsDue, makeEvent, type GeneratorOptions } from './event-generator.js';
 import { registerEventsSchema, type EventsSchema } from './events-schema.js';
-import type { IdBlock } from './id-blocks.js';
+import { needsLogSearch, resumePoint, type IdBlock } from './id-blocks.js';
 import { IdSequence } from './id-sequence.js';
-import { lastIdsPerPartition, WRITER_HEADER } from './topic-tail.js';
+import { lastIdsPerPartition, WRITER_HEADER, WRITER_ID_HEADER } from './topic-tail.js';
+import { claimWriterFolder } from './writer-lock.js';
 
 export interface IngestOptions extends GeneratorOptions {
   readonly kafka: Kafka;
@@ -23,6 +25,10 @@ export interface IngestOptions extends GeneratorOptions {
   readonly rate: number;
   /** Stop after this many events (undefined: until signalled). */
   readonly count?: number;
+  /**
+   * The topic's buffer folder: each writer takes a subfolder of its own (its writer id), guarded
+   * by a lock.
+   */
   readonly bufferDir: string;
   /** Where the events topic's id sequence lives (ids are reserved in blocks, shared with HTTP ingest). */
   readonly mysqlUrl: string;
@@ -67,7 +73,12 @@ function createProducer(kafka: Kafka): Producer {
   });
 }
 
-async function send(producer: Producer, topic: string, records: readonly BufferedRecord[]): Promise<void> {
+async function send(
+  producer: Producer,
+  topic: string,
+  writerId: string,
+  records: readonly BufferedRecord[],
+): Promise<void> {
   if (records.length === 0) return;
   await producer.send({
     topic,
@@ -77,18 +88,26 @@ async function send(producer: Producer, topic: string, records: readonly Buffere
       key: String(record.id),
       value: Buffer.from(record.value, 'base64'),
       partition: record.partition,
-      headers: { [WRITER_HEADER]: 'generator' },
+      headers: { [WRITER_HEADER]: 'generator', [WRITER_ID_HEADER]: writerId },
     })),
   });
 }
+
+/** Bounded retries of a start-up step right after topic creation, while metadata settles on the brokers. */
+const STARTUP_RETRY = { attempts: 8 } as const;
 
 /**
  * `kappa ingest`: the Fluentd dummy source with a kafka_buffered output, done right. Events get
  * ids continuing from the log (never reused, never skipped), go to a disk buffer first and to
  * `events` in id order; a crash, Ctrl-C or broker outage loses nothing and duplicates nothing.
+ *
+ * Several generators may write one topic at once: each takes a writer folder of its own under
+ * `bufferDir` (writer-lock.ts) whose name is its stable writer id. Its id blocks, its buffer and
+ * its records (header `kappa.writer-id`) are its own, so a restart finds exactly its leftovers and
+ * the unused rest of its block.
  */
 export async function runIngest(options: IngestOptions): Promise<IngestSummary> {
-  const { kafka, logger } = options;
+  const { kafka, logger, signal } = options;
   const topic = options.topics.topicEvents;
   const admin = kafka.admin();
   await admin.connect();
@@ -105,60 +124,76 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
     registryUrl: options.registryUrl,
     topic,
   });
-  const buffer = await DiskBuffer.open(options.bufferDir);
-  const sequence = await IdSequence.open(options.mysqlUrl, clusterId, topic);
-  const producer = createProducer(kafka);
-  await producer.connect();
-
+  const writer = await claimWriterFolder(options.bufferDir);
+  const { writerId } = writer;
+  const log = logger.child({ writerId });
   try {
-    // 1. Whatever a previous run left in the buffer goes first, minus what already reached the log.
-    const leftovers = await buffer.chunks();
-    if (leftovers.length > 0) {
-      // The generator's own records only: HTTP-ingested ones may sit after them with higher ids.
-      const lastIds = await withRetries(() => lastIdsPerPartition(kafka, topic, 60_000, true));
-      for (const chunk of leftovers) {
-        const missing = undelivered(chunk.records, lastIds);
-        logger.info(
-          { firstId: chunk.firstId, records: chunk.records.length, missing: missing.length },
-          'delivering a chunk left in the disk buffer',
-        );
-        await withRetries(() => send(producer, topic, missing));
-        await buffer.remove(chunk);
-      }
-    }
-    // 2. The log says where the id sequence stands at least; the sequence hands out the next block
-    //    (the rest of our own last one when nobody reserved since: contiguous ids when alone).
-    const lastIds = await withRetries(() => lastIdsPerPartition(kafka, topic));
-    const floor = Math.max(-1, ...lastIds.values()) + 1;
-    const reserve = async (size: number, resumeFrom?: number): Promise<IdBlock> => {
-      for (let attempt = 0; ; attempt += 1) {
-        try {
-          return await sequence.reserve({
-            owner: 'generator',
-            size,
-            floor,
-            ...(resumeFrom === undefined ? {} : { resumeFrom }),
-          });
-        } catch (error) {
-          if (options.signal.aborted || attempt >= 30) throw error;
-          logger.warn({ err: error, attempt }, 'could not reserve ids in MySQL; retrying');
-          await sleep(Math.min(5_000, 250 * 2 ** Math.min(attempt, 5)));
+    const buffer = await DiskBuffer.open(writer.dir);
+    const sequence = await IdSequence.open(options.mysqlUrl, clusterId, topic);
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const sequenceRetry = {
+      attempts: 30,
+      signal,
+      onRetry: (error: unknown, attempt: number) =>
+        log.warn({ err: error, attempt }, 'the id sequence in MySQL is unavailable; retrying'),
+    };
+    try {
+      const held = await retry(() => sequence.held(writerId), sequenceRetry);
+      // 1. Whatever this writer left in its buffer goes first, minus what already reached the log.
+      const leftovers = await buffer.chunks();
+      let leftoverLastId: number | undefined;
+      if (leftovers.length > 0) {
+        // This writer's own records only: other writers' may sit after them with higher ids.
+        const lastIds = await retry(() => lastIdsPerPartition(kafka, topic, 60_000, writerId), STARTUP_RETRY);
+        for (const chunk of leftovers) {
+          const missing = undelivered(chunk.records, lastIds);
+          log.info(
+            { firstId: chunk.firstId, records: chunk.records.length, missing: missing.length },
+            'delivering a chunk left in the disk buffer',
+          );
+          await retry(() => send(producer, topic, writerId, missing), STARTUP_RETRY);
+          await buffer.remove(chunk);
+          leftoverLastId = chunk.records.at(-1)?.id ?? leftoverLastId;
         }
       }
-    };
-    const first = await reserve(Math.min(ID_BLOCK, options.count ?? ID_BLOCK), floor);
-    logger.info({ firstId: first.first, block: first, partitions, schemaId: schema.id }, 'ingest starting');
-    return await generateAndDeliver(options, {
-      producer,
-      buffer,
-      partitions,
-      schema,
-      first,
-      reserve: (size) => reserve(size),
-    });
+      // 2. The log says where the id sequence stands at least; the sequence hands out the next
+      //    block, or the unused rest of this writer's own block (contiguous ids across restarts).
+      const lastIds = await retry(() => lastIdsPerPartition(kafka, topic), STARTUP_RETRY);
+      const floor = Math.max(-1, ...lastIds.values()) + 1;
+      let lastUsed = leftoverLastId;
+      if (needsLogSearch(held, leftoverLastId)) {
+        // A crash with an empty buffer: what this writer used is in the log.
+        const own = await retry(() => lastIdsPerPartition(kafka, topic, 60_000, writerId), STARTUP_RETRY);
+        lastUsed = own.size === 0 ? undefined : Math.max(...own.values());
+      }
+      const resumeFrom = resumePoint(held, lastUsed);
+      const reserve = (size: number, from?: number): Promise<IdBlock> =>
+        retry(
+          () =>
+            sequence.reserve({ writer: writerId, size, floor, ...(from === undefined ? {} : { resumeFrom: from }) }),
+          sequenceRetry,
+        );
+      const first = await reserve(Math.min(ID_BLOCK, options.count ?? ID_BLOCK), resumeFrom);
+      log.info({ firstId: first.first, block: first, partitions, schemaId: schema.id }, 'ingest starting');
+      const summary = await generateAndDeliver(
+        { ...options, logger: log },
+        { producer, buffer, partitions, schema, first, writerId, reserve: (size) => reserve(size) },
+      );
+      if (summary.buffered === 0) {
+        // A clean stop: the next start resumes right here without searching the log.
+        const nextUnused = summary.generated > 0 ? summary.lastId + 1 : first.first;
+        await sequence
+          .settle(writerId, nextUnused)
+          .catch((error: unknown) => log.warn({ err: error }, 'could not record where this writer stopped'));
+      }
+      return summary;
+    } finally {
+      await producer.disconnect().catch(() => undefined);
+      await sequence.close().catch(() => undefined);
+    }
   } finally {
-    await producer.disconnect().catch(() => undefined);
-    await sequence.close().catch(() => undefined);
+    await writer.release().catch((error: unknown) => log.warn({ err: error }, 'could not release the writer lock'));
   }
 }
 
@@ -191,6 +226,7 @@ interface Pipeline {
   readonly schema: EventsSchema;
   /** The first block of ids, and how to reserve the next ones. */
   readonly first: IdBlock;
+  readonly writerId: string;
   readonly reserve: (size: number) => Promise<IdBlock>;
 }
 
@@ -262,37 +298,49 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
     notify();
   })();
 
-  const drainDeadline = () => Date.now() + (options.drainTimeoutMs ?? 15_000);
+  const drainMs = options.drainTimeoutMs ?? 15_000;
   let deadline = Number.POSITIVE_INFINITY;
+  /** Aborted once a shutdown's drain time is up: waiting for the broker stops there. */
+  const drainOver = new AbortController();
+  let drainTimer: NodeJS.Timeout | undefined;
   signal.addEventListener(
     'abort',
     () => {
-      deadline = drainDeadline();
+      deadline = Date.now() + drainMs;
+      drainTimer = setTimeout(() => drainOver.abort(), drainMs);
       notify();
     },
     { once: true },
   );
 
   let producer = pipeline.producer;
-  /** Waits for the broker, then reconciles a chunk with the log; undefined if the deadline passed first. */
+  /** Waits for the broker, then reconciles a chunk with the log; undefined if the drain time ran out first. */
   const recover = async (chunk: Chunk): Promise<{ pending: BufferedRecord[]; producer: Producer } | undefined> => {
     await producer.disconnect().catch(() => undefined);
-    for (let attempt = 0; Date.now() <= deadline; attempt += 1) {
-      await sleep(Math.min(5_000, 500 * 2 ** Math.min(attempt, 4)));
-      try {
-        const pending = undelivered(
-          chunk.records,
-          await lastIdsPerPartition(options.kafka, options.topics.topicEvents, 10_000, true),
-        );
-        const fresh = createProducer(options.kafka);
-        await fresh.connect();
-        logger.info({ firstId: chunk.firstId, resending: pending.length }, 'broker reachable again; resuming');
-        return { pending, producer: fresh };
-      } catch (error) {
-        logger.debug({ err: error, attempt }, 'broker still unreachable');
-      }
+    const reconcile = async () => {
+      const pending = undelivered(
+        chunk.records,
+        await lastIdsPerPartition(options.kafka, options.topics.topicEvents, 10_000, pipeline.writerId),
+      );
+      const fresh = createProducer(options.kafka);
+      await fresh.connect().catch(async (error: unknown) => {
+        await fresh.disconnect().catch(() => undefined);
+        throw error;
+      });
+      return { pending, producer: fresh };
+    };
+    try {
+      const recovered = await retry(() => reconcile().catch(asKafkaError), {
+        initialDelayMs: 500,
+        signal: drainOver.signal,
+        onRetry: (error, attempt) => logger.debug({ err: error, attempt }, 'broker still unreachable'),
+      });
+      logger.info({ firstId: chunk.firstId, resending: recovered.pending.length }, 'broker reachable again; resuming');
+      return recovered;
+    } catch (error) {
+      if (drainOver.signal.aborted) return undefined;
+      throw error;
     }
-    return undefined;
   };
 
   const deliverer = (async () => {
@@ -310,7 +358,7 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
       let delivered: boolean;
       try {
         delivered = await beforeDeadline(
-          send(producer, options.topics.topicEvents, pending ?? chunk.records),
+          send(producer, options.topics.topicEvents, pipeline.writerId, pending ?? chunk.records),
           () => deadline,
         );
       } catch (error) {
@@ -338,6 +386,7 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
     await Promise.all([generator, deliverer]);
   } finally {
     clearInterval(ticker);
+    clearTimeout(drainTimer);
     await producer.disconnect().catch(() => undefined);
   }
   report();

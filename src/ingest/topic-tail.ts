@@ -1,21 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { KappaError } from '../shared/errors.js';
+import { KafkaContextError } from '../shared/errors.js';
 
 /** How many records back from the end each partition is read first (ids within a partition only grow). */
 const TAIL_DEPTH = 50;
 
 /** The header naming who wrote an event: `generator` (`kappa ingest`) or `api` (`POST /api/events`). */
 export const WRITER_HEADER = 'kappa.writer';
+/** The header naming which generator wrote an event: its stable writer id (its buffer folder's name). */
+export const WRITER_ID_HEADER = 'kappa.writer-id';
 
-/** Whether a record was written by the generator (records without the header predate it: the generator's). */
-export function writtenByGenerator(
-  headers: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>> | undefined,
-): boolean {
-  const writer = headers?.[WRITER_HEADER];
-  if (writer === undefined) return true;
+type Headers = Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
+
+/** Whether a record was written by the generator with this writer id. */
+export function writtenBy(headers: Headers | undefined, writerId: string): boolean {
+  const writer = headers?.[WRITER_ID_HEADER];
+  if (writer === undefined) return false;
   const text = Array.isArray(writer) ? writer.map((entry) => entry.toString()).join(',') : writer.toString();
-  return text === 'generator';
+  return text === writerId;
 }
 
 /** An event's id from its message: the key is the id as text (what every kappa writer sets). */
@@ -27,14 +29,14 @@ export function idFromKey(key: Buffer | null): number | undefined {
 /**
  * The largest event id in each non-empty partition of the topic, read from the log itself — the
  * one source of truth for where the id sequence stands, whatever local state was lost. With
- * `generatorOnly`, only the generator's records count: the tail is read deeper and deeper until
- * each partition shows one (HTTP-ingested records may sit after them).
+ * `writerId`, only that generator's records count: the tail is read deeper and deeper until each
+ * partition shows one or is read to its start (other writers' records may sit after them).
  */
 export async function lastIdsPerPartition(
   kafka: Kafka,
   topic: string,
   timeoutMs = 60_000,
-  generatorOnly = false,
+  writerId?: string,
 ): Promise<Map<number, number>> {
   const admin = kafka.admin();
   await admin.connect();
@@ -42,7 +44,7 @@ export async function lastIdsPerPartition(
   const lastIds = new Map<number, number>();
   let wanted = offsets.filter((partition) => BigInt(partition.high) > BigInt(partition.low));
   for (let depth = TAIL_DEPTH; wanted.length > 0; depth *= 8) {
-    const found = await readTails(kafka, topic, wanted, depth, timeoutMs, generatorOnly);
+    const found = await readTails(kafka, topic, wanted, depth, timeoutMs, writerId);
     for (const [partition, id] of found) lastIds.set(partition, id);
     // Partitions read to their start are settled, found or not.
     wanted = wanted.filter(
@@ -58,7 +60,7 @@ async function readTails(
   wanted: readonly { partition: number; high: string; low: string }[],
   depth: number,
   timeoutMs: number,
-  generatorOnly: boolean,
+  writerId: string | undefined,
 ): Promise<Map<number, number>> {
   const lastIds = new Map<number, number>();
 
@@ -72,7 +74,11 @@ async function readTails(
       const timer = setTimeout(
         () =>
           reject(
-            new KappaError('KAPPA_INGEST_TAIL_TIMEOUT', `could not read the end of ${topic} within ${timeoutMs} ms`),
+            new KafkaContextError(
+              'KAPPA_INGEST_TAIL_TIMEOUT',
+              `could not read the end of ${topic} within ${timeoutMs} ms`,
+              { topic },
+            ),
           ),
         timeoutMs,
       );
@@ -82,7 +88,7 @@ async function readTails(
           eachBatch: ({ batch }) => {
             if (!partitions.has(batch.partition)) return Promise.resolve();
             for (const message of batch.messages) {
-              if (generatorOnly && !writtenByGenerator(message.headers)) continue;
+              if (writerId !== undefined && !writtenBy(message.headers, writerId)) continue;
               const id = idFromKey(message.key);
               if (id !== undefined) lastIds.set(batch.partition, Math.max(lastIds.get(batch.partition) ?? -1, id));
             }

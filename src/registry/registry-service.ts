@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { retry } from '../shared/retry.js';
 import { canonicalSchema, parseAvro, type AvroType } from './avro-schema.js';
 import {
   compatibilityViolations,
@@ -40,6 +40,14 @@ interface Waiter {
   readonly offset: number;
   readonly resolve: () => void;
 }
+
+/** Another instance took the next version first: worth another round (retry.ts asks `retriable`). */
+class LostRegisterRace extends Error {
+  readonly retriable = true;
+}
+
+/** Short, widely jittered waits: racing instances spread out rather than colliding again. */
+const REGISTER_RETRY = (attempts: number) => ({ attempts, initialDelayMs: 15, maxDelayMs: 250, jitter: 0.7 });
 
 /**
  * The registry's operations over its log. Reads answer from the state applied so far (catching up
@@ -211,10 +219,8 @@ export class RegistryService {
     return this.serially(() => this.registerParsed(subject, schema, candidate));
   }
 
-  private async registerParsed(subject: string, schema: string, candidate: AvroType): Promise<number> {
-    for (let attempt = 0; attempt < this.attempts; attempt += 1) {
-      // Another instance won the last round: let it finish before trying the next version.
-      if (attempt > 0) await sleep(5 + Math.random() * 20 * attempt);
+  private registerParsed(subject: string, schema: string, candidate: AvroType): Promise<number> {
+    return retry(async () => {
       await this.sync();
       const live = this.state.liveVersionsOrNone(subject);
       const existing = live.findLast((version) => this.state.sameSchema(version, schema));
@@ -239,11 +245,15 @@ export class RegistryService {
         nonce,
       });
       if (this.state.wasAccepted(nonce)) return id;
-    }
-    throw new RegistryError(
-      'STORE_ERROR',
-      `could not register a schema under "${subject}" in ${this.attempts} attempts: other writers kept taking the next version`,
-    );
+      // Another instance won the last round: let it finish before trying the next version.
+      throw new LostRegisterRace();
+    }, REGISTER_RETRY(this.attempts)).catch((error: unknown) => {
+      if (!(error instanceof LostRegisterRace)) throw error;
+      throw new RegistryError(
+        'STORE_ERROR',
+        `could not register a schema under "${subject}" in ${this.attempts} attempts: other writers kept taking the next version`,
+      );
+    });
   }
 
   /** The live version of a subject holding this schema (POST /subjects/{subject}). */

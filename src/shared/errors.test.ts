@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ConfigErrors, ERROR_CODES, KappaError, type ErrorCode } from './errors.js';
+import {
+  ConfigError,
+  ConfigErrors,
+  ERROR_CODES,
+  KafkaContextError,
+  KafkaUnreachableError,
+  KappaError,
+  type ErrorCode,
+} from './errors.js';
 
 const documented = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 
@@ -38,5 +46,30 @@ describe('KappaError', () => {
     expect(errors.message).toBe('invalid A\ninvalid B');
     expect(errors.exitCode).toBe(2);
     expect(errors.errors.map((error) => error.setting)).toEqual(['a', 'b']);
+  });
+});
+
+describe('errors with context in fields', () => {
+  it('KafkaContextError carries topic, partition, offset and schema id as fields, only those known', () => {
+    const error = new KafkaContextError('KAPPA_BAD_RECORD', 'cannot decode', {
+      topic: 'events',
+      partition: 2,
+      offset: '41',
+      schemaId: 7,
+    });
+    expect(error).toBeInstanceOf(KappaError);
+    expect(error).toMatchObject({ code: 'KAPPA_BAD_RECORD', topic: 'events', partition: 2, offset: '41', schemaId: 7 });
+    const partial = new KafkaContextError('KAPPA_INGEST_TAIL_TIMEOUT', 'slow', { topic: 'events' });
+    expect(partial.partition).toBeUndefined();
+    expect(partial.retriable).toBe(true);
+  });
+
+  it('KafkaUnreachableError is the retriable KAPPA_KAFKA_UNREACHABLE', () => {
+    const cause = new Error('connect ECONNREFUSED');
+    expect(new KafkaUnreachableError('no broker', { cause })).toMatchObject({
+      code: 'KAPPA_KAFKA_UNREACHABLE',
+      retriable: true,
+      cause,
+    });
   });
 });

@@ -36,6 +36,9 @@ export const ERROR_CODES = {
   KAPPA_MONGO_STANDIN_FAILED: { exitCode: 1, retriable: false },
   KAPPA_STAGES_PARTITIONS: { exitCode: 1, retriable: false },
   KAPPA_TOPIC_NOT_READY: { exitCode: 1, retriable: true },
+  KAPPA_KAFKAJS_VERSION_MISMATCH: { exitCode: 1, retriable: false },
+  KAPPA_ID_SEQUENCE_UNAVAILABLE: { exitCode: 1, retriable: true },
+  KAPPA_INGEST_BUFFER_CORRUPT: { exitCode: 1, retriable: false },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -81,6 +84,40 @@ export class ConfigErrors extends KappaError {
     super('KAPPA_CONFIG_INVALID', errors.map((e) => e.message).join('\n'));
     this.name = 'ConfigErrors';
     this.errors = errors;
+  }
+}
+
+/** Where in Kafka an error happened: each field set when known (STYLE.md §4: context in fields, not only in text). */
+export interface KafkaContext {
+  readonly topic?: string;
+  readonly partition?: number;
+  /** A Kafka offset, as kafkajs gives it (a decimal string). */
+  readonly offset?: string;
+  readonly schemaId?: number;
+}
+
+/** A KappaError about a topic, partition, record or schema, carrying them as fields. */
+export class KafkaContextError extends KappaError implements KafkaContext {
+  readonly topic?: string;
+  readonly partition?: number;
+  readonly offset?: string;
+  readonly schemaId?: number;
+
+  constructor(code: ErrorCode, message: string, context: KafkaContext, options: KappaErrorOptions = {}) {
+    super(code, message, options);
+    this.name = 'KafkaContextError';
+    if (context.topic !== undefined) this.topic = context.topic;
+    if (context.partition !== undefined) this.partition = context.partition;
+    if (context.offset !== undefined) this.offset = context.offset;
+    if (context.schemaId !== undefined) this.schemaId = context.schemaId;
+  }
+}
+
+/** No broker answered (kafkajs gave up after its own retries); retriable: the broker may come back. */
+export class KafkaUnreachableError extends KappaError {
+  constructor(message: string, options: KappaErrorOptions = {}) {
+    super('KAPPA_KAFKA_UNREACHABLE', message, options);
+    this.name = 'KafkaUnreachableError';
   }
 }
 

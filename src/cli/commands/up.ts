@@ -9,6 +9,7 @@ import { Catalog } from '../../recovery/catalog.js';
 import { cutover } from '../../recovery/operations.js';
 import { KappaError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import { retry } from '../../shared/retry.js';
 import { isBrokerReachable, startBroker, stopBroker } from '../../stack/broker.js';
 import { registryAnswers, startRegistryProcess, stopRegistryProcess } from '../../stack/registry-process.js';
 import { newEnrichMetrics, runEnrich } from '../../stages/enrich/run.js';
@@ -17,6 +18,12 @@ import * as parse from '../../config/parsers.js';
 import { defineCommand } from '../command.js';
 import { OptionValues } from '../option-values.js';
 import { untilAborted } from '../../shared/abort.js';
+
+/** v1 does not serve yet: asked again every half second, for two minutes (retry.ts asks `retriable`). */
+class NotServingYet extends Error {
+  readonly retriable = true;
+}
+const SERVING_POLL = (signal: AbortSignal) => ({ attempts: 240, initialDelayMs: 500, factor: 1, jitter: 0.1, signal });
 
 /** Makes `v1` serve once it exists, if nothing serves yet (a fresh machine's first run). */
 async function serveFirstVersion(
@@ -29,7 +36,7 @@ async function serveFirstVersion(
   const admin = createKafka({ brokers, logger, clientId: 'kappa-up' }).admin();
   await admin.connect();
   try {
-    for (let attempt = 0; attempt < 240 && !signal.aborted; attempt += 1) {
+    await retry(async () => {
       if ((await catalog.serving()) !== undefined) return;
       if ((await catalog.versions()).some((version) => version.version === 'v1')) {
         const result = await cutover(catalog, admin, 'v1').catch((error: unknown) => {
@@ -41,8 +48,10 @@ async function serveFirstVersion(
           return;
         }
       }
-      await sleep(500);
-    }
+      throw new NotServingYet();
+    }, SERVING_POLL(signal)).catch((error: unknown) => {
+      if (!(error instanceof NotServingYet)) throw error;
+    });
   } finally {
     await admin.disconnect().catch(() => undefined);
     await catalog.close().catch(() => undefined);

@@ -1,0 +1,38 @@
+import { KafkaUnreachableError } from '../shared/errors.js';
+import { KafkaJSConnectionError, KafkaJSNoBrokerAvailableError, KafkaJSRequestTimeoutError } from './kafkajs.js';
+
+/** The error and its causes, outermost first (kafkajs wraps the last failure of its retrier in `cause`). */
+function* causes(error: unknown): Generator<unknown> {
+  const seen = new Set<unknown>();
+  for (let current = error; current !== undefined && current !== null && !seen.has(current);) {
+    seen.add(current);
+    yield current;
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
+/**
+ * Whether kafkajs failed because no broker answered — told by the error's type anywhere in its
+ * cause chain (a connection error, a request that timed out, no broker available), never by its text.
+ */
+export function isBrokerUnreachable(error: unknown): boolean {
+  for (const each of causes(error))
+    if (
+      each instanceof KafkaJSConnectionError ||
+      each instanceof KafkaJSRequestTimeoutError ||
+      each instanceof KafkaJSNoBrokerAvailableError
+    )
+      return true;
+  return false;
+}
+
+/**
+ * For a step that waits out a broker outage: an unreachable broker becomes a retriable
+ * KafkaUnreachableError (kafkajs gives up with a non-retriable one once its own retries are spent);
+ * anything else is rethrown as it is.
+ */
+export function asKafkaError(error: unknown): never {
+  if (isBrokerUnreachable(error) && !(error instanceof KafkaUnreachableError))
+    throw new KafkaUnreachableError(error instanceof Error ? error.message : String(error), { cause: error });
+  throw error;
+}
