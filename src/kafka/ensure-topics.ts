@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import { KappaError } from '../shared/errors.js';
+import { retry } from '../shared/retry.js';
 import type { Logger } from '../shared/logger.js';
 import { partitionsAfter, pipelineTopics, planTopics, type TopicAction, type TopicSpec } from './topics.js';
 
@@ -14,28 +14,20 @@ async function partitionCounts(admin: Admin, names: readonly string[]): Promise<
 
 /** Waits until every partition of the topics has a leader (new topics take a moment). */
 async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ready = await admin
-      .fetchTopicMetadata({ topics: [...topics] })
-      .then((metadata) =>
-        metadata.topics.every(
-          (topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
-        ),
-      )
-      .catch((error: unknown) => {
-        const type = (error as { type?: string }).type;
-        if (type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE') return false;
-        throw error;
-      });
-    if (ready) return;
-    if (Date.now() > deadline)
-      throw new KappaError(
-        'KAPPA_TOPIC_NOT_READY',
-        `topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms`,
+  const notReady = new KappaError('KAPPA_TOPIC_NOT_READY', `topics ${topics.join(', ')} have no leaders yet`, {
+    retriable: true,
+  });
+  await retry(
+    async () => {
+      // kafkajs marks UNKNOWN_TOPIC_OR_PARTITION and LEADER_NOT_AVAILABLE retriable: retried too.
+      const { topics: described } = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const ready = described.every(
+        (topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
       );
-    await sleep(100);
-  }
+      if (!ready) throw notReady;
+    },
+    { deadlineMs: timeoutMs, initialDelayMs: 100, maxDelayMs: 1_000 },
+  );
 }
 
 /**
