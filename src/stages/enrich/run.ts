@@ -135,7 +135,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
           stages.push({ key: String(enriched.user_id), value: encodeWithSchemaId(outId, outType, enriched) });
           continue;
         }
-        const [reason, detail] = decoded.ok ? ['invalid', problem ?? ''] : [decoded.reason, decoded.detail];
+        const { reason, detail } = decoded.ok ? (problem ?? { reason: 'invalid', detail: '' }) : decoded;
         if (options.badRecords === 'fail')
           throw new KappaError(
             'KAPPA_BAD_RECORD',
