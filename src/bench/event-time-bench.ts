@@ -3,11 +3,12 @@
  * the fast implementation the stages use, outside Kafka:
  *
  *   npx tsx src/bench/event-time-bench.ts [--count 300000] [--zone Asia/Seoul] [--spacing 37]
+ *                                         [--start '2026-11-22 20:00:00']
  *                                         [--only reference|fast] [--rounds 5]
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx src/bench/event-time-bench.ts --only fast
  *
  * The times are those of a replay: `count` events `spacing` ms apart (37: about three hours of wall
- * clock from 2026-11-22 20:00 in the zone, 27 events per second), formatted once up front. Prints
+ * clock from `start` in the zone, 27 events per second), formatted once up front. Prints
  * µs per event of the first round (caches cold, JIT warming up) and of the best of `rounds` (the
  * reference: one round); figures are indicative only on a shared machine. Exits 1 if the two
  * implementations disagree on any of the times.
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     rounds: { type: 'string', default: '5' },
     spacing: { type: 'string', default: '37' },
+    start: { type: 'string', default: '2026-11-22 20:00:00' },
   },
 });
 const count = Number(values.count);
@@ -30,7 +32,7 @@ const zone = values.zone;
 const only = values.only;
 const spacing = Number(values.spacing);
 
-const start = referenceParseEventTime('2026-11-22 20:00:00', zone) ?? 0;
+const start = referenceParseEventTime(values.start, zone) ?? 0;
 const instants = Array.from({ length: count }, (_, index) => Math.floor((start + index * spacing) / 1_000) * 1_000);
 // Through a Buffer, as Avro decodes them: flat strings (the formatter's are concatenations).
 const texts = instants.map((instant) => Buffer.from(referenceFormatEventTime(instant, zone)).toString());
@@ -63,7 +65,7 @@ const implementations = {
   fast: { parse: parseEventTime, format: formatEventTime, rounds: Number(values.rounds) },
 } as const;
 
-process.stdout.write(`${count} event times in ${zone}, ${spacing} ms apart\n`);
+process.stdout.write(`${count} event times in ${zone} from ${values.start}, ${spacing} ms apart\n`);
 for (const [name, implementation] of Object.entries(implementations)) {
   if (only !== undefined && only !== name) continue;
   const { parse, format, rounds } = implementation;
