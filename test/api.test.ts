@@ -244,6 +244,10 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
     ['a wrongly typed field', { events: [{ hello: 'ok' }, { hello: 42 }] }, 'events[1].hello'],
     ['an unknown field', { events: [{ hello: 'ok', colour: 'red' }] }, 'events[0].colour'],
     ['a malformed time', { events: [{ time: '24/11/2026' }] }, 'events[0].time'],
+    ['an impossible date', { events: [{ time: '2026-02-30 10:00:00' }] }, 'events[0].time'],
+    ['month 13', { events: [{ time: '2026-13-01 10:00:00' }] }, 'events[0].time'],
+    ['hour 24', { events: [{ time: '2026-11-22 24:00:00' }] }, 'events[0].time'],
+    ['a year before 1000', { events: [{}, { time: '0050-01-01 10:00:00' }] }, 'events[1].time'],
     ['too many events', { events: Array.from({ length: 1_001 }, () => ({})) }, 'events'],
     ['an unknown top-level field', { events: [{}], extra: true }, 'extra'],
   ])('refuses a batch with %s: 400 naming the field, nothing written', async (_label, body, field) => {

@@ -180,6 +180,8 @@ describe('kappa ingest against the real broker', () => {
     [['--time-zone', 'Mars/Olympus'], 'invalid --time-zone "Mars/Olympus"'],
     [['--template', '{"hello":'], 'invalid --template "{\\"hello\\":": is not JSON'],
     [['--template', '{"id":5}'], 'invalid --template: id is not a field the template may set'],
+    [['--template', '{"time":"2026-02-30 10:00:00"}'], 'invalid --template: time "2026-02-30 10:00:00" is not a valid'],
+    [['--template', '{"time":"2026-11-22 24:00:00"}'], 'invalid --template: time "2026-11-22 24:00:00" is not a valid'],
     [['--late-fraction', '1.5'], 'invalid --late-fraction "1.5"'],
     [['--late-by', '30'], 'invalid --late-by "30"'],
     [['--count', '0'], 'invalid --count "0"'],

@@ -53,7 +53,12 @@ export function prepareEvents(
     if (time !== undefined) {
       const parsed = typeof time === 'string' ? parseEventTime(time, timeZone) : undefined;
       if (parsed === undefined)
-        return { problem: { field: at('time'), message: `expected "YYYY-MM-DD HH:mm:ss" in ${timeZone}` } };
+        return {
+          problem: {
+            field: at('time'),
+            message: `expected "YYYY-MM-DD HH:mm:ss" in ${timeZone}: a real date and time, year 1000 to 9999`,
+          },
+        };
       eventMillis = parsed;
     }
     const record: Record<string, unknown> = {

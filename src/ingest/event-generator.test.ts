@@ -45,6 +45,18 @@ describe('makeEvent', () => {
     });
   });
 
+  it('uses a fixed time (a template time) instead of the clock, late ones shifted back from it', () => {
+    const fixedTime = Date.UTC(2026, 0, 1, 0, 0, 0);
+    expect(makeEvent(1, instant, { ...options, fixedTime })).toMatchObject({
+      time: '2026-01-01 09:00:00',
+      event_ts: fixedTime,
+    });
+    expect(makeEvent(1, instant, { ...options, fixedTime, lateFraction: 1 })).toMatchObject({
+      time: '2026-01-01 08:59:30',
+      event_ts: fixedTime - 30_000,
+    });
+  });
+
   it('shifts exactly the late ones back by lateBy', () => {
     fc.assert(
       fc.property(

@@ -16,6 +16,8 @@ export interface GeneratorOptions {
   readonly lateFraction: number;
   readonly lateByMs: number;
   readonly seed: number;
+  /** Every event at this time (epoch ms) instead of the clock's: a template's `time`, parsed once. */
+  readonly fixedTime?: number;
 }
 
 /**
@@ -36,7 +38,8 @@ export function isLate(seed: number, id: number, fraction: number): boolean {
 
 /** The event with this id, generated at `nowMillis` (whole seconds: `time` has second resolution). */
 export function makeEvent(id: number, nowMillis: number, options: GeneratorOptions): EventRecord {
-  const shifted = isLate(options.seed, id, options.lateFraction) ? nowMillis - options.lateByMs : nowMillis;
+  const at = options.fixedTime ?? nowMillis;
+  const shifted = isLate(options.seed, id, options.lateFraction) ? at - options.lateByMs : at;
   const eventMillis = Math.floor(shifted / 1_000) * 1_000;
   const event: EventRecord = {
     hello: 'ssm-seoul',

@@ -1,15 +1,11 @@
 import { join } from 'node:path';
 import * as parse from '../../config/parsers.js';
-import { makeEvent } from '../../ingest/event-generator.js';
+import { checkTemplate } from '../../ingest/event-template.js';
 import { runIngest } from '../../ingest/ingest-run.js';
 import { createKafka } from '../../kafka/client.js';
-import { parseAvro } from '../../registry/avro-schema.js';
 import { loadSchemaHistories } from '../../registry/schema-history.js';
 import { defineCommand } from '../command.js';
 import { OptionValues } from '../option-values.js';
-
-/** Fields the generator owns; a template may not set them. */
-const GENERATED_FIELDS = new Set(['id', 'time', 'event_ts']);
 
 export const ingest = defineCommand({
   name: 'ingest',
@@ -30,7 +26,10 @@ export const ingest = defineCommand({
   options: [
     { flag: '--rate <n>', doc: 'events per second, 0 = as fast as possible (default 10)' },
     { flag: '--count <n>', doc: 'stop after this many events (default: run until Ctrl-C)' },
-    { flag: '--template <json>', doc: 'JSON merged into every record (default {"hello":"ssm-seoul"})' },
+    {
+      flag: '--template <json>',
+      doc: 'JSON merged into every record (default {"hello":"ssm-seoul"}); a "time" fixes every event\'s time',
+    },
     { flag: '--late-fraction <f>', doc: 'fraction of events whose time is shifted back, 0 to 1 (default 0)' },
     { flag: '--late-by <duration>', doc: 'how far late events are shifted back (default 30s)' },
     { flag: '--seed <n>', doc: 'seed of the late-event choice, for reproducible runs (default: random)' },
@@ -53,27 +52,11 @@ export const ingest = defineCommand({
     const latest = (await loadSchemaHistories(config.schemasDir))
       .find((history) => history.name === 'events')
       ?.versions.at(-1);
-    if (template !== undefined && latest !== undefined) {
-      const type = parseAvro(latest.schema);
-      const fields = new Set(
-        (JSON.parse(latest.schema) as { fields: { name: string }[] }).fields.map((field) => field.name),
-      );
-      const unknown = Object.keys(template).filter((key) => !fields.has(key) || GENERATED_FIELDS.has(key));
-      if (unknown.length > 0)
-        values.reject(
-          'template',
-          `invalid --template: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not a field the template may set (allowed: ${[...fields].filter((field) => !GENERATED_FIELDS.has(field)).join(', ')})`,
-        );
-      else if (
-        !type.isValid(
-          makeEvent(0, Date.now(), { template, timeZone: config.timeZone, lateFraction: 0, lateByMs: 0, seed: 0 }),
-        )
-      )
-        values.reject(
-          'template',
-          'invalid --template: its values do not fit the events schema (e.g. hello must be a string)',
-        );
-    }
+    const checked =
+      template === undefined || latest === undefined
+        ? undefined
+        : checkTemplate(template, latest.schema, config.timeZone);
+    if (checked?.ok === false) values.reject('template', checked.problem);
     values.check();
     if (
       rate === undefined ||
@@ -93,6 +76,7 @@ export const ingest = defineCommand({
       rate,
       ...(count === undefined ? {} : { count }),
       template,
+      ...(checked?.ok === true && checked.fixedTime !== undefined ? { fixedTime: checked.fixedTime } : {}),
       timeZone: config.timeZone,
       lateFraction,
       lateByMs,

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { enrich, invalidReason, UNKNOWN_DEPT, UNKNOWN_NAME, type EnrichmentTables } from './rules.js';
 import { loadStaticTable, parseStaticTable } from './static-tables.js';
+import { parseEventTime } from '../../shared/event-time.js';
 
 const tables: EnrichmentTables = {
   names: new Map([
@@ -59,10 +60,54 @@ describe('enrich (SPEC §1.2)', () => {
     });
   });
 
-  it('flags events that cannot be enriched', () => {
-    expect(invalidReason({ id: -1, hello: '', time: '2026-01-01 00:00:00' })).toMatch(/not a non-negative integer/);
-    expect(invalidReason({ id: 1, hello: '', time: '2026-01-01T00:00:00Z' })).toMatch(/not YYYY-MM-DD HH:mm:ss/);
+  it('flags events that cannot be enriched, with the dead-letter reason', () => {
+    expect(invalidReason({ id: -1, hello: '', time: '2026-01-01 00:00:00' })).toEqual({
+      reason: 'invalid',
+      detail: 'id -1 is not a non-negative integer',
+    });
+    expect(invalidReason({ id: 1, hello: '', time: '2026-01-01T00:00:00Z' })).toMatchObject({
+      reason: 'invalid-time',
+      detail: expect.stringMatching(/not YYYY-MM-DD HH:mm:ss/) as unknown,
+    });
     expect(invalidReason({ id: 1, hello: '', time: '2026-01-01 00:00:00' })).toBeUndefined();
+  });
+
+  it('dead-letters times the aggregator cannot parse as invalid-time', () => {
+    for (const time of [
+      '2026-02-30 10:00:00',
+      '2026-13-01 10:00:00',
+      '2026-00-10 10:00:00',
+      '2026-01-01 24:00:00',
+      '2026-01-01 10:60:00',
+      '2026-01-01 10:00:60',
+      '2025-02-29 10:00:00',
+      '0050-01-01 10:00:00',
+      '2026-01-01 10:00:00 ',
+      'soon',
+      '',
+    ]) {
+      expect(invalidReason({ id: 1, hello: '', time }), time).toMatchObject({ reason: 'invalid-time' });
+    }
+    for (const time of ['2024-02-29 10:00:00', '2026-12-31 23:59:59', '1000-01-01 00:00:00', '2026-03-08 02:30:00'])
+      expect(invalidReason({ id: 1, hello: '', time }), time).toBeUndefined();
+  });
+
+  it('accepts exactly the times the aggregator parses, in any zone', () => {
+    const digits = (n: number) => fc.integer({ min: 0, max: 10 ** n - 1 }).map((v) => String(v).padStart(n, '0'));
+    const nearlyTimes = fc
+      .tuple(digits(4), digits(2), digits(2), digits(2), digits(2), digits(2))
+      .map(([y, mo, d, h, mi, s]) => `${y}-${mo}-${d} ${h}:${mi}:${s}`);
+    fc.assert(
+      fc.property(
+        fc.oneof(nearlyTimes, fc.string()),
+        fc.constantFrom('UTC', 'Asia/Seoul', 'America/New_York'),
+        (time, zone) => {
+          const valid = invalidReason({ id: 1, hello: '', time }) === undefined;
+          expect(valid).toBe(parseEventTime(time, zone) !== undefined);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
   });
 });
 

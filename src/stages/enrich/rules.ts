@@ -1,3 +1,4 @@
+import { isEventTime } from '../../shared/event-time.js';
 import type { StaticTable } from './static-tables.js';
 
 /** A raw event as decoded from `events` (v1 records have no event_ts). */
@@ -32,12 +33,27 @@ export interface EnrichmentTables {
 export const UNKNOWN_NAME = 'Unknown Name';
 export const UNKNOWN_DEPT = 'Unknown Dept';
 
-const EVENT_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+/**
+ * Why an event cannot be enriched — the `kappa.dlq.reason` of its dead letter, next to the decoder's
+ * reasons (registry/avro-decoder.ts): `invalid` for an id that is not a non-negative integer,
+ * `invalid-time` for a time the aggregator could not parse (then it would silently never count).
+ */
+export type InvalidEventReason = 'invalid' | 'invalid-time';
+
+export interface InvalidEvent {
+  readonly reason: InvalidEventReason;
+  readonly detail: string;
+}
 
 /** Why an event cannot be enriched (it then goes to the dead-letter topic), or undefined. */
-export function invalidReason(event: RawEvent): string | undefined {
-  if (!Number.isSafeInteger(event.id) || event.id < 0) return `id ${event.id} is not a non-negative integer`;
-  if (!EVENT_TIME.test(event.time)) return `time ${JSON.stringify(event.time)} is not YYYY-MM-DD HH:mm:ss`;
+export function invalidReason(event: RawEvent): InvalidEvent | undefined {
+  if (!Number.isSafeInteger(event.id) || event.id < 0)
+    return { reason: 'invalid', detail: `id ${event.id} is not a non-negative integer` };
+  if (!isEventTime(event.time))
+    return {
+      reason: 'invalid-time',
+      detail: `time ${JSON.stringify(event.time)} is not YYYY-MM-DD HH:mm:ss with a real date and a year from 1000 to 9999`,
+    };
   return undefined;
 }
 

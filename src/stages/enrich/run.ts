@@ -154,7 +154,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
           });
           continue;
         }
-        const [reason, detail] = decoded.ok ? ['invalid', problem ?? ''] : [decoded.reason, decoded.detail];
+        const { reason, detail } = decoded.ok ? (problem ?? { reason: 'invalid', detail: '' }) : decoded;
         if (options.badRecords === 'fail')
           throw new KappaError(
             'KAPPA_BAD_RECORD',
