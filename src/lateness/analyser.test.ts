@@ -65,6 +65,8 @@ const logs = fc.array(
       { weight: 6, arbitrary: fc.integer({ min: 0, max: 4_000 }) },
       { weight: 2, arbitrary: fc.integer({ min: -90_000, max: 0 }) },
       { weight: 1, arbitrary: fc.constant(0) },
+      // Whole seconds, as the log's times are: thresholds land exactly on window ends.
+      { weight: 4, arbitrary: fc.integer({ min: -60, max: 3 }).map((seconds) => seconds * 1_000) },
     ),
     { maxLength: 60 },
   ),
