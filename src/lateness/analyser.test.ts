@@ -93,12 +93,10 @@ const windowSettings = fc.oneof(
     .tuple(fc.integer({ min: 1, max: 30_000 }), fc.integer({ min: 1, max: 10 }))
     .map(([sizeMs, parts]) => ({ sizeMs, slideMs: Math.max(1, Math.floor(sizeMs / parts)) })),
   // Slides that do not divide the size (at most 20 windows per event, to keep the brute force quick).
-  fc
-    .tuple(fc.integer({ min: 1, max: 20_000 }), fc.integer({ min: 0, max: 1_000 }))
-    .map(([sizeMs, share]) => ({
-      sizeMs,
-      slideMs: Math.max(1, Math.ceil(sizeMs / 20), Math.floor((sizeMs * share) / 1_000)),
-    })),
+  fc.tuple(fc.integer({ min: 1, max: 20_000 }), fc.integer({ min: 0, max: 1_000 })).map(([sizeMs, share]) => ({
+    sizeMs,
+    slideMs: Math.max(1, Math.ceil(sizeMs / 20), Math.floor((sizeMs * share) / 1_000)),
+  })),
 );
 
 const delays = fc.array(

@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   KAPPA_ROLLBACK_REFUSED: { exitCode: 1, retriable: false },
   KAPPA_MONGO_FETCH_FAILED: { exitCode: 1, retriable: true },
   KAPPA_MONGO_STANDIN_FAILED: { exitCode: 1, retriable: false },
+  KAPPA_LATENESS_NO_TOPIC: { exitCode: 1, retriable: true },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
