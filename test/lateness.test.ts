@@ -1,9 +1,16 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { LatenessDocument } from '../src/lateness/format.js';
 import type { VersionStatus } from '../src/recovery/operations.js';
 import { useAggregateHarness } from './support/aggregate-harness.js';
+import { freePort } from '../src/stack/processes.js';
+import type { LatenessAnswer } from '../src/lateness/service.js';
+import { CHROMIUM, ensureChromium } from './support/chromium.js';
 import { kappaAsync } from './support/cli.js';
+
+const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
 
 const { pipeline, background, produceStages } = useAggregateHarness('lateness');
 const N = 3_000;
@@ -55,5 +62,56 @@ describe('kappa lateness on a log with 5 % of events 30 s late (real broker, reg
     const bad = await kappaAsync(['lateness', '--delays', '12.345s'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--delays');
+
+    // The same numbers over HTTP, computed in the background, with the offsets they are valid for.
+    const port = await freePort();
+    background(['serve', '--port', String(port)], env, 'serve');
+    const url = `http://127.0.0.1:${port}`;
+    const lateness = async (query: string): Promise<{ status: number; body: LatenessAnswer }> => {
+      const response = await fetch(`${url}/api/lateness?${query}`).catch(() => undefined);
+      return { status: response?.status ?? 0, body: (await response?.json().catch(() => null)) as LatenessAnswer };
+    };
+    let answer = await lateness('delays=15s,30s,60s,5m&target=0.1%');
+    for (let attempt = 0; attempt < 300 && (answer.body?.document ?? null) === null; attempt += 1) {
+      await sleep(300);
+      answer = await lateness('delays=15s,30s,60s,5m&target=0.1%');
+    }
+    expect(answer.status).toBe(200);
+    expect(answer.body.document).toEqual(document);
+    expect(answer.body.computedAt).toMatch(/^\d{4}-/);
+    const other = await lateness('delays=0s,15s&window=10s&slide=5s');
+    expect(other.body.windows).toEqual({ sizeMs: 10_000, slideMs: 5_000 });
+    const refused = await lateness('delays=12.345s');
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ code: 'KAPPA_BAD_REQUEST', field: 'delays' });
+    expect((await lateness('window=10s&slide=20s')).status).toBe(400);
+
+    // The dashboard's chart, next to the versions: late events per delay, v1's own count at 15 s.
+    const missing = ensureChromium();
+    expect(missing, missing).toBeUndefined();
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${url}/`);
+      const chart = page.locator('#lateness-chart');
+      await chart.waitFor({ timeout: 60_000 });
+      expect(Number(await chart.getAttribute('data-events'))).toBe(N);
+      expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(5);
+      expect(await page.locator('#lateness-summary').textContent()).toContain('needs a watermark of 30s');
+      expect(await page.locator('#lateness .u-legend').textContent()).toContain('versions (status)');
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.locator('#lateness').screenshot({ path: `${ARTIFACTS}lateness-chart.png` });
+      await page.screenshot({ path: `${ARTIFACTS}dashboard-lateness.png`, fullPage: true });
+      if (process.env['UPDATE_DOCS_SCREENSHOT'] === '1')
+        copyFileSync(`${ARTIFACTS}lateness-chart.png`, new URL('../docs/lateness-chart.png', import.meta.url));
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });

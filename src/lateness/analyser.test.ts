@@ -226,3 +226,16 @@ describe('LatenessAnalyser', () => {
     expect(isBoundary(999_000)).toBe(true);
   });
 });
+
+describe('LatenessAnalyser.clone', () => {
+  it('answers like the original at the time of copying, whatever the original reads next', () => {
+    const analyser = new LatenessAnalyser({ sizeMs: 10_000, slideMs: 5_000 });
+    for (const time of [BASE + 50_000, BASE, BASE + 60_000, BASE + 20_000]) analyser.step(0, time);
+    const before = analyser.report([0, 15_000], 0.01);
+    const copy = analyser.clone();
+    analyser.step(0, BASE + 1_000);
+    analyser.bad(1);
+    expect(copy.report([0, 15_000], 0.01)).toEqual(before);
+    expect(analyser.report([0, 15_000], 0.01)).not.toEqual(before);
+  });
+});

@@ -101,6 +101,16 @@ export class LatenessAnalyser {
     return state;
   }
 
+  /** An independent copy: a reader can go on while the copy answers for the offsets it had reached. */
+  clone(): LatenessAnalyser {
+    const copy = new LatenessAnalyser(this.windows);
+    for (const [partition, state] of this.partitions)
+      copy.partitions.set(partition, { maxTime: state.maxTime, bad: state.bad, lateness: state.lateness.clone() });
+    copy.eventThresholds.merge(this.eventThresholds);
+    copy.windowThresholds.merge(this.windowThresholds);
+    return copy;
+  }
+
   /** The partition's next event (epoch ms), in log order. */
   step(partition: number, time: number): void {
     const state = this.partition(partition);

@@ -87,6 +87,10 @@ export class Histogram {
     return this;
   }
 
+  clone(): Histogram {
+    return new Histogram().merge(this);
+  }
+
   sorted(): HistogramJson {
     return [...this.buckets.entries()].sort(([a], [b]) => a - b);
   }
