@@ -83,6 +83,7 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
     const versions = (await versionStatus(catalog, admin)).map((status) => ({
       version: status.version,
       lag: status.lag,
+      processed: status.processed,
       lateEvents: status.lateEvents,
       watermarkLagSeconds: status.watermark === null ? null : (Date.now() - Date.parse(status.watermark)) / 1_000,
     }));
