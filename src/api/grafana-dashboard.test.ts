@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { metricNames } from '../../test/support/promql.js';
 import { createApiMetrics, registerMetrics } from './metrics.js';
 
 /** compose/grafana/kappa.json: the panels and their PromQL. */
@@ -11,43 +12,6 @@ interface Dashboard {
 const dashboard = JSON.parse(
   readFileSync(new URL('../../compose/grafana/kappa.json', import.meta.url), 'utf8'),
 ) as Dashboard;
-
-const KEYWORDS = new Set([
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'bool',
-  'offset',
-  'and',
-  'or',
-  'unless',
-  'inf',
-  'nan',
-]);
-
-/**
- * The metric names a PromQL expression selects: identifiers left once strings, label matchers,
- * range selectors, grouping clauses, function calls and keywords are taken out.
- */
-function metricNames(expr: string): string[] {
-  const stripped = expr
-    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""')
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
-    .replace(/\boffset\s+-?[0-9a-z]+/g, ' ');
-  const names: string[] = [];
-  for (const match of stripped.matchAll(/(?<![0-9.])[A-Za-z_:][A-Za-z0-9_:]*/g)) {
-    const name = match[0];
-    const after = stripped.slice((match.index ?? 0) + name.length).trimStart();
-    if (after.startsWith('(') || KEYWORDS.has(name.toLowerCase())) continue;
-    names.push(name);
-  }
-  return names;
-}
 
 /** What `GET /metrics` exports: the sample names of every metric family (histograms: _bucket, _sum, _count). */
 async function exported(): Promise<Set<string>> {
