@@ -22,12 +22,16 @@ export function toDocument(
 }
 
 function percent(fraction: number): string {
-  const value = fraction * 100;
-  return `${value === 0 ? '0' : value < 0.01 ? value.toPrecision(1) : value.toFixed(value < 1 ? 2 : 1)} %`;
+  return `${Number((fraction * 100).toPrecision(2))} %`;
+}
+
+/** `15s`, `1m`, `1500ms`; zero as `0s`. */
+function duration(ms: number): string {
+  return ms === 0 ? '0s' : formatDuration(ms);
 }
 
 function distributionCells(entry: Distribution): string[] {
-  return [entry.p50, entry.p90, entry.p99, entry.p999, entry.max].map((ms) => formatDuration(ms).padStart(8));
+  return [entry.p50, entry.p90, entry.p99, entry.p999, entry.max].map((ms) => duration(ms).padStart(8));
 }
 
 /** The report as `kappa lateness` prints it. */
@@ -49,13 +53,13 @@ export function formatLateness(document: LatenessDocument): string[] {
     `${'delay'.padEnd(8)}${'late events'.padStart(22)}${'late windows'.padStart(14)}`,
     ...document.delays.map(
       (cost) =>
-        `${formatDuration(cost.delayMs).padEnd(8)}${`${formatCount(cost.lateEvents)} (${percent(cost.lateFraction)})`.padStart(22)}${formatCount(cost.lateWindows).padStart(14)}`,
+        `${duration(cost.delayMs).padEnd(8)}${`${formatCount(cost.lateEvents)} (${percent(cost.lateFraction)})`.padStart(22)}${formatCount(cost.lateWindows).padStart(14)}`,
     ),
     '',
-    `target ${percent(document.target)} late: watermark ${formatDuration(document.recommendedMs)} is the smallest (to the second) that meets it` +
+    `target ${percent(document.target)} late: watermark ${duration(document.recommendedMs)} is the smallest (to the second) that meets it` +
       (document.smallestCandidateMs === null
         ? '; none of the delays above does'
-        : `; of the delays above, ${formatDuration(document.smallestCandidateMs)}`),
+        : `; of the delays above, ${duration(document.smallestCandidateMs)}`),
   ];
   return lines;
 }
