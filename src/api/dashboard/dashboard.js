@@ -160,7 +160,12 @@
             },
           ],
           axes: [
-            { values: (_, ticks) => ticks.map((tick) => labels[tick] ?? ''), label: 'watermark delay' },
+            {
+              // One tick per delay asked for: the x axis is the list, not a time scale.
+              splits: () => x,
+              values: (_, ticks) => ticks.map((tick) => labels[tick] ?? ''),
+              label: 'watermark delay',
+            },
             { label: 'late' },
           ],
         },
