@@ -97,6 +97,7 @@
   }
 
   function seconds(ms) {
+    if (ms >= 3600000 && ms % 3600000 === 0) return `${ms / 3600000}h`;
     return ms % 60000 === 0 && ms >= 60000 ? `${ms / 60000}m` : `${ms / 1000}s`;
   }
 
