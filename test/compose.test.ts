@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -228,6 +228,30 @@ describe('compose/docker-compose.yml', () => {
       expect(result.status, `${compose.label} accepted the ${name} defect:\n${explain(result)}`).not.toBe(0);
       expect(result.error, `${compose.label} did not run: ${result.error?.message ?? ''}`).toBeUndefined();
     }
+  });
+
+  it('runs Prometheus scraping the API and Grafana with its data source and the kappa dashboard mounted', async () => {
+    const compose = requireValidator();
+    const result = await composeConfig(compose, COMPOSE_FILE, false);
+    expect(result.status, `${compose.label} config failed:\n${explain(result)}`).toBe(0);
+    const all = services(result.stdout);
+    expect(all.has('prometheus') && all.has('grafana'), 'services prometheus and grafana').toBe(true);
+    const raw = await readFile(COMPOSE_FILE, 'utf8');
+    // Every file mounted from the repository exists (a typo would mount an empty directory).
+    const mounts = [...raw.matchAll(/^\s+- (\.\/[^:]+):/gm)].map((match) => match[1] ?? '');
+    for (const file of ['./prometheus.yml', './grafana/provisioning', './grafana/kappa.json'])
+      expect(mounts, `${file} is mounted`).toContain(file);
+    for (const mount of mounts) expect(existsSync(join(ROOT, 'compose', mount)), mount).toBe(true);
+    // Prometheus scrapes the api service on the port its `serve --port` listens on.
+    const prometheus = await readFile(join(ROOT, 'compose', 'prometheus.yml'), 'utf8');
+    const apiPort = /"serve", "--host", "0\.0\.0\.0", "--port", "(\d+)"/.exec(raw)?.[1];
+    expect(prometheus).toContain(`"api:${apiPort ?? 'none'}"`);
+    const datasource = await readFile(join(ROOT, 'compose', 'grafana/provisioning/datasources/prometheus.yml'), 'utf8');
+    expect(datasource).toContain('url: http://prometheus:9090');
+    const dashboard = JSON.parse(await readFile(join(ROOT, 'compose', 'grafana', 'kappa.json'), 'utf8')) as {
+      panels: { datasource: { uid: string } }[];
+    };
+    for (const panel of dashboard.panels) expect(datasource).toContain(`uid: ${panel.datasource.uid}`);
   });
 
   it('uses only KAPPA_* names that kappa knows (any other makes every command exit 2)', async () => {

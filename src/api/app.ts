@@ -14,6 +14,7 @@ import { registerDashboard } from './dashboard.js';
 import { MAX_BATCH, type EventInput, type HttpIngest } from './http-ingest.js';
 import { registerMetrics, type ApiMetrics } from './metrics.js';
 import type { Queries } from './queries.js';
+import { latenessRoutes } from './routes/lateness.js';
 
 export interface ApiDependencies {
   readonly queries: Queries;
@@ -169,6 +170,7 @@ export async function buildApiApp(deps: ApiDependencies): Promise<FastifyInstanc
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerMetrics(app, deps.metrics);
   registerDashboard(app);
+  await app.register(latenessRoutes, deps);
 
   /** The version asked for, or the serving one; 404 when neither exists. */
   const versionFor = async (asked: string | undefined, dim: Dimension): Promise<string> => {

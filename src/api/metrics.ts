@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { Type } from 'typebox';
 import type { AggregateMetrics } from '../aggregates/run.js';
 import type { EnrichMetrics } from '../stages/enrich/run.js';
@@ -13,6 +13,8 @@ export interface MetricsSnapshot {
   readonly versions: readonly {
     readonly version: string;
     readonly lag: number;
+    /** Records the version has consumed (its progress over all partitions). */
+    readonly processed?: number;
     readonly lateEvents: number;
     readonly watermarkLagSeconds: number | null;
   }[];
@@ -27,6 +29,9 @@ export interface InProcessStages {
 export interface ApiMetrics {
   readonly registry: Registry;
   readonly httpIngested: Counter;
+  /** Requests answered, by method, route pattern and status code. */
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route'>;
   refresh(): Promise<void>;
 }
 
@@ -36,6 +41,25 @@ export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stage
   const httpIngested = new Counter({
     name: 'kappa_http_ingested_events_total',
     help: 'Events accepted by POST /api/events',
+    registers: [registry],
+  });
+  const httpRequests = new Counter({
+    name: 'kappa_http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: 'kappa_http_request_duration_seconds',
+    help: 'HTTP request duration, by method and route pattern',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const processed = new Gauge({
+    name: 'kappa_version_processed_records',
+    help: 'Records of the stages topic consumed per job version (its progress over all partitions)',
+    labelNames: ['version'],
     registers: [registry],
   });
   const topicEnd = new Gauge({
@@ -72,17 +96,21 @@ export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stage
   return {
     registry,
     httpIngested,
+    httpRequests,
+    httpDuration,
     async refresh() {
       const current = await snapshot();
       topicEnd.reset();
       for (const [topic, end] of Object.entries(current.topics)) topicEnd.set({ topic }, end);
       consumerLag.reset();
       late.reset();
+      processed.reset();
       watermarkLag.reset();
       consumerLag.set({ stage: 'enrich', version: '' }, current.enrichLag);
       for (const version of current.versions) {
         consumerLag.set({ stage: 'aggregate', version: version.version }, version.lag);
         late.set({ version: version.version }, version.lateEvents);
+        if (version.processed !== undefined) processed.set({ version: version.version }, version.processed);
         if (version.watermarkLagSeconds !== null)
           watermarkLag.set({ version: version.version }, version.watermarkLagSeconds);
       }
@@ -102,6 +130,15 @@ export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stage
 }
 
 export function registerMetrics(app: FastifyInstance, metrics: ApiMetrics): void {
+  // Every route registered after this (the whole API) is timed; the route *pattern* keeps the
+  // label set small (/api/windows/:dim, not every URL).
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const method = request.method;
+    metrics.httpRequests.inc({ method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method, route }, reply.elapsedTime / 1_000);
+    done();
+  });
   app.get(
     '/metrics',
     {

@@ -12,6 +12,8 @@ import { buildApiApp } from './app.js';
 import { HttpIngest } from './http-ingest.js';
 import { createApiMetrics, type InProcessStages, type MetricsSnapshot } from './metrics.js';
 import { Queries } from './queries.js';
+import { loadConfig } from '../config/load.js';
+import { LatenessService, type LatenessDefaults } from '../lateness/service.js';
 
 export interface ApiServerOptions {
   readonly brokers: readonly string[];
@@ -29,12 +31,23 @@ export interface ApiServerOptions {
   readonly token: string;
   readonly logger: Logger;
   readonly stages?: InProcessStages;
+  /** GET /api/lateness when a request does not say (window, slide, delays, target); the settings' defaults if omitted. */
+  readonly lateness?: LatenessDefaults;
 }
 
 export interface RunningApi {
   readonly url: string;
   readonly app: FastifyInstance;
   close(): Promise<void>;
+}
+
+function latenessDefaults(): LatenessDefaults {
+  const config = loadConfig(['window', 'slide', 'latenessDelays', 'latenessTarget'], { env: {} });
+  return {
+    windows: { sizeMs: config.window, slideMs: config.slide },
+    delays: config.latenessDelays,
+    target: config.latenessTarget,
+  };
 }
 
 /** Builds the API's dependencies (MySQL, Kafka admin, lazily HTTP ingest) and listens. */
@@ -70,12 +83,24 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
     const versions = (await versionStatus(catalog, admin)).map((status) => ({
       version: status.version,
       lag: status.lag,
+      processed: status.processed,
       lateEvents: status.lateEvents,
       watermarkLagSeconds: status.watermark === null ? null : (Date.now() - Date.parse(status.watermark)) / 1_000,
     }));
     return { topics, enrichLag, versions };
   };
 
+  const lateness = new LatenessService({
+    source: {
+      kafka,
+      registryUrl: options.registryUrl,
+      schemasDir: options.schemasDir,
+      topic: options.topicStages,
+      timeZone: options.timeZone,
+      logger,
+    },
+    defaults: options.lateness ?? latenessDefaults(),
+  });
   const queries = new Queries(pool);
   const app = await buildApiApp({
     queries,
@@ -112,9 +137,11 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
     metrics: createApiMetrics(snapshot, options.stages),
     token: options.token,
     logger,
+    lateness,
   });
   const close = async () => {
     await app.close().catch(() => undefined);
+    await lateness.close().catch(() => undefined);
     if (ingest !== undefined) await (await ingest.catch(() => undefined))?.close();
     await admin.disconnect().catch(() => undefined);
     await catalog.close().catch(() => undefined);

@@ -19,7 +19,7 @@ import type { Throughput } from './kafkajs-baseline.js';
 const MYSQL_ROOT = 'mysql://root@127.0.0.1:3306';
 
 /** `events` enriched records with times 1 ms apart (1,000 s of event time), straight into a topic. */
-async function fillStages(kafka: Kafka, topic: string, schemaId: number, events: number): Promise<void> {
+export async function fillStages(kafka: Kafka, topic: string, schemaId: number, events: number): Promise<void> {
   const schema = readFileSync(fileURLToPath(new URL('../../schemas/events_stages/v1.avsc', import.meta.url)), 'utf8');
   const type = parseAvro(schema);
   const tables = {
@@ -53,7 +53,12 @@ async function fillStages(kafka: Kafka, topic: string, schemaId: number, events:
 }
 
 /** The baseline: consume and decode every record (same decoder), nothing else. */
-async function consumeAndDecode(kafka: Kafka, registryUrl: string, topic: string, events: number): Promise<Throughput> {
+export async function consumeAndDecode(
+  kafka: Kafka,
+  registryUrl: string,
+  topic: string,
+  events: number,
+): Promise<Throughput> {
   const schema = readFileSync(fileURLToPath(new URL('../../schemas/events_stages/v1.avsc', import.meta.url)), 'utf8');
   const decoder = new AvroDecoder<EnrichedEvent>(registryUrl, schema);
   const consumer = kafka.consumer({ groupId: `bench-decode-${randomUUID()}`, maxWaitTimeInMs: 250 });

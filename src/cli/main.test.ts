@@ -29,6 +29,7 @@ const SPEC_COMMANDS = [
   'schemas check',
   'schemas register',
   'status',
+  'lateness',
   'registry',
 ];
 

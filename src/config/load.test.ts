@@ -192,6 +192,16 @@ const BAD_VALUES: Record<SettingKey, readonly (readonly [string, string])[]> = {
   ],
   slide: [['-10s', 'positive duration']],
   watermark: [['15', 'positive duration with a unit']],
+  latenessDelays: [
+    ['15', '"15" is not a duration'],
+    ['15s,,1m', '"" is not a duration'],
+    ['12.345s', 'more than three significant digits; use e.g. 12400 ms'],
+  ],
+  latenessTarget: [
+    ['2', 'percentage or a fraction'],
+    ['101%', 'percentage or a fraction'],
+    ['-1%', 'percentage or a fraction'],
+  ],
   stateDir: [[' ', 'a path, e.g. .kappa']],
   cacheDir: [['', 'a path, e.g. .kappa']],
   kafkaVersion: [

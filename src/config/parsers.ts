@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { delayProblem } from '../lateness/analyser.js';
 import { parseDuration } from './duration.js';
 
 /**
@@ -175,4 +176,30 @@ export const token: TextSchema<string> = z.string().transform((text, ctx) => {
   return trimmed === '' || /^[\x21-\x7e]{16,256}$/.test(trimmed)
     ? trimmed
     : fail(ctx, 'expected at least 16 visible characters without spaces (or empty to disable)');
+});
+
+/** Candidate watermark delays, e.g. 15s,30s,60s,5m,1h: each a duration (0s allowed) `kappa lateness` answers exactly. */
+export const delayList: TextSchema<readonly number[]> = z.string().transform((text, ctx) => {
+  const delays: number[] = [];
+  for (const entry of text.split(',').map((part) => part.trim())) {
+    const millis = parseDuration(entry);
+    if (millis === undefined || millis < 0)
+      return fail(ctx, `"${entry}" is not a duration; expected a comma-separated list, e.g. 15s,30s,60s,5m,1h`);
+    const problem = delayProblem(millis);
+    if (problem !== undefined) return fail(ctx, `"${entry}": ${problem}`);
+    delays.push(millis);
+  }
+  if (delays.length > 50) return fail(ctx, 'expected at most 50 delays');
+  return Object.freeze([...new Set(delays)].sort((a, b) => a - b));
+});
+
+/** A share from 0 to 1, as a percentage (0.1%) or a fraction (0.001). */
+export const share: TextSchema<number> = z.string().transform((text, ctx) => {
+  const trimmed = text.trim();
+  const percent = trimmed.endsWith('%');
+  const digits = percent ? trimmed.slice(0, -1).trim() : trimmed;
+  const value = Number(digits) / (percent ? 100 : 1);
+  return /^\d+(\.\d+)?$/.test(digits) && value >= 0 && value <= 1
+    ? value
+    : fail(ctx, 'expected a percentage or a fraction from 0 to 1, e.g. 0.1% or 0.001');
 });

@@ -235,6 +235,20 @@ export const SETTINGS = {
     schema: parse.duration('15s'),
     doc: 'Watermark delay: how late an event may be and still count',
   }),
+  latenessDelays: setting({
+    flag: '--delays <list>',
+    env: 'KAPPA_LATENESS_DELAYS',
+    default: '15s,30s,60s,5m,1h',
+    schema: parse.delayList,
+    doc: 'Watermark delays `kappa lateness` and GET /api/lateness price (late events and windows for each)',
+  }),
+  latenessTarget: setting({
+    flag: '--target <share>',
+    env: 'KAPPA_LATENESS_TARGET',
+    default: '0.1%',
+    schema: parse.share,
+    doc: 'Share of late events `kappa lateness` recommends a watermark delay for',
+  }),
   stateDir: setting({
     flag: '--state-dir <dir>',
     env: 'KAPPA_STATE_DIR',

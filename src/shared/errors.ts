@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   KAPPA_KAFKAJS_VERSION_MISMATCH: { exitCode: 1, retriable: false },
   KAPPA_ID_SEQUENCE_UNAVAILABLE: { exitCode: 1, retriable: true },
   KAPPA_INGEST_BUFFER_CORRUPT: { exitCode: 1, retriable: false },
+  KAPPA_LATENESS_NO_TOPIC: { exitCode: 1, retriable: true },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -85,11 +85,117 @@
     entry.box.dataset.points = String(rows.length);
   }
 
+  // --- Lateness: late events per watermark delay (GET /api/lateness), the versions' own counts beside it.
+  const DELAYS_MS = [0, 5e3, 10e3, 15e3, 20e3, 30e3, 45e3, 60e3, 90e3, 120e3, 300e3, 600e3, 1800e3, 3600e3];
+  let lateness = { plot: undefined, key: '', lastAsked: 0 };
+
+  /** The server answers delays with at most three significant digits in ms exactly (see src/lateness/histogram.ts). */
+  function exact(ms) {
+    let step = 1;
+    while (ms >= 1000 * step) step *= 10;
+    return Number.isInteger(ms) && ms >= 0 && ms % (ms < 1000 ? 1 : step) === 0;
+  }
+
+  function seconds(ms) {
+    if (ms >= 3600000 && ms % 3600000 === 0) return `${ms / 3600000}h`;
+    return ms % 60000 === 0 && ms >= 60000 ? `${ms / 60000}m` : `${ms / 1000}s`;
+  }
+
+  async function refreshLateness(versions) {
+    if (Date.now() - lateness.lastAsked < 5000) return;
+    lateness.lastAsked = Date.now();
+    const basis = versions.find((version) => version.serving) ?? versions[versions.length - 1];
+    const params = new URLSearchParams();
+    if (basis !== undefined) {
+      params.set('window', `${basis.settings.sizeMs}ms`);
+      params.set('slide', `${basis.settings.slideMs}ms`);
+    }
+    const same = versions.filter(
+      (version) =>
+        basis !== undefined &&
+        version.settings.sizeMs === basis.settings.sizeMs &&
+        version.settings.slideMs === basis.settings.slideMs,
+    );
+    const delays = [...new Set([...DELAYS_MS, ...same.map((version) => version.settings.delayMs).filter(exact)])];
+    params.set('delays', delays.map((ms) => `${ms}ms`).join(','));
+    const answer = await json(`/api/lateness?${params}`);
+    const summary = document.querySelector('#lateness-summary');
+    const section = document.querySelector('#lateness');
+    section.dataset.state = answer.state;
+    const doc = answer.document;
+    if (doc === null) {
+      summary.textContent = answer.error ? `lateness unavailable: ${answer.error}` : 'reading the stages log…';
+      return;
+    }
+    const costs = doc.delays;
+    const x = costs.map((_, index) => index);
+    const late = costs.map((cost) => cost.lateEvents);
+    const lateWindows = costs.map((cost) => cost.lateWindows);
+    // Each version's own late count (kappa status), at its watermark: the two must agree once it has caught up.
+    const reported = costs.map((cost) => {
+      const version = same.find((candidate) => candidate.settings.delayMs === cost.delayMs);
+      return version === undefined ? null : version.lateEvents;
+    });
+    const labels = costs.map((cost) => seconds(cost.delayMs));
+    const key = labels.join(',');
+    const data = [x, late, lateWindows, reported];
+    if (lateness.plot === undefined || lateness.key !== key) {
+      lateness.plot?.destroy();
+      document.querySelector('#lateness-chart')?.remove();
+      const box = Object.assign(document.createElement('div'), { id: 'lateness-chart', className: 'chart' });
+      summary.before(box);
+      lateness.plot = new uPlot(
+        {
+          width: 640,
+          height: 260,
+          scales: { x: { time: false } },
+          series: [
+            { label: 'delay', value: (_, index) => labels[index] ?? '' },
+            { label: 'late events', stroke: '#d9480f', width: 2, points: { show: true } },
+            { label: 'late windows', stroke: '#ae3ec9', width: 1, dash: [4, 4] },
+            {
+              label: 'versions (status)',
+              stroke: '#1b8a3a',
+              width: 0,
+              points: { show: true, size: 10, fill: '#1b8a3a' },
+            },
+          ],
+          axes: [
+            {
+              // One tick per delay asked for: the x axis is the list, not a time scale.
+              splits: () => x,
+              values: (_, ticks) => ticks.map((tick) => labels[tick] ?? ''),
+              label: 'watermark delay',
+            },
+            { label: 'late' },
+          ],
+        },
+        data,
+        box,
+      );
+      lateness.key = key;
+    } else {
+      lateness.plot.setData(data);
+    }
+    const box = document.querySelector('#lateness-chart');
+    box.dataset.points = String(costs.length);
+    box.dataset.events = String(doc.events);
+    const offsets = doc.offsets.map((entry) => `${entry.partition}:${entry.next}`).join(' ');
+    const pct = (doc.target * 100).toPrecision(2).replace(/\.?0+$/, '');
+    summary.textContent =
+      `${doc.events.toLocaleString('en-US')} events of ${doc.topic} (offsets ${offsets}), window ${seconds(doc.windows.sizeMs)}: ` +
+      `p99 lateness ${seconds(doc.overall.p99)}, max ${seconds(doc.overall.max)}; ` +
+      `≤ ${pct} % late needs a watermark of ${seconds(doc.recommendedMs)}`;
+  }
+
   async function refresh() {
     const status = document.querySelector('#status');
     try {
       const { versions } = await json('/api/versions');
       renderVersions(versions);
+      await refreshLateness(versions).catch((error) => {
+        document.querySelector('#lateness-summary').textContent = `lateness unavailable: ${error.message}`;
+      });
       const wanted = shown(versions);
       for (const [version, entry] of charts) {
         if (!wanted.some((shownVersion) => shownVersion.version === version)) {

@@ -3,6 +3,7 @@ import type { CommandSpec } from '../command.js';
 import { aggregate } from './aggregate.js';
 import { enrichCommand } from './enrich.js';
 import { ingest } from './ingest.js';
+import { latenessCommand } from './lateness.js';
 import { cutoverCommand, diffCommand, recover, rollbackCommand, statusCommand } from './recovery.js';
 import { registry } from './registry.js';
 import { serve } from './serve.js';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly CommandSpec<SettingKey>[] = [
   diffCommand,
   serve,
   statusCommand,
+  latenessCommand,
   schemasCheck,
   schemasRegister,
 ];

@@ -18,6 +18,10 @@ export const serve = defineCommand({
     'apiHost',
     'apiPort',
     'apiToken',
+    'window',
+    'slide',
+    'latenessDelays',
+    'latenessTarget',
   ],
   run: async ({ config, logger, signal, print }) => {
     const api = await startApi({
@@ -34,6 +38,11 @@ export const serve = defineCommand({
       port: config.apiPort,
       token: config.apiToken,
       logger,
+      lateness: {
+        windows: { sizeMs: config.window, slideMs: config.slide },
+        delays: config.latenessDelays,
+        target: config.latenessTarget,
+      },
     });
     print(`kappa API on ${api.url} — dashboard ${api.url}/, OpenAPI ${api.url}/docs`);
     await untilAborted(signal);

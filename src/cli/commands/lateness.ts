@@ -1,0 +1,61 @@
+import { validateSettings } from '../../aggregates/window-engine.js';
+import { createKafka } from '../../kafka/client.js';
+import { LatenessAnalyser } from '../../lateness/analyser.js';
+import { formatLateness, toDocument } from '../../lateness/format.js';
+import { readStagesLog } from '../../lateness/log-reader.js';
+import { ConfigError } from '../../shared/errors.js';
+import { Progress } from '../../shared/progress.js';
+import { defineCommand } from '../command.js';
+
+export const latenessCommand = defineCommand({
+  name: 'lateness',
+  summary: 'How late events are in the stages log, and how many each watermark delay would count late',
+  settings: [
+    'kafkaBrokers',
+    'registryUrl',
+    'topicStages',
+    'schemasDir',
+    'timeZone',
+    'window',
+    'slide',
+    'latenessDelays',
+    'latenessTarget',
+  ],
+  options: [{ flag: '--json', doc: 'print the report as JSON' }],
+  run: async ({ config, options, logger, signal, print }) => {
+    const windows = { sizeMs: config.window, slideMs: config.slide };
+    const problem = validateSettings({ ...windows, delayMs: 0 });
+    if (problem !== undefined) throw new ConfigError('slide', `invalid --window/--slide: ${problem}`);
+    const analyser = new LatenessAnalyser(windows);
+    const progress = new Progress(logger, 'lateness');
+    const started = Date.now();
+    const read = await readStagesLog(
+      analyser,
+      {
+        kafka: createKafka({ brokers: config.kafkaBrokers, logger, clientId: 'kappa-lateness' }),
+        registryUrl: config.registryUrl,
+        schemasDir: config.schemasDir,
+        topic: config.topicStages,
+        timeZone: config.timeZone,
+        logger,
+      },
+      {
+        signal,
+        onProgress: (done, total) =>
+          progress.update(
+            { done: Number(done), total: Number(total) },
+            `${done} / ${total} records · ${Math.round(Number(done) / Math.max(0.001, (Date.now() - started) / 1_000))} records/s`,
+          ),
+      },
+    );
+    progress.done();
+    const document = toDocument(
+      analyser.report(config.latenessDelays, config.latenessTarget),
+      config.topicStages,
+      read.offsets,
+    );
+    if (options['json'] === true) print(JSON.stringify(document));
+    else for (const line of formatLateness(document)) print(line);
+    return read.complete ? 0 : 1;
+  },
+});
