@@ -5,10 +5,7 @@ import { runAggregate, type AggregateMetrics } from '../../aggregates/run.js';
 import { startApi } from '../../api/server.js';
 import { runIngest } from '../../ingest/ingest-run.js';
 import { createKafka } from '../../kafka/client.js';
-import { Catalog } from '../../recovery/catalog.js';
-import { cutover } from '../../recovery/operations.js';
 import { KappaError } from '../../shared/errors.js';
-import type { Logger } from '../../shared/logger.js';
 import { isBrokerReachable, startBroker, stopBroker } from '../../stack/broker.js';
 import { registryAnswers, startRegistryProcess, stopRegistryProcess } from '../../stack/registry-process.js';
 import { newEnrichMetrics, runEnrich } from '../../stages/enrich/run.js';
@@ -17,37 +14,6 @@ import * as parse from '../../config/parsers.js';
 import { defineCommand } from '../command.js';
 import { OptionValues } from '../option-values.js';
 import { untilAborted } from '../../shared/abort.js';
-
-/** Makes `v1` serve once it exists, if nothing serves yet (a fresh machine's first run). */
-async function serveFirstVersion(
-  mysqlUrl: string,
-  brokers: readonly string[],
-  logger: Logger,
-  signal: AbortSignal,
-): Promise<void> {
-  const catalog = await Catalog.open(mysqlUrl);
-  const admin = createKafka({ brokers, logger, clientId: 'kappa-up' }).admin();
-  await admin.connect();
-  try {
-    for (let attempt = 0; attempt < 240 && !signal.aborted; attempt += 1) {
-      if ((await catalog.serving()) !== undefined) return;
-      if ((await catalog.versions()).some((version) => version.version === 'v1')) {
-        const result = await cutover(catalog, admin, 'v1').catch((error: unknown) => {
-          logger.debug({ err: error }, 'v1 cannot serve yet');
-          return undefined;
-        });
-        if (result !== undefined) {
-          logger.info('v1 serves: the events_users / _depts / _ages views point at its tables');
-          return;
-        }
-      }
-      await sleep(500);
-    }
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-    await catalog.close().catch(() => undefined);
-  }
-}
 
 export const up = defineCommand({
   name: 'up',
@@ -240,9 +206,6 @@ export const up = defineCommand({
         stages: { enrich: enrichMetrics, aggregates: { v1: aggregateMetrics } },
       });
       stopLocal.unshift(() => api.close());
-      void serveFirstVersion(config.mysqlUrl, config.kafkaBrokers, logger, stages.signal).catch((error: unknown) =>
-        logger.warn({ err: error }, 'could not make v1 serve'),
-      );
       print(
         `kappa is up: dashboard ${api.url}/ · API ${api.url}/docs · metrics ${api.url}/metrics — Ctrl-C stops everything`,
       );
