@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ConfigErrors, ERROR_CODES, KappaError, type ErrorCode } from './errors.js';
+import { ConfigError, ConfigErrors, ERROR_CODES, httpStatusOf, KappaError, type ErrorCode } from './errors.js';
 
 const documented = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 
@@ -14,6 +14,14 @@ describe('error codes', () => {
     expect(Number(exit)).toBe(ERROR_CODES[code].exitCode);
     expect(retriable).toBe(ERROR_CODES[code].retriable ? 'yes' : 'no');
   });
+
+  it.each(codes.filter((code) => 'httpStatus' in ERROR_CODES[code]))(
+    '%s is documented with the HTTP status the API answers it with',
+    (code) => {
+      const row = documented.split('\n').find((line) => line.startsWith(`| \`${code}\` |`));
+      expect(row).toContain(`HTTP ${httpStatusOf(code)}`);
+    },
+  );
 
   it('documents no code that does not exist', () => {
     const listed = [...documented.matchAll(/^\| `(KAPPA_[A-Z_]+)` \|/gm)].map((match) => match[1]);

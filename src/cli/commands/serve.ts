@@ -18,6 +18,8 @@ export const serve = defineCommand({
     'apiHost',
     'apiPort',
     'apiToken',
+    'ingestToken',
+    'ingestRateLimit',
   ],
   run: async ({ config, logger, signal, print }) => {
     const api = await startApi({
@@ -33,6 +35,8 @@ export const serve = defineCommand({
       host: config.apiHost,
       port: config.apiPort,
       token: config.apiToken,
+      ingestToken: config.ingestToken,
+      ingestRateLimit: config.ingestRateLimit,
       logger,
     });
     print(`kappa API on ${api.url} — dashboard ${api.url}/, OpenAPI ${api.url}/docs`);

@@ -25,6 +25,8 @@ export const up = defineCommand({
     'apiHost',
     'apiPort',
     'apiToken',
+    'ingestToken',
+    'ingestRateLimit',
     'stateDir',
     'cacheDir',
     'kafkaVersion',
@@ -202,6 +204,8 @@ export const up = defineCommand({
         host: config.apiHost,
         port: config.apiPort,
         token: config.apiToken,
+        ingestToken: config.ingestToken,
+        ingestRateLimit: config.ingestRateLimit,
         logger: logger.child({ stage: 'api' }),
         stages: { enrich: enrichMetrics, aggregates: { v1: aggregateMetrics } },
       });
