@@ -20,14 +20,17 @@ export interface SwitchResult {
 }
 
 /**
- * `kappa cutover --to vN`: refuses until vN has caught up (with the serving version, partition by
- * partition, or with its own log when nothing on its topic serves), then switches the views and
- * the serving version in one RENAME TABLE — refused when vN lacks a dimension whose view exists.
+ * Whether `to` may serve now: undefined when it already does or has caught up (with the serving
+ * version, partition by partition, or with its own log when nothing on its topic serves), else why not.
  */
-export async function cutover(catalog: Catalog, admin: Admin, to: string): Promise<SwitchResult> {
+export async function cutoverProblem(
+  catalog: Catalog,
+  admin: Admin,
+  to: string,
+): Promise<{ readonly candidate: VersionRecord; readonly current: string | undefined; readonly problem?: string }> {
   const candidate = await catalog.version(to);
   const current = await catalog.serving();
-  if (current === to) return { from: current, to, unchanged: true };
+  if (current === to) return { candidate, current };
   const serving = current === undefined ? undefined : await catalog.version(current);
   const problem = catchUpProblem(
     { version: to, topic: candidate.topic, progress: await catalog.offsets(to, candidate.topic) },
@@ -40,6 +43,16 @@ export async function cutover(catalog: Catalog, admin: Admin, to: string): Promi
         },
     await endOffsets(admin, candidate.topic),
   );
+  return { candidate, current, ...(problem === undefined ? {} : { problem }) };
+}
+
+/**
+ * `kappa cutover --to vN`: refuses until vN has caught up, then switches the views and the serving
+ * version in one RENAME TABLE — refused when vN lacks a dimension whose view exists.
+ */
+export async function cutover(catalog: Catalog, admin: Admin, to: string): Promise<SwitchResult> {
+  const { candidate, current, problem } = await cutoverProblem(catalog, admin, to);
+  if (current === to) return { from: current, to, unchanged: true };
   if (problem !== undefined) throw new KappaError('KAPPA_CUTOVER_REFUSED', `cutover to ${to} refused: ${problem}`);
   await catalog.switchTo(candidate, current);
   return { from: current, to, unchanged: false };

@@ -9,6 +9,7 @@ import { newEnrichMetrics, runEnrich, type BadRecordPolicy } from '../stages/enr
 import type { EnrichmentTables } from '../stages/enrich/rules.js';
 import { Catalog } from './catalog.js';
 import { backlogDone, describeCatchUp, lagOf, type LagReport } from './catch-up.js';
+import { cutoverProblem } from './operations.js';
 
 /** The aggregator's options (MySQL sink, no side paths), plus how to recover. */
 export interface RecoverOptions extends Omit<
@@ -20,6 +21,11 @@ export interface RecoverOptions extends Omit<
    * replay started (for a full chain: the raw topic's, then the stages topic's once enriched).
    */
   readonly untilCaughtUp: boolean;
+  /**
+   * Cut readers over to this version the moment it has caught up with the serving one (checked at
+   * every progress tick, while the serving version keeps consuming live data), then keep running.
+   */
+  readonly cutover?: boolean;
   /** Full-chain replay: re-enrich this raw topic into `stagesTopic` first. */
   readonly fullChain?: {
     readonly eventsTopic: string;
@@ -31,6 +37,8 @@ export interface RecoverOptions extends Omit<
 }
 
 export interface RecoverResult {
+  /** With `cutover`: the version that served before this one took over (null: nothing served). */
+  readonly cutOverFrom?: string | null;
   /** No lag at the last check. */
   readonly caughtUp: boolean;
   /** Consumed to the end offsets observed at the start (always true when `caughtUp`). */
@@ -58,6 +66,7 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
   let lag: LagReport = lagOf(new Map(), new Map());
   let caughtUp = false;
   let backlog = false;
+  let cutOverFrom: string | null | undefined;
   try {
     if ((await catalog.serving()) === version) {
       throw new KappaError(
@@ -178,9 +187,26 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
           'backlog done: consumed to the end offsets seen at the start',
         );
       }
-      if (options.untilCaughtUp && (caughtUp || backlog)) break;
+      if (options.cutover === true && cutOverFrom === undefined) {
+        const { candidate, current, problem } = await cutoverProblem(catalog, admin, version);
+        if (problem === undefined) {
+          // Refusals here (a dimension missing, another switch meanwhile) are final: they end the command.
+          if (current !== version) await catalog.switchTo(candidate, current);
+          cutOverFrom = current ?? null;
+          progress.done();
+          logger.info({ version, from: current }, 'cut over: readers now see this version');
+        }
+      }
+      const waitForCutover = options.cutover === true && cutOverFrom === undefined;
+      if (options.untilCaughtUp && (caughtUp || backlog) && !waitForCutover) break;
     }
-    return { caughtUp, backlogDone: backlog || caughtUp, lag, metrics };
+    return {
+      caughtUp,
+      backlogDone: backlog || caughtUp,
+      lag,
+      metrics,
+      ...(cutOverFrom === undefined ? {} : { cutOverFrom }),
+    };
   } finally {
     progress.done();
     inner.abort();

@@ -58,6 +58,10 @@ export const recover = defineCommand({
     { flag: '--dims <list>', doc: 'dimensions to aggregate: user,dept,age (default user,dept,age)' },
     { flag: '--from <topic>', doc: 'full-chain replay: enrich this raw topic again into --stages-topic first' },
     {
+      flag: '--cutover',
+      doc: 'switch readers to the new version as soon as it has caught up with the serving one, and keep it live',
+    },
+    {
       flag: '--until-caught-up',
       doc: 'exit 0 once every partition is consumed to the end offsets seen at the start (ends on a live log too)',
     },
@@ -81,11 +85,17 @@ export const recover = defineCommand({
     const result = await runRecover({
       ...aggregateJob(config, version, dims, logger, signal, `kappa-recover-${version}`),
       untilCaughtUp: options['untilCaughtUp'] === true,
+      cutover: options['cutover'] === true,
       ...(fullChain === undefined ? {} : { fullChain }),
     });
     print(
       `recover ${version}: ${result.caughtUp ? 'caught up' : result.backlogDone ? 'backlog done' : 'stopped'} at ${formatCount(Number(result.lag.done))} of ${formatCount(Number(result.lag.total))} records (lag ${formatCount(Number(result.lag.lag))}); ${result.metrics.in} events this run, ${result.metrics.late} late`,
     );
+    if (result.cutOverFrom !== undefined)
+      print(
+        `cutover: readers now see ${version}${result.cutOverFrom === null ? '' : ` (was ${result.cutOverFrom}; \`kappa rollback\` switches back)`}`,
+      );
+    if (options['cutover'] === true && result.cutOverFrom === undefined && !signal.aborted) return 1;
     return options['untilCaughtUp'] === true && !result.backlogDone ? 1 : 0;
   },
 });

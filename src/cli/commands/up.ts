@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureDatabase } from '../../aggregates/migrations.js';
 import { runAggregate, type AggregateMetrics } from '../../aggregates/run.js';
+import { Catalog } from '../../recovery/catalog.js';
+import { liveVersions } from '../../recovery/live-versions.js';
 import { startApi } from '../../api/server.js';
 import { runIngest } from '../../ingest/ingest-run.js';
 import { createKafka } from '../../kafka/client.js';
@@ -17,7 +19,8 @@ import { untilAborted } from '../../shared/abort.js';
 
 export const up = defineCommand({
   name: 'up',
-  summary: 'Run everything on this machine: broker, registry, migrations, generator, enrichment, v1 aggregator, API',
+  summary:
+    "Run everything on this machine: broker, registry, migrations, generator, enrichment, the serving version's aggregator, API",
   settings: [
     'kafkaBrokers',
     'registryUrl',
@@ -120,7 +123,21 @@ export const up = defineCommand({
       };
       const tables = await loadEnrichmentTables(config);
       const enrichMetrics = newEnrichMetrics();
-      const aggregateMetrics: AggregateMetrics = { in: 0, late: 0, rows: 0, bad: 0 };
+      // The serving version's aggregator (v1 on a fresh machine) and caught-up candidates, each
+      // with the settings it was created with; a retired version is not fed any more.
+      const catalog = await Catalog.open(config.mysqlUrl);
+      const live = await Promise.all([catalog.versions(), catalog.serving()])
+        .then(([records, serving]) =>
+          liveVersions(records, serving, {
+            settings: { sizeMs: config.window, slideMs: config.slide, delayMs: config.watermark },
+            dims: ['user', 'dept', 'age'],
+            topic: config.topicStages,
+          }),
+        )
+        .finally(() => catalog.close());
+      const aggregateMetrics: Record<string, AggregateMetrics> = Object.fromEntries(
+        live.map((entry) => [entry.version, { in: 0, late: 0, rows: 0, bad: 0 }]),
+      );
       const stages = new AbortController();
       const running: Promise<unknown>[] = [];
       const failed = new Promise<never>((_, reject) => {
@@ -145,25 +162,26 @@ export const up = defineCommand({
             metrics: enrichMetrics,
           }),
         );
-        void watch(
-          'aggregate v1',
-          runAggregate({
-            kafka: kafka('kappa-aggregate-v1'),
-            registryUrl: config.registryUrl,
-            mysqlUrl: config.mysqlUrl,
-            stagesTopic: config.topicStages,
-            topicPartitions: config.topicPartitions,
-            topicReplicationFactor: config.topicReplicationFactor,
-            schemasDir: config.schemasDir,
-            version: 'v1',
-            settings: { sizeMs: config.window, slideMs: config.slide, delayMs: config.watermark },
-            dims: ['user', 'dept', 'age'],
-            timeZone: config.timeZone,
-            logger: logger.child({ stage: 'aggregate' }),
-            signal: stages.signal,
-            metrics: aggregateMetrics,
-          }),
-        );
+        for (const entry of live)
+          void watch(
+            `aggregate ${entry.version}`,
+            runAggregate({
+              kafka: kafka(`kappa-aggregate-${entry.version}`),
+              registryUrl: config.registryUrl,
+              mysqlUrl: config.mysqlUrl,
+              stagesTopic: entry.topic,
+              topicPartitions: config.topicPartitions,
+              topicReplicationFactor: config.topicReplicationFactor,
+              schemasDir: config.schemasDir,
+              version: entry.version,
+              settings: entry.settings,
+              dims: entry.dims,
+              timeZone: config.timeZone,
+              logger: logger.child({ stage: 'aggregate', version: entry.version }),
+              signal: stages.signal,
+              metrics: aggregateMetrics[entry.version] ?? { in: 0, late: 0, rows: 0, bad: 0 },
+            }),
+          );
         void watch(
           'ingest',
           runIngest({
@@ -207,12 +225,13 @@ export const up = defineCommand({
         ingestToken: config.ingestToken,
         ingestRateLimit: config.ingestRateLimit,
         logger: logger.child({ stage: 'api' }),
-        stages: { enrich: enrichMetrics, aggregates: { v1: aggregateMetrics } },
+        stages: { enrich: enrichMetrics, aggregates: aggregateMetrics },
       });
       stopLocal.unshift(() => api.close());
       print(
         `kappa is up: dashboard ${api.url}/ · API ${api.url}/docs · metrics ${api.url}/metrics — Ctrl-C stops everything`,
       );
+      print(`aggregating ${live.map((entry) => entry.version).join(', ')} (the serving version first)`);
 
       await Promise.race([failed, untilAborted(signal)]);
       print('stopping…');
