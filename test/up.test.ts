@@ -62,6 +62,7 @@ describe('kappa up on a machine with nothing running', () => {
         stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')],
       });
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      let exitCode: number | null = null;
       try {
         const api = `http://127.0.0.1:${apiPort}`;
         // v1 serves and has rows within a minute (the jars are cached by the test run's broker).
@@ -136,12 +137,14 @@ describe('kappa up on a machine with nothing running', () => {
           ? (JSON.parse(readFileSync(registryState, 'utf8')) as { pid: number }).pid
           : undefined;
         child.kill('SIGINT');
-        expect(await exited).toBe(0);
+        // Asserted after the checks above (an assertion here would hide their failure).
+        exitCode = await exited;
         // Ctrl-C stopped the broker and the registry it started: no process left behind.
         // (Checked by command line: an exited child whose reaper is slow is not a process left behind.)
         expect(isProcessAlive(brokerPid, 'kafka.Kafka')).toBe(false);
         if (registryPid !== undefined) expect(isProcessAlive(registryPid, 'kappa.js\u0000registry')).toBe(false);
       }
+      expect(exitCode).toBe(0);
     },
   );
 });
