@@ -22,21 +22,7 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
     env = pipeline('api');
     await produceStages(env['KAPPA_TOPIC_STAGES'] ?? '', 3_000, 3);
     const reference = await referenceFromLog(env['KAPPA_TOPIC_STAGES'] ?? '', 3_000);
-    aggregating = runAggregate({
-      kafka: createKafka({ brokers: context.brokers, logger: context.logger }),
-      registryUrl: env['KAPPA_REGISTRY_URL'] ?? '',
-      mysqlUrl: context.mysqlUrl,
-      stagesTopic: env['KAPPA_TOPIC_STAGES'] ?? '',
-      topicPartitions: 3,
-      topicReplicationFactor: 1,
-      schemasDir: new URL('../schemas', import.meta.url).pathname,
-      version: 'v1',
-      settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 },
-      dims: ['user', 'dept', 'age'],
-      timeZone: 'Asia/Seoul',
-      logger: context.logger,
-      signal: stop.signal,
-    });
+    aggregating = runAggregate({ ...aggregateOptions(), signal: stop.signal });
     await expectTablesToReach('v1', reference);
     api = await startApi(apiOptions());
   }, 180_000);
@@ -56,10 +42,10 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
       headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
     });
 
-  it('answers 404 naming the version while nothing serves, and serves a version asked for', async () => {
-    const none = await get('/api/windows/users');
-    expect(none.statusCode).toBe(404);
-    expect(none.json()).toMatchObject({ code: 'KAPPA_NO_SERVING_VERSION', field: 'version' });
+  it('serves the first version that committed rows (through the views), and a version asked for', async () => {
+    const serving = await get('/api/windows/users?limit=10000');
+    expect(serving.statusCode, serving.body).toBe(200);
+    expect(serving.json()).toMatchObject({ version: 'v1' });
     const asked = await get('/api/windows/users?version=v1&limit=10000');
     expect(asked.statusCode).toBe(200);
     const body = asked.json<{
@@ -67,6 +53,7 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
       rows: { window_start: string; window_end: string; key: string; count: number }[];
     }>();
     expect(body.version).toBe('v1');
+    expect(serving.json<{ rows: unknown[] }>().rows).toEqual(body.rows);
     const expected = new Map(
       [...(await tablesOf('v1')).rows]
         .filter(([key]) => key.includes('|user|'))
@@ -76,6 +63,22 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
       expected,
     );
     expect(body.rows[0]?.window_start).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect((await get('/api/windows/users?version=v8')).json()).toMatchObject({
+      statusCode: 404,
+      code: 'KAPPA_VERSION_UNKNOWN',
+      field: 'version',
+    });
+  });
+
+  it('reads ages by a numeric key, and answers a key that is not a number with a 400 naming key', async () => {
+    const bad = await get('/api/windows/ages?key=abc');
+    expect(bad.statusCode, bad.body).toBe(400);
+    expect(bad.json()).toMatchObject({ code: 'KAPPA_BAD_REQUEST', field: 'key' });
+    const good = await get('/api/windows/ages?key=42&limit=10000');
+    expect(good.statusCode, good.body).toBe(200);
+    const rows = good.json<{ rows: { key: string }[] }>().rows;
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((row) => row.key === '42')).toBe(true);
   });
 
   it('cutover and rollback need the bearer token: 401 without it or with a wrong one', async () => {
@@ -87,7 +90,7 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
     expect((await post('/api/rollback', {})).statusCode).toBe(401);
     const cut = await post('/api/cutover', { to: 'v1' }, TOKEN);
     expect(cut.statusCode, cut.body).toBe(200);
-    expect(cut.json()).toEqual({ from: null, to: 'v1', unchanged: false });
+    expect(cut.json()).toEqual({ from: 'v1', to: 'v1', unchanged: true });
     expect((await get('/api/windows/users')).json()).toMatchObject({ version: 'v1' });
     expect((await post('/api/cutover', { to: 'v9' }, TOKEN)).json()).toMatchObject({
       statusCode: 404,
@@ -147,9 +150,54 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
     expect(empty.json()).toMatchObject({ users: [] });
   });
 
+  it('counts each event once in the top users of a hopping version (only windows aligned to the size)', async () => {
+    const stop2 = new AbortController();
+    const hopping = runAggregate({
+      ...aggregateOptions(),
+      version: 'v2',
+      settings: { sizeMs: 10_000, slideMs: 5_000, delayMs: 15_000 },
+      signal: stop2.signal,
+    });
+    try {
+      const v1 = (await get('/api/top/users?version=v1&n=1000')).json<{
+        users: { user_name: string; count: number }[];
+      }>().users;
+      // v2's windows starting at multiples of 10 s are v1's windows, with the same watermark.
+      const expected = Object.fromEntries(v1.map((user) => [user.user_name, user.count]));
+      let got: Record<string, number> = {};
+      for (let attempt = 0; attempt < 240; attempt += 1) {
+        const response = await get('/api/top/users?version=v2&n=1000');
+        if (response.statusCode === 200)
+          got = Object.fromEntries(
+            response
+              .json<{ users: { user_name: string; count: number }[] }>()
+              .users.map((user) => [user.user_name, user.count]),
+          );
+        if (JSON.stringify(got) === JSON.stringify(expected)) break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      expect(got).toEqual(expected);
+      // Summing every window would have counted each event twice.
+      const all = [...(await tablesOf('v2')).rows]
+        .filter(([key]) => key.includes('|user|'))
+        .reduce((sum, [, count]) => sum + count, 0);
+      expect(all).toBeGreaterThan(v1.reduce((sum, user) => sum + user.count, 0) * 1.5);
+    } finally {
+      stop2.abort();
+      await hopping;
+    }
+  });
+
+  it('refuses to start on a non-loopback address without an ingest token', async () => {
+    await expect(startApi({ ...apiOptions(), host: '0.0.0.0' })).rejects.toMatchObject({
+      code: 'KAPPA_CONFIG_INVALID',
+      setting: 'ingestToken',
+    });
+  });
+
   it('lists versions with state, settings, lag, watermark and late events', async () => {
     const versions = (await get('/api/versions')).json<{ versions: Record<string, unknown>[] }>().versions;
-    expect(versions).toHaveLength(1);
+    expect(versions.map((entry) => entry['version'])).toEqual(['v1', 'v2']);
     expect(versions[0]).toMatchObject({
       version: 'v1',
       state: 'serving',
@@ -283,6 +331,23 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
     expect(ids).toHaveLength(before + 3_000 + posted);
     expect(new Set(ids).size).toBe(ids.length);
   });
+
+  function aggregateOptions() {
+    return {
+      kafka: createKafka({ brokers: context.brokers, logger: context.logger }),
+      registryUrl: env['KAPPA_REGISTRY_URL'] ?? '',
+      mysqlUrl: context.mysqlUrl,
+      stagesTopic: env['KAPPA_TOPIC_STAGES'] ?? '',
+      topicPartitions: 3,
+      topicReplicationFactor: 1,
+      schemasDir: new URL('../schemas', import.meta.url).pathname,
+      version: 'v1',
+      settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 },
+      dims: ['user', 'dept', 'age'] as const,
+      timeZone: 'Asia/Seoul',
+      logger: context.logger,
+    };
+  }
 
   function apiOptions() {
     return {

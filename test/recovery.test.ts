@@ -6,6 +6,7 @@ import { Partitioners } from '../src/kafka/kafkajs.js';
 import type { VersionStatus } from '../src/recovery/operations.js';
 import type { VersionDiff } from '../src/recovery/operations.js';
 import { formatEventTime } from '../src/shared/event-time.js';
+import { startApi } from '../src/api/server.js';
 import { useAggregateHarness } from './support/aggregate-harness.js';
 import { kappaAsync, type CliResult } from './support/cli.js';
 import { testKafka } from './support/context.js';
@@ -62,8 +63,6 @@ async function rows(table: string, column: string): Promise<Map<string, number>>
   }
 }
 
-const total = (table: Map<string, number>) => [...table.values()].reduce((sum, count) => sum + count, 0);
-
 const FLUSH = 20;
 
 /**
@@ -71,7 +70,7 @@ const FLUSH = 20;
  * (20 user ids cover the three) the watermark then passes every earlier window, for any watermark
  * up to minutes; they stay in their own open window, so the totals hold exactly the earlier events.
  */
-async function flush(env: Record<string, string>, firstId: number): Promise<void> {
+async function flush(env: Record<string, string>, firstId = 1_000_000): Promise<void> {
   const events = env['KAPPA_TOPIC_EVENTS'] ?? '';
   const registry = new SchemaRegistry({ host: env['KAPPA_REGISTRY_URL'] ?? '' });
   const schemaId = await registry.getLatestSchemaId(`${events}-value`);
@@ -94,114 +93,171 @@ async function flush(env: Record<string, string>, firstId: number): Promise<void
   await producer.disconnect();
 }
 
-describe('recovery: replay into v2 with a longer watermark, diff, cutover, rollback (real broker, MariaDB)', () => {
-  it('tells the whole story', { timeout: 420_000 }, async () => {
+/** Sum of a topic's end offsets (the events topic is not transactional: its record count). */
+async function recordCount(topic: string): Promise<number> {
+  const admin = testKafka(context).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((sum, entry) => sum + Number(entry.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** What the API, the pointer and the views say serves, read back right after a command returned. */
+/** Waits until `version` serves and has consumed at least `records` records. */
+async function servingOnce(env: Record<string, string>, version: string, records: number): Promise<VersionStatus> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const entry = (await status(env)).get(version);
+    if (entry?.serving === true && entry.processed >= records) {
+      expect(entry.state).toBe('serving');
+      return entry;
+    }
+    if (Date.now() > deadline) throw new Error(`${version} does not serve: ${JSON.stringify(entry)}`);
+    await sleep(500);
+  }
+}
+
+async function servingEverywhere(env: Record<string, string>, api: Awaited<ReturnType<typeof startApi>>) {
+  const connection = await createConnection({ uri: context.mysqlUrl, timezone: 'Z' });
+  try {
+    const [pointer] = await connection.query('SELECT version FROM kappa_serving_version');
+    const fromApi = (await api.app.inject({ method: 'GET', url: '/api/windows/users?limit=1' })).json<{
+      version: string;
+    }>().version;
+    const statuses = await status(env);
+    return {
+      pointer: (pointer as { version: string }[])[0]?.version,
+      api: fromApi,
+      status: [...statuses.values()].filter((entry) => entry.serving).map((entry) => entry.version),
+    };
+  } finally {
+    await connection.end();
+  }
+}
+
+describe('recovery, command by command: aggregate v1, recover v2 on a live log, diff, cutover, rollback', () => {
+  it('tells the whole story', { timeout: 600_000 }, async () => {
     const env = pipeline('story');
     const stages = env['KAPPA_TOPIC_STAGES'] ?? '';
+    const events = env['KAPPA_TOPIC_EVENTS'] ?? '';
     background(['enrich'], env, 'enrich');
     background(['aggregate', '--version', 'v1', '--dims', 'user,dept,age'], env, 'aggregate-v1');
     await ok(['ingest', '--count', String(N), '--rate', '0', '--late-fraction', '0.05', '--late-by', '30s'], env);
     await readAtLeast(testKafka(context), stages, N, 0);
-    await flush(env, N);
-    await readAtLeast(testKafka(context), stages, N + FLUSH, 0);
+    const api = await startApi({
+      brokers: context.brokers,
+      registryUrl: env['KAPPA_REGISTRY_URL'] ?? '',
+      mysqlUrl: context.mysqlUrl,
+      topicEvents: events,
+      topicStages: stages,
+      topicPartitions: 3,
+      topicReplicationFactor: 1,
+      schemasDir: new URL('../schemas', import.meta.url).pathname,
+      timeZone: 'Asia/Seoul',
+      host: '127.0.0.1',
+      port: 0,
+      token: 'story-token-0123456789abcdef',
+      logger: context.logger,
+    });
+    try {
+      // 1. The first version that commits rows serves: views, pointer, status and API agree. (A live
+      // generator moves event time on, so windows close and rows appear.)
+      const live = background(['ingest', '--rate', '100'], env, 'live-generator');
+      const liveExited = new Promise((resolve) => live.once('exit', resolve));
+      const v1 = await servingOnce(env, 'v1', N);
+      expect(v1.lateEvents).toBeGreaterThan(0);
+      expect(await servingEverywhere(env, api)).toEqual({ pointer: 'v1', api: 'v1', status: ['v1'] });
 
-    // v1 (watermark 15 s) misses the late events and says so.
-    const v1 = await caughtUp(env, 'v1', N + FLUSH);
-    expect(v1.lateEvents).toBeGreaterThan(0);
-    const v1Users = await rows('events_users_v1', 'user_name');
-    expect(total(v1Users)).toBe(N - v1.lateEvents);
+      // 2. recover --until-caught-up with the generator still running: it ends at the end offsets seen when it started.
+      const recovered = await ok(['recover', '--to', 'v2', '--watermark', '60s', '--until-caught-up'], env);
+      expect(recovered).toMatch(/recover v2: (caught up|backlog done)/);
+      expect(live.exitCode).toBeNull();
+      const afterBacklog = (await status(env)).get('v2');
+      expect(afterBacklog?.processed).toBeGreaterThanOrEqual(N);
+      expect(['caught-up', 'backlog-done']).toContain(afterBacklog?.state);
 
-    // Nothing serves yet, and v2 does not exist: refused.
-    const early = await run(['cutover', '--to', 'v2'], env);
-    expect(early.code).toBe(1);
-    expect(early.stderr).toContain('KAPPA_VERSION_UNKNOWN');
+      // 3. diff compares like with like even while v1 runs ahead on live data: windows not closed in
+      // both are reported apart, never as rows only in v1 or a negative change.
+      const early = JSON.parse(await ok(['diff', 'v1', 'v2', '--json'], env)) as VersionDiff;
+      for (const table of Object.values(early.tables)) {
+        expect(table.onlyFrom).toEqual([]);
+        expect(table.totalTo).toBeGreaterThanOrEqual(table.totalFrom);
+        expect(table.differing.every((row) => row.to > row.from)).toBe(true);
+      }
+      // v1 (live, watermark 15 s) has rows of the last minute's windows; v2 (60 s, stopped) has not closed them.
+      expect(early.tables.user?.notClosedTo).toBeGreaterThan(0);
+      expect(await ok(['diff', 'v1', 'v2'], env)).toMatch(/not yet closed in v2: \d+ windows/);
 
-    // v2 (watermark 60 s) replays from offset 0 and counts every event.
-    const recovered = await ok(['recover', '--to', 'v2', '--watermark', '60s', '--until-caught-up'], env);
-    expect(recovered).toContain('recover v2: caught up');
-    const v2Users = await rows('events_users_v2', 'user_name');
-    expect(total(v2Users)).toBe(N);
-    expect((await status(env)).get('v2')).toMatchObject({ state: 'caught-up', lateEvents: 0, lag: 0 });
+      // 4. The generator stops; far-future events close every real window in both versions.
+      live.kill('SIGINT');
+      await liveExited;
+      await flush(env);
+      const total = await recordCount(events);
+      await readAtLeast(testKafka(context), stages, total, 0);
+      const v1Final = await caughtUp(env, 'v1', total);
+      const again = await ok(['recover', '--to', 'v2', '--watermark', '60s', '--until-caught-up'], env);
+      expect(again).toContain('recover v2: caught up');
+      expect((await status(env)).get('v2')).toMatchObject({ state: 'caught-up', lag: 0, lateEvents: 0 });
+      const diff = JSON.parse(await ok(['diff', 'v1', 'v2', '--json'], env)) as VersionDiff;
+      expect(diff.lateRecovered).toBe(v1Final.lateEvents);
+      const users = diff.tables.user;
+      expect(users?.onlyFrom).toEqual([]);
+      expect((users?.totalTo ?? 0) - (users?.totalFrom ?? 0)).toBe(v1Final.lateEvents);
+      const text = await ok(['diff', 'v1', 'v2'], env);
+      expect(text).toContain(`${v1Final.lateEvents} recovered`);
+      expect(text).not.toMatch(/\(-/);
 
-    // diff reports exactly the late events recovered.
-    const diff = JSON.parse(await ok(['diff', 'v1', 'v2', '--json'], env)) as VersionDiff;
-    expect(diff.lateRecovered).toBe(v1.lateEvents);
-    expect(diff.lateTo).toBe(0);
-    expect((diff.tables.user?.totalTo ?? 0) - (diff.tables.user?.totalFrom ?? 0)).toBe(v1.lateEvents);
-    expect(await ok(['diff', 'v1', 'v2'], env)).toContain(`${v1.lateEvents} recovered`);
+      // 5. cutover: views, pointer, status and the API switch together.
+      expect(await ok(['cutover', '--to', 'v2'], env)).toContain('readers now see v2 (was v1');
+      expect(await servingEverywhere(env, api)).toEqual({ pointer: 'v2', api: 'v2', status: ['v2'] });
+      expect(await rows('events_users', 'user_name')).toEqual(await rows('events_users_v2', 'user_name'));
+      expect(await rows('events_ages', 'age')).toEqual(await rows('events_ages_v2', 'age'));
+      let versions = await status(env);
+      expect([versions.get('v1')?.state, versions.get('v2')?.state]).toEqual(['retired', 'serving']);
+      expect(await ok(['status'], env)).toMatch(/\*v2 +serving/);
 
-    // Determinism: the same settings as v1, replayed, give v1's tables exactly.
-    await ok(['recover', '--to', 'v3', '--watermark', '15s', '--until-caught-up'], env);
-    for (const [table, column] of [
-      ['events_users', 'user_name'],
-      ['events_depts', 'dept_name'],
-      ['events_ages', 'age'],
-    ] as const) {
-      expect(await rows(`${table}_v3`, column)).toEqual(await rows(`${table}_v1`, column));
+      // 6. rollback: back to v1, everywhere at once.
+      expect(await ok(['rollback'], env)).toContain('readers now see v1 (was v2)');
+      expect(await servingEverywhere(env, api)).toEqual({ pointer: 'v1', api: 'v1', status: ['v1'] });
+      expect(await rows('events_users', 'user_name')).toEqual(await rows('events_users_v1', 'user_name'));
+      versions = await status(env);
+      expect([versions.get('v1')?.state, versions.get('v2')?.state]).toEqual(['serving', 'retired']);
+
+      // 7. A version lacking a dimension whose view exists never serves.
+      await ok(['recover', '--to', 'v5', '--dims', 'user', '--until-caught-up'], env);
+      const narrow = await run(['cutover', '--to', 'v5'], env);
+      expect(narrow.code).toBe(1);
+      expect(narrow.stderr).toMatch(/v5 has no dept, age tables?.*\[KAPPA_CUTOVER_REFUSED\]/);
+      expect((await servingEverywhere(env, api)).pointer).toBe('v1');
+
+      // Recovery never writes into the serving version.
+      const refused = await run(['recover', '--to', 'v1', '--until-caught-up'], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('KAPPA_RECOVER_REFUSED');
+
+      // Determinism: the same settings as v1, replayed, give v1's tables exactly.
+      await ok(['recover', '--to', 'v3', '--watermark', '15s', '--until-caught-up'], env);
+      for (const [table, column] of [
+        ['events_users', 'user_name'],
+        ['events_depts', 'dept_name'],
+        ['events_ages', 'age'],
+      ] as const) {
+        expect(await rows(`${table}_v3`, column)).toEqual(await rows(`${table}_v1`, column));
+      }
+
+      // Full chain: enrich the raw topic again into a new stages topic and aggregate that as v4 with
+      // v1's settings. Enrichment preserves each events partition's order (SPEC §1.2), so the new
+      // stages log decides lateness exactly as v1's did: v4 equals v1 row for row, and both equal the
+      // reference model over the events log.
+      await ok(['recover', '--from', events, '--stages-topic', `${stages}-v4`, '--to', 'v4', '--until-caught-up'], env);
+      expect((await status(env)).get('v4')).toMatchObject({ topic: `${stages}-v4`, lag: 0 });
+      const v4 = await tablesOf('v4');
+      expect(v4).toEqual(await tablesOf('v1'));
+      expect(v4).toEqual(await referenceFromEvents(events));
+    } finally {
+      await api.close();
     }
-
-    // The first cutover: v1 has no lag, so it may serve.
-    expect(await ok(['cutover', '--to', 'v1'], env)).toContain('readers now see v1');
-    expect(await rows('events_users', 'user_name')).toEqual(await rows('events_users_v1', 'user_name'));
-
-    // More events: v1 (running) moves on, v2 (stopped) falls behind — the cutover is refused.
-    await ok(['ingest', '--count', '300', '--rate', '0'], env);
-    await readAtLeast(testKafka(context), stages, N + FLUSH + 300, 0);
-    await caughtUp(env, 'v1', N + FLUSH + 300);
-    const refused = await run(['cutover', '--to', 'v2'], env);
-    expect(refused.code, refused.stderr).toBe(1);
-    expect(refused.stderr).toMatch(
-      /cutover to v2 refused: v2 has not caught up with v1: partition \d of .* is at offset \d+, v1 at \d+ \[KAPPA_CUTOVER_REFUSED\]/,
-    );
-
-    // v2 resumes from its own progress, catches up, and takes over.
-    await ok(['recover', '--to', 'v2', '--watermark', '60s', '--until-caught-up'], env);
-    expect(await ok(['cutover', '--to', 'v2'], env)).toContain('readers now see v2 (was v1');
-    expect(await rows('events_users', 'user_name')).toEqual(await rows('events_users_v2', 'user_name'));
-    expect(await rows('events_ages', 'age')).toEqual(await rows('events_ages_v2', 'age'));
-    let versions = await status(env);
-    expect([versions.get('v1')?.state, versions.get('v2')?.state, versions.get('v2')?.serving]).toEqual([
-      'retired',
-      'serving',
-      true,
-    ]);
-    expect(await ok(['status'], env)).toMatch(/\*v2 +serving/);
-
-    // Rollback restores v1.
-    expect(await ok(['rollback'], env)).toContain('readers now see v1 (was v2)');
-    expect(await rows('events_users', 'user_name')).toEqual(await rows('events_users_v1', 'user_name'));
-    versions = await status(env);
-    expect([versions.get('v1')?.state, versions.get('v1')?.serving, versions.get('v2')?.state]).toEqual([
-      'serving',
-      true,
-      'retired',
-    ]);
-
-    // Recovery never writes into the serving version.
-    const live = await run(['recover', '--to', 'v1', '--until-caught-up'], env);
-    expect(live.code).toBe(1);
-    expect(live.stderr).toContain('KAPPA_RECOVER_REFUSED');
-
-    // Full chain: enrich the raw topic again into a new stages topic and aggregate that as v4 with
-    // v1's settings. Enrichment preserves each events partition's order (SPEC §1.2), so the new
-    // stages log decides lateness exactly as v1's did: v4 equals v1 row for row, and both equal the
-    // reference model over the events log.
-    await ok(
-      [
-        'recover',
-        '--from',
-        env['KAPPA_TOPIC_EVENTS'] ?? '',
-        '--stages-topic',
-        `${stages}-v4`,
-        '--to',
-        'v4',
-        '--until-caught-up',
-      ],
-      env,
-    );
-    expect((await status(env)).get('v4')).toMatchObject({ topic: `${stages}-v4`, lag: 0 });
-    const v4 = await tablesOf('v4');
-    expect(v4).toEqual(await tablesOf('v1'));
-    expect(v4).toEqual(await referenceFromEvents(env['KAPPA_TOPIC_EVENTS'] ?? ''));
   });
 });

@@ -1,14 +1,33 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { isProcessAlive, freePort } from '../src/stack/processes.js';
-import { cleanEnv, KAPPA_BIN } from './support/cli.js';
+import { cleanEnv, KAPPA_BIN, kappaAsync } from './support/cli.js';
 import { useTestContext } from './support/context.js';
 
 const context = useTestContext('up');
+
+/** The `npx kappa …` lines of the README's quick start, in order (a trailing `&`: in the background). */
+function readmeStory(): { args: string[]; background: boolean }[] {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const start = readme.indexOf('Then try the recovery story');
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(start))?.[1] ?? '';
+  return block
+    .split('\n')
+    .map((line) => line.replace(/#.*$/, '').trim())
+    .filter((line) => line.startsWith('npx kappa '))
+    .map((line) => ({
+      args: line
+        .replace(/^npx kappa /, '')
+        .replace(/&$/, '')
+        .trim()
+        .split(/\s+/),
+      background: line.endsWith('&'),
+    }));
+}
 
 describe('kappa up on a machine with nothing running', () => {
   it(
@@ -43,6 +62,7 @@ describe('kappa up on a machine with nothing running', () => {
         stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')],
       });
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      let exitCode: number | null = null;
       try {
         const api = `http://127.0.0.1:${apiPort}`;
         // v1 serves and has rows within a minute (the jars are cached by the test run's broker).
@@ -60,6 +80,55 @@ describe('kappa up on a machine with nothing running', () => {
         };
         expect(versions.versions).toEqual([expect.objectContaining({ version: 'v1', serving: true })]);
         expect((await fetch(`${api}/`)).status).toBe(200);
+
+        // The README's recovery story, exactly as printed, against this live kappa up.
+        const story = readmeStory();
+        expect(story.map((command) => command.args[0])).toEqual(['status', 'recover', 'status', 'diff', 'rollback']);
+        let recovering: ChildProcess | undefined;
+        try {
+          for (const [index, command] of story.entries()) {
+            if (command.background) {
+              recovering = spawn(process.execPath, [KAPPA_BIN, ...command.args], {
+                env: cleanEnv(env),
+                stdio: [
+                  'ignore',
+                  openSync(join(stateDir, 'recover.log'), 'a'),
+                  openSync(join(stateDir, 'recover.log'), 'a'),
+                ],
+              });
+              continue;
+            }
+            // `status` after the recover: poll until v2 serves (it cuts over the moment it has caught up).
+            const waitForServing = command.args[0] === 'status' && index > 0;
+            for (let attempt = 0; ; attempt += 1) {
+              const result = await kappaAsync(command.args, env, 120_000);
+              expect(result.code, `kappa ${command.args.join(' ')}\n${result.stderr}`).toBe(0);
+              if (index === 0) expect(result.stdout).toMatch(/\*v1 +serving/);
+              if (command.args[0] === 'diff') expect(result.stdout).not.toMatch(/\(-/);
+              if (command.args[0] === 'rollback') expect(result.stdout).toContain('readers now see v1 (was v2)');
+              if (!waitForServing || /\*v2 +serving/.test(result.stdout)) break;
+              expect(
+                attempt,
+                `v2 never served:\n${readFileSync(join(stateDir, 'recover.log'), 'utf8').slice(-2_000)}`,
+              ).toBeLessThan(240);
+              await sleep(1_000);
+            }
+          }
+          const after = (await (await fetch(`${api}/api/versions`)).json()) as {
+            versions: { version: string; serving: boolean; state: string }[];
+          };
+          expect(after.versions.map((entry) => [entry.version, entry.serving])).toEqual([
+            ['v1', true],
+            ['v2', false],
+          ]);
+          expect(
+            ((await (await fetch(`${api}/api/windows/users?limit=1`)).json()) as { version: string }).version,
+          ).toBe('v1');
+        } finally {
+          recovering?.kill('SIGINT');
+          if (recovering !== undefined && recovering.exitCode === null)
+            await new Promise((resolve) => recovering?.once('exit', resolve));
+        }
       } finally {
         const brokerPid = (JSON.parse(readFileSync(join(stateDir, 'kafka', 'broker.json'), 'utf8')) as { pid: number })
           .pid;
@@ -68,12 +137,14 @@ describe('kappa up on a machine with nothing running', () => {
           ? (JSON.parse(readFileSync(registryState, 'utf8')) as { pid: number }).pid
           : undefined;
         child.kill('SIGINT');
-        expect(await exited).toBe(0);
+        // Asserted after the checks above (an assertion here would hide their failure).
+        exitCode = await exited;
         // Ctrl-C stopped the broker and the registry it started: no process left behind.
         // (Checked by command line: an exited child whose reaper is slow is not a process left behind.)
         expect(isProcessAlive(brokerPid, 'kafka.Kafka')).toBe(false);
         if (registryPid !== undefined) expect(isProcessAlive(registryPid, 'kappa.js\u0000registry')).toBe(false);
       }
+      expect(exitCode).toBe(0);
     },
   );
 });

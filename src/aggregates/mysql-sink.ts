@@ -1,5 +1,6 @@
 import { createPool, type Pool, type PoolConnection } from 'mysql2/promise';
 import { KappaError } from '../shared/errors.js';
+import { serveIfNoneServes } from '../recovery/serving-pointer.js';
 import { inTransaction } from '../shared/mysql.js';
 import { jobNames, type Dimension } from './job-names.js';
 import { ensureDatabase, ensureVersionTables, migrate } from './migrations.js';
@@ -23,6 +24,8 @@ class ProgressMoved extends Error {}
 export class MySqlSink implements AggregateSink {
   private readonly names;
   private dims: readonly Dimension[] = [];
+  /** Some version serves (SPEC §1.4: until one does, the first to commit rows becomes the serving one). */
+  private someoneServes = false;
 
   private constructor(
     private readonly pool: Pool,
@@ -90,6 +93,16 @@ export class MySqlSink implements AggregateSink {
   }
 
   async commit(request: CommitRequest): Promise<boolean> {
+    const committed = await this.commitRowsAndProgress(request);
+    if (committed && request.rows.length > 0 && !this.someoneServes)
+      // Not part of the commit: a failure here is retried with the next commit's rows.
+      this.someoneServes = await serveIfNoneServes(this.pool, { version: this.names.version, dims: this.dims }).catch(
+        () => false,
+      );
+    return committed;
+  }
+
+  private async commitRowsAndProgress(request: CommitRequest): Promise<boolean> {
     try {
       return await inTransaction(this.pool, async (connection) => {
         const [current] = await connection.query(

@@ -6,7 +6,8 @@ import { committedOffsets, endOffsets, type OffsetsByPartition } from '../kafka/
 import { enrichGroup, topicNames } from '../kafka/topics.js';
 import { lagOf } from '../recovery/catch-up.js';
 import { Catalog } from '../recovery/catalog.js';
-import { versionStatus } from '../recovery/operations.js';
+import { cutover, rollback, versionStatus } from '../recovery/operations.js';
+import { ConfigError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { buildApiApp } from './app.js';
 import { HttpIngest } from './http-ingest.js';
@@ -29,6 +30,10 @@ export interface ApiServerOptions {
   readonly host: string;
   readonly port: number;
   readonly token: string;
+  /** Bearer token of POST /api/events; required when `host` is not a loopback address. */
+  readonly ingestToken?: string;
+  /** POST /api/events per client per minute (0: unlimited; default 600). */
+  readonly ingestRateLimit?: number;
   readonly logger: Logger;
   readonly stages?: InProcessStages;
   /** GET /api/lateness when a request does not say (window, slide, delays, target); the settings' defaults if omitted. */
@@ -51,8 +56,18 @@ function latenessDefaults(): LatenessDefaults {
 }
 
 /** Builds the API's dependencies (MySQL, Kafka admin, lazily HTTP ingest) and listens. */
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
 export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
   const { logger } = options;
+  if (!isLoopback(options.host) && (options.ingestToken ?? '') === '')
+    throw new ConfigError(
+      'ingestToken',
+      `invalid KAPPA_INGEST_TOKEN: required when the API listens on ${options.host} (not a loopback address), or anyone who reaches the port could write events; set one, e.g. KAPPA_INGEST_TOKEN=$(openssl rand -hex 16)`,
+    );
   await ensureDatabase(options.mysqlUrl);
   const pool = createPool({
     uri: options.mysqlUrl,
@@ -103,9 +118,12 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
   });
   const queries = new Queries(pool);
   const app = await buildApiApp({
-    queries,
-    catalog,
-    admin,
+    reads: queries,
+    operations: {
+      versions: () => versionStatus(catalog, admin),
+      cutover: (to) => cutover(catalog, admin, to),
+      rollback: () => rollback(catalog),
+    },
     ingest: () =>
       (ingest ??= HttpIngest.open({
         kafka,
@@ -136,6 +154,8 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
     },
     metrics: createApiMetrics(snapshot, options.stages),
     token: options.token,
+    ingestToken: options.ingestToken ?? '',
+    ingestPerMinute: options.ingestRateLimit ?? 600,
     logger,
     lateness,
   });

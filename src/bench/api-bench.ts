@@ -15,7 +15,7 @@ async function load(url: string, seconds: number): Promise<LoadFigures> {
 }
 
 /**
- * `GET /api/windows/users` of `kappa serve` under 32 concurrent connections on loopback (reading
+ * `GET /api/windows/users` (the serving version) of `kappa serve` under 32 concurrent connections on loopback (reading
  * the aggregate bench's tables), next to a bare Fastify route answering a constant JSON body with
  * the same load — the difference is validation, SQL and serialisation.
  */
@@ -45,7 +45,8 @@ export async function benchApi(options: {
   });
   let ours: LoadFigures;
   try {
-    ours = await load(`${api.url}/api/windows/users?version=v1&limit=100`, seconds);
+    // The serving version's path (no ?version=): the version comes from the pointer, in the same statement.
+    ours = await load(`${api.url}/api/windows/users?limit=100`, seconds);
   } finally {
     await api.close();
   }

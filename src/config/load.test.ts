@@ -154,6 +154,11 @@ const BAD_VALUES: Record<SettingKey, readonly (readonly [string, string])[]> = {
     ['mongodb://h', 'must name a database'],
   ],
   apiToken: [['short', 'at least 16 visible characters']],
+  ingestToken: [['short', 'at least 16 visible characters']],
+  ingestRateLimit: [
+    ['-1', 'whole number from 0'],
+    ['many', 'whole number from 0'],
+  ],
   apiHost: [
     ['', 'host name or IP'],
     ['bad host', 'host name or IP'],

@@ -172,6 +172,21 @@ export const SETTINGS = {
     schema: parse.token,
     doc: 'Bearer token required by POST /api/cutover and /api/rollback',
   }),
+  ingestToken: setting({
+    flag: '--ingest-token <token>',
+    env: 'KAPPA_INGEST_TOKEN',
+    default: '',
+    shownDefault: '(none: ingest open, allowed only on a loopback address)',
+    schema: parse.token,
+    doc: 'Bearer token required by POST /api/events; required when the API listens on a non-loopback address',
+  }),
+  ingestRateLimit: setting({
+    flag: '--ingest-rate-limit <n>',
+    env: 'KAPPA_INGEST_RATE_LIMIT',
+    default: '600',
+    schema: parse.integer(0, 1_000_000, 600),
+    doc: 'POST /api/events requests per client address per minute (0: unlimited); beyond it 429 with Retry-After',
+  }),
   apiPort: setting({
     flag: '--port <port>',
     env: 'KAPPA_API_PORT',

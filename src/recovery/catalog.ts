@@ -3,10 +3,14 @@ import { DIMENSIONS, jobNames, type Dimension } from '../aggregates/job-names.js
 import { ensureDatabase, migrate } from '../aggregates/migrations.js';
 import type { WindowSettings } from '../aggregates/window-engine.js';
 import { KappaError } from '../shared/errors.js';
-import { inTransaction } from '../shared/mysql.js';
 import type { PartitionOffsets } from './catch-up.js';
+import { servingVersion, switchReaders } from './serving-pointer.js';
 
-export const VERSION_STATES = ['catching-up', 'caught-up', 'serving', 'retired'] as const;
+/**
+ * `backlog-done`: `recover --until-caught-up` consumed everything that was in the log when it
+ * started (the log kept growing); `caught-up`: it had no lag at all.
+ */
+export const VERSION_STATES = ['catching-up', 'backlog-done', 'caught-up', 'serving', 'retired'] as const;
 export type VersionState = (typeof VERSION_STATES)[number];
 
 export interface VersionRecord {
@@ -24,10 +28,7 @@ export interface PartitionProgressRow {
   readonly watermark: number | null;
 }
 
-/** The reader-facing views, one per dimension: `events_users` → the serving version's table. */
-export function viewName(dim: Dimension): string {
-  return jobNames('v1').table(dim).replace(/_v1$/, '');
-}
+export { viewName } from './switch-plan.js';
 
 /**
  * kappa's catalogue of job versions in MySQL: `kappa_versions` (settings, state, topic),
@@ -123,55 +124,27 @@ export class Catalog {
       ]);
   }
 
-  /** Serving versions, the current one first. */
+  /** Serving versions, the current one first (the history `rollback` walks). */
   async servingHistory(): Promise<string[]> {
     const [rows] = await this.pool.query<RowDataPacket[]>('SELECT version FROM kappa_serving ORDER BY id DESC');
     return rows.map((row) => String(row['version']));
   }
 
-  async serving(): Promise<string | undefined> {
-    return (await this.servingHistory())[0];
+  /** The version readers see (the pointer view swapped with the views), if any. */
+  serving(): Promise<string | undefined> {
+    return servingVersion(this.pool);
   }
 
   /**
-   * Points the views at `to`'s tables, all at once (one RENAME TABLE statement swaps every view),
-   * then records `to` as serving and `from` as retired in one transaction.
+   * Points the views and the serving pointer at `to`'s tables in one RENAME TABLE, provided `from`
+   * still serves; refused with `refusal` otherwise or when `to` lacks a dimension whose view exists.
    */
-  async switchTo(to: VersionRecord, from: string | undefined): Promise<void> {
-    const names = jobNames(to.version);
-    const [existing] = await this.pool.query<RowDataPacket[]>(
-      `SELECT TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (${DIMENSIONS.map(() => '?').join(', ')})`,
-      DIMENSIONS.map(viewName),
-    );
-    const kinds = new Map(existing.map((row) => [String(row['name']), String(row['type'])]));
-    for (const [name, type] of kinds) {
-      if (type !== 'VIEW')
-        throw new KappaError(
-          'KAPPA_CUTOVER_REFUSED',
-          `${name} is a table, not a view kappa manages; rename or drop it before a cutover`,
-        );
-    }
-    const renames: string[] = [];
-    for (const dim of to.dims) {
-      const view = viewName(dim);
-      const column = names.column(dim);
-      await this.pool.query(
-        `CREATE OR REPLACE VIEW \`${view}__next\` AS SELECT window_start, window_end, \`${column}\`, count, idle_closed FROM \`${names.table(dim)}\``,
-      );
-      if (kinds.has(view)) renames.push(`\`${view}\` TO \`${view}__old\``);
-      renames.push(`\`${view}__next\` TO \`${view}\``);
-    }
-    for (const dim of to.dims) await this.pool.query(`DROP VIEW IF EXISTS \`${viewName(dim)}__old\``);
-    await this.pool.query(`RENAME TABLE ${renames.join(', ')}`);
-    for (const dim of to.dims) await this.pool.query(`DROP VIEW IF EXISTS \`${viewName(dim)}__old\``);
-    await inTransaction(this.pool, async (connection) => {
-      await connection.query('INSERT INTO kappa_serving (version, switched_at) VALUES (?, UTC_TIMESTAMP(3))', [
-        to.version,
-      ]);
-      await connection.query("UPDATE kappa_versions SET state = 'serving' WHERE version = ?", [to.version]);
-      if (from !== undefined && from !== to.version)
-        await connection.query("UPDATE kappa_versions SET state = 'retired' WHERE version = ?", [from]);
-    });
+  async switchTo(
+    to: VersionRecord,
+    from: string | undefined,
+    refusal: 'KAPPA_CUTOVER_REFUSED' | 'KAPPA_ROLLBACK_REFUSED' = 'KAPPA_CUTOVER_REFUSED',
+  ): Promise<void> {
+    await switchReaders(this.pool, to, { refusal, expectedCurrent: from });
   }
 
   /** A version's table of one dimension as `${windowStart}|${key}` → count. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { catchUpProblem, describeCatchUp, diffTables, lagOf } from './catch-up.js';
+import { backlogDone, catchUpProblem, closedHorizons, describeCatchUp, diffTables, lagOf } from './catch-up.js';
 
 const offsets = (entries: Record<number, number>) =>
   new Map(Object.entries(entries).map(([partition, offset]) => [Number(partition), BigInt(offset)]));
@@ -80,6 +80,8 @@ describe('diffTables', () => {
       onlyTo: ['20000|Lee'],
       totalFrom: 6,
       totalTo: 11,
+      notClosedFrom: 0,
+      notClosedTo: 0,
     });
   });
 
@@ -101,7 +103,119 @@ describe('diffTables', () => {
           onlyTo: [],
           totalFrom: diff.totalFrom,
           totalTo: diff.totalFrom,
+          notClosedFrom: 0,
+          notClosedTo: 0,
         });
+      }),
+    );
+  });
+});
+
+describe('diffTables over windows closed in both versions (like with like)', () => {
+  const size = 10_000;
+  it('compares only windows closed in both; windows still open in one are counted apart', () => {
+    // v1 (watermark 15 s) closed windows through 40 s; v2 (60 s) only through 10 s.
+    const v1 = new Map([
+      ['0|Kim', 3],
+      ['10000|Kim', 2],
+      ['20000|Kim', 4],
+    ]);
+    const v2 = new Map([
+      ['0|Kim', 5],
+      ['0|Lee', 1],
+    ]);
+    const diff = diffTables(v1, v2, {
+      from: { sizeMs: size, closedThrough: 40_000 },
+      to: { sizeMs: size, closedThrough: 10_000 },
+    });
+    expect(diff).toEqual({
+      differing: [{ key: '0|Kim', from: 3, to: 5 }],
+      onlyFrom: [],
+      onlyTo: ['0|Lee'],
+      totalFrom: 3,
+      totalTo: 6,
+      notClosedFrom: 0,
+      notClosedTo: 2,
+    });
+  });
+
+  it('property: a replay with a longer watermark never shows rows only in the shorter one, nor a negative total', () => {
+    // Model: events (time, key) of one partition in log order; a version counts an event when the
+    // largest earlier time minus its delay has not reached the end of the event's window.
+    const events = fc.array(fc.tuple(fc.integer({ min: 0, max: 120_000 }), fc.constantFrom('Kim', 'Lee')), {
+      maxLength: 60,
+    });
+    const run = (log: readonly (readonly [number, string])[], delay: number, upTo: number) => {
+      const table = new Map<string, number>();
+      let max = Number.NEGATIVE_INFINITY;
+      for (const [time, key] of log.slice(0, upTo)) {
+        const start = Math.floor(time / size) * size;
+        if (max - delay < start + size) table.set(`${start}|${key}`, (table.get(`${start}|${key}`) ?? 0) + 1);
+        max = Math.max(max, time);
+      }
+      // Rows become visible once closed: only windows the watermark passed are in the table.
+      const closedThrough = max - delay;
+      return {
+        table: new Map([...table].filter(([row]) => Number(row.split('|')[0]) + size <= closedThrough)),
+        closedThrough,
+      };
+    };
+    fc.assert(
+      fc.property(events, fc.nat(), fc.nat(), (log, a, b) => {
+        const v1 = run(log, 15_000, a % (log.length + 1));
+        const v2 = run(log, 60_000, b % (log.length + 1));
+        const diff = diffTables(v1.table, v2.table, {
+          from: { sizeMs: size, closedThrough: v1.closedThrough },
+          to: { sizeMs: size, closedThrough: v2.closedThrough },
+        });
+        expect(diff.onlyFrom).toEqual([]);
+        expect(diff.differing.every((row) => row.to > row.from)).toBe(true);
+        expect(diff.totalTo).toBeGreaterThanOrEqual(diff.totalFrom);
+      }),
+    );
+  });
+});
+
+describe('closedHorizons', () => {
+  it('is the lowest partition watermark; a partition one version has not reached closes nothing there', () => {
+    expect(
+      closedHorizons(
+        new Map([
+          [0, 50_000],
+          [1, 40_000],
+        ]),
+        new Map([[0, 30_000]]),
+      ),
+    ).toEqual([40_000, Number.NEGATIVE_INFINITY]);
+    expect(closedHorizons(new Map([[0, 10]]), new Map([[0, 20]]))).toEqual([10, 20]);
+    // A partition without events in either version has no say.
+    expect(
+      closedHorizons(
+        new Map([
+          [0, 10],
+          [1, null],
+        ]),
+        new Map([[0, 20]]),
+      ),
+    ).toEqual([10, 20]);
+  });
+});
+
+describe('backlogDone: consumed to the end offsets observed when the replay started', () => {
+  it('holds once every partition is at or past its target, however far the log has grown since', () => {
+    expect(backlogDone(offsets({ 0: 100, 1: 50 }), offsets({ 0: 100, 1: 49 }))).toBe(false);
+    expect(backlogDone(offsets({ 0: 100, 1: 50 }), offsets({ 0: 130, 1: 50 }))).toBe(true);
+    expect(backlogDone(offsets({ 0: 100, 1: 0 }), offsets({ 0: 100 }))).toBe(true);
+    expect(backlogDone(offsets({ 0: 1 }), offsets({}))).toBe(false);
+    expect(backlogDone(offsets({}), offsets({}))).toBe(true);
+  });
+
+  it('property: done exactly when the lag against the targets is zero', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(1_000), fc.nat(1_200)), { maxLength: 6 }), (pairs) => {
+        const targets = new Map(pairs.map(([end], index) => [index, BigInt(end)]));
+        const progress = new Map(pairs.map(([, next], index) => [index, BigInt(next)]));
+        expect(backlogDone(targets, progress)).toBe(lagOf(targets, progress).lag === 0n);
       }),
     );
   });

@@ -40,6 +40,14 @@ export function lagOf(ends: PartitionOffsets, progress: PartitionOffsets): LagRe
   };
 }
 
+/**
+ * `recover --until-caught-up` ends here (SPEC §1.4): every partition consumed at least to the end
+ * offset observed when the replay started — a fixed target, so it ends on a live log too.
+ */
+export function backlogDone(targets: PartitionOffsets, progress: PartitionOffsets): boolean {
+  return lagOf(targets, progress).lag === 0n;
+}
+
 export interface VersionPosition {
   readonly version: string;
   readonly topic: string;
@@ -78,32 +86,93 @@ export interface RowDifference {
 }
 
 export interface TableDiff {
-  /** Rows present on both sides with different counts. */
+  /** Rows present on both sides with different counts (windows closed in both versions). */
   readonly differing: readonly RowDifference[];
   readonly onlyFrom: readonly string[];
   readonly onlyTo: readonly string[];
+  /** Totals over the windows closed in both versions. */
   readonly totalFrom: number;
   readonly totalTo: number;
+  /** Windows with rows on either side that `from` (resp. `to`) has not closed yet: not compared. */
+  readonly notClosedFrom: number;
+  readonly notClosedTo: number;
 }
 
-/** Compares two tables of the same dimension, each as `${windowStart}|${key}` → count. */
-export function diffTables(from: ReadonlyMap<string, number>, to: ReadonlyMap<string, number>): TableDiff {
+/** Which windows a version has closed in every partition: those ending at or before `closedThrough`. */
+export interface ClosedWindows {
+  readonly sizeMs: number;
+  readonly closedThrough: number;
+}
+
+/**
+ * Each version's horizon for a comparison: the lowest watermark over the partitions either version
+ * has seen events in. A partition only one of them has reached (the replay is still behind there)
+ * closes nothing for the other: its windows may still get rows.
+ */
+export function closedHorizons(
+  from: ReadonlyMap<number, number | null>,
+  to: ReadonlyMap<number, number | null>,
+): [number, number] {
+  const partitions = new Set([...from.keys(), ...to.keys()]);
+  let [a, b] = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
+  for (const partition of partitions) {
+    const [x, y] = [from.get(partition) ?? null, to.get(partition) ?? null];
+    if (x === null && y === null) continue;
+    a = Math.min(a, x ?? Number.NEGATIVE_INFINITY);
+    b = Math.min(b, y ?? Number.NEGATIVE_INFINITY);
+  }
+  return [a, b];
+}
+
+const windowStartOf = (row: string) => Number(row.slice(0, row.indexOf('|')));
+
+/**
+ * Compares two tables of the same dimension, each as `${windowStart}|${key}` → count, like with
+ * like (SPEC §1.4): only windows closed in both versions are compared; a window still open in one
+ * (the longer watermark closes windows later) is counted apart, never as rows only in the other.
+ * Without `closed`, every window counts as closed.
+ */
+export function diffTables(
+  from: ReadonlyMap<string, number>,
+  to: ReadonlyMap<string, number>,
+  closed?: { readonly from: ClosedWindows; readonly to: ClosedWindows },
+): TableDiff {
+  const isClosed = (window: ClosedWindows | undefined, start: number) =>
+    window === undefined || start + window.sizeMs <= window.closedThrough;
+  const openFrom = new Set<number>();
+  const openTo = new Set<number>();
+  const compared = (row: string) => {
+    const start = windowStartOf(row);
+    const [inFrom, inTo] = [isClosed(closed?.from, start), isClosed(closed?.to, start)];
+    if (!inFrom) openFrom.add(start);
+    if (!inTo) openTo.add(start);
+    return inFrom && inTo;
+  };
   const differing: RowDifference[] = [];
   const onlyFrom: string[] = [];
   const onlyTo: string[] = [];
+  let totalFrom = 0;
+  let totalTo = 0;
   for (const [key, count] of from) {
+    if (!compared(key)) continue;
+    totalFrom += count;
     const other = to.get(key);
     if (other === undefined) onlyFrom.push(key);
     else if (other !== count) differing.push({ key, from: count, to: other });
   }
-  for (const key of to.keys()) if (!from.has(key)) onlyTo.push(key);
-  const total = (table: ReadonlyMap<string, number>) => [...table.values()].reduce((sum, count) => sum + count, 0);
+  for (const [key, count] of to) {
+    if (!compared(key)) continue;
+    totalTo += count;
+    if (!from.has(key)) onlyTo.push(key);
+  }
   return {
     differing: differing.sort((a, b) => a.key.localeCompare(b.key)),
     onlyFrom: onlyFrom.sort(),
     onlyTo: onlyTo.sort(),
-    totalFrom: total(from),
-    totalTo: total(to),
+    totalFrom,
+    totalTo,
+    notClosedFrom: openFrom.size,
+    notClosedTo: openTo.size,
   };
 }
 

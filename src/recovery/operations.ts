@@ -3,7 +3,14 @@ import { endOffsets } from '../kafka/offsets.js';
 import { KappaError } from '../shared/errors.js';
 import type { Dimension } from '../aggregates/job-names.js';
 import type { Catalog, VersionRecord, VersionState } from './catalog.js';
-import { catchUpProblem, diffTables, lagOf, type PartitionOffsets, type TableDiff } from './catch-up.js';
+import {
+  catchUpProblem,
+  closedHorizons,
+  diffTables,
+  lagOf,
+  type PartitionOffsets,
+  type TableDiff,
+} from './catch-up.js';
 
 export interface SwitchResult {
   readonly from: string | undefined;
@@ -13,21 +20,18 @@ export interface SwitchResult {
 }
 
 /**
- * `kappa cutover --to vN`: refuses until vN has caught up (with the serving version, partition by
- * partition, or with its own log when nothing on its topic serves), then switches the views and
- * the serving version at once.
+ * Whether `to` may serve now: undefined when it already does or has caught up (with the serving
+ * version, partition by partition, or with its own log when nothing on its topic serves), else why not.
  */
-export async function cutover(catalog: Catalog, admin: Admin, to: string): Promise<SwitchResult> {
+export async function cutoverProblem(
+  catalog: Catalog,
+  admin: Admin,
+  to: string,
+): Promise<{ readonly candidate: VersionRecord; readonly current: string | undefined; readonly problem?: string }> {
   const candidate = await catalog.version(to);
   const current = await catalog.serving();
-  if (current === to) return { from: current, to, unchanged: true };
+  if (current === to) return { candidate, current };
   const serving = current === undefined ? undefined : await catalog.version(current);
-  const missing = serving?.dims.filter((dim) => !candidate.dims.includes(dim)) ?? [];
-  if (missing.length > 0)
-    throw new KappaError(
-      'KAPPA_CUTOVER_REFUSED',
-      `${to} has no ${missing.join(', ')} table${missing.length > 1 ? 's' : ''}, which ${current ?? ''} serves; recover a version with --dims ${serving?.dims.join(',') ?? ''}`,
-    );
   const problem = catchUpProblem(
     { version: to, topic: candidate.topic, progress: await catalog.offsets(to, candidate.topic) },
     serving === undefined
@@ -39,6 +43,16 @@ export async function cutover(catalog: Catalog, admin: Admin, to: string): Promi
         },
     await endOffsets(admin, candidate.topic),
   );
+  return { candidate, current, ...(problem === undefined ? {} : { problem }) };
+}
+
+/**
+ * `kappa cutover --to vN`: refuses until vN has caught up, then switches the views and the serving
+ * version in one RENAME TABLE — refused when vN lacks a dimension whose view exists.
+ */
+export async function cutover(catalog: Catalog, admin: Admin, to: string): Promise<SwitchResult> {
+  const { candidate, current, problem } = await cutoverProblem(catalog, admin, to);
+  if (current === to) return { from: current, to, unchanged: true };
   if (problem !== undefined) throw new KappaError('KAPPA_CUTOVER_REFUSED', `cutover to ${to} refused: ${problem}`);
   await catalog.switchTo(candidate, current);
   return { from: current, to, unchanged: false };
@@ -56,7 +70,7 @@ export async function rollback(catalog: Catalog): Promise<SwitchResult> {
         ? 'nothing serves yet: there is nothing to roll back'
         : `${current} is the only version that ever served: there is nothing to roll back to`,
     );
-  await catalog.switchTo(await catalog.version(previous), current);
+  await catalog.switchTo(await catalog.version(previous), current, 'KAPPA_ROLLBACK_REFUSED');
   return { from: current, to: previous, unchanged: false };
 }
 
@@ -70,12 +84,23 @@ export interface VersionDiff {
   readonly lateRecovered: number;
 }
 
-/** `kappa diff vA vB`: per dimension both have, windows that differ, rows only in one, totals; late events recovered. */
+/**
+ * `kappa diff vA vB`: per dimension both have, over the windows closed in both versions, the
+ * windows that differ, rows only in one and totals; windows still open in either are counted
+ * apart (SPEC §1.4); and the late events recovered.
+ */
 export async function diffVersions(catalog: Catalog, from: string, to: string): Promise<VersionDiff> {
   const [a, b] = [await catalog.version(from), await catalog.version(to)];
+  const watermarks = async (record: VersionRecord) =>
+    new Map((await catalog.progress(record.version, record.topic)).map((row) => [row.partition, row.watermark]));
+  const [horizonA, horizonB] = closedHorizons(await watermarks(a), await watermarks(b));
+  const closed = {
+    from: { sizeMs: a.settings.sizeMs, closedThrough: horizonA },
+    to: { sizeMs: b.settings.sizeMs, closedThrough: horizonB },
+  };
   const tables: Partial<Record<Dimension, TableDiff>> = {};
   for (const dim of a.dims.filter((entry) => b.dims.includes(entry)))
-    tables[dim] = diffTables(await catalog.table(from, dim), await catalog.table(to, dim));
+    tables[dim] = diffTables(await catalog.table(from, dim), await catalog.table(to, dim), closed);
   const [lateFrom, lateTo] = [await catalog.lateEvents(from), await catalog.lateEvents(to)];
   return { from, to, tables, lateFrom, lateTo, lateRecovered: lateFrom - lateTo };
 }
@@ -94,6 +119,18 @@ export interface VersionStatus {
   readonly lateEvents: number;
 }
 
+/**
+ * What `status` shows: the pointer decides who serves (the states are written just after the switch);
+ * `caught-up` means no lag now, `backlog-done` that a replay consumed what the log held when it
+ * started but the log has grown since.
+ */
+export function displayedState(stored: VersionState, serving: boolean, noLagNow: boolean): VersionState {
+  if (serving) return 'serving';
+  if (stored === 'serving' || stored === 'retired') return 'retired';
+  if (noLagNow) return 'caught-up';
+  return stored === 'catching-up' ? 'catching-up' : 'backlog-done';
+}
+
 /** `kappa status`: per version, its state, lag, watermark and late count. */
 export async function versionStatus(catalog: Catalog, admin: Admin): Promise<VersionStatus[]> {
   const serving = await catalog.serving();
@@ -106,7 +143,7 @@ export async function versionStatus(catalog: Catalog, admin: Admin): Promise<Ver
     const watermarks = progress.map((row) => row.watermark).filter((value): value is number => value !== null);
     statuses.push({
       version: record.version,
-      state: record.state,
+      state: displayedState(record.state, record.version === serving, lag.lag === 0n && lag.total > 0n),
       serving: record.version === serving,
       topic: record.topic,
       settings: record.settings,

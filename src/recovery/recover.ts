@@ -8,15 +8,24 @@ import { Progress } from '../shared/progress.js';
 import { newEnrichMetrics, runEnrich, type BadRecordPolicy } from '../stages/enrich/run.js';
 import type { EnrichmentTables } from '../stages/enrich/rules.js';
 import { Catalog } from './catalog.js';
-import { describeCatchUp, lagOf, type LagReport } from './catch-up.js';
+import { backlogDone, describeCatchUp, lagOf, type LagReport } from './catch-up.js';
+import { cutoverProblem } from './operations.js';
 
 /** The aggregator's options (MySQL sink, no side paths), plus how to recover. */
 export interface RecoverOptions extends Omit<
   AggregateOptions,
   'sink' | 'mongodbUrl' | 'metrics' | 'publishLate' | 'idleCloseMs'
 > {
-  /** Stop (and resolve) once the version has no lag. */
+  /**
+   * Stop (and resolve) once every partition is consumed to the end offsets observed when the
+   * replay started (for a full chain: the raw topic's, then the stages topic's once enriched).
+   */
   readonly untilCaughtUp: boolean;
+  /**
+   * Cut readers over to this version the moment it has caught up with the serving one (checked at
+   * every progress tick, while the serving version keeps consuming live data), then keep running.
+   */
+  readonly cutover?: boolean;
   /** Full-chain replay: re-enrich this raw topic into `stagesTopic` first. */
   readonly fullChain?: {
     readonly eventsTopic: string;
@@ -28,7 +37,12 @@ export interface RecoverOptions extends Omit<
 }
 
 export interface RecoverResult {
+  /** With `cutover`: the version that served before this one took over (null: nothing served). */
+  readonly cutOverFrom?: string | null;
+  /** No lag at the last check. */
   readonly caughtUp: boolean;
+  /** Consumed to the end offsets observed at the start (always true when `caughtUp`). */
+  readonly backlogDone: boolean;
   readonly lag: LagReport;
   readonly metrics: AggregateMetrics;
 }
@@ -51,6 +65,8 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
   const running: Promise<unknown>[] = [];
   let lag: LagReport = lagOf(new Map(), new Map());
   let caughtUp = false;
+  let backlog = false;
+  let cutOverFrom: string | null | undefined;
   try {
     if ((await catalog.serving()) === version) {
       throw new KappaError(
@@ -128,15 +144,23 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
     failed.catch(() => undefined);
 
     const startedAt = Date.now();
+    // The backlog: the end offsets when the replay starts. A full chain first waits for the
+    // enrichment to pass the raw topic's, then takes the new stages topic's as its target.
+    const eventsTargets =
+      options.fullChain === undefined ? undefined : await endOffsets(admin, options.fullChain.eventsTopic);
+    let targets = eventsTargets === undefined ? await endOffsets(admin, options.stagesTopic) : undefined;
     while (!inner.signal.aborted) {
       await Promise.race([sleep(options.checkEveryMs ?? 500), failed]);
-      const enrichBehind =
+      const enriched =
         options.fullChain === undefined
+          ? undefined
+          : await committedOffsets(admin, enrichGroup(options.stagesTopic), options.fullChain.eventsTopic);
+      const enrichBehind =
+        options.fullChain === undefined || enriched === undefined
           ? 0n
-          : lagOf(
-              await endOffsets(admin, options.fullChain.eventsTopic),
-              await committedOffsets(admin, enrichGroup(options.stagesTopic), options.fullChain.eventsTopic),
-            ).lag;
+          : lagOf(await endOffsets(admin, options.fullChain.eventsTopic), enriched).lag;
+      if (targets === undefined && eventsTargets !== undefined && enriched !== undefined)
+        if (backlogDone(eventsTargets, enriched)) targets = await endOffsets(admin, options.stagesTopic);
       const committed = await catalog.offsets(version, options.stagesTopic).catch(() => new Map<number, bigint>());
       lag = lagOf(await endOffsets(admin, options.stagesTopic), committed);
       const rate = metrics.in / Math.max(0.001, (Date.now() - startedAt) / 1_000);
@@ -151,18 +175,44 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
         },
         line,
       );
-      // Caught up: the enrichment (full chain) and the version have consumed everything there is.
-      if (enrichBehind === 0n && lag.lag === 0n && lag.total > 0n && committed.size > 0) {
-        if (!caughtUp) {
-          caughtUp = true;
-          await catalog.setState(version, 'caught-up', 'catching-up');
-          progress.done();
-          logger.info({ version, records: Number(lag.total) }, 'caught up: no lag');
-        }
-        if (options.untilCaughtUp) break;
+      // Caught up: the enrichment (full chain) and the version have consumed everything there is now.
+      const noLag = enrichBehind === 0n && lag.lag === 0n && lag.total > 0n && committed.size > 0;
+      if (noLag && !caughtUp) {
+        caughtUp = true;
+        progress.done();
+        await catalog.setState(version, 'caught-up', 'catching-up');
+        await catalog.setState(version, 'caught-up', 'backlog-done');
+        logger.info({ version, records: Number(lag.total) }, 'caught up: no lag');
       }
+      if (!backlog && targets !== undefined && backlogDone(targets, committed)) {
+        backlog = true;
+        progress.done();
+        if (!caughtUp) await catalog.setState(version, 'backlog-done', 'catching-up');
+        logger.info(
+          { version, targets: Object.fromEntries([...targets].map(([p, o]) => [p, o.toString()])) },
+          'backlog done: consumed to the end offsets seen at the start',
+        );
+      }
+      if (options.cutover === true && cutOverFrom === undefined) {
+        const { candidate, current, problem } = await cutoverProblem(catalog, admin, version);
+        if (problem === undefined) {
+          // Refusals here (a dimension missing, another switch meanwhile) are final: they end the command.
+          if (current !== version) await catalog.switchTo(candidate, current);
+          cutOverFrom = current ?? null;
+          progress.done();
+          logger.info({ version, from: current }, 'cut over: readers now see this version');
+        }
+      }
+      const waitForCutover = options.cutover === true && cutOverFrom === undefined;
+      if (options.untilCaughtUp && (caughtUp || backlog) && !waitForCutover) break;
     }
-    return { caughtUp, lag, metrics };
+    return {
+      caughtUp,
+      backlogDone: backlog || caughtUp,
+      lag,
+      metrics,
+      ...(cutOverFrom === undefined ? {} : { cutOverFrom }),
+    };
   } finally {
     progress.done();
     inner.abort();

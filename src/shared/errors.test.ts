@@ -4,6 +4,7 @@ import {
   ConfigError,
   ConfigErrors,
   ERROR_CODES,
+  httpStatusOf,
   KafkaContextError,
   KafkaUnreachableError,
   KappaError,
@@ -22,6 +23,14 @@ describe('error codes', () => {
     expect(Number(exit)).toBe(ERROR_CODES[code].exitCode);
     expect(retriable).toBe(ERROR_CODES[code].retriable ? 'yes' : 'no');
   });
+
+  it.each(codes.filter((code) => 'httpStatus' in ERROR_CODES[code]))(
+    '%s is documented with the HTTP status the API answers it with',
+    (code) => {
+      const row = documented.split('\n').find((line) => line.startsWith(`| \`${code}\` |`));
+      expect(row).toContain(`HTTP ${httpStatusOf(code)}`);
+    },
+  );
 
   it('documents no code that does not exist', () => {
     const listed = [...documented.matchAll(/^\| `(KAPPA_[A-Z_]+)` \|/gm)].map((match) => match[1]);

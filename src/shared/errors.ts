@@ -28,10 +28,10 @@ export const ERROR_CODES = {
   KAPPA_PROGRESS_MOVED: { exitCode: 1, retriable: true },
   KAPPA_MARIADB_UNAVAILABLE: { exitCode: 1, retriable: true },
   KAPPA_KAFKA_UNREACHABLE: { exitCode: 1, retriable: true },
-  KAPPA_VERSION_UNKNOWN: { exitCode: 1, retriable: false },
+  KAPPA_VERSION_UNKNOWN: { exitCode: 1, retriable: false, httpStatus: 404 },
   KAPPA_RECOVER_REFUSED: { exitCode: 1, retriable: false },
-  KAPPA_CUTOVER_REFUSED: { exitCode: 1, retriable: true },
-  KAPPA_ROLLBACK_REFUSED: { exitCode: 1, retriable: false },
+  KAPPA_CUTOVER_REFUSED: { exitCode: 1, retriable: true, httpStatus: 409 },
+  KAPPA_ROLLBACK_REFUSED: { exitCode: 1, retriable: false, httpStatus: 409 },
   KAPPA_MONGO_FETCH_FAILED: { exitCode: 1, retriable: true },
   KAPPA_MONGO_STANDIN_FAILED: { exitCode: 1, retriable: false },
   KAPPA_STAGES_PARTITIONS: { exitCode: 1, retriable: false },
@@ -40,9 +40,25 @@ export const ERROR_CODES = {
   KAPPA_ID_SEQUENCE_UNAVAILABLE: { exitCode: 1, retriable: true },
   KAPPA_INGEST_BUFFER_CORRUPT: { exitCode: 1, retriable: false },
   KAPPA_LATENESS_NO_TOPIC: { exitCode: 1, retriable: true },
+  // The HTTP API's answers (src/api): the JSON error body carries the code, the status comes from here.
+  KAPPA_BAD_REQUEST: { exitCode: 1, retriable: false, httpStatus: 400 },
+  KAPPA_BAD_EVENT: { exitCode: 1, retriable: false, httpStatus: 400 },
+  KAPPA_UNAUTHORIZED: { exitCode: 1, retriable: false, httpStatus: 401 },
+  KAPPA_NOT_FOUND: { exitCode: 1, retriable: false, httpStatus: 404 },
+  KAPPA_NO_SERVING_VERSION: { exitCode: 1, retriable: true, httpStatus: 404 },
+  KAPPA_PAYLOAD_TOO_LARGE: { exitCode: 1, retriable: false, httpStatus: 413 },
+  KAPPA_UNSUPPORTED_MEDIA_TYPE: { exitCode: 1, retriable: false, httpStatus: 415 },
+  KAPPA_RATE_LIMITED: { exitCode: 1, retriable: true, httpStatus: 429 },
+  KAPPA_INTERNAL: { exitCode: 1, retriable: true, httpStatus: 500 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The HTTP status the API answers a code with (500 for codes that are not about a request). */
+export function httpStatusOf(code: ErrorCode): number {
+  const entry: { readonly exitCode: number; readonly httpStatus?: number } = ERROR_CODES[code];
+  return entry.httpStatus ?? 500;
+}
 
 export interface KappaErrorOptions {
   readonly cause?: unknown;

@@ -57,7 +57,14 @@ export const recover = defineCommand({
     { flag: '--to <version>', doc: 'the new job version, e.g. v2 (its tables: events_users_v2 …)' },
     { flag: '--dims <list>', doc: 'dimensions to aggregate: user,dept,age (default user,dept,age)' },
     { flag: '--from <topic>', doc: 'full-chain replay: enrich this raw topic again into --stages-topic first' },
-    { flag: '--until-caught-up', doc: 'exit 0 once the new version has no lag' },
+    {
+      flag: '--cutover',
+      doc: 'switch readers to the new version as soon as it has caught up with the serving one, and keep it live',
+    },
+    {
+      flag: '--until-caught-up',
+      doc: 'exit 0 once every partition is consumed to the end offsets seen at the start (ends on a live log too)',
+    },
   ],
   run: async ({ config, options, logger, signal, print }) => {
     const values = new OptionValues(options);
@@ -78,12 +85,18 @@ export const recover = defineCommand({
     const result = await runRecover({
       ...aggregateJob(config, version, dims, logger, signal, `kappa-recover-${version}`),
       untilCaughtUp: options['untilCaughtUp'] === true,
+      cutover: options['cutover'] === true,
       ...(fullChain === undefined ? {} : { fullChain }),
     });
     print(
-      `recover ${version}: ${result.caughtUp ? 'caught up' : 'stopped'} at ${formatCount(Number(result.lag.done))} of ${formatCount(Number(result.lag.total))} records (lag ${formatCount(Number(result.lag.lag))}); ${result.metrics.in} events this run, ${result.metrics.late} late`,
+      `recover ${version}: ${result.caughtUp ? 'caught up' : result.backlogDone ? 'backlog done' : 'stopped'} at ${formatCount(Number(result.lag.done))} of ${formatCount(Number(result.lag.total))} records (lag ${formatCount(Number(result.lag.lag))}); ${result.metrics.in} events this run, ${result.metrics.late} late`,
     );
-    return options['untilCaughtUp'] === true && !result.caughtUp ? 1 : 0;
+    if (result.cutOverFrom !== undefined)
+      print(
+        `cutover: readers now see ${version}${result.cutOverFrom === null ? '' : ` (was ${result.cutOverFrom}; \`kappa rollback\` switches back)`}`,
+      );
+    if (options['cutover'] === true && result.cutOverFrom === undefined && !signal.aborted) return 1;
+    return options['untilCaughtUp'] === true && !result.backlogDone ? 1 : 0;
   },
 });
 
@@ -123,7 +136,8 @@ export const rollbackCommand = defineCommand({
 
 export const diffCommand = defineCommand({
   name: 'diff',
-  summary: 'Compare two job versions: differing windows, rows only in one, late events recovered',
+  summary:
+    'Compare two job versions over the windows closed in both: differing rows, rows only in one, windows not yet closed, late events recovered',
   settings: ['mysqlUrl'],
   args: ['<from>', '<to>'],
   options: [{ flag: '--json', doc: 'print the whole comparison as JSON' }],
@@ -142,9 +156,15 @@ export const diffCommand = defineCommand({
     for (const [dim, table] of Object.entries(diff.tables)) {
       const change = table.totalTo - table.totalFrom;
       print(
-        `  ${dim}: ${table.differing.length} windows differ, ${table.onlyFrom.length} rows only in ${from}, ${table.onlyTo.length} rows only in ${to}; ` +
+        `  ${dim}: windows closed in both: ${table.differing.length} rows differ, ${table.onlyFrom.length} rows only in ${from}, ${table.onlyTo.length} rows only in ${to}; ` +
           `total ${formatCount(table.totalFrom)} → ${formatCount(table.totalTo)} (${change >= 0 ? '+' : ''}${formatCount(change)})`,
       );
+      const open = [
+        [to, table.notClosedTo],
+        [from, table.notClosedFrom],
+      ] as const;
+      for (const [version, windows] of open)
+        if (windows > 0) print(`    not yet closed in ${version}: ${formatCount(windows)} windows (not compared)`);
     }
     print(
       `  late events: ${formatCount(diff.lateFrom)} in ${from}, ${formatCount(diff.lateTo)} in ${to} → ${formatCount(diff.lateRecovered)} recovered`,

@@ -22,6 +22,8 @@ export const serve = defineCommand({
     'slide',
     'latenessDelays',
     'latenessTarget',
+    'ingestToken',
+    'ingestRateLimit',
   ],
   run: async ({ config, logger, signal, print }) => {
     const api = await startApi({
@@ -37,6 +39,8 @@ export const serve = defineCommand({
       host: config.apiHost,
       port: config.apiPort,
       token: config.apiToken,
+      ingestToken: config.ingestToken,
+      ingestRateLimit: config.ingestRateLimit,
       logger,
       lateness: {
         windows: { sizeMs: config.window, slideMs: config.slide },

@@ -2,14 +2,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureDatabase } from '../../aggregates/migrations.js';
 import { runAggregate, type AggregateMetrics } from '../../aggregates/run.js';
+import { Catalog } from '../../recovery/catalog.js';
+import { liveVersions } from '../../recovery/live-versions.js';
 import { startApi } from '../../api/server.js';
 import { runIngest } from '../../ingest/ingest-run.js';
 import { createKafka } from '../../kafka/client.js';
-import { Catalog } from '../../recovery/catalog.js';
-import { cutover } from '../../recovery/operations.js';
 import { KappaError } from '../../shared/errors.js';
-import type { Logger } from '../../shared/logger.js';
-import { retry } from '../../shared/retry.js';
 import { isBrokerReachable, startBroker, stopBroker } from '../../stack/broker.js';
 import { registryAnswers, startRegistryProcess, stopRegistryProcess } from '../../stack/registry-process.js';
 import { newEnrichMetrics, runEnrich } from '../../stages/enrich/run.js';
@@ -19,48 +17,10 @@ import { defineCommand } from '../command.js';
 import { OptionValues } from '../option-values.js';
 import { untilAborted } from '../../shared/abort.js';
 
-/** v1 does not serve yet: asked again every half second, for two minutes (retry.ts asks `retriable`). */
-class NotServingYet extends Error {
-  readonly retriable = true;
-}
-const SERVING_POLL = (signal: AbortSignal) => ({ attempts: 240, initialDelayMs: 500, factor: 1, jitter: 0.1, signal });
-
-/** Makes `v1` serve once it exists, if nothing serves yet (a fresh machine's first run). */
-async function serveFirstVersion(
-  mysqlUrl: string,
-  brokers: readonly string[],
-  logger: Logger,
-  signal: AbortSignal,
-): Promise<void> {
-  const catalog = await Catalog.open(mysqlUrl);
-  const admin = createKafka({ brokers, logger, clientId: 'kappa-up' }).admin();
-  await admin.connect();
-  try {
-    await retry(async () => {
-      if ((await catalog.serving()) !== undefined) return;
-      if ((await catalog.versions()).some((version) => version.version === 'v1')) {
-        const result = await cutover(catalog, admin, 'v1').catch((error: unknown) => {
-          logger.debug({ err: error }, 'v1 cannot serve yet');
-          return undefined;
-        });
-        if (result !== undefined) {
-          logger.info('v1 serves: the events_users / _depts / _ages views point at its tables');
-          return;
-        }
-      }
-      throw new NotServingYet();
-    }, SERVING_POLL(signal)).catch((error: unknown) => {
-      if (!(error instanceof NotServingYet)) throw error;
-    });
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-    await catalog.close().catch(() => undefined);
-  }
-}
-
 export const up = defineCommand({
   name: 'up',
-  summary: 'Run everything on this machine: broker, registry, migrations, generator, enrichment, v1 aggregator, API',
+  summary:
+    "Run everything on this machine: broker, registry, migrations, generator, enrichment, the serving version's aggregator, API",
   settings: [
     'kafkaBrokers',
     'registryUrl',
@@ -68,6 +28,8 @@ export const up = defineCommand({
     'apiHost',
     'apiPort',
     'apiToken',
+    'ingestToken',
+    'ingestRateLimit',
     'stateDir',
     'cacheDir',
     'kafkaVersion',
@@ -161,7 +123,21 @@ export const up = defineCommand({
       };
       const tables = await loadEnrichmentTables(config);
       const enrichMetrics = newEnrichMetrics();
-      const aggregateMetrics: AggregateMetrics = { in: 0, late: 0, rows: 0, bad: 0 };
+      // The serving version's aggregator (v1 on a fresh machine) and caught-up candidates, each
+      // with the settings it was created with; a retired version is not fed any more.
+      const catalog = await Catalog.open(config.mysqlUrl);
+      const live = await Promise.all([catalog.versions(), catalog.serving()])
+        .then(([records, serving]) =>
+          liveVersions(records, serving, {
+            settings: { sizeMs: config.window, slideMs: config.slide, delayMs: config.watermark },
+            dims: ['user', 'dept', 'age'],
+            topic: config.topicStages,
+          }),
+        )
+        .finally(() => catalog.close());
+      const aggregateMetrics: Record<string, AggregateMetrics> = Object.fromEntries(
+        live.map((entry) => [entry.version, { in: 0, late: 0, rows: 0, bad: 0 }]),
+      );
       const stages = new AbortController();
       const running: Promise<unknown>[] = [];
       const failed = new Promise<never>((_, reject) => {
@@ -186,25 +162,26 @@ export const up = defineCommand({
             metrics: enrichMetrics,
           }),
         );
-        void watch(
-          'aggregate v1',
-          runAggregate({
-            kafka: kafka('kappa-aggregate-v1'),
-            registryUrl: config.registryUrl,
-            mysqlUrl: config.mysqlUrl,
-            stagesTopic: config.topicStages,
-            topicPartitions: config.topicPartitions,
-            topicReplicationFactor: config.topicReplicationFactor,
-            schemasDir: config.schemasDir,
-            version: 'v1',
-            settings: { sizeMs: config.window, slideMs: config.slide, delayMs: config.watermark },
-            dims: ['user', 'dept', 'age'],
-            timeZone: config.timeZone,
-            logger: logger.child({ stage: 'aggregate' }),
-            signal: stages.signal,
-            metrics: aggregateMetrics,
-          }),
-        );
+        for (const entry of live)
+          void watch(
+            `aggregate ${entry.version}`,
+            runAggregate({
+              kafka: kafka(`kappa-aggregate-${entry.version}`),
+              registryUrl: config.registryUrl,
+              mysqlUrl: config.mysqlUrl,
+              stagesTopic: entry.topic,
+              topicPartitions: config.topicPartitions,
+              topicReplicationFactor: config.topicReplicationFactor,
+              schemasDir: config.schemasDir,
+              version: entry.version,
+              settings: entry.settings,
+              dims: entry.dims,
+              timeZone: config.timeZone,
+              logger: logger.child({ stage: 'aggregate', version: entry.version }),
+              signal: stages.signal,
+              metrics: aggregateMetrics[entry.version] ?? { in: 0, late: 0, rows: 0, bad: 0 },
+            }),
+          );
         void watch(
           'ingest',
           runIngest({
@@ -245,16 +222,16 @@ export const up = defineCommand({
         host: config.apiHost,
         port: config.apiPort,
         token: config.apiToken,
+        ingestToken: config.ingestToken,
+        ingestRateLimit: config.ingestRateLimit,
         logger: logger.child({ stage: 'api' }),
-        stages: { enrich: enrichMetrics, aggregates: { v1: aggregateMetrics } },
+        stages: { enrich: enrichMetrics, aggregates: aggregateMetrics },
       });
       stopLocal.unshift(() => api.close());
-      void serveFirstVersion(config.mysqlUrl, config.kafkaBrokers, logger, stages.signal).catch((error: unknown) =>
-        logger.warn({ err: error }, 'could not make v1 serve'),
-      );
       print(
         `kappa is up: dashboard ${api.url}/ · API ${api.url}/docs · metrics ${api.url}/metrics — Ctrl-C stops everything`,
       );
+      print(`aggregating ${live.map((entry) => entry.version).join(', ')} (the serving version first)`);
 
       await Promise.race([failed, untilAborted(signal)]);
       print('stopping…');

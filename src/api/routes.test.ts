@@ -1,0 +1,236 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { WindowSettings } from '../aggregates/window-engine.js';
+import type { VersionStatus } from '../recovery/operations.js';
+import { KappaError } from '../shared/errors.js';
+import { buildApiApp, type ApiDependencies } from './app.js';
+import { createApiMetrics } from './metrics.js';
+import type { ApiReads, TopQuery, WindowQuery } from './queries.js';
+import { RequestError } from './request-error.js';
+
+/** The routes on fake storage and operations: no MySQL, no Kafka. */
+function fakes(options: { serving?: string; settings?: Record<string, WindowSettings> } = {}) {
+  const windowQueries: WindowQuery[] = [];
+  const topQueries: TopQuery[] = [];
+  const settings = options.settings ?? { v1: { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 } };
+  const reads: ApiReads = {
+    windows: (query) => {
+      windowQueries.push(query);
+      const version = query.version ?? options.serving;
+      if (version === undefined)
+        return Promise.reject(new RequestError('KAPPA_NO_SERVING_VERSION', 'nothing serves', 'version'));
+      return Promise.resolve({
+        version,
+        rows: [
+          {
+            window_start: '2026-11-24T00:00:00.000Z',
+            window_end: '2026-11-24T00:00:10.000Z',
+            key: '42',
+            count: 3,
+            idle_closed: false,
+          },
+        ],
+      });
+    },
+    servingVersion: () => Promise.resolve(options.serving),
+    settingsOf: (version) => Promise.resolve(settings[version]),
+    topUsers: (query) => {
+      topQueries.push(query);
+      return Promise.resolve([{ user_name: 'Kim', count: 7 }]);
+    },
+    ping: () => Promise.resolve(),
+  };
+  const ingested: unknown[] = [];
+  const deps = (extra: Partial<ApiDependencies> = {}): ApiDependencies => ({
+    reads,
+    operations: {
+      versions: () => Promise.resolve([] as VersionStatus[]),
+      cutover: (to) =>
+        to === 'v9'
+          ? Promise.reject(new KappaError('KAPPA_CUTOVER_REFUSED', 'v9 has not caught up'))
+          : Promise.resolve({ from: options.serving, to, unchanged: false }),
+      rollback: () => Promise.reject(new KappaError('KAPPA_ROLLBACK_REFUSED', 'nothing to roll back to')),
+    },
+    ingest: () =>
+      Promise.resolve({
+        prepare: (events) => ({ records: events.map((event) => ({ ...event })) }),
+        write: (records) => {
+          ingested.push(...records);
+          return Promise.resolve({ first: 0, last: records.length - 1 });
+        },
+      }),
+    readiness: { kafka: () => Promise.resolve(), registry: () => Promise.resolve(), mysql: () => Promise.resolve() },
+    metrics: createApiMetrics(() => Promise.resolve({ topics: {}, enrichLag: 0, versions: [] })),
+    token: 'admin-token-0123456789',
+    logger: pino({ level: 'silent' }),
+    ...extra,
+  });
+  return { deps, windowQueries, topQueries, ingested };
+}
+
+describe('window routes', () => {
+  it('404 naming version while nothing serves', async () => {
+    const app = await buildApiApp(fakes().deps());
+    const response = await app.inject('/api/windows/users');
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      code: 'KAPPA_NO_SERVING_VERSION',
+      message: 'nothing serves',
+      field: 'version',
+    });
+  });
+
+  it('reads the serving version when none is asked for, the one asked for otherwise', async () => {
+    const { deps, windowQueries } = fakes({ serving: 'v2' });
+    const app = await buildApiApp(deps());
+    expect((await app.inject('/api/windows/users')).json()).toMatchObject({ version: 'v2', dim: 'users' });
+    expect((await app.inject('/api/windows/depts?version=v1&limit=5')).json()).toMatchObject({ version: 'v1' });
+    expect(windowQueries).toEqual([
+      { dim: 'user', limit: 1_000 },
+      { dim: 'dept', limit: 5, version: 'v1' },
+    ]);
+  });
+
+  it.each(['abc', '1.5', '1e3', '99999999999', ' 4'])(
+    'an age key %j is a 400 naming key, never a query',
+    async (key) => {
+      const { deps, windowQueries } = fakes({ serving: 'v1' });
+      const app = await buildApiApp(deps());
+      const response = await app.inject(`/api/windows/ages?key=${encodeURIComponent(key)}`);
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'KAPPA_BAD_REQUEST', field: 'key' });
+      expect(windowQueries).toEqual([]);
+    },
+  );
+
+  it('an age key that is a number is passed as a number; other keys as text', async () => {
+    const { deps, windowQueries } = fakes({ serving: 'v1' });
+    const app = await buildApiApp(deps());
+    expect((await app.inject('/api/windows/ages?key=42')).statusCode).toBe(200);
+    expect((await app.inject('/api/windows/users?key=42')).statusCode).toBe(200);
+    expect(windowQueries.map((query) => query.key)).toEqual([42, '42']);
+  });
+
+  it('from after to is a 400 naming from', async () => {
+    const app = await buildApiApp(fakes({ serving: 'v1' }).deps());
+    const response = await app.inject('/api/windows/users?from=2026-11-22T12:00:00Z&to=2026-11-22T11:00:00Z');
+    expect(response.json()).toMatchObject({ statusCode: 400, field: 'from' });
+  });
+});
+
+describe('top users: each event counted once', () => {
+  it('sums every window of a tumbling version', async () => {
+    const { deps, topQueries } = fakes({ serving: 'v1' });
+    const app = await buildApiApp(deps());
+    expect((await app.inject('/api/top/users?n=3')).json()).toEqual({
+      version: 'v1',
+      users: [{ user_name: 'Kim', count: 7 }],
+    });
+    expect(topQueries).toEqual([{ version: 'v1', n: 3 }]);
+  });
+
+  it('sums only the windows aligned to the size of a hopping version whose slide divides the size', async () => {
+    const { deps, topQueries } = fakes({
+      serving: 'v2',
+      settings: { v2: { sizeMs: 10_000, slideMs: 5_000, delayMs: 15_000 } },
+    });
+    const app = await buildApiApp(deps());
+    expect((await app.inject('/api/top/users')).statusCode).toBe(200);
+    expect(topQueries).toEqual([{ version: 'v2', n: 10, alignedToMs: 10_000 }]);
+  });
+
+  it('refuses a hopping version whose slide does not divide the size, saying why', async () => {
+    const { deps, topQueries } = fakes({ settings: { v3: { sizeMs: 10_000, slideMs: 3_000, delayMs: 0 } } });
+    const app = await buildApiApp(deps());
+    const response = await app.inject('/api/top/users?version=v3');
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'KAPPA_BAD_REQUEST', field: 'version' });
+    expect(response.json<{ message: string }>().message).toMatch(/count each event in several windows/);
+    expect(topQueries).toEqual([]);
+  });
+
+  it('404 for a version that does not exist', async () => {
+    const app = await buildApiApp(fakes().deps());
+    expect((await app.inject('/api/top/users?version=v7')).json()).toMatchObject({
+      statusCode: 404,
+      code: 'KAPPA_VERSION_UNKNOWN',
+    });
+  });
+});
+
+describe('admin routes', () => {
+  const auth = { authorization: 'Bearer admin-token-0123456789' };
+  it('need the token; refusals map to their codes’ statuses', async () => {
+    const app = await buildApiApp(fakes({ serving: 'v1' }).deps());
+    const post = (url: string, body?: object, headers = {}) =>
+      app.inject({ method: 'POST', url, headers, ...(body === undefined ? {} : { payload: body }) });
+    expect((await post('/api/cutover', { to: 'v2' })).json()).toMatchObject({
+      statusCode: 401,
+      code: 'KAPPA_UNAUTHORIZED',
+    });
+    expect((await post('/api/cutover', { to: 'v2' }, auth)).json()).toEqual({ from: 'v1', to: 'v2', unchanged: false });
+    expect((await post('/api/cutover', { to: 'v9' }, auth)).json()).toMatchObject({
+      statusCode: 409,
+      code: 'KAPPA_CUTOVER_REFUSED',
+    });
+    expect((await post('/api/rollback', undefined, auth)).json()).toMatchObject({
+      statusCode: 409,
+      code: 'KAPPA_ROLLBACK_REFUSED',
+    });
+  });
+});
+
+describe('ingest: who may write, how often', () => {
+  const batch = { events: [{ hello: 'a' }] };
+  it('is open without an ingest token (loopback), and needs the bearer token when one is set', async () => {
+    const open = await buildApiApp(fakes().deps());
+    expect((await open.inject({ method: 'POST', url: '/api/events', payload: batch })).statusCode).toBe(202);
+    const { deps, ingested } = fakes();
+    const guarded = await buildApiApp(deps({ ingestToken: 'ingest-token-0123456789' }));
+    const denied = await guarded.inject({ method: 'POST', url: '/api/events', payload: batch });
+    expect(denied.statusCode).toBe(401);
+    expect(denied.json()).toMatchObject({ code: 'KAPPA_UNAUTHORIZED' });
+    const wrong = await guarded.inject({
+      method: 'POST',
+      url: '/api/events',
+      payload: batch,
+      headers: { authorization: 'Bearer admin-token-0123456789' },
+    });
+    expect(wrong.statusCode).toBe(401);
+    expect(ingested).toEqual([]);
+    const allowed = await guarded.inject({
+      method: 'POST',
+      url: '/api/events',
+      payload: batch,
+      headers: { authorization: 'Bearer ingest-token-0123456789' },
+    });
+    expect(allowed.statusCode).toBe(202);
+    expect(ingested).toHaveLength(1);
+  });
+
+  it('answers 429 with Retry-After past the per-minute limit; other routes are not limited', async () => {
+    const app = await buildApiApp(fakes({ serving: 'v1' }).deps({ ingestPerMinute: 3 }));
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 5; attempt += 1)
+      statuses.push((await app.inject({ method: 'POST', url: '/api/events', payload: batch })).statusCode);
+    expect(statuses).toEqual([202, 202, 202, 429, 429]);
+    const limited = await app.inject({ method: 'POST', url: '/api/events', payload: batch });
+    expect(limited.json()).toMatchObject({ statusCode: 429, code: 'KAPPA_RATE_LIMITED' });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    for (let attempt = 0; attempt < 5; attempt += 1)
+      expect((await app.inject('/api/windows/users')).statusCode).toBe(200);
+  });
+});
+
+describe('the app', () => {
+  it('answers unknown routes with KAPPA_NOT_FOUND and shares schemas by $ref in OpenAPI', async () => {
+    const app = await buildApiApp(fakes().deps());
+    expect((await app.inject('/api/nothing')).json()).toMatchObject({ statusCode: 404, code: 'KAPPA_NOT_FOUND' });
+    const spec = (await app.inject('/docs/json')).json<{ components: { schemas: Record<string, unknown> } }>();
+    expect(Object.keys(spec.components.schemas)).toEqual(
+      expect.arrayContaining(['ErrorBody', 'SwitchResult', 'VersionStatus', 'WindowRow']),
+    );
+  });
+});

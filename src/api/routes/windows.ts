@@ -1,0 +1,73 @@
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Dimension } from '../../aggregates/job-names.js';
+import type { ApiReads } from '../queries.js';
+import { RequestError } from '../request-error.js';
+import { ErrorRef, Instant, VersionName, WindowRowRef } from '../schemas.js';
+import { timeRange } from './time-range.js';
+
+/** The URL's name of each dimension and how a `key` of it is read (ages are numbers). */
+const DIMS: Readonly<Record<'users' | 'depts' | 'ages', { readonly dim: Dimension; readonly number: boolean }>> = {
+  users: { dim: 'user', number: false },
+  depts: { dim: 'dept', number: false },
+  ages: { dim: 'age', number: true },
+};
+
+/** `key` of a dimension in its column's type; a 400 naming `key` when it is not one. */
+export function keyOf(name: keyof typeof DIMS, key: string | undefined): string | number | undefined {
+  if (key === undefined || !DIMS[name].number) return key;
+  const value = Number(key);
+  if (!/^-?\d{1,10}$/.test(key) || !Number.isSafeInteger(value) || Math.abs(value) > 2_147_483_647)
+    throw new RequestError(
+      'KAPPA_BAD_REQUEST',
+      `key must be a whole number for ${name}, got ${JSON.stringify(key)}`,
+      'key',
+    );
+  return value;
+}
+
+/** `GET /api/windows/:dim`: window counts of the serving version (or `?version=`). */
+export const windowRoutes: FastifyPluginCallbackTypebox<{ reads: ApiReads }> = (app, { reads }, done) => {
+  app.get(
+    '/api/windows/:dim',
+    {
+      schema: {
+        summary: 'Window counts per key, oldest first (the latest `limit` rows)',
+        params: Type.Object(
+          { dim: Type.Union([Type.Literal('users'), Type.Literal('depts'), Type.Literal('ages')]) },
+          { additionalProperties: false },
+        ),
+        querystring: Type.Object(
+          {
+            from: Type.Optional(Instant),
+            to: Type.Optional(Instant),
+            key: Type.Optional(Type.String({ minLength: 1, maxLength: 191 })),
+            version: Type.Optional(VersionName),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1_000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ version: Type.String(), dim: Type.String(), rows: Type.Array(WindowRowRef) }),
+          400: ErrorRef,
+          404: ErrorRef,
+        },
+      },
+    },
+    async (request) => {
+      const { dim: name } = request.params;
+      const { start, end } = timeRange(request.query.from, request.query.to);
+      const key = keyOf(name, request.query.key);
+      const { version, rows } = await reads.windows({
+        dim: DIMS[name].dim,
+        limit: request.query.limit ?? 1_000,
+        ...(request.query.version === undefined ? {} : { version: request.query.version }),
+        ...(start === undefined ? {} : { from: start }),
+        ...(end === undefined ? {} : { to: end }),
+        ...(key === undefined ? {} : { key }),
+      });
+      return { version, dim: name, rows: [...rows] };
+    },
+  );
+  done();
+};

@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+
+/**
+ * Schemas several routes share, registered once with `addSchema` and used by `$ref`: they appear
+ * once in the OpenAPI document's components. Request schemas stay inline (their TypeScript types
+ * come from them), built from the constants below.
+ */
+export const ErrorBody = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    error: Type.String(),
+    code: Type.String({ description: 'a code of docs/errors.md, e.g. KAPPA_BAD_REQUEST' }),
+    message: Type.String(),
+    field: Type.Optional(Type.String({ description: 'the parameter or body field at fault' })),
+  },
+  { $id: 'ErrorBody' },
+);
+
+export const SwitchResult = Type.Object(
+  {
+    from: Type.Union([Type.String(), Type.Null()]),
+    to: Type.String(),
+    unchanged: Type.Boolean(),
+  },
+  { $id: 'SwitchResult' },
+);
+
+export const VersionStatus = Type.Object(
+  {
+    version: Type.String(),
+    state: Type.String({ description: 'catching-up, backlog-done, caught-up, serving or retired' }),
+    serving: Type.Boolean(),
+    topic: Type.String(),
+    settings: Type.Object({ sizeMs: Type.Integer(), slideMs: Type.Integer(), delayMs: Type.Integer() }),
+    dims: Type.Array(Type.String()),
+    lag: Type.Integer(),
+    processed: Type.Integer(),
+    watermark: Type.Union([Type.String(), Type.Null()]),
+    lateEvents: Type.Integer(),
+  },
+  { $id: 'VersionStatus' },
+);
+
+export const WindowRow = Type.Object(
+  {
+    window_start: Type.String(),
+    window_end: Type.String(),
+    key: Type.String(),
+    count: Type.Integer(),
+    idle_closed: Type.Boolean(),
+  },
+  { $id: 'WindowRow' },
+);
+
+const SHARED = [ErrorBody, SwitchResult, VersionStatus, WindowRow];
+
+export function addSharedSchemas(app: FastifyInstance): void {
+  for (const schema of SHARED) app.addSchema(schema);
+}
+
+/** `{ $ref: 'ErrorBody' }` and friends, for response schemas. */
+export const ErrorRef = Type.Ref('ErrorBody');
+export const SwitchResultRef = Type.Ref('SwitchResult');
+export const VersionStatusRef = Type.Ref('VersionStatus');
+export const WindowRowRef = Type.Ref('WindowRow');
+
+export const VersionName = Type.String({ pattern: '^v[0-9]{1,6}$', description: 'a job version, e.g. v1' });
+export const Instant = Type.String({ format: 'date-time', description: 'ISO-8601, e.g. 2026-11-24T09:00:00Z' });

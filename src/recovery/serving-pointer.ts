@@ -1,0 +1,106 @@
+import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import { KappaError, type ErrorCode } from '../shared/errors.js';
+import { MANAGED_NAMES, planSwitch, SERVING_POINTER, type SwitchTarget } from './switch-plan.js';
+
+/** MySQL's ER_NO_SUCH_TABLE: the pointer view does not exist, nothing serves. */
+export function isNoSuchTable(error: unknown): boolean {
+  return (error as { errno?: number } | null)?.errno === 1146;
+}
+
+/**
+ * The version readers see: the one-row pointer view swapped with the views. A database whose
+ * views were switched before the pointer existed falls back to the newest `kappa_serving` row.
+ */
+export async function servingVersion(pool: Pool | PoolConnection): Promise<string | undefined> {
+  try {
+    const [rows] = await pool.query<RowDataPacket[]>(`SELECT version FROM \`${SERVING_POINTER}\``);
+    return rows[0] === undefined ? undefined : String(rows[0]['version']);
+  } catch (error) {
+    if (!isNoSuchTable(error)) throw error;
+  }
+  const [rows] = await pool.query<RowDataPacket[]>('SELECT version FROM kappa_serving ORDER BY id DESC LIMIT 1');
+  return rows[0] === undefined ? undefined : String(rows[0]['version']);
+}
+
+/** Serialises switches across processes (cutover, rollback, a first version claiming to serve). */
+async function withSwitchLock<T>(pool: Pool, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+  const connection = await pool.getConnection();
+  try {
+    const [locked] = await connection.query<RowDataPacket[]>("SELECT GET_LOCK('kappa_switch', 60) AS got");
+    if (Number(locked[0]?.['got']) !== 1)
+      throw new KappaError('KAPPA_CUTOVER_REFUSED', 'another cutover or rollback holds the switch lock; try again');
+    try {
+      return await work(connection);
+    } finally {
+      await connection.query("SELECT RELEASE_LOCK('kappa_switch')");
+    }
+  } finally {
+    connection.release();
+  }
+}
+
+export interface SwitchOptions {
+  /** The code of a refusal: KAPPA_CUTOVER_REFUSED or KAPPA_ROLLBACK_REFUSED. */
+  readonly refusal: ErrorCode;
+  /** Only switch when this is still the serving version (undefined: when nothing serves). */
+  readonly expectedCurrent?: string | undefined;
+}
+
+/**
+ * Switches readers to `to` in ONE `RENAME TABLE` (the views and the serving pointer together), then
+ * records the switch in `kappa_serving` (the history rollback walks) and the versions' states.
+ * Returns the version that served before, or refuses (nothing changed) when another switch moved
+ * the serving version since the caller decided, or when `to` lacks a dimension whose view exists.
+ */
+export async function switchReaders(pool: Pool, to: SwitchTarget, options: SwitchOptions): Promise<string | undefined> {
+  return withSwitchLock(pool, async (connection) => {
+    const current = await servingVersion(connection);
+    if (current !== options.expectedCurrent)
+      throw new KappaError(
+        options.refusal,
+        `the serving version changed while deciding (now ${current ?? 'none'}); run the command again`,
+      );
+    const [found] = await connection.query<RowDataPacket[]>(
+      `SELECT TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (${MANAGED_NAMES.map(() => '?').join(', ')})`,
+      [...MANAGED_NAMES],
+    );
+    const decision = planSwitch(new Map(found.map((row) => [String(row['name']), String(row['type'])])), to);
+    if (!decision.ok) throw new KappaError(options.refusal, decision.problem);
+    const { plan } = decision;
+    for (const name of plan.leftovers) await connection.query(`DROP VIEW IF EXISTS \`${name}\``);
+    for (const statement of plan.create) await connection.query(statement);
+    await connection.query(plan.rename);
+    for (const name of plan.leftovers) await connection.query(`DROP VIEW IF EXISTS \`${name}\``);
+    await connection.beginTransaction();
+    try {
+      await connection.query('INSERT INTO kappa_serving (version, switched_at) VALUES (?, UTC_TIMESTAMP(3))', [
+        to.version,
+      ]);
+      await connection.query("UPDATE kappa_versions SET state = 'serving' WHERE version = ?", [to.version]);
+      if (current !== undefined && current !== to.version)
+        await connection.query("UPDATE kappa_versions SET state = 'retired' WHERE version = ?", [current]);
+      await connection.commit();
+    } catch (error) {
+      await connection.rollback().catch(() => undefined);
+      throw error;
+    }
+    return current;
+  });
+}
+
+/**
+ * SPEC §1.4: when no version serves yet, the first version that commits rows becomes the serving
+ * one. Called by the MySQL sink after a commit with rows; true when some version serves afterwards
+ * (this one or another), so the caller stops asking.
+ */
+export async function serveIfNoneServes(pool: Pool, to: SwitchTarget): Promise<boolean> {
+  if ((await servingVersion(pool)) !== undefined) return true;
+  try {
+    await switchReaders(pool, to, { refusal: 'KAPPA_CUTOVER_REFUSED', expectedCurrent: undefined });
+  } catch (error) {
+    // Another version got there first, or views this version cannot replace: either way it will not serve now.
+    if (error instanceof KappaError) return true;
+    throw error;
+  }
+  return true;
+}
