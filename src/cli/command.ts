@@ -30,6 +30,11 @@ export interface CommandSpec<K extends SettingKey = SettingKey> {
   readonly args?: readonly string[];
   readonly options?: readonly OptionSpec[];
   /**
+   * How long the command may take to stop after Ctrl-C / SIGTERM before the process exits anyway
+   * (default 15 s): `kappa up` awaits its stages' last commits and stops the broker it started.
+   */
+  readonly stopGraceMs?: number;
+  /**
    * Resolves to the exit code (0 when omitted). Method syntax on purpose: it lets a list of
    * commands with different settings be held as CommandSpec<SettingKey>.
    */

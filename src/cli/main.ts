@@ -43,15 +43,19 @@ function parentOf(program: Command, path: readonly string[]): Command {
   return parent;
 }
 
+/** How long a command may take to stop after Ctrl-C / SIGTERM before the process exits anyway. */
+const DEFAULT_STOP_GRACE_MS = 15_000;
+
 /** Runs the kappa command line; resolves to the process exit code. */
 export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
   let exitCode = 0;
   const controller = new AbortController();
+  let stopGraceMs = DEFAULT_STOP_GRACE_MS;
   const stop = () => {
     if (controller.signal.aborted) process.exit(130); // second Ctrl-C: the user means it
     controller.abort();
     // Long-running commands stop cleanly on the abort; one that ignores it must not outlive the signal.
-    setTimeout(() => process.exit(130), 15_000).unref();
+    setTimeout(() => process.exit(130), stopGraceMs).unref();
   };
 
   const program = new Command('kappa')
@@ -88,6 +92,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       const config = loadConfig([...spec.settings, ...COMMON_SETTINGS], { flags, env: io.env });
       const logger = createLogger(config.logLevel, 'kappa', config.logFormat).child({ command: spec.name });
       const print = (line: string) => io.stdout(`${line}\n`);
+      stopGraceMs = spec.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
       exitCode = (await spec.run({ config, args, options, logger, signal: controller.signal, print })) ?? 0;
     });
   };

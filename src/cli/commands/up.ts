@@ -19,6 +19,8 @@ import { untilAborted } from '../../shared/abort.js';
 
 export const up = defineCommand({
   name: 'up',
+  // Stages get 45 s for their last commits, then the API, the registry and the broker (30 s each at most).
+  stopGraceMs: 150_000,
   summary:
     "Run everything on this machine: broker, registry, migrations, generator, enrichment, the serving version's aggregator, API",
   settings: [
