@@ -1,3 +1,4 @@
+import { versionSettings } from '../src/aggregates/version-settings.js';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAggregate } from '../src/aggregates/run.js';
@@ -26,14 +27,17 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
       kafka: createKafka({ brokers: context.brokers, logger: context.logger }),
       registryUrl: env['KAPPA_REGISTRY_URL'] ?? '',
       mysqlUrl: context.mysqlUrl,
-      stagesTopic: env['KAPPA_TOPIC_STAGES'] ?? '',
       topicPartitions: 3,
       topicReplicationFactor: 1,
       schemasDir: new URL('../schemas', import.meta.url).pathname,
       version: 'v1',
-      settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 },
-      dims: ['user', 'dept', 'age'],
-      timeZone: 'Asia/Seoul',
+      settings: versionSettings({
+        window: 10_000,
+        slide: 10_000,
+        watermark: 15_000,
+        timeZone: 'Asia/Seoul',
+        topicStages: env['KAPPA_TOPIC_STAGES'] ?? '',
+      }),
       logger: context.logger,
       signal: stop.signal,
     });

@@ -56,6 +56,21 @@ const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly 
        )`,
     ],
   },
+  {
+    // Issue 13: a version records all its settings; per-partition commit numbers (a stale owner's
+    // commit is refused even when it does not move the offset), late windows and bad records;
+    // kappa's own tables compare text exactly (topic names are case-sensitive), whatever the
+    // server's default collation.
+    id: 4,
+    statements: [
+      `ALTER TABLE kappa_versions ADD COLUMN time_zone VARCHAR(64) NULL, ADD COLUMN sink VARCHAR(16) NULL`,
+      `ALTER TABLE kappa_progress ADD COLUMN commit_seq BIGINT NOT NULL DEFAULT 0,
+         ADD COLUMN late_windows BIGINT NOT NULL DEFAULT 0, ADD COLUMN bad_records BIGINT NOT NULL DEFAULT 0`,
+      ...['kappa_versions', 'kappa_progress', 'kappa_serving', 'kappa_id_sequence'].map(
+        (table) => `ALTER TABLE ${table} CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+      ),
+    ],
+  },
 ];
 
 export async function migrate(connection: Connection): Promise<number> {
@@ -96,7 +111,7 @@ export async function ensureVersionTables(
          count BIGINT NOT NULL,
          idle_closed BOOLEAN NOT NULL DEFAULT FALSE,
          PRIMARY KEY (window_start, \`${names.column(dim)}\`)
-       )`,
+       ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
     );
   }
 }

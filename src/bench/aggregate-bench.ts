@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { Partitioners } from '../kafka/kafkajs.js';
 import { createConnection } from 'mysql2/promise';
+import { versionSettings } from '../aggregates/version-settings.js';
 import { runAggregate, type AggregateMetrics } from '../aggregates/run.js';
 import { runRecover } from '../recovery/recover.js';
 import { benchApi } from './api-bench.js';
@@ -106,18 +107,17 @@ export async function benchAggregate(
       kafka,
       registryUrl,
       mysqlUrl: `${MYSQL_ROOT}/${database}`,
-      stagesTopic: topic,
       topicPartitions: 3,
       topicReplicationFactor: 1,
       schemasDir: fileURLToPath(new URL('../../schemas', import.meta.url)),
-      dims: ['user', 'dept', 'age'] as const,
-      timeZone: 'Asia/Seoul',
       logger,
     };
+    const settings = (watermark: number) =>
+      versionSettings({ window: 10_000, slide: 10_000, watermark, timeZone: 'Asia/Seoul', topicStages: topic });
     const run = runAggregate({
       ...job,
       version: 'v1',
-      settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 },
+      settings: settings(15_000),
       signal: controller.signal,
       metrics,
     });
@@ -138,7 +138,7 @@ export async function benchAggregate(
     const recovered = await runRecover({
       ...job,
       version: 'v2',
-      settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 60_000 },
+      settings: settings(60_000),
       signal: new AbortController().signal,
       untilCaughtUp: true,
       checkEveryMs: 100,

@@ -176,3 +176,17 @@ export const token: TextSchema<string> = z.string().transform((text, ctx) => {
     ? trimmed
     : fail(ctx, 'expected at least 16 visible characters without spaces (or empty to disable)');
 });
+
+/** `user,dept,age` → each dimension once, in the order given (a version records them so). */
+export function nameList<const T extends string>(values: readonly T[]): TextSchema<readonly T[]> {
+  return z.string().transform((text, ctx) => {
+    const names = text.split(',').map((name) => name.trim());
+    const unknown = names.filter((name) => !(values as readonly string[]).includes(name));
+    if (unknown.length > 0 || names.length === 0)
+      return fail(
+        ctx,
+        `expected a comma-separated list of ${values.join(', ')}; got ${unknown.join(', ') || 'nothing'}`,
+      );
+    return [...new Set(names)] as T[];
+  });
+}

@@ -13,7 +13,7 @@ import { describeCatchUp, lagOf, type LagReport } from './catch-up.js';
 /** The aggregator's options (MySQL sink, no side paths), plus how to recover. */
 export interface RecoverOptions extends Omit<
   AggregateOptions,
-  'sink' | 'mongodbUrl' | 'metrics' | 'publishLate' | 'idleCloseMs'
+  'mongodbUrl' | 'metrics' | 'publishLate' | 'idleCloseMs'
 > {
   /** Stop (and resolve) once the version has no lag. */
   readonly untilCaughtUp: boolean;
@@ -65,7 +65,7 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
         admin,
         {
           topicEvents: options.fullChain.eventsTopic,
-          topicStages: options.stagesTopic,
+          topicStages: options.settings.stagesTopic,
           topicPartitions: options.topicPartitions,
           topicReplicationFactor: options.topicReplicationFactor,
         },
@@ -84,7 +84,7 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
               registryUrl: options.registryUrl,
               topics: {
                 topicEvents: eventsTopic,
-                topicStages: options.stagesTopic,
+                topicStages: options.settings.stagesTopic,
                 topicPartitions: options.topicPartitions,
                 topicReplicationFactor: options.topicReplicationFactor,
               },
@@ -104,14 +104,12 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
             kafka,
             registryUrl: options.registryUrl,
             mysqlUrl: options.mysqlUrl,
-            stagesTopic: options.stagesTopic,
             topicPartitions: options.topicPartitions,
             topicReplicationFactor: options.topicReplicationFactor,
             schemasDir: options.schemasDir,
             version,
             settings: options.settings,
-            dims: options.dims,
-            timeZone: options.timeZone,
+            ...(options.limits === undefined ? {} : { limits: options.limits }),
             logger: logger.child({ stage: 'aggregate' }),
             signal: inner.signal,
             metrics,
@@ -129,10 +127,12 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
           ? 0n
           : lagOf(
               await endOffsets(admin, options.fullChain.eventsTopic),
-              await committedOffsets(admin, enrichGroup(options.stagesTopic), options.fullChain.eventsTopic),
+              await committedOffsets(admin, enrichGroup(options.settings.stagesTopic), options.fullChain.eventsTopic),
             ).lag;
-      const committed = await catalog.offsets(version, options.stagesTopic).catch(() => new Map<number, bigint>());
-      lag = lagOf(await endOffsets(admin, options.stagesTopic), committed);
+      const committed = await catalog
+        .offsets(version, options.settings.stagesTopic)
+        .catch(() => new Map<number, bigint>());
+      lag = lagOf(await endOffsets(admin, options.settings.stagesTopic), committed);
       const rate = metrics.in / Math.max(0.001, (Date.now() - startedAt) / 1_000);
       const line = `${describeCatchUp(lag, rate)}${options.fullChain === undefined ? '' : ` · enrichment ${enrichBehind} behind`}`;
       progress.update(

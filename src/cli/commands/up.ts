@@ -15,6 +15,7 @@ import { newEnrichMetrics, runEnrich } from '../../stages/enrich/run.js';
 import { loadEnrichmentTables } from '../../stages/enrich/static-tables.js';
 import * as parse from '../../config/parsers.js';
 import { defineCommand } from '../command.js';
+import { aggregateJob, VERSION_SETTINGS } from '../job-options.js';
 import { OptionValues } from '../option-values.js';
 import { untilAborted } from '../../shared/abort.js';
 
@@ -53,9 +54,8 @@ export const up = defineCommand({
   name: 'up',
   summary: 'Run everything on this machine: broker, registry, migrations, generator, enrichment, v1 aggregator, API',
   settings: [
-    'kafkaBrokers',
-    'registryUrl',
-    'mysqlUrl',
+    // v1 writes MySQL, which the API reads.
+    ...VERSION_SETTINGS.filter((key) => key !== 'sink' && key !== 'mongodbUrl'),
     'apiHost',
     'apiPort',
     'apiToken',
@@ -70,14 +70,6 @@ export const up = defineCommand({
     'registryPort',
     'registryTopic',
     'topicEvents',
-    'topicStages',
-    'topicPartitions',
-    'topicReplicationFactor',
-    'timeZone',
-    'window',
-    'slide',
-    'watermark',
-    'schemasDir',
     'namesFile',
     'deptsFile',
     'genderMale',
@@ -180,19 +172,7 @@ export const up = defineCommand({
         void watch(
           'aggregate v1',
           runAggregate({
-            kafka: kafka('kappa-aggregate-v1'),
-            registryUrl: config.registryUrl,
-            mysqlUrl: config.mysqlUrl,
-            stagesTopic: config.topicStages,
-            topicPartitions: config.topicPartitions,
-            topicReplicationFactor: config.topicReplicationFactor,
-            schemasDir: config.schemasDir,
-            version: 'v1',
-            settings: { sizeMs: config.window, slideMs: config.slide, delayMs: config.watermark },
-            dims: ['user', 'dept', 'age'],
-            timeZone: config.timeZone,
-            logger: logger.child({ stage: 'aggregate' }),
-            signal: stages.signal,
+            ...aggregateJob(config, 'v1', logger.child({ stage: 'aggregate' }), stages.signal, 'kappa-aggregate-v1'),
             metrics: aggregateMetrics,
           }),
         );
