@@ -111,6 +111,18 @@ export class AggregationDriver {
     else this.states.delete(partition);
   }
 
+  /**
+   * Where the consumer must fetch a newly assigned partition from: its committed progress (0
+   * without any), whatever offset the consumer group committed.
+   */
+  position(partition: number): Promise<bigint> {
+    return this.exclusive(partition, async () => {
+      const state = await this.state(partition);
+      state.soughtTo = state.next;
+      return state.next;
+    });
+  }
+
   /** Partitions with state in memory. */
   partitions(): number[] {
     return [...this.states.keys()];

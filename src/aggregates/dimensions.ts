@@ -11,7 +11,7 @@ export interface DimensionSpec {
   readonly table: string;
   /** The key column of that table. */
   readonly column: string;
-  /** The key column's SQL type: text keys compare exactly (binary collation, SPEC §1.3). */
+  /** The key column's SQL type; text keys get a binary, no-pad collation (migrations.ts: compared exactly, SPEC §1.3). */
   readonly sqlType: string;
   /** Longest key the column holds, in characters (code points); undefined for numeric keys. */
   readonly maxLength?: number;
@@ -23,7 +23,7 @@ export interface DimensionSpec {
   readonly keyOf: (event: EnrichedEvent) => string;
 }
 
-const TEXT_KEY = 'VARCHAR(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL';
+const TEXT_KEY = 'VARCHAR(191)';
 
 export const DIMENSION_SPECS = {
   user: {
@@ -50,7 +50,7 @@ export const DIMENSION_SPECS = {
     name: 'age',
     table: 'events_ages',
     column: 'age',
-    sqlType: 'INT NOT NULL',
+    sqlType: 'INT',
     numeric: true,
     segment: 'ages',
     keyOf: (event) => String(event.age),

@@ -24,6 +24,5 @@ export function jobNames(version: string) {
     deadLetterTopic: (stagesTopic: string) => `${stagesTopic}.dlq`,
     table: (dim: Dimension) => `${DIMENSION_SPECS[dim].table}_${version}`,
     column: (dim: Dimension) => DIMENSION_SPECS[dim].column,
-    columnType: (dim: Dimension) => DIMENSION_SPECS[dim].sqlType,
   } as const;
 }

@@ -1,5 +1,6 @@
 import { createConnection, type Connection } from 'mysql2/promise';
-import { jobNames, type Dimension } from './job-names.js';
+import { dimensionSpec, type Dimension } from './dimensions.js';
+import { jobNames } from './job-names.js';
 
 /**
  * Versioned migrations of kappa's own tables, run at start-up by every aggregator (idempotent,
@@ -95,19 +96,36 @@ export async function migrate(connection: Connection): Promise<number> {
   }
 }
 
-/** The result tables of one job version (`events_users_v1` …), times in UTC. */
+/**
+ * The collation that compares keys exactly (SPEC §1.3): binary and NO PAD, so `Kim`, `KIM`, `Lée`
+ * and `Lee ` (trailing space) are all different keys. `utf8mb4_bin` is PAD SPACE on both servers
+ * (`'Lee' = 'Lee '`); the no-pad binary collation has another name on each: MySQL 8's
+ * `utf8mb4_0900_bin`, MariaDB's `utf8mb4_nopad_bin`.
+ */
+export async function exactCollation(connection: Connection): Promise<string> {
+  const [rows] = await connection.query(
+    "SELECT COLLATION_NAME AS name FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN ('utf8mb4_0900_bin', 'utf8mb4_nopad_bin')",
+  );
+  const found = (rows as { name: string }[]).map((row) => row.name);
+  return found.includes('utf8mb4_0900_bin') ? 'utf8mb4_0900_bin' : (found[0] ?? 'utf8mb4_bin');
+}
+
+/** The result tables of one job version (`events_users_v1` …), times in UTC, keys compared exactly. */
 export async function ensureVersionTables(
   connection: Connection,
   version: string,
   dims: readonly Dimension[],
 ): Promise<void> {
   const names = jobNames(version);
+  const collation = await exactCollation(connection);
   for (const dim of dims) {
+    const spec = dimensionSpec(dim);
+    const type = spec.numeric ? spec.sqlType : `${spec.sqlType} CHARACTER SET utf8mb4 COLLATE ${collation}`;
     await connection.query(
       `CREATE TABLE IF NOT EXISTS \`${names.table(dim)}\` (
          window_start DATETIME(3) NOT NULL,
          window_end DATETIME(3) NOT NULL,
-         \`${names.column(dim)}\` ${names.columnType(dim)},
+         \`${names.column(dim)}\` ${type} NOT NULL,
          count BIGINT NOT NULL,
          idle_closed BOOLEAN NOT NULL DEFAULT FALSE,
          PRIMARY KEY (window_start, \`${names.column(dim)}\`)

@@ -131,9 +131,17 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
       logger.warn({ err: error, partition }, 'aggregation commit failed; resuming from the last committed progress');
 
     // After a rebalance the sink says where each partition stands: forget what memory says.
+    // And the consumer fetches from there: the group's committed offset may be anywhere (a version
+    // whose tables and progress were dropped to run it again, a group reused across databases).
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       driver.forget();
-      logger.info({ version, partitions: payload.memberAssignment[topic] ?? [] }, 'partitions assigned');
+      const partitions = payload.memberAssignment[topic] ?? [];
+      logger.info({ version, partitions }, 'partitions assigned');
+      for (const partition of partitions)
+        driver
+          .position(partition)
+          .then((offset) => consumer.seek({ topic, partition, offset: String(offset) }))
+          .catch(failed(partition));
     });
     // kafkajs calls no eachBatch for a fetch of transaction markers or aborted records only
     // (runner.js, `isEmptyDueToFiltering`); without this a partition whose log ends with a marker

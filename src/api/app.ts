@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Admin } from 'kafkajs';
 import { Type } from 'typebox';
-import type { Dimension } from '../aggregates/job-names.js';
+import { DIMENSION_SPECS, DIMENSIONS, dimensionOfSegment, type Dimension } from '../aggregates/dimensions.js';
 import type { Catalog } from '../recovery/catalog.js';
 import { cutover, rollback, versionStatus } from '../recovery/operations.js';
 import { isKappaError } from '../shared/errors.js';
@@ -28,8 +28,6 @@ export interface ApiDependencies {
   readonly token: string;
   readonly logger: Logger;
 }
-
-const DIMS: Record<string, Dimension> = { users: 'user', depts: 'dept', ages: 'age' };
 
 const ErrorBody = Type.Object({
   statusCode: Type.Integer(),
@@ -198,7 +196,7 @@ export async function buildApiApp(deps: ApiDependencies): Promise<FastifyInstanc
       schema: {
         summary: 'Window counts per key, oldest first (the latest `limit` rows)',
         params: Type.Object(
-          { dim: Type.Union([Type.Literal('users'), Type.Literal('depts'), Type.Literal('ages')]) },
+          { dim: Type.Union(DIMENSIONS.map((dim) => Type.Literal(DIMENSION_SPECS[dim].segment))) },
           { additionalProperties: false },
         ),
         querystring: Type.Object(
@@ -231,7 +229,7 @@ export async function buildApiApp(deps: ApiDependencies): Promise<FastifyInstanc
       },
     },
     async (request) => {
-      const dim = DIMS[request.params.dim] ?? 'user';
+      const dim = dimensionOfSegment(request.params.dim) ?? 'user';
       const { start, end } = range(request.query.from, request.query.to);
       const version = await versionFor(request.query.version, dim);
       const rows = await deps.queries.windows({
@@ -288,6 +286,8 @@ export async function buildApiApp(deps: ApiDependencies): Promise<FastifyInstanc
     processed: Type.Integer(),
     watermark: Type.Union([Type.String(), Type.Null()]),
     lateEvents: Type.Integer(),
+    lateWindows: Type.Integer(),
+    badRecords: Type.Integer(),
   });
   app.get(
     '/api/versions',

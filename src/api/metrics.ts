@@ -14,6 +14,8 @@ export interface MetricsSnapshot {
     readonly version: string;
     readonly lag: number;
     readonly lateEvents: number;
+    readonly lateWindows: number;
+    readonly badRecords: number;
     readonly watermarkLagSeconds: number | null;
   }[];
 }
@@ -56,6 +58,18 @@ export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stage
     labelNames: ['version'],
     registers: [registry],
   });
+  const lateWindows = new Gauge({
+    name: 'kappa_version_late_windows',
+    help: '(event, window) misses per job version: with hopping windows an event may miss some of its windows',
+    labelNames: ['version'],
+    registers: [registry],
+  });
+  const badRecords = new Gauge({
+    name: 'kappa_version_bad_records',
+    help: 'Records a job version could not use (dead-lettered to <stages topic>.dlq)',
+    labelNames: ['version'],
+    registers: [registry],
+  });
   const watermarkLag = new Gauge({
     name: 'kappa_watermark_lag_seconds',
     help: 'Wall clock minus the lowest partition watermark, per job version',
@@ -78,11 +92,15 @@ export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stage
       for (const [topic, end] of Object.entries(current.topics)) topicEnd.set({ topic }, end);
       consumerLag.reset();
       late.reset();
+      lateWindows.reset();
+      badRecords.reset();
       watermarkLag.reset();
       consumerLag.set({ stage: 'enrich', version: '' }, current.enrichLag);
       for (const version of current.versions) {
         consumerLag.set({ stage: 'aggregate', version: version.version }, version.lag);
         late.set({ version: version.version }, version.lateEvents);
+        lateWindows.set({ version: version.version }, version.lateWindows);
+        badRecords.set({ version: version.version }, version.badRecords);
         if (version.watermarkLagSeconds !== null)
           watermarkLag.set({ version: version.version }, version.watermarkLagSeconds);
       }
@@ -96,6 +114,7 @@ export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stage
         stageRecords.set({ stage: `aggregate-${version}`, kind: 'in' }, metrics.in);
         stageRecords.set({ stage: `aggregate-${version}`, kind: 'out' }, metrics.rows);
         stageRecords.set({ stage: `aggregate-${version}`, kind: 'late' }, metrics.late);
+        stageRecords.set({ stage: `aggregate-${version}`, kind: 'dlq' }, metrics.bad);
       }
     },
   };

@@ -1,4 +1,5 @@
 import type { Pool, RowDataPacket } from 'mysql2/promise';
+import { sqlKey } from '../aggregates/dimensions.js';
 import { jobNames, type Dimension } from '../aggregates/job-names.js';
 
 export interface WindowRowOut {
@@ -52,7 +53,7 @@ export class Queries {
     const { where, values } = windowRange(query.from, query.to);
     if (query.key !== undefined) {
       where.push(`\`${column}\` = ?`);
-      values.push(query.dim === 'age' ? Number(query.key) : query.key);
+      values.push(sqlKey(query.dim, query.key));
     }
     const [rows] = await this.pool.query<RowDataPacket[]>(
       `SELECT window_start, window_end, \`${column}\` AS k, count, idle_closed FROM \`${names.table(query.dim)}\`${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY window_start DESC, k LIMIT ?`,

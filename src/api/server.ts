@@ -71,6 +71,8 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
       version: status.version,
       lag: status.lag,
       lateEvents: status.lateEvents,
+      lateWindows: status.lateWindows,
+      badRecords: status.badRecords,
       watermarkLagSeconds: status.watermark === null ? null : (Date.now() - Date.parse(status.watermark)) / 1_000,
     }));
     return { topics, enrichLag, versions };

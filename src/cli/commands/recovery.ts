@@ -159,7 +159,7 @@ export const statusCommand = defineCommand({
       return 0;
     }
     print(
-      'version  state        lag        processed  watermark (min)           late     window/slide/watermark  topic',
+      'version  state        lag        processed  watermark (min)           late  late win     bad  window/slide/watermark  topic',
     );
     for (const status of statuses) {
       const { sizeMs, slideMs, delayMs } = status.settings;
@@ -171,6 +171,8 @@ export const statusCommand = defineCommand({
           formatCount(status.processed).padStart(10),
           ` ${(status.watermark ?? '-').padEnd(25)}`,
           formatCount(status.lateEvents).padStart(7),
+          formatCount(status.lateWindows).padStart(8),
+          formatCount(status.badRecords).padStart(7),
           `  ${sizeMs / 1_000}s/${slideMs / 1_000}s/${delayMs / 1_000}s`.padEnd(24),
           status.topic,
         ].join(' '),
