@@ -35,12 +35,15 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
   }
 }
 
-/** Enriched events (or raw bytes) into partition 0 of a fresh 1-partition stages topic, in order. */
+/**
+ * Enriched events (or raw bytes) into partition 0 of a 1-partition stages topic (created on first
+ * use), in order, in one transaction — committed, or aborted with `abort`.
+ */
 async function produceRaw(
   topic: string,
   registryUrl: string,
   records: readonly (EnrichedEvent | Buffer)[],
-  options: { readonly abortAtEnd?: boolean } = {},
+  options: { readonly abort?: boolean } = {},
 ): Promise<void> {
   const admin = testKafka(context).admin();
   await admin.connect();
@@ -63,14 +66,10 @@ async function produceRaw(
     maxInFlightRequests: 1,
   });
   await producer.connect();
-  const committed = await producer.transaction();
-  await committed.send({ topic, messages });
-  await committed.commit();
-  if (options.abortAtEnd === true) {
-    const aborted = await producer.transaction();
-    await aborted.send({ topic, messages: messages.slice(0, 3) });
-    await aborted.abort();
-  }
+  const transaction = await producer.transaction();
+  await transaction.send({ topic, messages });
+  if (options.abort === true) await transaction.abort();
+  else await transaction.commit();
   await producer.disconnect();
 }
 
@@ -198,13 +197,27 @@ describe('the aggregator against operator mistakes and extreme settings (real br
     async () => {
       const env = pipeline('quiet');
       const topic = env['KAPPA_TOPIC_STAGES'] ?? '';
+      const registryUrl = env['KAPPA_REGISTRY_URL'] ?? '';
       await produceRaw(
         topic,
-        env['KAPPA_REGISTRY_URL'] ?? '',
+        registryUrl,
         Array.from({ length: 20 }, (_, id) => event(id, id, 'Kim')),
-        { abortAtEnd: true },
       );
       background(['aggregate', '--version', 'v9'], env, 'aggregate');
+      await waitFor(
+        async () => (await status(env)).find((entry) => entry.version === 'v9')?.lag === 0,
+        'v9 to consume the committed records',
+        60_000,
+      );
+      // Then a transaction aborted at the end of the partition: a fetch of aborted records and a marker only.
+      await produceRaw(
+        topic,
+        registryUrl,
+        Array.from({ length: 3 }, (_, id) => event(20 + id, 30, 'Lee')),
+        {
+          abort: true,
+        },
+      );
       await waitFor(
         async () => (await status(env)).find((entry) => entry.version === 'v9')?.lag === 0,
         'lag 0 for v9',

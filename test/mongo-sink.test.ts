@@ -82,9 +82,15 @@ describe('MongoSink against the MongoDB stand-in (mongo-java-server)', () => {
     await sink.close();
 
     const again = await MongoSink.open(context.mongodbUrl, 'v1', 'stages');
-    expect(await again.load(0)).toEqual({ nextOffset: 20n, snapshot: { ...SNAPSHOT, lateEvents: 20 } });
+    expect(await again.load(0)).toEqual({
+      nextOffset: 20n,
+      seq: 2,
+      badRecords: 0,
+      snapshot: { ...SNAPSHOT, lateEvents: 20 },
+    });
     expect(await again.load(1)).toMatchObject({ nextOffset: 7n });
-    expect(await again.load(2)).toEqual({ nextOffset: null });
+    // No progress: offset 0 (SPEC §1.3).
+    expect(await again.load(2)).toEqual({ nextOffset: 0n, seq: 0, badRecords: 0 });
     await again.close();
   });
 

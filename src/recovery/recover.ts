@@ -110,6 +110,7 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
             version,
             settings: options.settings,
             ...(options.limits === undefined ? {} : { limits: options.limits }),
+            ...(options.onSink === undefined ? {} : { onSink: options.onSink }),
             logger: logger.child({ stage: 'aggregate' }),
             signal: inner.signal,
             metrics,
