@@ -29,7 +29,7 @@ export async function ensureTopics(
   );
   const toCreate = actions.filter((action) => action.kind === 'create').map((action) => action.spec);
   if (toCreate.length > 0) {
-    await admin.createTopics({
+    const request = {
       waitForLeaders: true,
       topics: toCreate.map((spec) => ({
         topic: spec.name,
@@ -37,7 +37,19 @@ export async function ensureTopics(
         replicationFactor: spec.replicationFactor,
         configEntries: Object.entries(spec.config).map(([name, value]) => ({ name, value })),
       })),
-    });
+    };
+    // kafkajs's waitForLeaders retries LEADER_NOT_AVAILABLE only: a broker that has not learned of
+    // a topic created a moment ago (by this request, or by another stage at the same time) answers
+    // UNKNOWN_TOPIC_OR_PARTITION, which it does not retry. Asking again is safe (idempotent).
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await admin.createTopics(request);
+        break;
+      } catch (error) {
+        if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || attempt >= 10) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
     logger.info({ topics: toCreate.map((spec) => spec.name) }, 'created topics');
   }
   for (const action of actions) {
