@@ -67,7 +67,8 @@ async function produceRaw(
   });
   await producer.connect();
   const transaction = await producer.transaction();
-  await transaction.send({ topic, messages });
+  for (let at = 0; at < messages.length; at += 2_000)
+    await transaction.send({ topic, messages: messages.slice(at, at + 2_000) });
   if (options.abort === true) await transaction.abort();
   else await transaction.commit();
   await producer.disconnect();
@@ -152,6 +153,48 @@ describe('the aggregator against operator mistakes and extreme settings (real br
       await sql("DELETE FROM kappa_progress WHERE version = 'v2'");
       background(['aggregate', '--version', 'v2'], env, 'second');
       await expectTablesToReach('v2', reference);
+    },
+  );
+
+  it(
+    '4. an event that closes over 200,000 rows is committed in bounded chunks (RangeError forever before)',
+    { timeout: 600_000 },
+    async () => {
+      const env: Record<string, string> = {
+        ...pipeline('extreme'),
+        KAPPA_WINDOW: '10s',
+        KAPPA_SLIDE: '1s',
+        KAPPA_WATERMARK: '60m',
+      };
+      const topic = env['KAPPA_TOPIC_STAGES'] ?? '';
+      // An hour of events, 6 keys a second (60 per 10-second window), then one event 2 h later.
+      const records: EnrichedEvent[] = [];
+      for (let second = 0; second < 3_600; second += 1)
+        for (let n = 0; n < 6; n += 1) records.push(event(records.length, second, `u${n}-${second % 10}`));
+      records.push(event(records.length, 3_600 + 7_200 + 3_600, 'late-comer'));
+      await produceRaw(topic, env['KAPPA_REGISTRY_URL'] ?? '', records);
+      background(['aggregate', '--version', 'v4', '--dims', 'user'], env, 'aggregate');
+      const expected = (records.length - 1) * 10;
+      await waitFor(
+        async () => {
+          const [row] = await sql<{ total: string | null }>('SELECT SUM(count) AS total FROM events_users_v4').catch(
+            () => [{ total: null }],
+          );
+          return Number(row?.total ?? 0) >= expected;
+        },
+        'every row of the closed windows',
+        540_000,
+      );
+      const [counts] = await sql<{ n: number; total: string }>(
+        'SELECT COUNT(*) AS n, SUM(count) AS total FROM events_users_v4',
+      );
+      expect(Number(counts?.n)).toBeGreaterThan(200_000);
+      expect(Number(counts?.total)).toBe(expected);
+      const [progress] = await sql<{ next_offset: string; commit_seq: string }>(
+        "SELECT next_offset, commit_seq FROM kappa_progress WHERE version = 'v4'",
+      );
+      expect(Number(progress?.next_offset)).toBe(records.length + 1); // the records and the commit marker
+      expect(Number(progress?.commit_seq)).toBeGreaterThan(10); // 20,000 rows at most per commit
     },
   );
 
