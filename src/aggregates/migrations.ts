@@ -64,9 +64,13 @@ const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly 
     // server's default collation.
     id: 4,
     statements: [
-      `ALTER TABLE kappa_versions ADD COLUMN time_zone VARCHAR(64) NULL, ADD COLUMN sink VARCHAR(16) NULL`,
-      `ALTER TABLE kappa_progress ADD COLUMN commit_seq BIGINT NOT NULL DEFAULT 0,
-         ADD COLUMN late_windows BIGINT NOT NULL DEFAULT 0, ADD COLUMN bad_records BIGINT NOT NULL DEFAULT 0`,
+      // One column per statement: DDL is not transactional, and a start killed half-way through
+      // leaves some applied (migrate skips a column that exists).
+      `ALTER TABLE kappa_versions ADD COLUMN time_zone VARCHAR(64) NULL`,
+      `ALTER TABLE kappa_versions ADD COLUMN sink VARCHAR(16) NULL`,
+      `ALTER TABLE kappa_progress ADD COLUMN commit_seq BIGINT NOT NULL DEFAULT 0`,
+      `ALTER TABLE kappa_progress ADD COLUMN late_windows BIGINT NOT NULL DEFAULT 0`,
+      `ALTER TABLE kappa_progress ADD COLUMN bad_records BIGINT NOT NULL DEFAULT 0`,
       ...['kappa_versions', 'kappa_progress', 'kappa_serving', 'kappa_id_sequence'].map(
         (table) => `ALTER TABLE ${table} CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
       ),
@@ -84,7 +88,13 @@ export async function migrate(connection: Connection): Promise<number> {
     const applied = new Set((rows as { id: number }[]).map((row) => row.id));
     let count = 0;
     for (const migration of MIGRATIONS.filter((entry) => !applied.has(entry.id))) {
-      for (const statement of migration.statements) await connection.query(statement);
+      for (const statement of migration.statements) {
+        // A migration cut short (kill -9 between two DDL statements, which MySQL commits one by
+        // one) is run again from its start: a column it already added is not an error.
+        await connection.query(statement).catch((error: unknown) => {
+          if ((error as { code?: string }).code !== 'ER_DUP_FIELDNAME') throw error;
+        });
+      }
       await connection.query('INSERT INTO kappa_migrations (id, applied_at) VALUES (?, UTC_TIMESTAMP(3))', [
         migration.id,
       ]);

@@ -106,7 +106,9 @@ export function useAggregateHarness(label: string) {
           [version],
         )
         .catch((error: unknown) => {
-          if ((error as { code?: string }).code === 'ER_NO_SUCH_TABLE') return [[]];
+          // Not created yet, or not migrated yet: the aggregator is still starting.
+          const code = (error as { code?: string }).code;
+          if (code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_FIELD_ERROR') return [[]];
           throw error;
         });
       const totals = (late as { late: string | number; lateWindows: string | number }[])[0];
