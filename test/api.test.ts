@@ -1,3 +1,4 @@
+import { versionSettings } from '../src/aggregates/version-settings.js';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAggregate } from '../src/aggregates/run.js';
@@ -153,9 +154,8 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
   it('counts each event once in the top users of a hopping version (only windows aligned to the size)', async () => {
     const stop2 = new AbortController();
     const hopping = runAggregate({
-      ...aggregateOptions(),
+      ...aggregateOptions({ window: 10_000, slide: 5_000, watermark: 15_000 }),
       version: 'v2',
-      settings: { sizeMs: 10_000, slideMs: 5_000, delayMs: 15_000 },
       signal: stop2.signal,
     });
     try {
@@ -332,19 +332,16 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  function aggregateOptions() {
+  function aggregateOptions(window = { window: 10_000, slide: 10_000, watermark: 15_000 }) {
     return {
       kafka: createKafka({ brokers: context.brokers, logger: context.logger }),
       registryUrl: env['KAPPA_REGISTRY_URL'] ?? '',
       mysqlUrl: context.mysqlUrl,
-      stagesTopic: env['KAPPA_TOPIC_STAGES'] ?? '',
       topicPartitions: 3,
       topicReplicationFactor: 1,
       schemasDir: new URL('../schemas', import.meta.url).pathname,
       version: 'v1',
-      settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 },
-      dims: ['user', 'dept', 'age'] as const,
-      timeZone: 'Asia/Seoul',
+      settings: versionSettings({ ...window, timeZone: 'Asia/Seoul', topicStages: env['KAPPA_TOPIC_STAGES'] ?? '' }),
       logger: context.logger,
     };
   }

@@ -2,11 +2,21 @@ import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoSink } from '../src/aggregates/mongo-sink.js';
 import type { CommitRequest } from '../src/aggregates/sink.js';
+import { versionSettings } from '../src/aggregates/version-settings.js';
 import type { WindowRow } from '../src/aggregates/window-engine.js';
 import { useTestContext } from './support/context.js';
 
 const context = useTestContext('mongo-sink');
 const SETTINGS = { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 };
+const VERSION = versionSettings({
+  window: 10_000,
+  slide: 10_000,
+  watermark: 15_000,
+  dims: ['user'],
+  timeZone: 'Asia/Seoul',
+  topicStages: 'stages',
+  sink: 'mongodb',
+});
 const SNAPSHOT = { maxEventTime: null, lateEvents: 0, open: [] };
 
 function row(windowStart: number, key: string, count: number, dim = 'user'): WindowRow {
@@ -21,11 +31,14 @@ function request(
 ): CommitRequest {
   return {
     partition,
-    expected,
+    // No progress is offset 0; the MongoDB sink guards with its own commit numbers.
+    expected: { nextOffset: expected ?? 0n, seq: 0 },
     nextOffset,
     rows,
     snapshot: { ...SNAPSHOT, lateEvents: Number(nextOffset) },
     lateEvents: Number(nextOffset),
+    lateWindows: 0,
+    badRecords: 0,
     watermark: null,
   };
 }
@@ -47,7 +60,7 @@ describe('MongoSink against the MongoDB stand-in (mongo-java-server)', () => {
 
   async function open(version: string, partitions: readonly number[] = [0, 1]): Promise<MongoSink> {
     const sink = await MongoSink.open(context.mongodbUrl, version, 'stages');
-    await sink.prepare({ version, settings: SETTINGS, dims: ['user'] });
+    await sink.prepare({ version, settings: VERSION });
     for (const partition of partitions) await sink.load(partition);
     return sink;
   }
@@ -69,9 +82,15 @@ describe('MongoSink against the MongoDB stand-in (mongo-java-server)', () => {
     await sink.close();
 
     const again = await MongoSink.open(context.mongodbUrl, 'v1', 'stages');
-    expect(await again.load(0)).toEqual({ nextOffset: 20n, snapshot: { ...SNAPSHOT, lateEvents: 20 } });
+    expect(await again.load(0)).toEqual({
+      nextOffset: 20n,
+      seq: 2,
+      badRecords: 0,
+      snapshot: { ...SNAPSHOT, lateEvents: 20 },
+    });
     expect(await again.load(1)).toMatchObject({ nextOffset: 7n });
-    expect(await again.load(2)).toEqual({ nextOffset: null });
+    // No progress: offset 0 (SPEC §1.3).
+    expect(await again.load(2)).toEqual({ nextOffset: 0n, seq: 0, badRecords: 0 });
     await again.close();
   });
 
@@ -150,7 +169,7 @@ describe('MongoSink against the MongoDB stand-in (mongo-java-server)', () => {
     await sink.close();
     const changed = await MongoSink.open(context.mongodbUrl, 'v6', 'stages');
     await expect(
-      changed.prepare({ version: 'v6', settings: { ...SETTINGS, delayMs: 60_000 }, dims: ['user'] }),
+      changed.prepare({ version: 'v6', settings: { ...VERSION, window: { ...SETTINGS, delayMs: 60_000 } } }),
     ).rejects.toMatchObject({ code: 'KAPPA_VERSION_SETTINGS_MISMATCH' });
     await changed.close();
   });

@@ -1,19 +1,13 @@
+import { DIMENSION_SPECS, type Dimension } from './dimensions.js';
 import type { SinkKind } from './sink.js';
 
-/** Everything a job version's name determines (STYLE: names derive from one place). */
-export const DIMENSIONS = ['user', 'dept', 'age'] as const;
-export type Dimension = (typeof DIMENSIONS)[number];
-
-const COLUMN: Record<Dimension, { readonly table: string; readonly column: string; readonly type: string }> = {
-  user: { table: 'events_users', column: 'user_name', type: 'VARCHAR(191) NOT NULL' },
-  dept: { table: 'events_depts', column: 'dept_name', type: 'VARCHAR(191) NOT NULL' },
-  age: { table: 'events_ages', column: 'age', type: 'INT NOT NULL' },
-};
+export { DIMENSIONS, type Dimension } from './dimensions.js';
 
 export function isJobVersion(name: string): boolean {
   return /^v\d{1,6}$/.test(name);
 }
 
+/** Everything a job version's name determines (STYLE: names derive from one place). */
 export function jobNames(version: string) {
   if (!isJobVersion(version))
     throw new Error(`job version names are v + digits, e.g. v1; got ${JSON.stringify(version)}`);
@@ -26,8 +20,9 @@ export function jobNames(version: string) {
     consumerGroup: (stagesTopic: string, sink: SinkKind = 'mysql') =>
       `kappa-aggregate.${stagesTopic}.${version}${sink === 'mysql' ? '' : `-${sink}`}`,
     lateTopic: (stagesTopic: string) => `${stagesTopic}.late`,
-    table: (dim: Dimension) => `${COLUMN[dim].table}_${version}`,
-    column: (dim: Dimension) => COLUMN[dim].column,
-    columnType: (dim: Dimension) => COLUMN[dim].type,
+    /** Records the aggregator cannot decode, or whose time or keys it cannot use. */
+    deadLetterTopic: (stagesTopic: string) => `${stagesTopic}.dlq`,
+    table: (dim: Dimension) => `${DIMENSION_SPECS[dim].table}_${version}`,
+    column: (dim: Dimension) => DIMENSION_SPECS[dim].column,
   } as const;
 }

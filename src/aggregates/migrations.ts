@@ -1,5 +1,6 @@
 import { createConnection, type Connection } from 'mysql2/promise';
-import { jobNames, type Dimension } from './job-names.js';
+import { dimensionSpec, type Dimension } from './dimensions.js';
+import { jobNames } from './job-names.js';
 
 /**
  * Versioned migrations of kappa's own tables, run at start-up by every aggregator (idempotent,
@@ -56,6 +57,25 @@ const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly 
        )`,
     ],
   },
+  {
+    // Issue 13: a version records all its settings; per-partition commit numbers (a stale owner's
+    // commit is refused even when it does not move the offset), late windows and bad records;
+    // kappa's own tables compare text exactly (topic names are case-sensitive), whatever the
+    // server's default collation.
+    id: 4,
+    statements: [
+      // One column per statement: DDL is not transactional, and a start killed half-way through
+      // leaves some applied (migrate skips a column that exists).
+      `ALTER TABLE kappa_versions ADD COLUMN time_zone VARCHAR(64) NULL`,
+      `ALTER TABLE kappa_versions ADD COLUMN sink VARCHAR(16) NULL`,
+      `ALTER TABLE kappa_progress ADD COLUMN commit_seq BIGINT NOT NULL DEFAULT 0`,
+      `ALTER TABLE kappa_progress ADD COLUMN late_windows BIGINT NOT NULL DEFAULT 0`,
+      `ALTER TABLE kappa_progress ADD COLUMN bad_records BIGINT NOT NULL DEFAULT 0`,
+      ...['kappa_versions', 'kappa_progress', 'kappa_serving', 'kappa_id_sequence'].map(
+        (table) => `ALTER TABLE ${table} CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+      ),
+    ],
+  },
 ];
 
 export async function migrate(connection: Connection): Promise<number> {
@@ -68,7 +88,13 @@ export async function migrate(connection: Connection): Promise<number> {
     const applied = new Set((rows as { id: number }[]).map((row) => row.id));
     let count = 0;
     for (const migration of MIGRATIONS.filter((entry) => !applied.has(entry.id))) {
-      for (const statement of migration.statements) await connection.query(statement);
+      for (const statement of migration.statements) {
+        // A migration cut short (kill -9 between two DDL statements, which MySQL commits one by
+        // one) is run again from its start: a column it already added is not an error.
+        await connection.query(statement).catch((error: unknown) => {
+          if ((error as { code?: string }).code !== 'ER_DUP_FIELDNAME') throw error;
+        });
+      }
       await connection.query('INSERT INTO kappa_migrations (id, applied_at) VALUES (?, UTC_TIMESTAMP(3))', [
         migration.id,
       ]);
@@ -80,23 +106,40 @@ export async function migrate(connection: Connection): Promise<number> {
   }
 }
 
-/** The result tables of one job version (`events_users_v1` …), times in UTC. */
+/**
+ * The collation that compares keys exactly (SPEC §1.3): binary and NO PAD, so `Kim`, `KIM`, `Lée`
+ * and `Lee ` (trailing space) are all different keys. `utf8mb4_bin` is PAD SPACE on both servers
+ * (`'Lee' = 'Lee '`); the no-pad binary collation has another name on each: MySQL 8's
+ * `utf8mb4_0900_bin`, MariaDB's `utf8mb4_nopad_bin`.
+ */
+export async function exactCollation(connection: Connection): Promise<string> {
+  const [rows] = await connection.query(
+    "SELECT COLLATION_NAME AS name FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN ('utf8mb4_0900_bin', 'utf8mb4_nopad_bin')",
+  );
+  const found = (rows as { name: string }[]).map((row) => row.name);
+  return found.includes('utf8mb4_0900_bin') ? 'utf8mb4_0900_bin' : (found[0] ?? 'utf8mb4_bin');
+}
+
+/** The result tables of one job version (`events_users_v1` …), times in UTC, keys compared exactly. */
 export async function ensureVersionTables(
   connection: Connection,
   version: string,
   dims: readonly Dimension[],
 ): Promise<void> {
   const names = jobNames(version);
+  const collation = await exactCollation(connection);
   for (const dim of dims) {
+    const spec = dimensionSpec(dim);
+    const type = spec.numeric ? spec.sqlType : `${spec.sqlType} CHARACTER SET utf8mb4 COLLATE ${collation}`;
     await connection.query(
       `CREATE TABLE IF NOT EXISTS \`${names.table(dim)}\` (
          window_start DATETIME(3) NOT NULL,
          window_end DATETIME(3) NOT NULL,
-         \`${names.column(dim)}\` ${names.columnType(dim)},
+         \`${names.column(dim)}\` ${type} NOT NULL,
          count BIGINT NOT NULL,
          idle_closed BOOLEAN NOT NULL DEFAULT FALSE,
          PRIMARY KEY (window_start, \`${names.column(dim)}\`)
-       )`,
+       ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
     );
   }
 }

@@ -10,14 +10,10 @@ import {
 } from 'mongodb';
 import { KappaError } from '../shared/errors.js';
 import { retry as retrying } from '../shared/retry.js';
-import { jobNames, type Dimension } from './job-names.js';
-import {
-  settingsMismatch,
-  type AggregateSink,
-  type CommitRequest,
-  type PartitionProgress,
-  type VersionSpec,
-} from './sink.js';
+import { sqlKey, type Dimension } from './dimensions.js';
+import { jobNames } from './job-names.js';
+import type { AggregateSink, CommitRequest, PartitionProgress, VersionSpec } from './sink.js';
+import { settingsMismatch } from './version-settings.js';
 import type { PartitionSnapshot } from './window-engine.js';
 
 const DUPLICATE_KEY = 11000;
@@ -44,6 +40,8 @@ interface ProgressDoc {
   seq: number;
   next_offset: number;
   late_events: number;
+  late_windows?: number;
+  bad_records?: number;
   watermark_ms: number | null;
   /** PartitionSnapshot as JSON (exact round trip, like the MySQL sink's column). */
   snapshot: string;
@@ -57,6 +55,9 @@ interface VersionDoc {
   slide_ms: number;
   watermark_ms: number;
   dims: string;
+  stages_topic?: string;
+  time_zone?: string;
+  sink?: string;
   state: string;
   created_at: Date;
 }
@@ -90,7 +91,7 @@ export class MongoSink implements AggregateSink {
   private readonly progress: Collection<ProgressDoc>;
   private readonly versions: Collection<VersionDoc>;
   /** The commit number and offset last seen per partition (from load or this sink's own commits). */
-  private readonly seen = new Map<number, { seq: number; nextOffset: bigint | null }>();
+  private readonly seen = new Map<number, { seq: number; nextOffset: bigint }>();
 
   private constructor(
     private readonly client: MongoClient,
@@ -115,10 +116,13 @@ export class MongoSink implements AggregateSink {
     await this.versions
       .insertOne({
         _id: spec.version,
-        window_ms: settings.sizeMs,
-        slide_ms: settings.slideMs,
-        watermark_ms: settings.delayMs,
-        dims: spec.dims.join(','),
+        window_ms: settings.window.sizeMs,
+        slide_ms: settings.window.slideMs,
+        watermark_ms: settings.window.delayMs,
+        dims: settings.dims.join(','),
+        stages_topic: settings.stagesTopic,
+        time_zone: settings.timeZone,
+        sink: settings.sink,
         state: 'catching-up',
         created_at: new Date(),
       })
@@ -131,10 +135,21 @@ export class MongoSink implements AggregateSink {
         ? undefined
         : settingsMismatch(
             spec.version,
-            { sizeMs: stored.window_ms, slideMs: stored.slide_ms, delayMs: stored.watermark_ms },
+            {
+              window: { sizeMs: stored.window_ms, slideMs: stored.slide_ms, delayMs: stored.watermark_ms },
+              dims: stored.dims,
+              stagesTopic: stored.stages_topic ?? null,
+              timeZone: stored.time_zone ?? null,
+              sink: stored.sink ?? null,
+            },
             settings,
           );
     if (problem !== undefined) throw new KappaError('KAPPA_VERSION_SETTINGS_MISMATCH', problem);
+    if (stored !== null && stored.time_zone === undefined)
+      await this.versions.updateOne(
+        { _id: spec.version },
+        { $set: { stages_topic: settings.stagesTopic, time_zone: settings.timeZone, sink: settings.sink } },
+      );
   }
 
   private progressId(partition: number): string {
@@ -144,14 +159,19 @@ export class MongoSink implements AggregateSink {
   async load(partition: number): Promise<PartitionProgress> {
     const doc = await this.progress.findOne({ _id: this.progressId(partition) });
     if (doc === null) {
-      this.seen.set(partition, { seq: 0, nextOffset: null });
-      return { nextOffset: null };
+      this.seen.set(partition, { seq: 0, nextOffset: 0n });
+      return { nextOffset: 0n, seq: 0, badRecords: 0 };
     }
     // A commit cut short after step 1: finish it before anything else.
     if (doc.pending !== undefined) await this.finish(partition, doc.pending);
     const nextOffset = BigInt(doc.next_offset);
     this.seen.set(partition, { seq: doc.seq, nextOffset });
-    return { nextOffset, snapshot: JSON.parse(doc.snapshot) as PartitionSnapshot };
+    return {
+      nextOffset,
+      seq: doc.seq,
+      badRecords: doc.bad_records ?? 0,
+      snapshot: JSON.parse(doc.snapshot) as PartitionSnapshot,
+    };
   }
 
   async commit(request: CommitRequest): Promise<boolean> {
@@ -164,7 +184,8 @@ export class MongoSink implements AggregateSink {
   /** Step 1: progress and rows into the progress document, atomically; undefined when the progress moved. */
   async stage(request: CommitRequest): Promise<PendingRows | undefined> {
     const seen = this.seen.get(request.partition);
-    if (seen === undefined || seen.nextOffset !== request.expected) return undefined;
+    // The sink's own commit number guards the write (the request's is the same one, from load).
+    if (seen === undefined || seen.nextOffset !== request.expected.nextOffset) return undefined;
     const pending: PendingRows = {
       seq: seen.seq + 1,
       rows: request.rows.map((row) => [row.windowStart, row.windowEnd, row.dim, row.key, row.count] as const),
@@ -177,6 +198,8 @@ export class MongoSink implements AggregateSink {
       seq: pending.seq,
       next_offset: Number(request.nextOffset),
       late_events: request.lateEvents,
+      late_windows: request.lateWindows,
+      bad_records: request.badRecords,
       watermark_ms: request.watermark,
       snapshot: JSON.stringify(request.snapshot),
       updated_at: new Date(),
@@ -211,7 +234,7 @@ export class MongoSink implements AggregateSink {
     const byCollection = new Map<string, { filter: Document; update: Document }[]>();
     for (const [windowStart, windowEnd, dim, key, count] of pending.rows) {
       const column = this.names.column(dim as Dimension);
-      const value = dim === 'age' ? Number(key) : key;
+      const value = sqlKey(dim as Dimension, key);
       const id = { window_start: new Date(windowStart), [column]: value };
       const filter = { _id: id, $or: [{ [applied]: { $exists: false } }, { [applied]: { $lt: pending.seq } }] };
       const update: Document = {

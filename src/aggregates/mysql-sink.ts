@@ -1,31 +1,37 @@
-import { createPool, type Pool, type PoolConnection } from 'mysql2/promise';
+import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
 import { KappaError } from '../shared/errors.js';
 import { serveIfNoneServes } from '../recovery/serving-pointer.js';
 import { inTransaction } from '../shared/mysql.js';
-import { jobNames, type Dimension } from './job-names.js';
+import { sqlKey, type Dimension } from './dimensions.js';
+import { jobNames } from './job-names.js';
 import { ensureDatabase, ensureVersionTables, migrate } from './migrations.js';
-import {
-  settingsMismatch,
-  type AggregateSink,
-  type CommitRequest,
-  type PartitionProgress,
-  type VersionSpec,
-} from './sink.js';
+import type { AggregateSink, CommitRequest, PartitionProgress, VersionSpec } from './sink.js';
+import { settingsMismatch } from './version-settings.js';
 import type { PartitionSnapshot, WindowRow } from './window-engine.js';
 
 /** Thrown inside a commit's transaction to roll it back: another instance moved the progress. */
 class ProgressMoved extends Error {}
 
+const EMPTY_SNAPSHOT: PartitionSnapshot = { maxEventTime: null, lateEvents: 0, lateWindows: 0, open: [] };
+
+/** Rows in primary-key order (window, then key): concurrent commits lock shared rows in one order. */
+function byPrimaryKey(a: WindowRow, b: WindowRow): number {
+  if (a.windowStart !== b.windowStart) return a.windowStart - b.windowStart;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
 /**
- * The MySQL sink: window rows and the partition's progress (offset, windowing state, late count) in
- * ONE MySQL transaction — a crash at any instant leaves either both or neither, so nothing is lost
- * or counted twice. Rows add to totals (`count = count + …`).
+ * The MySQL sink: window rows and the partition's progress (offset, commit number, windowing
+ * state, counters) in ONE MySQL transaction — a crash at any instant leaves either both or
+ * neither, so nothing is lost or counted twice. Rows add to totals (`count = count + …`).
  */
 export class MySqlSink implements AggregateSink {
   private readonly names;
   private dims: readonly Dimension[] = [];
   /** Some version serves (SPEC §1.4: until one does, the first to commit rows becomes the serving one). */
   private someoneServes = false;
+  /** Commits that failed and were retried by the caller (deadlocks, lock waits): the bench reports them. */
+  retries = 0;
 
   private constructor(
     private readonly pool: Pool,
@@ -49,47 +55,86 @@ export class MySqlSink implements AggregateSink {
   }
 
   async prepare(spec: VersionSpec): Promise<void> {
-    this.dims = spec.dims;
+    const { settings } = spec;
+    if (settings.stagesTopic !== this.topic)
+      throw new Error(`the sink reads ${this.topic}, the version's settings name ${settings.stagesTopic}`);
+    this.dims = settings.dims;
     const connection = await this.pool.getConnection();
     try {
       await migrate(connection);
-      await ensureVersionTables(connection, spec.version, spec.dims);
+      await connection.query(
+        `INSERT IGNORE INTO kappa_versions (version, window_ms, slide_ms, watermark_ms, dims, state, created_at, stages_topic, time_zone, sink)
+         VALUES (?, ?, ?, ?, ?, 'catching-up', UTC_TIMESTAMP(3), ?, ?, ?)`,
+        [
+          spec.version,
+          settings.window.sizeMs,
+          settings.window.slideMs,
+          settings.window.delayMs,
+          settings.dims.join(','),
+          settings.stagesTopic,
+          settings.timeZone,
+          settings.sink,
+        ],
+      );
+      const [rows] = await connection.query<RowDataPacket[]>(
+        'SELECT window_ms, slide_ms, watermark_ms, dims, stages_topic, time_zone, sink FROM kappa_versions WHERE version = ?',
+        [spec.version],
+      );
+      const row = rows[0];
+      const text = (value: unknown) => (typeof value === 'string' ? value : null);
+      const problem =
+        row === undefined
+          ? undefined
+          : settingsMismatch(
+              spec.version,
+              {
+                window: {
+                  sizeMs: Number(row['window_ms']),
+                  slideMs: Number(row['slide_ms']),
+                  delayMs: Number(row['watermark_ms']),
+                },
+                dims: String(row['dims']),
+                stagesTopic: text(row['stages_topic']),
+                timeZone: text(row['time_zone']),
+                sink: text(row['sink']),
+              },
+              settings,
+            );
+      if (problem !== undefined) throw new KappaError('KAPPA_VERSION_SETTINGS_MISMATCH', problem);
+      // Settings an older kappa did not record yet: recorded now, on the version's first start since.
+      await connection.query(
+        `UPDATE kappa_versions SET stages_topic = COALESCE(stages_topic, ?), time_zone = COALESCE(time_zone, ?), sink = COALESCE(sink, ?) WHERE version = ?`,
+        [settings.stagesTopic, settings.timeZone, settings.sink, spec.version],
+      );
+      await ensureVersionTables(connection, spec.version, settings.dims);
     } finally {
       connection.release();
     }
-    const { settings } = spec;
-    await this.pool.query(
-      `INSERT IGNORE INTO kappa_versions (version, window_ms, slide_ms, watermark_ms, dims, state, created_at, stages_topic) VALUES (?, ?, ?, ?, ?, 'catching-up', UTC_TIMESTAMP(3), ?)`,
-      [spec.version, settings.sizeMs, settings.slideMs, settings.delayMs, spec.dims.join(','), this.topic],
-    );
-    await this.pool.query('UPDATE kappa_versions SET stages_topic = ? WHERE version = ? AND stages_topic IS NULL', [
-      this.topic,
-      spec.version,
-    ]);
-    const [rows] = await this.pool.query(
-      'SELECT window_ms, slide_ms, watermark_ms FROM kappa_versions WHERE version = ?',
-      [spec.version],
-    );
-    const row = (rows as { window_ms: number | string; slide_ms: number | string; watermark_ms: number | string }[])[0];
-    const problem =
-      row === undefined
-        ? undefined
-        : settingsMismatch(
-            spec.version,
-            { sizeMs: Number(row.window_ms), slideMs: Number(row.slide_ms), delayMs: Number(row.watermark_ms) },
-            settings,
-          );
-    if (problem !== undefined) throw new KappaError('KAPPA_VERSION_SETTINGS_MISMATCH', problem);
   }
 
+  /**
+   * A partition without a progress row starts at offset 0 (SPEC §1.3), and gets its row now: a
+   * commit then locks an existing row (a `SELECT … FOR UPDATE` of a missing row takes a gap lock,
+   * and the first commits of several partitions deadlock on them).
+   */
   async load(partition: number): Promise<PartitionProgress> {
-    const [rows] = await this.pool.query(
-      'SELECT next_offset, snapshot FROM kappa_progress WHERE version = ? AND topic = ? AND partition_id = ?',
+    await this.pool.query(
+      `INSERT IGNORE INTO kappa_progress (version, topic, partition_id, next_offset, late_events, watermark_ms, snapshot, updated_at)
+       VALUES (?, ?, ?, 0, 0, NULL, ?, UTC_TIMESTAMP(3))`,
+      [this.names.version, this.topic, partition, JSON.stringify(EMPTY_SNAPSHOT)],
+    );
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      'SELECT next_offset, commit_seq, bad_records, snapshot FROM kappa_progress WHERE version = ? AND topic = ? AND partition_id = ?',
       [this.names.version, this.topic, partition],
     );
-    const row = (rows as { next_offset: string | number; snapshot: string }[])[0];
-    if (row === undefined) return { nextOffset: null };
-    return { nextOffset: BigInt(row.next_offset), snapshot: JSON.parse(row.snapshot) as PartitionSnapshot };
+    const row = rows[0];
+    if (row === undefined) return { nextOffset: 0n, seq: 0, badRecords: 0 };
+    return {
+      nextOffset: BigInt(String(row['next_offset'])),
+      seq: Number(row['commit_seq']),
+      badRecords: Number(row['bad_records']),
+      snapshot: JSON.parse(String(row['snapshot'])) as PartitionSnapshot,
+    };
   }
 
   async commit(request: CommitRequest): Promise<boolean> {
@@ -105,33 +150,39 @@ export class MySqlSink implements AggregateSink {
   private async commitRowsAndProgress(request: CommitRequest): Promise<boolean> {
     try {
       return await inTransaction(this.pool, async (connection) => {
-        const [current] = await connection.query(
-          'SELECT next_offset FROM kappa_progress WHERE version = ? AND topic = ? AND partition_id = ? FOR UPDATE',
+        const [current] = await connection.query<RowDataPacket[]>(
+          'SELECT next_offset, commit_seq FROM kappa_progress WHERE version = ? AND topic = ? AND partition_id = ? FOR UPDATE',
           [this.names.version, this.topic, request.partition],
         );
-        const found = (current as { next_offset: string | number }[])[0];
-        const stored = found === undefined ? null : BigInt(found.next_offset);
-        if (stored !== request.expected) throw new ProgressMoved();
+        const found = current[0];
+        if (
+          found === undefined ||
+          BigInt(String(found['next_offset'])) !== request.expected.nextOffset ||
+          Number(found['commit_seq']) !== request.expected.seq
+        )
+          throw new ProgressMoved();
         await this.upsertRows(connection, request.rows, request.idleClosed === true);
         await connection.query(
-          `INSERT INTO kappa_progress (version, topic, partition_id, next_offset, late_events, watermark_ms, snapshot, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))
-           ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset), late_events = VALUES(late_events), watermark_ms = VALUES(watermark_ms),
-             snapshot = VALUES(snapshot), updated_at = VALUES(updated_at)`,
+          `UPDATE kappa_progress SET next_offset = ?, commit_seq = commit_seq + 1, late_events = ?, late_windows = ?, bad_records = ?,
+             watermark_ms = ?, snapshot = ?, updated_at = UTC_TIMESTAMP(3)
+           WHERE version = ? AND topic = ? AND partition_id = ?`,
           [
+            request.nextOffset.toString(),
+            request.lateEvents,
+            request.lateWindows,
+            request.badRecords,
+            request.watermark,
+            JSON.stringify(request.snapshot),
             this.names.version,
             this.topic,
             request.partition,
-            request.nextOffset.toString(),
-            request.lateEvents,
-            request.watermark,
-            JSON.stringify(request.snapshot),
           ],
         );
         return true;
       });
     } catch (error) {
       if (error instanceof ProgressMoved) return false;
+      this.retries += 1;
       throw error;
     }
   }
@@ -142,7 +193,7 @@ export class MySqlSink implements AggregateSink {
 
   private async upsertRows(connection: PoolConnection, rows: readonly WindowRow[], idleClosed: boolean): Promise<void> {
     for (const dim of this.dims) {
-      const mine = rows.filter((row) => row.dim === dim);
+      const mine = rows.filter((row) => row.dim === dim).sort(byPrimaryKey);
       for (let at = 0; at < mine.length; at += 500) {
         const slice = mine.slice(at, at + 500);
         const column = this.names.column(dim);
@@ -154,7 +205,7 @@ export class MySqlSink implements AggregateSink {
             slice.map((row) => [
               new Date(row.windowStart),
               new Date(row.windowEnd),
-              dim === 'age' ? Number(row.key) : row.key,
+              sqlKey(dim, row.key),
               row.count,
               idleClosed,
             ]),

@@ -1,5 +1,5 @@
-import type { WindowSettings, PartitionSnapshot, WindowRow } from './window-engine.js';
-import type { Dimension } from './job-names.js';
+import type { VersionSettings } from './version-settings.js';
+import type { PartitionSnapshot, WindowRow } from './window-engine.js';
 
 export const SINKS = ['mysql', 'mongodb'] as const;
 export type SinkKind = (typeof SINKS)[number];
@@ -7,24 +7,30 @@ export type SinkKind = (typeof SINKS)[number];
 /** A version as registered in its store: its settings never change. */
 export interface VersionSpec {
   readonly version: string;
-  readonly settings: WindowSettings;
-  readonly dims: readonly Dimension[];
+  readonly settings: VersionSettings;
 }
 
+/** Where a partition stands in its store. A partition without progress starts at offset 0. */
 export interface PartitionProgress {
-  /** The next offset of the partition to process; null before its first commit. */
-  readonly nextOffset: bigint | null;
+  /** The next offset of the partition to process (0 when nothing was ever committed). */
+  readonly nextOffset: bigint;
+  /** Commits so far: a commit is accepted only from the holder of the current number. */
+  readonly seq: number;
+  /** Records that could not be used (undecodable, bad time, key too long), so far. */
+  readonly badRecords: number;
   readonly snapshot?: PartitionSnapshot;
 }
 
 export interface CommitRequest {
   readonly partition: number;
   /** The progress this commit continues from: if another instance moved it, nothing is written. */
-  readonly expected: bigint | null;
+  readonly expected: { readonly nextOffset: bigint; readonly seq: number };
   readonly nextOffset: bigint;
   readonly rows: readonly WindowRow[];
   readonly snapshot: PartitionSnapshot;
   readonly lateEvents: number;
+  readonly lateWindows: number;
+  readonly badRecords: number;
   readonly watermark: number | null;
   /** The rows were closed by `--idle-close` (processing time), not by the watermark: mark them. */
   readonly idleClosed?: boolean;
@@ -43,10 +49,4 @@ export interface AggregateSink {
   /** Writes rows and progress; false (nothing written) when another instance moved the progress. */
   commit(request: CommitRequest): Promise<boolean>;
   close(): Promise<void>;
-}
-
-export function settingsMismatch(version: string, stored: WindowSettings, wanted: WindowSettings): string | undefined {
-  if (stored.sizeMs === wanted.sizeMs && stored.slideMs === wanted.slideMs && stored.delayMs === wanted.delayMs)
-    return undefined;
-  return `job version ${version} exists with window ${stored.sizeMs} ms, slide ${stored.slideMs} ms, watermark ${stored.delayMs} ms; a version's settings never change — use a new version`;
 }

@@ -145,6 +145,7 @@ describe('PartitionWindows agrees with the brute-force reference model', () => {
         (settings, partitions, restartPoints) => {
           const emitted: WindowRow[] = [];
           let late = 0;
+          let lateWindows = 0;
           for (const events of partitions) {
             let windows = new PartitionWindows(settings);
             events.forEach((event, index) => {
@@ -157,10 +158,12 @@ describe('PartitionWindows agrees with the brute-force reference model', () => {
               emitted.push(...windows.step(event).emitted);
             });
             late += windows.late;
+            lateWindows += windows.snapshot().lateWindows ?? 0;
           }
           const expected = referenceModel(partitions, settings);
           expect(total(emitted)).toEqual(expected.rows);
           expect(late).toBe(expected.late);
+          expect(lateWindows).toBe(expected.lateWindows);
         },
       ),
       { numRuns: 1_500 },

@@ -31,15 +31,22 @@ export interface WindowRow {
 /** A partition's state as JSON: what is committed with the rows, so a restart resumes exactly. */
 export interface PartitionSnapshot {
   readonly maxEventTime: number | null;
-  /** Late events so far (an event is late when at least one of its windows had closed). */
+  /** Late events so far: counted in none of their windows (all had closed). */
   readonly lateEvents: number;
+  /** (event, window) misses so far: with hopping windows an event may miss some windows only. */
+  readonly lateWindows?: number;
   /** Open windows: [start, [[dim, [[key, count], …]], …]], ascending by start. */
   readonly open: readonly (readonly [number, readonly (readonly [string, readonly (readonly [string, number])[]])[]])[];
 }
 
-export interface StepResult {
+export interface AdvanceResult {
   /** The windows of the event that had already closed (0: the event counted everywhere). */
   readonly lateWindows: number;
+  /** Counted in none of its windows (SPEC §1.3's definition of a late event). */
+  readonly late: boolean;
+}
+
+export interface StepResult extends AdvanceResult {
   /** Rows of the windows this event's watermark advance closed, ascending by window start. */
   readonly emitted: readonly WindowRow[];
 }
@@ -63,12 +70,15 @@ export function windowsOf(time: number, settings: WindowSettings): number[] {
   return starts;
 }
 
-/** One source partition's windows and watermark; `step` is the whole of its logic. */
+/** One source partition's windows and watermark; `advance` + `drain` (or `step`) is the whole of its logic. */
 export class PartitionWindows {
   private maxEventTime: number | null;
   private lateEvents: number;
+  private lateWindowCount: number;
   /** start → dim → key → count */
   private readonly open = new Map<number, Map<string, Map<string, number>>>();
+  /** The smallest open start, or undefined when unknown (recomputed lazily): most events close nothing. */
+  private earliest: number | undefined = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly settings: WindowSettings,
@@ -76,8 +86,10 @@ export class PartitionWindows {
   ) {
     this.maxEventTime = snapshot?.maxEventTime ?? null;
     this.lateEvents = snapshot?.lateEvents ?? 0;
+    this.lateWindowCount = snapshot?.lateWindows ?? 0;
     for (const [start, dims] of snapshot?.open ?? [])
       this.open.set(start, new Map(dims.map(([dim, keys]) => [dim, new Map(keys)])));
+    this.earliest = undefined;
   }
 
   /** The partition's watermark: -∞ before its first event. */
@@ -89,16 +101,26 @@ export class PartitionWindows {
     return this.lateEvents;
   }
 
+  get lateWindows(): number {
+    return this.lateWindowCount;
+  }
+
   hasOpenWindows(): boolean {
     return this.open.size > 0;
   }
 
-  /** Processes the partition's next event, in log order. */
-  step(event: KeyedEvent): StepResult {
+  /**
+   * Counts the partition's next event (in log order) and advances the watermark, without closing
+   * anything: `drain` then emits the windows the watermark closed, in chunks as small as wanted.
+   */
+  advance(event: KeyedEvent): AdvanceResult {
     const watermark = this.watermark();
+    const { sizeMs, slideMs } = this.settings;
     let lateWindows = 0;
-    for (const start of windowsOf(event.time, this.settings)) {
-      if (watermark >= start + this.settings.sizeMs) {
+    let windows = 0;
+    for (let start = Math.floor(event.time / slideMs) * slideMs; start > event.time - sizeMs; start -= slideMs) {
+      windows += 1;
+      if (watermark >= start + sizeMs) {
         lateWindows += 1;
         continue;
       }
@@ -106,8 +128,10 @@ export class PartitionWindows {
       if (dims === undefined) {
         dims = new Map();
         this.open.set(start, dims);
+        if (this.earliest !== undefined && start < this.earliest) this.earliest = start;
       }
-      for (const [dim, key] of Object.entries(event.keys)) {
+      for (const dim in event.keys) {
+        const key = event.keys[dim] as string;
         let keys = dims.get(dim);
         if (keys === undefined) {
           keys = new Map();
@@ -116,34 +140,58 @@ export class PartitionWindows {
         keys.set(key, (keys.get(key) ?? 0) + 1);
       }
     }
-    if (lateWindows > 0) this.lateEvents += 1;
-    if (this.maxEventTime !== null && event.time <= this.maxEventTime) return { lateWindows, emitted: [] };
-    this.maxEventTime = event.time;
-    return { lateWindows, emitted: this.closeUpTo(this.watermark()) };
+    const late = lateWindows === windows;
+    this.lateWindowCount += lateWindows;
+    if (late) this.lateEvents += 1;
+    if (this.maxEventTime === null || event.time > this.maxEventTime) this.maxEventTime = event.time;
+    return { lateWindows, late };
   }
 
-  /** Emits and forgets every open window whose end the watermark has reached. */
-  private closeUpTo(watermark: number): WindowRow[] {
+  /** Whether the watermark has closed a window that still has rows to emit. */
+  hasClosedWindows(): boolean {
+    return this.earliestStart() + this.settings.sizeMs <= this.watermark();
+  }
+
+  /**
+   * Emits (and forgets) up to `maxRows` rows of the windows the watermark closed, oldest window
+   * first. A window may be emitted over several calls: each row is emitted once, and the rest stay
+   * in the snapshot until the next call.
+   */
+  drain(maxRows = Number.POSITIVE_INFINITY, watermark = this.watermark()): WindowRow[] {
+    const rows: WindowRow[] = [];
+    if (this.earliestStart() + this.settings.sizeMs > watermark) return rows;
     const closing = [...this.open.keys()]
       .filter((start) => start + this.settings.sizeMs <= watermark)
       .sort((a, b) => a - b);
-    const rows: WindowRow[] = [];
     for (const start of closing) {
-      for (const [dim, keys] of this.open.get(start) ?? []) {
-        for (const [key, count] of keys)
+      const dims = this.open.get(start);
+      if (dims === undefined) continue;
+      for (const [dim, keys] of dims) {
+        for (const [key, count] of keys) {
+          if (rows.length >= maxRows) return rows;
           rows.push({ windowStart: start, windowEnd: start + this.settings.sizeMs, dim, key, count });
+          keys.delete(key);
+        }
+        dims.delete(dim);
       }
       this.open.delete(start);
+      this.earliest = undefined;
     }
     return rows;
+  }
+
+  /** `advance` and `drain` in one: the event's effect with every row it closes. */
+  step(event: KeyedEvent): StepResult {
+    const result = this.advance(event);
+    return { ...result, emitted: this.drain() };
   }
 
   /**
    * Closes every open window regardless of the watermark (`--idle-close`: the partition has been
    * quiet for a while in processing time). The rows are not a function of the log alone: callers mark them.
    */
-  closeAll(): WindowRow[] {
-    return this.closeUpTo(Number.POSITIVE_INFINITY);
+  closeAll(maxRows = Number.POSITIVE_INFINITY): WindowRow[] {
+    return this.drain(maxRows, Number.POSITIVE_INFINITY);
   }
 
   snapshot(): PartitionSnapshot {
@@ -153,6 +201,20 @@ export class PartitionWindows {
         ([start, dims]) =>
           [start, [...dims.entries()].map(([dim, keys]) => [dim, [...keys.entries()]] as const)] as const,
       );
-    return { maxEventTime: this.maxEventTime, lateEvents: this.lateEvents, open };
+    return {
+      maxEventTime: this.maxEventTime,
+      lateEvents: this.lateEvents,
+      lateWindows: this.lateWindowCount,
+      open,
+    };
+  }
+
+  private earliestStart(): number {
+    if (this.earliest === undefined) {
+      let min = Number.POSITIVE_INFINITY;
+      for (const start of this.open.keys()) if (start < min) min = start;
+      this.earliest = min;
+    }
+    return this.earliest;
   }
 }

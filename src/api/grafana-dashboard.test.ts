@@ -19,7 +19,9 @@ async function exported(): Promise<Set<string>> {
     Promise.resolve({
       topics: { events: 10, events_stages: 10, 'events.dlq': 0 },
       enrichLag: 0,
-      versions: [{ version: 'v1', lag: 0, processed: 10, lateEvents: 1, watermarkLagSeconds: 3 }],
+      versions: [
+        { version: 'v1', lag: 0, processed: 10, lateEvents: 1, lateWindows: 0, badRecords: 0, watermarkLagSeconds: 3 },
+      ],
     }),
   );
   const app = Fastify();

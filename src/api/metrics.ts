@@ -16,6 +16,8 @@ export interface MetricsSnapshot {
     /** Records the version has consumed (its progress over all partitions). */
     readonly processed?: number;
     readonly lateEvents: number;
+    readonly lateWindows: number;
+    readonly badRecords: number;
     readonly watermarkLagSeconds: number | null;
   }[];
 }
@@ -80,6 +82,18 @@ export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stage
     labelNames: ['version'],
     registers: [registry],
   });
+  const lateWindows = new Gauge({
+    name: 'kappa_version_late_windows',
+    help: '(event, window) misses per job version: with hopping windows an event may miss some of its windows',
+    labelNames: ['version'],
+    registers: [registry],
+  });
+  const badRecords = new Gauge({
+    name: 'kappa_version_bad_records',
+    help: 'Records a job version could not use (dead-lettered to <stages topic>.dlq)',
+    labelNames: ['version'],
+    registers: [registry],
+  });
   const watermarkLag = new Gauge({
     name: 'kappa_watermark_lag_seconds',
     help: 'Wall clock minus the lowest partition watermark, per job version',
@@ -105,12 +119,16 @@ export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stage
       consumerLag.reset();
       late.reset();
       processed.reset();
+      lateWindows.reset();
+      badRecords.reset();
       watermarkLag.reset();
       consumerLag.set({ stage: 'enrich', version: '' }, current.enrichLag);
       for (const version of current.versions) {
         consumerLag.set({ stage: 'aggregate', version: version.version }, version.lag);
         late.set({ version: version.version }, version.lateEvents);
         if (version.processed !== undefined) processed.set({ version: version.version }, version.processed);
+        lateWindows.set({ version: version.version }, version.lateWindows);
+        badRecords.set({ version: version.version }, version.badRecords);
         if (version.watermarkLagSeconds !== null)
           watermarkLag.set({ version: version.version }, version.watermarkLagSeconds);
       }
@@ -124,6 +142,7 @@ export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stage
         stageRecords.set({ stage: `aggregate-${version}`, kind: 'in' }, metrics.in);
         stageRecords.set({ stage: `aggregate-${version}`, kind: 'out' }, metrics.rows);
         stageRecords.set({ stage: `aggregate-${version}`, kind: 'late' }, metrics.late);
+        stageRecords.set({ stage: `aggregate-${version}`, kind: 'dlq' }, metrics.bad);
       }
     },
   };

@@ -37,7 +37,11 @@ export const VersionStatus = Type.Object(
     lag: Type.Integer(),
     processed: Type.Integer(),
     watermark: Type.Union([Type.String(), Type.Null()]),
-    lateEvents: Type.Integer(),
+    lateEvents: Type.Integer({ description: 'events counted in none of their windows' }),
+    lateWindows: Type.Integer({
+      description: '(event, window) misses: with hopping windows an event may miss some only',
+    }),
+    badRecords: Type.Integer({ description: 'records that could not be decoded or whose time does not parse' }),
   },
   { $id: 'VersionStatus' },
 );

@@ -100,6 +100,8 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
       lag: status.lag,
       processed: status.processed,
       lateEvents: status.lateEvents,
+      lateWindows: status.lateWindows,
+      badRecords: status.badRecords,
       watermarkLagSeconds: status.watermark === null ? null : (Date.now() - Date.parse(status.watermark)) / 1_000,
     }));
     return { topics, enrichLag, versions };

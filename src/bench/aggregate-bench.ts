@@ -5,7 +5,10 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { Partitioners } from '../kafka/kafkajs.js';
 import { createConnection } from 'mysql2/promise';
+import { versionSettings } from '../aggregates/version-settings.js';
 import { runAggregate, type AggregateMetrics } from '../aggregates/run.js';
+import { MySqlSink } from '../aggregates/mysql-sink.js';
+import type { AggregateSink } from '../aggregates/sink.js';
 import { runRecover } from '../recovery/recover.js';
 import { benchApi } from './api-bench.js';
 import { AvroDecoder } from '../registry/avro-decoder.js';
@@ -17,6 +20,21 @@ import { enrich, type EnrichedEvent } from '../stages/enrich/rules.js';
 import type { Throughput } from './kafkajs-baseline.js';
 
 const MYSQL_ROOT = 'mysql://root@127.0.0.1:3306';
+
+/**
+ * The process's peak RSS while one replay runs (sampled every 20 ms), in MiB: what the replay
+ * itself needs, not what earlier rows of the bench left behind in `maxRSS`.
+ */
+function sampleRss(): { stop(): number } {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return Math.round(Math.max(peak, process.memoryUsage.rss()) / 2 ** 20);
+    },
+  };
+}
 
 /** `events` enriched records with times 1 ms apart (1,000 s of event time), straight into a topic. */
 export async function fillStages(kafka: Kafka, topic: string, schemaId: number, events: number): Promise<void> {
@@ -95,6 +113,7 @@ export async function benchAggregate(
   events: number,
   logger: Logger,
   brokers: readonly string[],
+  options: { readonly api: boolean } = { api: true },
 ) {
   const topic = 'bench-stages-replay';
   await fillStages(kafka, topic, schemaId, events);
@@ -111,20 +130,22 @@ export async function benchAggregate(
       kafka,
       registryUrl,
       mysqlUrl: `${MYSQL_ROOT}/${database}`,
-      stagesTopic: topic,
       topicPartitions: 3,
       topicReplicationFactor: 1,
       schemasDir: fileURLToPath(new URL('../../schemas', import.meta.url)),
-      dims: ['user', 'dept', 'age'] as const,
-      timeZone: 'Asia/Seoul',
       logger,
     };
+    const settings = (watermark: number) =>
+      versionSettings({ window: 10_000, slide: 10_000, watermark, timeZone: 'Asia/Seoul', topicStages: topic });
+    let sink: AggregateSink | undefined;
+    const replayRss = sampleRss();
     const run = runAggregate({
       ...job,
       version: 'v1',
-      settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 },
+      settings: settings(15_000),
       signal: controller.signal,
       metrics,
+      onSink: (opened) => (sink = opened),
     });
     let firstAt = 0;
     while (metrics.in < events) {
@@ -135,19 +156,25 @@ export async function benchAggregate(
     controller.abort();
     await run;
     const ours: Throughput = { records: events, seconds, recordsPerSec: events / seconds };
-    const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+    const peakRssMiB = replayRss.stop();
+    const retries = sink instanceof MySqlSink ? sink.retries : 0;
 
     // `kappa recover --to v2 --watermark 60s --until-caught-up`: wall time from offset 0 to caught
     // up, group join and lag checks included.
     const recoverStarted = Date.now();
+    const recoverRss = sampleRss();
+    let recoverSink: AggregateSink | undefined;
     const recovered = await runRecover({
       ...job,
       version: 'v2',
-      settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 60_000 },
+      settings: settings(60_000),
       signal: new AbortController().signal,
       untilCaughtUp: true,
       checkEveryMs: 100,
+      onSink: (opened) => (recoverSink = opened),
     });
+    const recoverPeakRssMiB = recoverRss.stop();
+    const recoverRetries = recoverSink instanceof MySqlSink ? recoverSink.retries : 0;
     const recoverSeconds = (Date.now() - recoverStarted) / 1_000;
     const recover: Throughput = {
       records: recovered.metrics.in,
@@ -156,14 +183,20 @@ export async function benchAggregate(
     };
     // The API under load, on the tables just written.
     logger.info('kappa serve: GET /api/windows/users under load');
-    const api = await benchApi({
-      brokers,
-      registryUrl,
-      mysqlUrl: `${MYSQL_ROOT}/${database}`,
-      stagesTopic: topic,
-      logger,
-    });
-    return { ours, baseline, recover, api, rows: metrics.rows, peakRssMiB };
+    const api = options.api
+      ? await benchApi({ brokers, registryUrl, mysqlUrl: `${MYSQL_ROOT}/${database}`, stagesTopic: topic, logger })
+      : undefined;
+    return {
+      ours,
+      baseline,
+      recover,
+      api,
+      rows: metrics.rows,
+      peakRssMiB,
+      retries,
+      recoverPeakRssMiB,
+      recoverRetries,
+    };
   } finally {
     await root.query(`DROP DATABASE IF EXISTS \`${database}\``);
     await root.end();

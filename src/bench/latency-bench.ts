@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import { createConnection } from 'mysql2/promise';
+import { versionSettings } from '../aggregates/version-settings.js';
 import { runAggregate } from '../aggregates/run.js';
 import { registerEventsSchema } from '../ingest/events-schema.js';
 import { Partitioners } from '../kafka/kafkajs.js';
@@ -123,14 +124,18 @@ export async function benchLatency(
         kafka,
         registryUrl,
         mysqlUrl: `${MYSQL_ROOT}/${database}`,
-        stagesTopic: 'lat-stages',
         topicPartitions: 3,
         topicReplicationFactor: 1,
         schemasDir,
         version: 'v1',
-        settings: { sizeMs: 1_000, slideMs: 1_000, delayMs: WATERMARK_MS },
-        dims: ['user'],
-        timeZone: ZONE,
+        settings: versionSettings({
+          window: 1_000,
+          slide: 1_000,
+          watermark: WATERMARK_MS,
+          dims: ['user'],
+          timeZone: ZONE,
+          topicStages: 'lat-stages',
+        }),
         logger: quiet,
         signal: stop.signal,
       }),

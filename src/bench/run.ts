@@ -24,6 +24,7 @@ import { benchPipeline } from './pipeline-bench.js';
 import { benchLateness } from './lateness-bench.js';
 import { benchEnrich } from './enrich-bench.js';
 import { benchGenerator } from './generator-bench.js';
+import { startRegistry } from '../registry/server.js';
 import { kafkajsConsume, kafkajsProduce } from './kafkajs-baseline.js';
 import { consumerPerfTest, producerPerfTest } from './perf-tools.js';
 import { formatTable, ratio, type BenchRow } from './report.js';
@@ -33,13 +34,24 @@ const { values } = parseArgs({
     records: { type: 'string', default: '500000' },
     'record-size': { type: 'string', default: '100' },
     'pipeline-seconds': { type: 'string', default: '60' },
+    // Row groups to run (comma-separated): client, generator, enrich, aggregate, latency, pipeline.
+    // Default: all. enrich and pipeline need generator (enrich reads what it wrote; pipeline compares
+    // with its rate); aggregate alone skips the API row.
+    only: { type: 'string', default: 'client,generator,enrich,aggregate,latency,pipeline' },
   },
 });
+const only = new Set((values.only ?? '').split(',').map((group) => group.trim()));
+const want = (group: string) => only.has(group);
 const records = Number(values.records);
 const generatorEvents = Math.min(records, 200_000);
 const aggregateEvents = Math.max(1_000_000, records);
 const recordSize = Number(values['record-size']);
 const pipelineSeconds = Number(values['pipeline-seconds']);
+for (const group of ['enrich', 'pipeline'])
+  if (want(group) && !want('generator')) {
+    process.stderr.write(`bench: --only ${group} needs generator too\n`);
+    process.exit(2);
+  }
 if (!Number.isInteger(records) || records < 1_000 || !Number.isInteger(recordSize) || recordSize < 1) {
   process.stderr.write('bench: --records must be a whole number ≥ 1000 and --record-size ≥ 1\n');
   process.exit(2);
@@ -61,136 +73,166 @@ try {
   const kafka = createKafka({ brokers: broker.brokers, logger });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: ['bench-java', 'bench-kafkajs'].map((topic) => ({ topic, numPartitions: 3 })),
-  });
-  await admin.disconnect();
+  if (want('client')) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: ['bench-java', 'bench-kafkajs'].map((topic) => ({ topic, numPartitions: 3 })),
+    });
+    await admin.disconnect();
 
-  logger.info({ records, recordSize }, 'kafka-producer-perf-test');
-  const javaProduce = await producerPerfTest(
-    { libs, brokers: broker.brokers, topic: 'bench-java', records },
-    recordSize,
-  );
-  logger.info({ records, recordSize }, 'kafkajs producer');
-  const jsProduce = await kafkajsProduce(kafka, 'bench-kafkajs', records, recordSize);
-  rows.push({
-    name: `produce ${recordSize} B, acks=all (kafkajs)`,
-    value: jsProduce.recordsPerSec,
-    unit: 'rec/s',
-    baseline: { name: 'kafka-producer-perf-test', value: javaProduce.recordsPerSec },
-  });
+    logger.info({ records, recordSize }, 'kafka-producer-perf-test');
+    const javaProduce = await producerPerfTest(
+      { libs, brokers: broker.brokers, topic: 'bench-java', records },
+      recordSize,
+    );
+    logger.info({ records, recordSize }, 'kafkajs producer');
+    const jsProduce = await kafkajsProduce(kafka, 'bench-kafkajs', records, recordSize);
+    rows.push({
+      name: `produce ${recordSize} B, acks=all (kafkajs)`,
+      value: jsProduce.recordsPerSec,
+      unit: 'rec/s',
+      baseline: { name: 'kafka-producer-perf-test', value: javaProduce.recordsPerSec },
+    });
 
-  logger.info({ records }, 'kafka-consumer-perf-test');
-  const javaConsume = await consumerPerfTest({ libs, brokers: broker.brokers, topic: 'bench-java', records });
-  logger.info({ records }, 'kafkajs consumer');
-  const jsConsume = await kafkajsConsume(kafka, 'bench-java', records);
-  rows.push({
-    name: 'consume from offset 0 (kafkajs eachBatch)',
-    value: jsConsume.recordsPerSec,
-    unit: 'rec/s',
-    baseline: { name: 'kafka-consumer-perf-test', value: javaConsume.recordsPerSec },
-  });
-  Object.assign(details, { javaProduce, jsProduce, javaConsume, jsConsume });
+    logger.info({ records }, 'kafka-consumer-perf-test');
+    const javaConsume = await consumerPerfTest({ libs, brokers: broker.brokers, topic: 'bench-java', records });
+    logger.info({ records }, 'kafkajs consumer');
+    const jsConsume = await kafkajsConsume(kafka, 'bench-java', records);
+    rows.push({
+      name: 'consume from offset 0 (kafkajs eachBatch)',
+      value: jsConsume.recordsPerSec,
+      unit: 'rec/s',
+      baseline: { name: 'kafka-consumer-perf-test', value: javaConsume.recordsPerSec },
+    });
+    Object.assign(details, { javaProduce, jsProduce, javaConsume, jsConsume });
+  }
 
-  logger.info({ events: generatorEvents }, 'kappa ingest (generator)');
-  const {
-    registryUrl,
-    close: closeRegistry,
-    ...generator
-  } = await benchGenerator(kafka, broker.brokers, generatorEvents, logger);
-  rows.push({
-    name: 'kappa ingest: generator, disk buffer, gzip, idempotent',
-    value: generator.ours.recordsPerSec,
-    unit: 'ev/s',
-    baseline: { name: 'kafkajs producer, same bytes and settings', value: generator.baseline.recordsPerSec },
-  });
-  Object.assign(details, { generator });
+  let registryUrl: string;
+  let closeRegistry: () => Promise<void>;
+  let generatorRate: number | undefined;
+  if (want('generator')) {
+    logger.info({ events: generatorEvents }, 'kappa ingest (generator)');
+    const {
+      registryUrl: url,
+      close,
+      ...generator
+    } = await benchGenerator(kafka, broker.brokers, generatorEvents, logger);
+    registryUrl = url;
+    closeRegistry = close;
+    generatorRate = generator.ours.recordsPerSec;
+    rows.push({
+      name: 'kappa ingest: generator, disk buffer, gzip, idempotent',
+      value: generator.ours.recordsPerSec,
+      unit: 'ev/s',
+      baseline: { name: 'kafkajs producer, same bytes and settings', value: generator.baseline.recordsPerSec },
+    });
+    Object.assign(details, { generator });
+  } else {
+    const registry = await startRegistry({
+      brokers: broker.brokers,
+      topic: '_bench_schemas',
+      replicationFactor: 1,
+      host: '127.0.0.1',
+      port: 0,
+      logger,
+    });
+    registryUrl = registry.url;
+    closeRegistry = () => registry.close();
+  }
 
-  logger.info('kappa enrich: with and without transactions');
-  const enrichment = await benchEnrich(kafka, registryUrl, 'bench-events', logger);
-  rows.push({
-    name: `kappa enrich, exactly once (transactions), ${enrichment.total} events`,
-    value: enrichment.eos.recordsPerSec,
-    unit: 'ev/s',
-    baseline: { name: 'kafkajs consume + produce, no decoding', value: enrichment.baseline.recordsPerSec },
-  });
-  rows.push({
-    name: 'kappa enrich, at least once (no transactions)',
-    value: enrichment.atLeastOnce.recordsPerSec,
-    unit: 'ev/s',
-    baseline: { name: 'kafkajs consume + produce, no decoding', value: enrichment.baseline.recordsPerSec },
-  });
-  Object.assign(details, { enrichment });
+  if (want('enrich')) {
+    logger.info('kappa enrich: with and without transactions');
+    const enrichment = await benchEnrich(kafka, registryUrl, 'bench-events', logger);
+    rows.push({
+      name: `kappa enrich, exactly once (transactions), ${enrichment.total} events`,
+      value: enrichment.eos.recordsPerSec,
+      unit: 'ev/s',
+      baseline: { name: 'kafkajs consume + produce, no decoding', value: enrichment.baseline.recordsPerSec },
+    });
+    rows.push({
+      name: 'kappa enrich, at least once (no transactions)',
+      value: enrichment.atLeastOnce.recordsPerSec,
+      unit: 'ev/s',
+      baseline: { name: 'kafkajs consume + produce, no decoding', value: enrichment.baseline.recordsPerSec },
+    });
+    Object.assign(details, { enrichment });
+  }
 
-  logger.info({ events: aggregateEvents }, 'kappa aggregate: replay into MySQL');
-  const stagesSchema = readFileSync(new URL('../../schemas/events_stages/v1.avsc', import.meta.url), 'utf8');
-  const { id: stagesId } = await new SchemaRegistry({ host: registryUrl }).register(
-    { type: SchemaType.AVRO, schema: stagesSchema },
-    { subject: 'bench-stages-replay-value' },
-  );
-  const aggregation = await benchAggregate(kafka, registryUrl, stagesId, aggregateEvents, logger, broker.brokers);
-  logger.info({ events: aggregateEvents }, 'kappa lateness: read and analyse the same log');
-  const lateness = await benchLateness(kafka, registryUrl, 'bench-stages-replay', aggregateEvents, logger);
-  logger.info('end-to-end latency: produced → row visible in MySQL');
-  const { latency, pipeline } = await (async () => {
-    try {
-      const latency = await benchLatency(kafka, registryUrl, logger);
-      const pipeline = await benchPipeline(kafka, broker.brokers, registryUrl, logger, { seconds: pipelineSeconds });
-      return { latency, pipeline };
-    } finally {
-      await closeRegistry();
-    }
-  })();
-  rows.push({
-    name: `kappa aggregate v1 → MySQL, replay of ${aggregation.ours.records} events (peak RSS ${aggregation.peakRssMiB} MiB)`,
-    value: aggregation.ours.recordsPerSec,
-    unit: 'ev/s',
-    baseline: { name: 'kafkajs consume + Avro decode only', value: aggregation.baseline.recordsPerSec },
-  });
-  rows.push({
-    name: `kappa recover v2 (watermark 60 s), offset 0 → caught up, ${aggregation.recover.records} events, start-up included`,
-    value: aggregation.recover.recordsPerSec,
-    unit: 'ev/s',
-    baseline: { name: 'kafkajs consume + Avro decode only', value: aggregation.baseline.recordsPerSec },
-  });
-  rows.push({
-    name: `kappa lateness: offset 0 → end, ${lateness.ours.records} events, window 10 s (heap ${lateness.heapMiB} MiB)`,
-    value: lateness.ours.recordsPerSec,
-    unit: 'ev/s',
-    baseline: { name: 'kafkajs consume + Avro decode only', value: lateness.baseline.recordsPerSec },
-  });
-  rows.push({
-    name: `kappa serve: GET /api/windows/users, 32 connections (p99 ${aggregation.api.ours.p99Ms} ms)`,
-    value: aggregation.api.ours.requestsPerSec,
-    unit: 'req/s',
-    baseline: {
-      name: `bare Fastify, constant JSON (p99 ${aggregation.api.baseline.p99Ms} ms)`,
-      value: aggregation.api.baseline.requestsPerSec,
-    },
-  });
-  rows.push({
-    name: `end to end p50: produced → row in MySQL (window 1 s, watermark 2 s; ${latency.ours.samples} events at 200/s)`,
-    value: latency.ours.p50Ms,
-    unit: 'ms',
-    baseline: { name: 'kafkajs produce → consume p50', value: latency.baseline.p50Ms },
-  });
-  rows.push({
-    name: 'end to end p99',
-    value: latency.ours.p99Ms,
-    unit: 'ms',
-    baseline: { name: 'kafkajs produce → consume p99', value: latency.baseline.p99Ms },
-  });
-  rows.push({
-    name:
-      `whole pipeline (ingest → enrich EOS → aggregate → MySQL, processes) for ${Math.round(pipeline.best.seconds)} s: ` +
-      `${pipeline.best.sustained ? 'sustained' : 'NOT sustained'}, lag at the end ` +
-      `${(pipeline.best.samples.at(-1)?.enrichLag ?? 0) + (pipeline.best.samples.at(-1)?.aggregateLag ?? 0)} events`,
-    value: pipeline.best.sustained ? pipeline.best.rate : pipeline.best.throughput,
-    unit: 'ev/s',
-    baseline: { name: 'kappa ingest alone, unthrottled', value: generator.ours.recordsPerSec },
-  });
-  Object.assign(details, { aggregation, lateness, latency, pipeline });
+  if (want('aggregate')) {
+    logger.info({ events: aggregateEvents }, 'kappa aggregate: replay into MySQL');
+    const stagesSchema = readFileSync(new URL('../../schemas/events_stages/v1.avsc', import.meta.url), 'utf8');
+    const { id: stagesId } = await new SchemaRegistry({ host: registryUrl }).register(
+      { type: SchemaType.AVRO, schema: stagesSchema },
+      { subject: 'bench-stages-replay-value' },
+    );
+    const aggregation = await benchAggregate(kafka, registryUrl, stagesId, aggregateEvents, logger, broker.brokers, {
+      api: want('client') || want('latency'),
+    });
+    rows.push({
+      name: `kappa aggregate v1 → MySQL, replay of ${aggregation.ours.records} events (replay peak RSS ${aggregation.peakRssMiB} MiB, ${aggregation.retries} commit retries)`,
+      value: aggregation.ours.recordsPerSec,
+      unit: 'ev/s',
+      baseline: { name: 'kafkajs consume + Avro decode only', value: aggregation.baseline.recordsPerSec },
+    });
+    rows.push({
+      name: `kappa recover v2 (watermark 60 s), offset 0 → caught up, ${aggregation.recover.records} events, start-up included (peak RSS ${aggregation.recoverPeakRssMiB} MiB, ${aggregation.recoverRetries} commit retries)`,
+      value: aggregation.recover.recordsPerSec,
+      unit: 'ev/s',
+      baseline: { name: 'kafkajs consume + Avro decode only', value: aggregation.baseline.recordsPerSec },
+    });
+    if (aggregation.api !== undefined)
+      rows.push({
+        name: `kappa serve: GET /api/windows/users, 32 connections (p99 ${aggregation.api.ours.p99Ms} ms)`,
+        value: aggregation.api.ours.requestsPerSec,
+        unit: 'req/s',
+        baseline: {
+          name: `bare Fastify, constant JSON (p99 ${aggregation.api.baseline.p99Ms} ms)`,
+          value: aggregation.api.baseline.requestsPerSec,
+        },
+      });
+    Object.assign(details, { aggregation });
+    logger.info({ events: aggregateEvents }, 'kappa lateness: read and analyse the same log');
+    const lateness = await benchLateness(kafka, registryUrl, 'bench-stages-replay', aggregateEvents, logger);
+    rows.push({
+      name: `kappa lateness: offset 0 → end, ${lateness.ours.records} events, window 10 s (heap ${lateness.heapMiB} MiB)`,
+      value: lateness.ours.recordsPerSec,
+      unit: 'ev/s',
+      baseline: { name: 'kafkajs consume + Avro decode only', value: lateness.baseline.recordsPerSec },
+    });
+    Object.assign(details, { lateness });
+  }
+  if (want('latency')) {
+    logger.info('end-to-end latency: produced → row visible in MySQL');
+    const latency = await benchLatency(kafka, registryUrl, logger);
+    rows.push({
+      name: `end to end p50: produced → row in MySQL (window 1 s, watermark 2 s; ${latency.ours.samples} events at 200/s)`,
+      value: latency.ours.p50Ms,
+      unit: 'ms',
+      baseline: { name: 'kafkajs produce → consume p50', value: latency.baseline.p50Ms },
+    });
+    rows.push({
+      name: 'end to end p99',
+      value: latency.ours.p99Ms,
+      unit: 'ms',
+      baseline: { name: 'kafkajs produce → consume p99', value: latency.baseline.p99Ms },
+    });
+    Object.assign(details, { latency });
+  }
+  if (want('pipeline') && generatorRate !== undefined) {
+    const pipeline = await benchPipeline(kafka, broker.brokers, registryUrl, logger, { seconds: pipelineSeconds });
+    const last = pipeline.best.samples.at(-1);
+    rows.push({
+      name:
+        `whole pipeline (ingest → enrich EOS → aggregate → MySQL, processes) for ${Math.round(pipeline.best.seconds)} s: ` +
+        `${pipeline.best.sustained ? 'sustained' : 'NOT sustained'}, lag at the end ` +
+        `${(last?.enrichLag ?? 0) + (last?.aggregateLag ?? 0)} events`,
+      value: pipeline.best.sustained ? pipeline.best.rate : pipeline.best.throughput,
+      unit: 'ev/s',
+      baseline: { name: 'kappa ingest alone, unthrottled', value: generatorRate },
+    });
+    Object.assign(details, { pipeline });
+  }
+  await closeRegistry();
 } finally {
   await broker.stop();
 }

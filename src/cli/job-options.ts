@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { DIMENSIONS, isJobVersion, type Dimension } from '../aggregates/job-names.js';
+import { isJobVersion } from '../aggregates/job-names.js';
 import type { AggregateOptions } from '../aggregates/run.js';
+import { versionSettings } from '../aggregates/version-settings.js';
 import type { Config } from '../config/settings.js';
 import { createKafka } from '../kafka/client.js';
 import type { Logger } from '../shared/logger.js';
@@ -8,37 +9,37 @@ import type { Logger } from '../shared/logger.js';
 /** `v` + digits: names a job version's consumer group and tables. */
 export const versionName = z.string().refine(isJobVersion, 'expected v followed by digits, e.g. v1');
 
-/** `user,dept,age` → the dimensions, each once. */
-export const dimensionList = z.string().transform((text, ctx) => {
-  const dims = text.split(',').map((dim) => dim.trim());
-  const unknown = dims.filter((dim) => !(DIMENSIONS as readonly string[]).includes(dim));
-  if (unknown.length > 0 || dims.length === 0) {
-    ctx.addIssue({ code: 'custom', message: `expected a comma-separated list of ${DIMENSIONS.join(', ')}` });
-    return z.NEVER;
-  }
-  return [...new Set(dims)] as Dimension[];
-});
+/** The settings a job version is built from: `kappa up`, `aggregate` and `recover` pick all of them. */
+export const VERSION_SETTINGS = [
+  'kafkaBrokers',
+  'registryUrl',
+  'sink',
+  'mysqlUrl',
+  'mongodbUrl',
+  'topicStages',
+  'topicPartitions',
+  'topicReplicationFactor',
+  'timeZone',
+  'window',
+  'slide',
+  'watermark',
+  'dims',
+  'commitRecords',
+  'commitInterval',
+  'schemasDir',
+] as const satisfies readonly (keyof Config)[];
 
-type JobSettings = Pick<
-  Config,
-  | 'kafkaBrokers'
-  | 'registryUrl'
-  | 'mysqlUrl'
-  | 'topicStages'
-  | 'topicPartitions'
-  | 'topicReplicationFactor'
-  | 'schemasDir'
-  | 'window'
-  | 'slide'
-  | 'watermark'
-  | 'timeZone'
->;
+/** `recover` always writes MySQL: sink and MongoDB URL may be absent. */
+type JobSettings = Pick<Config, Exclude<(typeof VERSION_SETTINGS)[number], 'sink' | 'mongodbUrl'>> &
+  Partial<Pick<Config, 'sink' | 'mongodbUrl'>>;
 
-/** What `kappa aggregate` and `kappa recover` both hand the aggregator, from the settings. */
+/**
+ * What `kappa up`, `kappa aggregate` and `kappa recover` hand the aggregator: one definition of a
+ * version's settings (window, slide, watermark, dims, time zone, stages topic, sink).
+ */
 export function aggregateJob(
   config: Readonly<JobSettings>,
   version: string,
-  dims: readonly Dimension[],
   logger: Logger,
   signal: AbortSignal,
   clientId: string,
@@ -47,14 +48,13 @@ export function aggregateJob(
     kafka: createKafka({ brokers: config.kafkaBrokers, logger, clientId }),
     registryUrl: config.registryUrl,
     mysqlUrl: config.mysqlUrl,
-    stagesTopic: config.topicStages,
+    ...(config.mongodbUrl === undefined ? {} : { mongodbUrl: config.mongodbUrl }),
     topicPartitions: config.topicPartitions,
     topicReplicationFactor: config.topicReplicationFactor,
     schemasDir: config.schemasDir,
     version,
-    settings: { sizeMs: config.window, slideMs: config.slide, delayMs: config.watermark },
-    dims,
-    timeZone: config.timeZone,
+    settings: versionSettings(config),
+    limits: { maxRecords: config.commitRecords, maxMs: config.commitInterval },
     logger,
     signal,
   } satisfies Partial<AggregateOptions>;

@@ -71,6 +71,18 @@ describe('kappa command line', () => {
     });
   }
 
+  it('kappa up, aggregate and recover all take --dims (gender included): one definition of a version', async () => {
+    for (const command of ['up', 'aggregate', 'recover']) {
+      const { stdout } = await run([command, '--help']);
+      expect(stdout.replace(/\s+/g, ' ')).toContain(
+        '--dims <list> Dimensions a job version aggregates, each a table (user, dept, age, gender)',
+      );
+    }
+    const { code, stderr } = await run(['aggregate', '--dims', 'user,city']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('expected a comma-separated list of user, dept, age, gender; got city');
+  });
+
   it('exits 2 with one line naming the setting on a bad environment variable', async () => {
     const { code, stdout, stderr } = await run(['status'], { KAPPA_KAFKA_BROKERS: ' ' });
     expect(code).toBe(2);

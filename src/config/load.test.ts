@@ -112,6 +112,12 @@ describe('loadConfig: sources', () => {
 
 /** One value each setting must refuse, with a fragment of the problem it must report. */
 const BAD_VALUES: Record<SettingKey, readonly (readonly [string, string])[]> = {
+  dims: [
+    ['user,city', 'comma-separated list of user, dept, age, gender'],
+    ['', 'comma-separated list'],
+  ],
+  commitRecords: [['0', '']],
+  commitInterval: [['soon', '']],
   kafkaBrokers: [
     [' ', 'is empty'],
     ['', 'is empty'],

@@ -203,3 +203,17 @@ export const share: TextSchema<number> = z.string().transform((text, ctx) => {
     ? value
     : fail(ctx, 'expected a percentage or a fraction from 0 to 1, e.g. 0.1% or 0.001');
 });
+
+/** `user,dept,age` → each dimension once, in the order given (a version records them so). */
+export function nameList<const T extends string>(values: readonly T[]): TextSchema<readonly T[]> {
+  return z.string().transform((text, ctx) => {
+    const names = text.split(',').map((name) => name.trim());
+    const unknown = names.filter((name) => !(values as readonly string[]).includes(name));
+    if (unknown.length > 0 || names.length === 0)
+      return fail(
+        ctx,
+        `expected a comma-separated list of ${values.join(', ')}; got ${unknown.join(', ') || 'nothing'}`,
+      );
+    return [...new Set(names)] as T[];
+  });
+}

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
+import { DIMENSIONS } from '../aggregates/dimensions.js';
 import { SINKS } from '../aggregates/sink.js';
 import * as parse from './parsers.js';
 
@@ -263,6 +264,27 @@ export const SETTINGS = {
     default: '0.1%',
     schema: parse.share,
     doc: 'Share of late events `kappa lateness` recommends a watermark delay for',
+  }),
+  dims: setting({
+    flag: '--dims <list>',
+    env: 'KAPPA_DIMS',
+    default: 'user,dept,age',
+    schema: parse.nameList(DIMENSIONS),
+    doc: `Dimensions a job version aggregates, each a table (${DIMENSIONS.join(', ')})`,
+  }),
+  commitRecords: setting({
+    flag: '--commit-records <n>',
+    env: 'KAPPA_COMMIT_RECORDS',
+    default: '50000',
+    schema: parse.integer(1, 10_000_000, 50_000),
+    doc: 'The aggregator commits at the latest after this many records of a partition',
+  }),
+  commitInterval: setting({
+    flag: '--commit-interval <duration>',
+    env: 'KAPPA_COMMIT_INTERVAL',
+    default: '1s',
+    schema: parse.duration('1s'),
+    doc: 'The aggregator commits a partition at the latest after this much work (while catching up)',
   }),
   stateDir: setting({
     flag: '--state-dir <dir>',

@@ -1,5 +1,6 @@
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
-import { DIMENSIONS, jobNames, type Dimension } from '../aggregates/job-names.js';
+import { jobNames, type Dimension } from '../aggregates/job-names.js';
+import { parseDims } from '../aggregates/version-settings.js';
 import { ensureDatabase, migrate } from '../aggregates/migrations.js';
 import type { WindowSettings } from '../aggregates/window-engine.js';
 import { KappaError } from '../shared/errors.js';
@@ -25,6 +26,10 @@ export interface PartitionProgressRow {
   readonly partition: number;
   readonly next: bigint;
   readonly late: number;
+  /** (event, window) misses of hopping windows (an event may miss some of its windows only). */
+  readonly lateWindows: number;
+  /** Records the aggregator could not use (dead-lettered to `<stages topic>.dlq`). */
+  readonly badRecords: number;
   readonly watermark: number | null;
 }
 
@@ -70,9 +75,7 @@ export class Catalog {
         slideMs: Number(row['slide_ms']),
         delayMs: Number(row['watermark_ms']),
       },
-      dims: String(row['dims'])
-        .split(',')
-        .filter((dim): dim is Dimension => (DIMENSIONS as readonly string[]).includes(dim)),
+      dims: parseDims(String(row['dims'])),
       state: String(row['state']) as VersionState,
       topic: String(row['stages_topic'] ?? ''),
     }));
@@ -90,13 +93,15 @@ export class Catalog {
 
   async progress(version: string, topic: string): Promise<PartitionProgressRow[]> {
     const [rows] = await this.pool.query<RowDataPacket[]>(
-      'SELECT partition_id, next_offset, late_events, watermark_ms FROM kappa_progress WHERE version = ? AND topic = ? ORDER BY partition_id',
+      'SELECT partition_id, next_offset, late_events, late_windows, bad_records, watermark_ms FROM kappa_progress WHERE version = ? AND topic = ? ORDER BY partition_id',
       [version, topic],
     );
     return rows.map((row) => ({
       partition: Number(row['partition_id']),
       next: BigInt(String(row['next_offset'])),
       late: Number(row['late_events']),
+      lateWindows: Number(row['late_windows']),
+      badRecords: Number(row['bad_records']),
       watermark: row['watermark_ms'] === null ? null : Number(row['watermark_ms']),
     }));
   }

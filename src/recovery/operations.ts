@@ -117,6 +117,10 @@ export interface VersionStatus {
   /** The lowest partition watermark (the version's event-time progress), null before any event. */
   readonly watermark: string | null;
   readonly lateEvents: number;
+  /** (event, window) misses: with hopping windows an event may miss only some of its windows. */
+  readonly lateWindows: number;
+  /** Records the aggregator could not use, counted once per version (dead-lettered). */
+  readonly badRecords: number;
 }
 
 /**
@@ -152,6 +156,8 @@ export async function versionStatus(catalog: Catalog, admin: Admin): Promise<Ver
       processed: Number(lag.done),
       watermark: watermarks.length === 0 ? null : new Date(Math.min(...watermarks)).toISOString(),
       lateEvents: progress.reduce((sum, row) => sum + row.late, 0),
+      lateWindows: progress.reduce((sum, row) => sum + row.lateWindows, 0),
+      badRecords: progress.reduce((sum, row) => sum + row.badRecords, 0),
     });
   }
   return statuses;

@@ -14,7 +14,7 @@ import { cutoverProblem } from './operations.js';
 /** The aggregator's options (MySQL sink, no side paths), plus how to recover. */
 export interface RecoverOptions extends Omit<
   AggregateOptions,
-  'sink' | 'mongodbUrl' | 'metrics' | 'publishLate' | 'idleCloseMs'
+  'mongodbUrl' | 'metrics' | 'publishLate' | 'idleCloseMs'
 > {
   /**
    * Stop (and resolve) once every partition is consumed to the end offsets observed when the
@@ -81,14 +81,14 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
         admin,
         {
           topicEvents: options.fullChain.eventsTopic,
-          topicStages: options.stagesTopic,
+          topicStages: options.settings.stagesTopic,
           topicPartitions: options.topicPartitions,
           topicReplicationFactor: options.topicReplicationFactor,
         },
         logger,
       );
       const problem = stagesPartitioningProblem(
-        { events: options.fullChain.eventsTopic, stages: options.stagesTopic },
+        { events: options.fullChain.eventsTopic, stages: options.settings.stagesTopic },
         topics.eventsPartitions,
         topics.stagesPartitions,
       );
@@ -106,7 +106,7 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
               registryUrl: options.registryUrl,
               topics: {
                 topicEvents: eventsTopic,
-                topicStages: options.stagesTopic,
+                topicStages: options.settings.stagesTopic,
                 topicPartitions: options.topicPartitions,
                 topicReplicationFactor: options.topicReplicationFactor,
               },
@@ -126,14 +126,13 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
             kafka,
             registryUrl: options.registryUrl,
             mysqlUrl: options.mysqlUrl,
-            stagesTopic: options.stagesTopic,
             topicPartitions: options.topicPartitions,
             topicReplicationFactor: options.topicReplicationFactor,
             schemasDir: options.schemasDir,
             version,
             settings: options.settings,
-            dims: options.dims,
-            timeZone: options.timeZone,
+            ...(options.limits === undefined ? {} : { limits: options.limits }),
+            ...(options.onSink === undefined ? {} : { onSink: options.onSink }),
             logger: logger.child({ stage: 'aggregate' }),
             signal: inner.signal,
             metrics,
@@ -148,21 +147,23 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
     // enrichment to pass the raw topic's, then takes the new stages topic's as its target.
     const eventsTargets =
       options.fullChain === undefined ? undefined : await endOffsets(admin, options.fullChain.eventsTopic);
-    let targets = eventsTargets === undefined ? await endOffsets(admin, options.stagesTopic) : undefined;
+    let targets = eventsTargets === undefined ? await endOffsets(admin, options.settings.stagesTopic) : undefined;
     while (!inner.signal.aborted) {
       await Promise.race([sleep(options.checkEveryMs ?? 500), failed]);
       const enriched =
         options.fullChain === undefined
           ? undefined
-          : await committedOffsets(admin, enrichGroup(options.stagesTopic), options.fullChain.eventsTopic);
+          : await committedOffsets(admin, enrichGroup(options.settings.stagesTopic), options.fullChain.eventsTopic);
       const enrichBehind =
         options.fullChain === undefined || enriched === undefined
           ? 0n
           : lagOf(await endOffsets(admin, options.fullChain.eventsTopic), enriched).lag;
       if (targets === undefined && eventsTargets !== undefined && enriched !== undefined)
-        if (backlogDone(eventsTargets, enriched)) targets = await endOffsets(admin, options.stagesTopic);
-      const committed = await catalog.offsets(version, options.stagesTopic).catch(() => new Map<number, bigint>());
-      lag = lagOf(await endOffsets(admin, options.stagesTopic), committed);
+        if (backlogDone(eventsTargets, enriched)) targets = await endOffsets(admin, options.settings.stagesTopic);
+      const committed = await catalog
+        .offsets(version, options.settings.stagesTopic)
+        .catch(() => new Map<number, bigint>());
+      lag = lagOf(await endOffsets(admin, options.settings.stagesTopic), committed);
       const rate = metrics.in / Math.max(0.001, (Date.now() - startedAt) / 1_000);
       const line = `${describeCatchUp(lag, rate)}${options.fullChain === undefined ? '' : ` · enrichment ${enrichBehind} behind`}`;
       progress.update(

@@ -8,6 +8,12 @@ export type DecodeResult<T> =
   | { readonly ok: true; readonly value: T; readonly schemaId: number }
   | { readonly ok: false; readonly reason: DecodeFailure; readonly detail: string };
 
+const NOT_WIRE_FORMAT = {
+  ok: false,
+  reason: 'not-avro-wire-format',
+  detail: 'the value does not start with the magic byte 0 and a schema id',
+} as const;
+
 /**
  * Decodes Confluent-framed Avro with a fixed reader schema: the writer schema comes from the
  * registry by id (cached), and Avro schema resolution fills the reader's defaults — so a log that
@@ -17,6 +23,8 @@ export type DecodeResult<T> =
 export class AvroDecoder<T> {
   private readonly reader: AvroType;
   private readonly resolvers = new Map<number, Promise<avro.Resolver | DecodeResult<T>>>();
+  /** The same, once settled: what `decodeSync` reads. */
+  private readonly settled = new Map<number, avro.Resolver | DecodeResult<T>>();
 
   constructor(
     private readonly registryUrl: string,
@@ -46,22 +54,49 @@ export class AvroDecoder<T> {
     }
   }
 
-  async decode(payload: Buffer | null): Promise<DecodeResult<T>> {
-    const schemaId = payload === null ? undefined : schemaIdOf(payload);
-    if (payload === null || schemaId === undefined)
-      return {
-        ok: false,
-        reason: 'not-avro-wire-format',
-        detail: 'the value does not start with the magic byte 0 and a schema id',
-      };
+  private resolve(schemaId: number): Promise<avro.Resolver | DecodeResult<T>> {
     let resolver = this.resolvers.get(schemaId);
     if (resolver === undefined) {
       resolver = this.resolverFor(schemaId);
       this.resolvers.set(schemaId, resolver);
       // A registry outage must not be cached: the next record asks again.
-      resolver.catch(() => this.resolvers.delete(schemaId));
+      resolver.then(
+        (resolved) => this.settled.set(schemaId, resolved),
+        () => this.resolvers.delete(schemaId),
+      );
     }
-    const resolved = await resolver;
+    return resolver;
+  }
+
+  /**
+   * Fetches the writer schemas of every payload not seen yet, all at once: after it, `decodeSync`
+   * decodes each of them without waiting (no `await` per record in a hot loop).
+   */
+  async prepare(payloads: Iterable<Buffer | null>): Promise<void> {
+    const wanted = new Set<number>();
+    for (const payload of payloads) {
+      const schemaId = payload === null ? undefined : schemaIdOf(payload);
+      if (schemaId !== undefined && !this.settled.has(schemaId)) wanted.add(schemaId);
+    }
+    for (const schemaId of wanted) this.settled.set(schemaId, await this.resolve(schemaId));
+  }
+
+  /** Decodes with the writer schemas `prepare` fetched; throws for a schema id it did not prepare. */
+  decodeSync(payload: Buffer | null): DecodeResult<T> {
+    const schemaId = payload === null ? undefined : schemaIdOf(payload);
+    if (payload === null || schemaId === undefined) return NOT_WIRE_FORMAT;
+    const resolved = this.settled.get(schemaId);
+    if (resolved === undefined) throw new Error(`schema id ${schemaId} was not prepared`);
+    return this.read(payload, schemaId, resolved);
+  }
+
+  async decode(payload: Buffer | null): Promise<DecodeResult<T>> {
+    const schemaId = payload === null ? undefined : schemaIdOf(payload);
+    if (payload === null || schemaId === undefined) return NOT_WIRE_FORMAT;
+    return this.read(payload, schemaId, await this.resolve(schemaId));
+  }
+
+  private read(payload: Buffer, schemaId: number, resolved: avro.Resolver | DecodeResult<T>): DecodeResult<T> {
     if ('ok' in resolved) return resolved;
     try {
       return { ok: true, value: this.reader.fromBuffer(payload.subarray(5), resolved) as T, schemaId };

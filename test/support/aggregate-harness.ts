@@ -133,12 +133,18 @@ export function useAggregateHarness(
         }
       }
       const [late] = await connection
-        .query('SELECT COALESCE(SUM(late_events), 0) AS late FROM kappa_progress WHERE version = ?', [version])
+        .query(
+          'SELECT COALESCE(SUM(late_events), 0) AS late, COALESCE(SUM(late_windows), 0) AS lateWindows FROM kappa_progress WHERE version = ?',
+          [version],
+        )
         .catch((error: unknown) => {
-          if ((error as { code?: string }).code === 'ER_NO_SUCH_TABLE') return [[]];
+          // Not created yet, or not migrated yet: the aggregator is still starting.
+          const code = (error as { code?: string }).code;
+          if (code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_FIELD_ERROR') return [[]];
           throw error;
         });
-      return { rows, late: Number((late as { late: string | number }[])[0]?.late ?? 0) };
+      const totals = (late as { late: string | number; lateWindows: string | number }[])[0];
+      return { rows, late: Number(totals?.late ?? 0), lateWindows: Number(totals?.lateWindows ?? 0) };
     } finally {
       await connection.end();
     }
@@ -166,7 +172,11 @@ export function useAggregateHarness(
         }
       }
       const progress = await db.collection('kappa_progress').find({ version }).toArray();
-      return { rows, late: progress.reduce((sum, doc) => sum + Number(doc['late_events']), 0) };
+      return {
+        rows,
+        late: progress.reduce((sum, doc) => sum + Number(doc['late_events']), 0),
+        lateWindows: progress.reduce((sum, doc) => sum + Number(doc['late_windows'] ?? 0), 0),
+      };
     } finally {
       await client.close();
     }

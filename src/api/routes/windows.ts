@@ -1,26 +1,20 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Dimension } from '../../aggregates/job-names.js';
+import { DIMENSION_SPECS, DIMENSIONS, dimensionOfSegment, type Dimension } from '../../aggregates/dimensions.js';
 import type { ApiReads } from '../queries.js';
 import { RequestError } from '../request-error.js';
 import { ErrorRef, Instant, VersionName, WindowRowRef } from '../schemas.js';
 import { timeRange } from './time-range.js';
 
-/** The URL's name of each dimension and how a `key` of it is read (ages are numbers). */
-const DIMS: Readonly<Record<'users' | 'depts' | 'ages', { readonly dim: Dimension; readonly number: boolean }>> = {
-  users: { dim: 'user', number: false },
-  depts: { dim: 'dept', number: false },
-  ages: { dim: 'age', number: true },
-};
-
 /** `key` of a dimension in its column's type; a 400 naming `key` when it is not one. */
-export function keyOf(name: keyof typeof DIMS, key: string | undefined): string | number | undefined {
-  if (key === undefined || !DIMS[name].number) return key;
+export function keyOf(dim: Dimension, key: string | undefined): string | number | undefined {
+  const spec = DIMENSION_SPECS[dim];
+  if (key === undefined || !spec.numeric) return key;
   const value = Number(key);
   if (!/^-?\d{1,10}$/.test(key) || !Number.isSafeInteger(value) || Math.abs(value) > 2_147_483_647)
     throw new RequestError(
       'KAPPA_BAD_REQUEST',
-      `key must be a whole number for ${name}, got ${JSON.stringify(key)}`,
+      `key must be a whole number for ${spec.segment}, got ${JSON.stringify(key)}`,
       'key',
     );
   return value;
@@ -34,7 +28,7 @@ export const windowRoutes: FastifyPluginCallbackTypebox<{ reads: ApiReads }> = (
       schema: {
         summary: 'Window counts per key, oldest first (the latest `limit` rows)',
         params: Type.Object(
-          { dim: Type.Union([Type.Literal('users'), Type.Literal('depts'), Type.Literal('ages')]) },
+          { dim: Type.Union(DIMENSIONS.map((dim) => Type.Literal(DIMENSION_SPECS[dim].segment))) },
           { additionalProperties: false },
         ),
         querystring: Type.Object(
@@ -56,10 +50,11 @@ export const windowRoutes: FastifyPluginCallbackTypebox<{ reads: ApiReads }> = (
     },
     async (request) => {
       const { dim: name } = request.params;
+      const dim = dimensionOfSegment(name) ?? 'user';
       const { start, end } = timeRange(request.query.from, request.query.to);
-      const key = keyOf(name, request.query.key);
+      const key = keyOf(dim, request.query.key);
       const { version, rows } = await reads.windows({
-        dim: DIMS[name].dim,
+        dim,
         limit: request.query.limit ?? 1_000,
         ...(request.query.version === undefined ? {} : { version: request.query.version }),
         ...(start === undefined ? {} : { from: start }),

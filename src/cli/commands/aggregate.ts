@@ -1,31 +1,16 @@
 import * as parse from '../../config/parsers.js';
 import { runAggregate } from '../../aggregates/run.js';
 import { defineCommand } from '../command.js';
-import { aggregateJob, dimensionList, versionName } from '../job-options.js';
+import { aggregateJob, VERSION_SETTINGS, versionName } from '../job-options.js';
 import { OptionValues } from '../option-values.js';
 
 export const aggregate = defineCommand({
   name: 'aggregate',
   summary:
     'Aggregate events_stages into event-time windows in MySQL (or MongoDB), as one job version (exactly-once effect)',
-  settings: [
-    'kafkaBrokers',
-    'registryUrl',
-    'sink',
-    'mysqlUrl',
-    'mongodbUrl',
-    'topicStages',
-    'topicPartitions',
-    'topicReplicationFactor',
-    'timeZone',
-    'window',
-    'slide',
-    'watermark',
-    'schemasDir',
-  ],
+  settings: [...VERSION_SETTINGS],
   options: [
     { flag: '--version <name>', doc: 'job version, v + digits (e.g. v1): names the consumer group and the tables' },
-    { flag: '--dims <list>', doc: 'dimensions to aggregate: user,dept,age (default user)' },
     { flag: '--publish-late', doc: 'also publish late events to <stages topic>.late (at least once)' },
     {
       flag: '--idle-close <duration>',
@@ -35,19 +20,16 @@ export const aggregate = defineCommand({
   run: async ({ config, options, logger, signal, print }) => {
     const values = new OptionValues(options);
     const version = values.get('version', '--version', versionName, 'v1');
-    const dims = values.get('dims', '--dims', dimensionList, 'user');
     const idleCloseMs = values.get('idleClose', '--idle-close', parse.duration('30s'));
     values.check();
-    if (version === undefined || dims === undefined) return 2;
+    if (version === undefined) return 2;
     const metrics = await runAggregate({
-      ...aggregateJob(config, version, dims, logger, signal, `kappa-aggregate-${version}`),
-      sink: config.sink,
-      mongodbUrl: config.mongodbUrl,
+      ...aggregateJob(config, version, logger, signal, `kappa-aggregate-${version}`),
       publishLate: options['publishLate'] === true,
       ...(idleCloseMs === undefined ? {} : { idleCloseMs }),
     });
     print(
-      `aggregate ${version}: ${metrics.in} events, ${metrics.late} late, ${metrics.rows} window rows written, ${metrics.bad} unreadable`,
+      `aggregate ${version}: ${metrics.in} events, ${metrics.late} late, ${metrics.rows} window rows written, ${metrics.bad} bad (dead-lettered)`,
     );
     return 0;
   },

@@ -6,7 +6,7 @@ import type { Logger } from '../../shared/logger.js';
 import { formatCount } from '../../shared/progress.js';
 import { loadEnrichmentTables } from '../../stages/enrich/static-tables.js';
 import { defineCommand } from '../command.js';
-import { aggregateJob, dimensionList, versionName } from '../job-options.js';
+import { aggregateJob, VERSION_SETTINGS, versionName } from '../job-options.js';
 import { OptionValues } from '../option-values.js';
 
 async function withCatalog<T>(mysqlUrl: string, work: (catalog: Catalog) => Promise<T>): Promise<T> {
@@ -36,17 +36,7 @@ export const recover = defineCommand({
   name: 'recover',
   summary: 'Replay the log from offset 0 into a new job version (new tables, new consumer group)',
   settings: [
-    'kafkaBrokers',
-    'registryUrl',
-    'mysqlUrl',
-    'topicStages',
-    'topicPartitions',
-    'topicReplicationFactor',
-    'timeZone',
-    'window',
-    'slide',
-    'watermark',
-    'schemasDir',
+    ...VERSION_SETTINGS.filter((key) => key !== 'sink' && key !== 'mongodbUrl'),
     'namesFile',
     'deptsFile',
     'genderMale',
@@ -55,7 +45,6 @@ export const recover = defineCommand({
   ],
   options: [
     { flag: '--to <version>', doc: 'the new job version, e.g. v2 (its tables: events_users_v2 …)' },
-    { flag: '--dims <list>', doc: 'dimensions to aggregate: user,dept,age (default user,dept,age)' },
     { flag: '--from <topic>', doc: 'full-chain replay: enrich this raw topic again into --stages-topic first' },
     {
       flag: '--cutover',
@@ -69,10 +58,9 @@ export const recover = defineCommand({
   run: async ({ config, options, logger, signal, print }) => {
     const values = new OptionValues(options);
     const version = values.get('to', '--to', versionName);
-    const dims = values.get('dims', '--dims', dimensionList, 'user,dept,age');
     if (options['to'] === undefined) values.reject('to', 'kappa recover needs --to <version>, e.g. --to v2');
     values.check();
-    if (version === undefined || dims === undefined) return 2;
+    if (version === undefined) return 2;
     const from = typeof options['from'] === 'string' ? options['from'] : undefined;
     const fullChain =
       from === undefined
@@ -83,7 +71,7 @@ export const recover = defineCommand({
             badRecords: config.badRecords,
           };
     const result = await runRecover({
-      ...aggregateJob(config, version, dims, logger, signal, `kappa-recover-${version}`),
+      ...aggregateJob(config, version, logger, signal, `kappa-recover-${version}`),
       untilCaughtUp: options['untilCaughtUp'] === true,
       cutover: options['cutover'] === true,
       ...(fullChain === undefined ? {} : { fullChain }),
@@ -191,7 +179,7 @@ export const statusCommand = defineCommand({
       return 0;
     }
     print(
-      'version  state        lag        processed  watermark (min)           late     window/slide/watermark  topic',
+      'version  state        lag        processed  watermark (min)           late  late win     bad  window/slide/watermark  topic',
     );
     for (const status of statuses) {
       const { sizeMs, slideMs, delayMs } = status.settings;
@@ -203,6 +191,8 @@ export const statusCommand = defineCommand({
           formatCount(status.processed).padStart(10),
           ` ${(status.watermark ?? '-').padEnd(25)}`,
           formatCount(status.lateEvents).padStart(7),
+          formatCount(status.lateWindows).padStart(8),
+          formatCount(status.badRecords).padStart(7),
           `  ${sizeMs / 1_000}s/${slideMs / 1_000}s/${delayMs / 1_000}s`.padEnd(24),
           status.topic,
         ].join(' '),

@@ -14,6 +14,7 @@ import { newEnrichMetrics, runEnrich } from '../../stages/enrich/run.js';
 import { loadEnrichmentTables } from '../../stages/enrich/static-tables.js';
 import * as parse from '../../config/parsers.js';
 import { defineCommand } from '../command.js';
+import { aggregateJob, VERSION_SETTINGS } from '../job-options.js';
 import { OptionValues } from '../option-values.js';
 import { untilAborted } from '../../shared/abort.js';
 
@@ -24,9 +25,8 @@ export const up = defineCommand({
   summary:
     "Run everything on this machine: broker, registry, migrations, generator, enrichment, the serving version's aggregator, API",
   settings: [
-    'kafkaBrokers',
-    'registryUrl',
-    'mysqlUrl',
+    // v1 writes MySQL, which the API reads.
+    ...VERSION_SETTINGS.filter((key) => key !== 'sink' && key !== 'mongodbUrl'),
     'apiHost',
     'apiPort',
     'apiToken',
@@ -43,14 +43,6 @@ export const up = defineCommand({
     'registryPort',
     'registryTopic',
     'topicEvents',
-    'topicStages',
-    'topicPartitions',
-    'topicReplicationFactor',
-    'timeZone',
-    'window',
-    'slide',
-    'watermark',
-    'schemasDir',
     'namesFile',
     'deptsFile',
     'genderMale',
@@ -132,7 +124,7 @@ export const up = defineCommand({
         .then(([records, serving]) =>
           liveVersions(records, serving, {
             settings: { sizeMs: config.window, slideMs: config.slide, delayMs: config.watermark },
-            dims: ['user', 'dept', 'age'],
+            dims: config.dims,
             topic: config.topicStages,
           }),
         )
@@ -168,19 +160,21 @@ export const up = defineCommand({
           void watch(
             `aggregate ${entry.version}`,
             runAggregate({
-              kafka: kafka(`kappa-aggregate-${entry.version}`),
-              registryUrl: config.registryUrl,
-              mysqlUrl: config.mysqlUrl,
-              stagesTopic: entry.topic,
-              topicPartitions: config.topicPartitions,
-              topicReplicationFactor: config.topicReplicationFactor,
-              schemasDir: config.schemasDir,
-              version: entry.version,
-              settings: entry.settings,
-              dims: entry.dims,
-              timeZone: config.timeZone,
-              logger: logger.child({ stage: 'aggregate', version: entry.version }),
-              signal: stages.signal,
+              // The version's recorded settings (the aggregator refuses any other value).
+              ...aggregateJob(
+                {
+                  ...config,
+                  window: entry.settings.sizeMs,
+                  slide: entry.settings.slideMs,
+                  watermark: entry.settings.delayMs,
+                  dims: entry.dims,
+                  topicStages: entry.topic,
+                },
+                entry.version,
+                logger.child({ stage: 'aggregate', version: entry.version }),
+                stages.signal,
+                `kappa-aggregate-${entry.version}`,
+              ),
               metrics: aggregateMetrics[entry.version] ?? { in: 0, late: 0, rows: 0, bad: 0 },
             }),
           );

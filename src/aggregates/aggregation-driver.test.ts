@@ -1,0 +1,208 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { referenceModel } from '../../test/support/reference-model.js';
+import { AggregationDriver, type StagedRecord, type TopicMessages } from './aggregation-driver.js';
+import type { Classified } from './batch-plan.js';
+import { MemorySink } from './memory-sink.js';
+import type { KeyedEvent, WindowSettings } from './window-engine.js';
+
+/**
+ * The aggregator driven without a broker (like Kafka Streams' TopologyTestDriver): records are
+ * JSON `{time, user}` (or not JSON: a bad record), batches are fed by hand, and what the sink holds
+ * is compared with the reference model of SPEC §1.3.
+ */
+
+const TUMBLING: WindowSettings = { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 };
+
+function record(offset: number, event: KeyedEvent | string): StagedRecord {
+  const text = typeof event === 'string' ? event : JSON.stringify({ time: event.time, user: event.keys['user'] });
+  return { offset: BigInt(offset), key: null, value: Buffer.from(text) };
+}
+
+function classifyJson(staged: StagedRecord): Classified {
+  try {
+    const { time, user } = JSON.parse(staged.value?.toString() ?? '') as { time: number; user: string };
+    return { kind: 'event', event: { time, keys: { user } } };
+  } catch {
+    return { kind: 'bad', reason: 'undecodable', detail: 'not JSON' };
+  }
+}
+
+interface Harness {
+  readonly sink: MemorySink;
+  readonly sent: TopicMessages[];
+  readonly driver: (options?: { failSend?: () => boolean; maxRows?: number; maxRecords?: number }) => AggregationDriver;
+}
+
+function harness(settings: WindowSettings = TUMBLING): Harness {
+  const sink = new MemorySink();
+  const sent: TopicMessages[] = [];
+  return {
+    sink,
+    sent,
+    driver: (options = {}) =>
+      new AggregationDriver({
+        version: 'v1',
+        stagesTopic: 'stages',
+        settings,
+        sink,
+        classify: classifyJson,
+        publish: (batches) => {
+          if (options.failSend?.() === true) return Promise.reject(new Error('broker down'));
+          sent.push(...batches);
+          return Promise.resolve();
+        },
+        lateTopic: 'stages.late',
+        deadLetterTopic: 'stages.dlq',
+        limits: { maxRows: options.maxRows ?? 1_000, maxRecords: options.maxRecords ?? 7, maxMs: 1e12 },
+        clock: () => 0,
+      }),
+  };
+}
+
+const at = (seconds: number, user = 'Kim'): KeyedEvent => ({ time: seconds * 1_000, keys: { user } });
+
+function log(events: readonly (KeyedEvent | string)[]): StagedRecord[] {
+  return events.map((event, offset) => record(offset, event));
+}
+
+describe('AggregationDriver', () => {
+  it('commits what the reference model says, however the log is cut into batches, and never counts a re-delivered record twice', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 90 }), fc.constantFrom('Kim', 'Lee')), { maxLength: 60 }),
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 8 }),
+        async (times, cuts) => {
+          const events = times.map(([seconds, user]) => at(seconds, user));
+          const records = log(events);
+          const { sink, driver } = harness();
+          const instance = driver();
+          let from = 0;
+          for (let index = 0; from < records.length; index += 1) {
+            const size = cuts[index % cuts.length] ?? 1;
+            // Each batch starts a little before where the last one ended: kafkajs re-delivers.
+            const start = Math.max(0, from - 2);
+            await instance.batch(0, records.slice(start, from + size), { from: BigInt(start) });
+            from += size;
+          }
+          const expected = referenceModel([events], TUMBLING);
+          expect(sink.totals).toEqual(expected.rows);
+          expect(sink.progress.get(0)?.lateEvents ?? 0).toBe(expected.late);
+          expect(sink.progress.get(0)?.nextOffset ?? 0n).toBe(BigInt(records.length));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('seeks back to the progress when a fetch starts beyond it (no progress row: offset 0), once', async () => {
+    const { sink, driver } = harness();
+    const instance = driver();
+    const records = log([at(1), at(2), at(30), at(31)]);
+    // The consumer group's committed offset says 2; the sink has nothing for the partition.
+    expect(await instance.batch(0, records.slice(2), { from: 2n })).toEqual({ kind: 'seek', offset: 0n });
+    expect(sink.commits).toHaveLength(0);
+    await instance.batch(0, records, { from: 0n });
+    expect(sink.totals).toEqual(new Map([['0|user|Kim', 2]]));
+    // Right after a seek a fetch beyond it means the log starts later (retention): accepted, not a loop.
+    const fresh = harness().driver();
+    expect((await fresh.batch(0, records.slice(2), { from: 2n })).kind).toBe('seek');
+    expect((await fresh.batch(0, records.slice(2), { from: 2n })).kind).toBe('done');
+  });
+
+  it('moves progress past a fetch of transaction markers only, but never past what was fetched', async () => {
+    const { sink, driver } = harness();
+    const instance = driver();
+    await instance.batch(0, log([at(1), at(2)]), { from: 0n, end: 2n });
+    expect(sink.progress.get(0)?.nextOffset).toBe(2n);
+    await instance.skipped(0, 2n, 3n); // the commit marker at offset 2
+    expect(sink.progress.get(0)?.nextOffset).toBe(3n);
+    await instance.batch(0, [], {});
+    expect(sink.progress.get(0)?.nextOffset).toBe(3n);
+  });
+
+  it('after a failed commit, reloads the partition from the sink: the re-delivered batch counts once', async () => {
+    const { sink, driver } = harness();
+    const instance = driver();
+    const records = log([at(1), at(2, 'Lee'), at(30), at(3), at(45)]);
+    sink.failNext = 1;
+    await expect(instance.batch(0, records, { from: 0n })).rejects.toThrow('injected');
+    await instance.batch(0, records, { from: 0n });
+    expect(sink.totals).toEqual(referenceModel([records.map((r) => classifyJson(r)).map(eventOf)], TUMBLING).rows);
+  });
+
+  it('refuses a stale owner: after a rebalance the old owner’s commit (and its --idle-close) is not written', async () => {
+    const { sink, driver } = harness();
+    const stale = driver();
+    const owner = driver();
+    const records = log([at(1), at(2), at(3)]);
+    await stale.batch(0, records.slice(0, 1), { from: 0n });
+    // The partition moves: the new owner loads it, commits, and closes its windows while idle.
+    await owner.batch(0, records.slice(1), { from: 1n });
+    expect(await owner.idleClose(0)).toBe(1);
+    // The zombie still holds the windows it loaded: its idle close (offset unchanged) must be refused.
+    expect(await stale.idleClose(0)).toBe(0);
+    await expect(stale.batch(0, records.slice(1), { from: 1n })).resolves.toEqual({ kind: 'done' });
+    expect(sink.totals).toEqual(new Map([['0|user|Kim', 3]]));
+  });
+
+  it('publishes late events and dead letters before the commit that counts them: a failed send commits nothing', async () => {
+    const { sink, sent, driver } = harness();
+    let down = true;
+    const instance = driver({ failSend: () => down });
+    const records = log([at(40), at(1), 'not json', at(41)]);
+    await expect(instance.batch(0, records, { from: 0n })).rejects.toThrow('broker down');
+    expect(sink.commits).toHaveLength(0);
+    down = false;
+    await instance.batch(0, records, { from: 0n });
+    expect(sent.map((batch) => [batch.topic, batch.messages.length])).toEqual([
+      ['stages.late', 1],
+      ['stages.dlq', 1],
+    ]);
+    const dead = sent[1]?.messages[0];
+    expect(dead?.headers).toMatchObject({
+      'kappa.dlq.reason': 'undecodable',
+      'kappa.dlq.stage': 'aggregate',
+      'kappa.source.offset': '2',
+    });
+    expect(sink.progress.get(0)).toMatchObject({ badRecords: 1, lateEvents: 1, nextOffset: 4n });
+  });
+
+  it('counts late events and late windows apart with hopping windows', async () => {
+    const hopping: WindowSettings = { sizeMs: 10_000, slideMs: 5_000, delayMs: 0 };
+    const { sink, driver } = harness(hopping);
+    // At 12 s the watermark is 12 s: [0, 10) closed, [5, 15) open. An event at 7 s misses one of its two windows.
+    await driver().batch(0, log([at(12), at(7), at(1)]), { from: 0n });
+    expect(sink.progress.get(0)).toMatchObject({ lateEvents: 1, lateWindows: 3 });
+  });
+
+  it(
+    'commits an event that closes 500,000 rows in bounded chunks, with exact totals',
+    { timeout: 120_000 },
+    async () => {
+      // Window 10 s sliding by 1 s, watermark 60 min: an hour of open windows, then a 2 h gap closes them all.
+      const settings: WindowSettings = { sizeMs: 10_000, slideMs: 1_000, delayMs: 3_600_000 };
+      const { sink, driver } = harness(settings);
+      const instance = driver({ maxRows: 20_000, maxRecords: 100_000 });
+      const events: KeyedEvent[] = [];
+      for (let second = 0; second < 3_600; second += 1)
+        for (let n = 0; n < 14; n += 1)
+          events.push({ time: second * 1_000 + n, keys: { user: `u${n}-${second % 10}` } });
+      events.push(at(3_600 + 7_200 + 3_600));
+      const records = log(events);
+      await instance.batch(0, records, { from: 0n });
+      const rows = sink.commits.reduce((sum, commit) => sum + commit.rows.length, 0);
+      expect(rows).toBeGreaterThanOrEqual(500_000);
+      expect(Math.max(...sink.commits.map((commit) => commit.rows.length))).toBeLessThanOrEqual(20_000);
+      let total = 0;
+      for (const count of sink.totals.values()) total += count;
+      expect(total).toBe((events.length - 1) * 10);
+      expect(sink.progress.get(0)?.nextOffset).toBe(BigInt(records.length));
+    },
+  );
+});
+
+function eventOf(classified: Classified): KeyedEvent {
+  if (classified.kind !== 'event') throw new Error('bad record');
+  return classified.event;
+}

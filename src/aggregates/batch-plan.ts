@@ -1,0 +1,67 @@
+import type { DecodeResult } from '../registry/avro-decoder.js';
+import { parseEventTime } from '../shared/event-time.js';
+import type { EnrichedEvent } from '../stages/enrich/rules.js';
+import { keyProblem, keysOf, type Dimension } from './dimensions.js';
+import type { KeyedEvent } from './window-engine.js';
+
+/**
+ * The aggregator's batch decisions, pure: where a fetched batch starts relative to the partition's
+ * committed progress, which records it skips, and what a record is to the engine.
+ */
+
+export type BatchPlan =
+  /** The fetch started beyond the progress (records would be skipped): fetch again from `offset`. */
+  | { readonly kind: 'seek'; readonly offset: bigint }
+  /** Process the records from index `from` on (those before it are below the progress). */
+  | { readonly kind: 'process'; readonly from: number; readonly gap: boolean };
+
+/**
+ * @param next the partition's committed progress
+ * @param offsets the batch's records (control and aborted records filtered out), ascending
+ * @param fetchedFrom where the fetch started (control records included), when known
+ * @param soughtTo where this partition was last sought to: a fetch that starts beyond it right after
+ *   a seek means the log itself starts later (retention), which no seek can change
+ */
+export function planBatch(
+  next: bigint,
+  offsets: readonly bigint[],
+  fetchedFrom: bigint | undefined,
+  soughtTo: bigint | undefined,
+): BatchPlan {
+  const first = fetchedFrom ?? offsets[0];
+  const gap = first !== undefined && first > next;
+  if (gap && soughtTo !== next) return { kind: 'seek', offset: next };
+  let from = 0;
+  while (from < offsets.length && (offsets[from] as bigint) < next) from += 1;
+  return { kind: 'process', from, gap };
+}
+
+/** What one record of the stages topic is to the aggregator. */
+export type Classified =
+  | { readonly kind: 'event'; readonly event: KeyedEvent }
+  | { readonly kind: 'bad'; readonly reason: string; readonly detail: string };
+
+/**
+ * A decoded record → the engine's event, or a bad record (undecodable, a `time` that does not
+ * parse, a key longer than its column): bad records are counted and dead-lettered, never dropped.
+ */
+export function classify(
+  decoded: DecodeResult<EnrichedEvent>,
+  timeZone: string,
+  dims: readonly Dimension[],
+): Classified {
+  if (!decoded.ok) return { kind: 'bad', reason: decoded.reason, detail: decoded.detail };
+  const time = parseEventTime(decoded.value.time, timeZone);
+  if (time === undefined)
+    return {
+      kind: 'bad',
+      reason: 'invalid-time',
+      detail: `time ${JSON.stringify(decoded.value.time)} is not YYYY-MM-DD HH:mm:ss in ${timeZone}`,
+    };
+  const keys = keysOf(decoded.value, dims);
+  for (const dim of dims) {
+    const problem = keyProblem(dim, keys[dim] ?? '');
+    if (problem !== undefined) return { kind: 'bad', reason: 'key-too-long', detail: problem };
+  }
+  return { kind: 'event', event: { time, keys } };
+}

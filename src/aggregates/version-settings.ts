@@ -1,0 +1,116 @@
+import { DEFAULT_DIMS, DIMENSIONS, isDimension, type Dimension } from './dimensions.js';
+import type { SinkKind } from './sink.js';
+import type { WindowSettings } from './window-engine.js';
+
+/**
+ * All that a version's tables depend on (SPEC §1.3): recorded when the version is created, never
+ * changed. `kappa up`, `kappa aggregate` and `kappa recover` all build it with `versionSettings`.
+ */
+export interface VersionSettings {
+  readonly window: WindowSettings;
+  readonly dims: readonly Dimension[];
+  readonly timeZone: string;
+  readonly stagesTopic: string;
+  readonly sink: SinkKind;
+}
+
+/** The configuration a version's settings come from (the names of config/settings.ts). */
+export interface VersionConfig {
+  readonly window: number;
+  readonly slide: number;
+  readonly watermark: number;
+  readonly dims?: readonly Dimension[];
+  readonly timeZone: string;
+  readonly topicStages: string;
+  readonly sink?: SinkKind;
+}
+
+export function versionSettings(config: VersionConfig): VersionSettings {
+  return Object.freeze({
+    window: Object.freeze({ sizeMs: config.window, slideMs: config.slide, delayMs: config.watermark }),
+    dims: Object.freeze([...(config.dims ?? DEFAULT_DIMS)]),
+    timeZone: config.timeZone,
+    stagesTopic: config.topicStages,
+    sink: config.sink ?? 'mysql',
+  });
+}
+
+/** A version's settings as its store recorded them: older versions lack the later columns (null). */
+export interface RecordedSettings {
+  readonly window: WindowSettings;
+  readonly dims: string;
+  readonly timeZone: string | null;
+  readonly stagesTopic: string | null;
+  readonly sink: string | null;
+}
+
+interface Comparison {
+  readonly setting: string;
+  readonly flag: string;
+  readonly recorded: string | null;
+  readonly wanted: string;
+  readonly format: (value: string) => string;
+}
+
+const ms = (value: string) => `${Number(value) / 1_000}s`;
+
+function comparisons(recorded: RecordedSettings, wanted: VersionSettings): readonly Comparison[] {
+  const same = (value: string) => value;
+  return [
+    {
+      setting: 'window',
+      flag: '--window',
+      recorded: String(recorded.window.sizeMs),
+      wanted: String(wanted.window.sizeMs),
+      format: ms,
+    },
+    {
+      setting: 'slide',
+      flag: '--slide',
+      recorded: String(recorded.window.slideMs),
+      wanted: String(wanted.window.slideMs),
+      format: ms,
+    },
+    {
+      setting: 'watermark',
+      flag: '--watermark',
+      recorded: String(recorded.window.delayMs),
+      wanted: String(wanted.window.delayMs),
+      format: ms,
+    },
+    { setting: 'dims', flag: '--dims', recorded: recorded.dims, wanted: wanted.dims.join(','), format: same },
+    { setting: 'time zone', flag: '--time-zone', recorded: recorded.timeZone, wanted: wanted.timeZone, format: same },
+    {
+      setting: 'stages topic',
+      flag: '--stages-topic',
+      recorded: recorded.stagesTopic,
+      wanted: wanted.stagesTopic,
+      format: same,
+    },
+    { setting: 'sink', flag: '--sink', recorded: recorded.sink, wanted: wanted.sink, format: same },
+  ];
+}
+
+/**
+ * The first setting of `wanted` that differs from what the version recorded, as one line that
+ * names it, the recorded value and the flag to use; undefined when they agree. A setting the
+ * version did not record yet (null: created by an older kappa) is taken from `wanted`.
+ */
+export function settingsMismatch(
+  version: string,
+  recorded: RecordedSettings,
+  wanted: VersionSettings,
+): string | undefined {
+  for (const { setting, flag, recorded: was, wanted: asked, format } of comparisons(recorded, wanted)) {
+    if (was === null || was === asked) continue;
+    return `job version ${version} was created with ${setting} ${format(was)}, not ${format(asked)}: a version's settings never change — start it with ${flag} ${format(was)}, or create a new version (e.g. kappa recover --to v${Number(version.slice(1)) + 1})`;
+  }
+  return undefined;
+}
+
+/** `user,dept,age` as recorded → the dimensions (unknown names dropped). */
+export function parseDims(text: string): Dimension[] {
+  return text.split(',').filter(isDimension);
+}
+
+export { DIMENSIONS };

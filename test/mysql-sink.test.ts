@@ -1,0 +1,61 @@
+import { createConnection } from 'mysql2/promise';
+import { describe, expect, it } from 'vitest';
+import { MySqlSink } from '../src/aggregates/mysql-sink.js';
+import { versionSettings } from '../src/aggregates/version-settings.js';
+import { useTestContext } from './support/context.js';
+
+const context = useTestContext('mysql-sink');
+
+async function sql<T>(query: string, values: unknown[] = []): Promise<T[]> {
+  const connection = await createConnection({ uri: context.mysqlUrl, timezone: 'Z' });
+  try {
+    const [rows] = await connection.query(query, values);
+    return rows as T[];
+  } finally {
+    await connection.end();
+  }
+}
+
+describe('MySqlSink against MariaDB', () => {
+  it('refuses a stale owner’s --idle-close commit, which does not move the offset', { timeout: 60_000 }, async () => {
+    const settings = versionSettings({
+      window: 10_000,
+      slide: 10_000,
+      watermark: 15_000,
+      dims: ['user'],
+      timeZone: 'UTC',
+      topicStages: 'zombie-stages',
+    });
+    const [owner, zombie] = [
+      await MySqlSink.open(context.mysqlUrl, 'v3', 'zombie-stages'),
+      await MySqlSink.open(context.mysqlUrl, 'v3', 'zombie-stages'),
+    ];
+    try {
+      await owner.prepare({ version: 'v3', settings });
+      await zombie.prepare({ version: 'v3', settings });
+      const rows = [{ windowStart: 0, windowEnd: 10_000, dim: 'user', key: 'Kim', count: 2 }];
+      const close = (progress: { nextOffset: bigint; seq: number }) => ({
+        partition: 0,
+        expected: progress,
+        nextOffset: 5n,
+        rows,
+        snapshot: { maxEventTime: 1_000, lateEvents: 0, open: [] },
+        lateEvents: 0,
+        lateWindows: 0,
+        badRecords: 0,
+        watermark: null,
+        idleClosed: true,
+      });
+      expect(await owner.load(0)).toMatchObject({ nextOffset: 0n, seq: 0 });
+      await owner.commit({ ...close({ nextOffset: 0n, seq: 0 }), idleClosed: false });
+      // Both believe they own partition 0 at offset 5 (a rebalance, a zombie instance).
+      const seen = await zombie.load(0);
+      expect(await owner.commit(close(await owner.load(0)))).toBe(true);
+      expect(await zombie.commit(close(seen))).toBe(false);
+      expect(await sql('SELECT user_name, count FROM events_users_v3')).toEqual([{ user_name: 'Kim', count: 4 }]);
+    } finally {
+      await owner.close();
+      await zombie.close();
+    }
+  });
+});
