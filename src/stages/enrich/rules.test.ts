@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { enrich, invalidReason, UNKNOWN_DEPT, UNKNOWN_NAME, type EnrichmentTables } from './rules.js';
+import { enrich, invalidReason, keysProblem, UNKNOWN_DEPT, UNKNOWN_NAME, type EnrichmentTables } from './rules.js';
 import { loadStaticTable, parseStaticTable } from './static-tables.js';
 import { parseEventTime } from '../../shared/event-time.js';
 
@@ -141,5 +141,19 @@ describe('static tables', () => {
 
   it('refuse a missing file', async () => {
     await expect(loadStaticTable('/nonexistent/names.jsonl', 'uid')).rejects.toThrow(/names\.jsonl: cannot read it/);
+  });
+});
+
+describe('keysProblem', () => {
+  const tables = { names: new Map([[0, 'K'.repeat(192)]]), depts: new Map(), maleLabel: 'M', femaleLabel: 'F' };
+
+  it('refuses a key longer than its column (191 characters), counting characters, not bytes', () => {
+    expect(keysProblem(enrich({ id: 0, hello: 'x', time: '2026-11-22 20:31:07' }, tables))).toEqual({
+      reason: 'key-too-long',
+      detail: 'the user key is 192 characters long; its column holds 191',
+    });
+    const korean = { ...tables, names: new Map([[0, '김'.repeat(191)]]) };
+    expect(keysProblem(enrich({ id: 0, hello: 'x', time: '2026-11-22 20:31:07' }, korean))).toBeUndefined();
+    expect(keysProblem(enrich({ id: 1, hello: 'x', time: '2026-11-22 20:31:07' }, tables))).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { DIMENSIONS, DIMENSION_SPECS, keyProblem } from '../../aggregates/dimensions.js';
 import { isEventTime } from '../../shared/event-time.js';
 import type { StaticTable } from './static-tables.js';
 
@@ -38,7 +39,7 @@ export const UNKNOWN_DEPT = 'Unknown Dept';
  * reasons (registry/avro-decoder.ts): `invalid` for an id that is not a non-negative integer,
  * `invalid-time` for a time the aggregator could not parse (then it would silently never count).
  */
-export type InvalidEventReason = 'invalid' | 'invalid-time';
+export type InvalidEventReason = 'invalid' | 'invalid-time' | 'key-too-long';
 
 export interface InvalidEvent {
   readonly reason: InvalidEventReason;
@@ -70,4 +71,17 @@ export function enrich(event: RawEvent, tables: EnrichmentTables): EnrichedEvent
     hello: event.hello,
     id: event.id,
   };
+}
+
+/**
+ * An enriched event whose key in some dimension does not fit that dimension's column (a name in
+ * the names table longer than 191 characters, say): a bad record here, dead-lettered, rather than
+ * a commit the aggregator could never make.
+ */
+export function keysProblem(event: EnrichedEvent): InvalidEvent | undefined {
+  for (const dim of DIMENSIONS) {
+    const detail = keyProblem(dim, DIMENSION_SPECS[dim].keyOf(event));
+    if (detail !== undefined) return { reason: 'key-too-long', detail };
+  }
+  return undefined;
 }

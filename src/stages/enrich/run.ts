@@ -19,7 +19,7 @@ import { KappaError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { PartitionProducers, type PartitionProducer } from './partition-producers.js';
 import { nextSliceSize, SEND_SLICE, shouldCommit, type TransactionPolicy } from './transaction-policy.js';
-import { enrich, invalidReason, type EnrichmentTables, type RawEvent } from './rules.js';
+import { enrich, invalidReason, keysProblem, type EnrichmentTables, type RawEvent } from './rules.js';
 import { untilAborted } from '../../shared/abort.js';
 
 export type BadRecordPolicy = 'dead-letter' | 'skip' | 'fail';
@@ -137,14 +137,17 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
     ): Promise<{ stages: Message[]; deadLetters: Message[] }> => {
       const stages: Message[] = [];
       const deadLetters: Message[] = [];
+      // Writer schemas of the whole slice at once; then no await per record.
+      await decoder.prepare(slice.map((message) => message.value));
       for (const message of slice) {
         if (BigInt(message.offset) < floor) continue;
         if (metrics.firstRecordAt === 0) metrics.firstRecordAt = Date.now();
         metrics.in += 1;
-        const decoded = await decoder.decode(message.value);
-        const problem = decoded.ok ? invalidReason(decoded.value) : undefined;
-        if (decoded.ok && problem === undefined) {
-          const enriched = enrich(decoded.value, options.tables);
+        const decoded = decoder.decodeSync(message.value);
+        const invalid = decoded.ok ? invalidReason(decoded.value) : undefined;
+        const enriched = decoded.ok && invalid === undefined ? enrich(decoded.value, options.tables) : undefined;
+        const problem = invalid ?? (enriched === undefined ? undefined : keysProblem(enriched));
+        if (enriched !== undefined && problem === undefined) {
           // Partition-preserving (SPEC §1.2): the stages partition is the events partition, so each
           // holds one source partition's records in produced order, whatever the batching or restarts.
           stages.push({
