@@ -10,7 +10,7 @@ import { formatEventTime } from '../src/shared/event-time.js';
 import type { EnrichedEvent } from '../src/stages/enrich/rules.js';
 import { useAggregateHarness } from './support/aggregate-harness.js';
 import { kappaAsync } from './support/cli.js';
-import { testKafka } from './support/context.js';
+import { testKafka, createTestTopic } from './support/context.js';
 import { readAtLeast } from './support/read-topic.js';
 
 /** Issue 13: the exactly-once promise survives operator mistakes and extreme settings. */
@@ -47,7 +47,7 @@ async function produceRaw(
 ): Promise<void> {
   const admin = testKafka(context).admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  await createTestTopic(admin, topic, 1);
   await admin.disconnect();
   const schema = readFileSync(new URL('../schemas/events_stages/v1.avsc', import.meta.url), 'utf8');
   const { id } = await new SchemaRegistry({ host: registryUrl }).register(

@@ -10,7 +10,9 @@ describe('kappa aggregate --sink mongodb against the real broker and the MongoDB
     'two instances, one killed -9 mid-stream and restarted: the collections equal the reference model',
     { timeout: 180_000 },
     async () => {
-      const env: Record<string, string> = { ...pipeline('mongo'), KAPPA_SINK: 'mongodb' };
+      // Small commits: many commit points, so the kill lands mid-stream (by default a commit holds up
+      // to 1 s of work or 50,000 records, which is this whole log).
+      const env: Record<string, string> = { ...pipeline('mongo'), KAPPA_SINK: 'mongodb', KAPPA_COMMIT_RECORDS: '500' };
       await produceStages(env['KAPPA_TOPIC_STAGES'] ?? '', 30_000, 5);
       const full = await referenceFromLog(env['KAPPA_TOPIC_STAGES'] ?? '', 30_000);
       const reference = { rows: new Map([...full.rows].filter(([key]) => key.includes('|user|'))), late: full.late };

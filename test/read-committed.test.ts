@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Partitioners, readCommittedFilterInstalled } from '../src/kafka/kafkajs.js';
-import { testKafka, useTestContext } from './support/context.js';
+import { testKafka, useTestContext, createTestTopic } from './support/context.js';
 import { readAtLeast } from './support/read-topic.js';
 
 const context = useTestContext('read-committed');
@@ -14,7 +14,7 @@ describe('read_committed reads through kafkajs, against the real broker', () => 
   it('sees none of several interleaved aborted transactions, aborted in an order unlike their start', async () => {
     expect(readCommittedFilterInstalled()).toBe(true);
     const topic = context.topic('crash');
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await createTestTopic(admin, topic, 1);
     const producer = (id: string) =>
       kafka.producer({
         transactionalId: `${context.prefix}-${id}`,
@@ -55,7 +55,7 @@ describe('read_committed reads through kafkajs, against the real broker', () => 
 
   it('sees exactly the committed records of one producer that aborts and commits alternately in one partition', async () => {
     const topic = context.topic('alternating');
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await createTestTopic(admin, topic, 1);
     const producer = kafka.producer({
       transactionalId: `${context.prefix}-alternating`,
       idempotent: true,

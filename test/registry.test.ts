@@ -1,7 +1,7 @@
 import { Partitioners } from '../src/kafka/kafkajs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningRegistry } from '../src/registry/server.js';
-import { testKafka, useTestContext } from './support/context.js';
+import { testKafka, useTestContext, createTestTopic } from './support/context.js';
 import { startTestRegistry } from './support/registry.js';
 import { confluentClient, kafkajsClient, type RegistryClientUnderTest } from './support/registry-clients.js';
 
@@ -95,7 +95,7 @@ describe.each(CLIENTS)('through %s', (label, makeClient) => {
     const kafka = testKafka(context);
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await createTestTopic(admin, topic, 3);
     await admin.disconnect();
 
     const v1 = await client.register(subject, eventV1);

@@ -1,3 +1,4 @@
+import { createTestTopic } from './support/context.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -31,7 +32,7 @@ async function roundTrip(brokers: string[], topic: string, values: readonly stri
   const kafka = createKafka({ brokers, logger: silentLogger, clientId: 'stack-test' });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  await createTestTopic(admin, topic, 1);
   await admin.disconnect();
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();

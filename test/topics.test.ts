@@ -82,7 +82,7 @@ describe('ensureTopics against the real broker', () => {
 
   it('reports, and leaves alone, a topic that exists with another partition count', async () => {
     const name = context.topic('narrow');
-    await admin.createTopics({ topics: [{ topic: name, numPartitions: 1 }], waitForLeaders: true });
+    await ensureTopics(admin, [logTopic(name, { topicPartitions: 1, topicReplicationFactor: 1 })], context.logger);
     const [action] = await ensureTopics(
       admin,
       [{ name, partitions: 3, replicationFactor: 1, config: {} }],

@@ -18,7 +18,9 @@ describe('kappa aggregate while MariaDB is down for ~10 s', () => {
     'retries, commits nothing half-done, resumes, and ends equal to the reference model',
     { timeout: 240_000 },
     async () => {
-      const env = pipeline('outage');
+      // Small commits: many commit points, so the outage lands mid-run (by default a commit holds up to
+      // 1 s of work or 50,000 records, which is this whole log).
+      const env: Record<string, string> = { ...pipeline('outage'), KAPPA_COMMIT_RECORDS: '1000' };
       await produceStages(env['KAPPA_TOPIC_STAGES'] ?? '', 60_000, 5);
       const reference = await referenceFromLog(env['KAPPA_TOPIC_STAGES'] ?? '', 60_000);
       background(['aggregate', '--version', 'v1', '--dims', 'user,dept,age'], env, 'aggregate');

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, inject } from 'vitest';
+import type { Admin } from 'kafkajs';
 import { createKafka } from '../../src/kafka/client.js';
+import { ensureTopics } from '../../src/kafka/ensure-topics.js';
 import { createLogger, type Logger } from '../../src/shared/logger.js';
 
 export interface TestContext {
@@ -53,4 +55,16 @@ export function useTestContext(label: string): TestContext {
 /** A kafkajs client on the shared broker for assertions (not the code under test). */
 export function testKafka(context: TestContext) {
   return createKafka({ brokers: context.brokers, logger: context.logger, clientId: context.prefix });
+}
+
+/**
+ * Creates a plain test topic and waits for its leaders through kappa's own ensureTopics (kafkajs's
+ * `waitForLeaders` fails at once with UNKNOWN_TOPIC_OR_PARTITION on a busy broker).
+ */
+export async function createTestTopic(admin: Admin, topic: string, partitions: number): Promise<void> {
+  await ensureTopics(
+    admin,
+    [{ name: topic, partitions, replicationFactor: 1, config: {} }],
+    createLogger('error', 'test-topics'),
+  );
 }
