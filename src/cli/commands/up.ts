@@ -13,6 +13,7 @@ import { registryAnswers, startRegistryProcess, stopRegistryProcess } from '../.
 import { newEnrichMetrics, runEnrich } from '../../stages/enrich/run.js';
 import { loadEnrichmentTables } from '../../stages/enrich/static-tables.js';
 import * as parse from '../../config/parsers.js';
+import { API_SETTINGS, apiOptions } from '../api-options.js';
 import { defineCommand } from '../command.js';
 import { aggregateJob, VERSION_SETTINGS } from '../job-options.js';
 import { OptionValues } from '../option-values.js';
@@ -24,30 +25,27 @@ export const up = defineCommand({
   stopGraceMs: 150_000,
   summary:
     "Run everything on this machine: broker, registry, migrations, generator, enrichment, the serving version's aggregator, API",
+  // Each setting once (a version's and the API's overlap): v1 writes MySQL, which the API reads.
   settings: [
-    // v1 writes MySQL, which the API reads.
-    ...VERSION_SETTINGS.filter((key) => key !== 'sink' && key !== 'mongodbUrl'),
-    'apiHost',
-    'apiPort',
-    'apiToken',
-    'ingestToken',
-    'ingestRateLimit',
-    'stateDir',
-    'cacheDir',
-    'kafkaVersion',
-    'stackKafkaPort',
-    'stackControllerPort',
-    'stackKafkaHeap',
-    'stackStartTimeout',
-    'registryHost',
-    'registryPort',
-    'registryTopic',
-    'topicEvents',
-    'namesFile',
-    'deptsFile',
-    'genderMale',
-    'genderFemale',
-    'badRecords',
+    ...new Set([
+      ...VERSION_SETTINGS.filter((key) => key !== 'sink' && key !== 'mongodbUrl'),
+      ...API_SETTINGS,
+      'stateDir',
+      'cacheDir',
+      'kafkaVersion',
+      'stackKafkaPort',
+      'stackControllerPort',
+      'stackKafkaHeap',
+      'stackStartTimeout',
+      'registryHost',
+      'registryPort',
+      'registryTopic',
+      'namesFile',
+      'deptsFile',
+      'genderMale',
+      'genderFemale',
+      'badRecords',
+    ] as const),
   ],
   options: [
     { flag: '--rate <n>', doc: 'events per second of the generator (default 20)' },
@@ -206,20 +204,7 @@ export const up = defineCommand({
       };
       stopLocal.unshift(stopStages);
       const api = await startApi({
-        brokers: config.kafkaBrokers,
-        registryUrl: config.registryUrl,
-        mysqlUrl: config.mysqlUrl,
-        topicEvents: config.topicEvents,
-        topicStages: config.topicStages,
-        topicPartitions: config.topicPartitions,
-        topicReplicationFactor: config.topicReplicationFactor,
-        schemasDir: config.schemasDir,
-        timeZone: config.timeZone,
-        host: config.apiHost,
-        port: config.apiPort,
-        token: config.apiToken,
-        ingestToken: config.ingestToken,
-        ingestRateLimit: config.ingestRateLimit,
+        ...apiOptions(config),
         logger: logger.child({ stage: 'api' }),
         stages: { enrich: enrichMetrics, aggregates: aggregateMetrics },
       });

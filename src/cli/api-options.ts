@@ -1,0 +1,40 @@
+import type { ApiServerOptions } from '../api/server.js';
+import type { Config } from '../config/settings.js';
+
+/** The settings `kappa serve` and `kappa up` both hand the API. */
+export const API_SETTINGS = [
+  'kafkaBrokers',
+  'registryUrl',
+  'mysqlUrl',
+  'topicEvents',
+  'topicStages',
+  'topicPartitions',
+  'topicReplicationFactor',
+  'schemasDir',
+  'timeZone',
+  'apiHost',
+  'apiPort',
+  'apiToken',
+  'ingestToken',
+  'ingestRateLimit',
+] as const satisfies readonly (keyof Config)[];
+
+/** The API's options from those settings (one place for `serve` and `up`). */
+export function apiOptions(config: Readonly<Pick<Config, (typeof API_SETTINGS)[number]>>) {
+  return {
+    brokers: config.kafkaBrokers,
+    registryUrl: config.registryUrl,
+    mysqlUrl: config.mysqlUrl,
+    topicEvents: config.topicEvents,
+    topicStages: config.topicStages,
+    topicPartitions: config.topicPartitions,
+    topicReplicationFactor: config.topicReplicationFactor,
+    schemasDir: config.schemasDir,
+    timeZone: config.timeZone,
+    host: config.apiHost,
+    port: config.apiPort,
+    token: config.apiToken,
+    ingestToken: config.ingestToken,
+    ingestRateLimit: config.ingestRateLimit,
+  } satisfies Partial<ApiServerOptions>;
+}
