@@ -30,8 +30,8 @@ export interface PipelineRun {
   /** Events per second the generator actually wrote (it may not reach `rate` on a busy machine). */
   readonly produced: number;
   /**
-   * The generator kept 90 % of the rate and the lag (both stages, records) at the end of the run
-   * did not exceed two seconds of input.
+   * The lag (both stages, records) at the end of the run did not exceed two seconds of what the
+   * generator wrote: the stages kept up with `produced` (the generator may fall short of `rate`).
    */
   readonly sustained: boolean;
   /** Events per second that made it through the whole pipeline over the run. */
@@ -143,7 +143,7 @@ async function runPipeline(
       seconds: elapsed,
       samples,
       produced,
-      sustained: produced >= 0.9 * rate && behind <= 2 * rate,
+      sustained: behind <= 2 * produced,
       throughput: Math.max(0, last.produced - behind) / elapsed,
     };
   } finally {
@@ -172,10 +172,11 @@ export async function benchPipeline(
     logger.info({ rate, seconds }, 'whole pipeline at a steady rate');
     const run = await runPipeline(kafka, brokers, registryUrl, rate, seconds, logger);
     runs.push(run);
+    // Kept up with what the generator wrote: a higher asked rate would not be written any faster.
     if (run.sustained) break;
     rate = Math.max(500, Math.floor((Math.min(run.throughput, run.produced) * 0.9) / 500) * 500);
   }
   const sustained = runs.filter((run) => run.sustained);
-  const best = (sustained.length > 0 ? sustained : runs).reduce((a, b) => (b.rate > a.rate ? b : a));
+  const best = (sustained.length > 0 ? sustained : runs).reduce((a, b) => (b.produced > a.produced ? b : a));
   return { best, runs };
 }
