@@ -45,7 +45,9 @@ describe('kappa aggregate against the real broker and MariaDB', () => {
     'survives kill -9 at a random point: after a restart the tables still equal the reference',
     { timeout: 180_000 },
     async () => {
-      const env = pipeline('killed');
+      // Small commits: many commit points, so the kill lands mid-stream (by default a commit holds up
+      // to 1 s of work or 50,000 records, which is this whole log).
+      const env: Record<string, string> = { ...pipeline('killed'), KAPPA_COMMIT_RECORDS: '1000' };
       await produceStages(env['KAPPA_TOPIC_STAGES'] ?? '', 30_000, 7);
       const reference = await referenceFromLog(env['KAPPA_TOPIC_STAGES'] ?? '', 30_000);
       const first = background(['aggregate', '--version', 'v2', '--dims', 'user,dept,age'], env, 'aggregate-first');
