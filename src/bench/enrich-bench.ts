@@ -14,6 +14,14 @@ async function recordsIn(kafka: Kafka, topic: string): Promise<number> {
   return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
 }
 
+/**
+ * This process's CPU time (user + system) per record: on a shared VM, where wall-clock figures move
+ * 2× between runs, the CPU a stage spends per record is the steadier figure for comparing changes.
+ */
+function cpuPerRecord(cpu: NodeJS.CpuUsage, records: number): number {
+  return (cpu.user + cpu.system) / records;
+}
+
 /** runEnrich in-process over the whole input topic into `output`; timed from its first record. */
 async function timedEnrich(
   kafka: Kafka,
@@ -23,7 +31,7 @@ async function timedEnrich(
   transactional: boolean,
   total: number,
   logger: Logger,
-): Promise<Throughput> {
+): Promise<Throughput & { cpuMicrosPerRecord: number }> {
   const data = (file: string) => fileURLToPath(new URL(`../../data/${file}`, import.meta.url));
   const [names, depts] = await Promise.all([
     loadStaticTable(data('names.jsonl'), 'uid'),
@@ -43,15 +51,25 @@ async function timedEnrich(
     transactional,
     metrics,
   });
-  while (metrics.out + metrics.dlq < total) await Promise.race([sleep(20), run]);
+  let cpuAtFirst: NodeJS.CpuUsage | undefined;
+  while (metrics.out + metrics.dlq < total) {
+    await Promise.race([sleep(20), run]);
+    if (cpuAtFirst === undefined && metrics.firstRecordAt !== 0) cpuAtFirst = process.cpuUsage();
+  }
   const seconds = (Date.now() - metrics.firstRecordAt) / 1_000;
+  const cpu = process.cpuUsage(cpuAtFirst);
   controller.abort();
   await run;
-  return { records: total, seconds, recordsPerSec: total / seconds };
+  return { records: total, seconds, recordsPerSec: total / seconds, cpuMicrosPerRecord: cpuPerRecord(cpu, total) };
 }
 
 /** The baseline: a plain kafkajs consumer copying the same records to another topic, no decoding. */
-async function plainCopy(kafka: Kafka, input: string, output: string, total: number): Promise<Throughput> {
+async function plainCopy(
+  kafka: Kafka,
+  input: string,
+  output: string,
+  total: number,
+): Promise<Throughput & { cpuMicrosPerRecord: number }> {
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: output, numPartitions: 3 }], waitForLeaders: true });
@@ -66,12 +84,16 @@ async function plainCopy(kafka: Kafka, input: string, output: string, total: num
   await consumer.subscribe({ topic: input, fromBeginning: true });
   let copied = 0;
   let first = 0;
+  let cpuAtFirst: NodeJS.CpuUsage | undefined;
   const done = new Promise<void>((resolve, reject) => {
     consumer
       .run({
         partitionsConsumedConcurrently: 3,
         eachBatch: async ({ batch }) => {
-          if (first === 0) first = Date.now();
+          if (first === 0) {
+            first = Date.now();
+            cpuAtFirst = process.cpuUsage();
+          }
           // Slices of 2,000 like the stage's transactions (a whole decompressed batch exceeds the request size).
           for (let start = 0; start < batch.messages.length; start += 2_000) {
             const slice = batch.messages.slice(start, start + 2_000);
@@ -88,8 +110,9 @@ async function plainCopy(kafka: Kafka, input: string, output: string, total: num
   });
   await done;
   const seconds = (Date.now() - first) / 1_000;
+  const cpu = process.cpuUsage(cpuAtFirst);
   await Promise.all([consumer.disconnect(), producer.disconnect()]);
-  return { records: total, seconds, recordsPerSec: total / seconds };
+  return { records: total, seconds, recordsPerSec: total / seconds, cpuMicrosPerRecord: cpuPerRecord(cpu, total) };
 }
 
 /** Enrichment with transactions (exactly once), without (at least once), and the plain-copy baseline. */

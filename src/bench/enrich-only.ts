@@ -24,9 +24,10 @@ try {
   const { registryUrl, close } = await benchGenerator(kafka, broker.brokers, Number(values.events), logger);
   try {
     const result = await benchEnrich(kafka, registryUrl, 'bench-events', logger);
-    const line = (name: string, figure: { recordsPerSec: number }) =>
+    const line = (name: string, figure: { recordsPerSec: number; cpuMicrosPerRecord: number }) =>
       `${name.padEnd(16)} ${Math.round(figure.recordsPerSec).toLocaleString('en')} ev/s  ` +
-      `(${(figure.recordsPerSec / result.baseline.recordsPerSec).toFixed(2)} of the plain copy)\n`;
+      `(${(figure.recordsPerSec / result.baseline.recordsPerSec).toFixed(2)} of the plain copy), ` +
+      `${figure.cpuMicrosPerRecord.toFixed(1)} µs CPU per event in this process\n`;
     process.stdout.write(
       `${result.total} events\n` +
         line('exactly once', result.eos) +

@@ -99,7 +99,16 @@ export class AvroDecoder<T> {
   private read(payload: Buffer, schemaId: number, resolved: avro.Resolver | DecodeResult<T>): DecodeResult<T> {
     if ('ok' in resolved) return resolved;
     try {
-      return { ok: true, value: this.reader.fromBuffer(payload.subarray(5), resolved) as T, schemaId };
+      // `decode` reads in place from byte 5 (no `subarray` view per record: a typed array costs more
+      // to create than the record's decoding); a payload must end exactly where the record does.
+      const decoded = this.reader.decode(payload, 5, resolved);
+      if (decoded.offset !== payload.length)
+        return {
+          ok: false,
+          reason: 'undecodable',
+          detail: `schema id ${schemaId}: ${decoded.offset < 0 ? 'truncated buffer' : 'trailing data'}`,
+        };
+      return { ok: true, value: decoded.value as T, schemaId };
     } catch (error) {
       return { ok: false, reason: 'undecodable', detail: `schema id ${schemaId}: ${(error as Error).message}` };
     }

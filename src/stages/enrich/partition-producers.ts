@@ -38,6 +38,11 @@ export class PartitionProducers {
       maxInFlightRequests: 1,
       transactionTimeout: 30_000,
       createPartitioner: Partitioners.DefaultPartitioner,
+      // The first send after a commit often meets CONCURRENT_TRANSACTIONS while the broker is still
+      // writing the previous transaction's markers (a few ms): kafkajs retries it like any error,
+      // first after 300 ms by default — a stall per transaction. Java's producer retries that case
+      // after 20 ms; a 25 ms first backoff and 9 retries keep kafkajs's total patience (~10 s).
+      retry: { initialRetryTime: 25, retries: 9 },
     });
     await producer.connect();
     // The old owner's last transaction may have committed just before it died: initialising the
