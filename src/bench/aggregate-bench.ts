@@ -1,16 +1,12 @@
+import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { Partitioners } from '../kafka/kafkajs.js';
 import { createConnection } from 'mysql2/promise';
-import { versionSettings } from '../aggregates/version-settings.js';
-import { runAggregate, type AggregateMetrics } from '../aggregates/run.js';
-import { MySqlSink } from '../aggregates/mysql-sink.js';
-import type { AggregateSink } from '../aggregates/sink.js';
-import { runRecover } from '../recovery/recover.js';
 import { benchApi } from './api-bench.js';
+import type { ReplayReport, ReplayRequest } from './replay-child.js';
 import { AvroDecoder } from '../registry/avro-decoder.js';
 import { parseAvro } from '../registry/avro-schema.js';
 import { encodeWithSchemaId } from '../registry/wire-format.js';
@@ -22,18 +18,24 @@ import type { Throughput } from './kafkajs-baseline.js';
 const MYSQL_ROOT = 'mysql://root@127.0.0.1:3306';
 
 /**
- * The process's peak RSS while one replay runs (sampled every 20 ms), in MiB: what the replay
- * itself needs, not what earlier rows of the bench left behind in `maxRSS`.
+ * Runs one replay in a process of its own (replay-child.ts, what `kappa aggregate` / `kappa recover`
+ * run), so the peak RSS it reports is the replay's alone.
  */
-function sampleRss(): { stop(): number } {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
-  return {
-    stop: () => {
-      clearInterval(timer);
-      return Math.round(Math.max(peak, process.memoryUsage.rss()) / 2 ** 20);
-    },
-  };
+export function replayInChild(request: ReplayRequest, logger: Logger): Promise<ReplayReport> {
+  const child = fork(fileURLToPath(new URL('./replay-child.ts', import.meta.url)), [JSON.stringify(request)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    let report: ReplayReport | undefined;
+    child.on('message', (message) => (report = message as ReplayReport));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (report !== undefined) resolve(report);
+      else reject(new Error(`the ${request.mode} replay ended (${signal ?? `exit ${code}`}) without a report`));
+    });
+    logger.info({ mode: request.mode, version: request.version, pid: child.pid }, 'replay started in a child process');
+  });
 }
 
 /** `events` enriched records with times 1 ms apart (1,000 s of event time), straight into a topic. */
@@ -123,64 +125,28 @@ export async function benchAggregate(
   const root = await createConnection({ uri: MYSQL_ROOT });
   await root.query(`CREATE DATABASE \`${database}\``);
   try {
-    const metrics: AggregateMetrics = { in: 0, late: 0, rows: 0, bad: 0 };
-    const controller = new AbortController();
-    const started = Date.now();
-    const job = {
-      kafka,
-      registryUrl,
-      mysqlUrl: `${MYSQL_ROOT}/${database}`,
-      topicPartitions: 3,
-      topicReplicationFactor: 1,
-      schemasDir: fileURLToPath(new URL('../../schemas', import.meta.url)),
-      logger,
-    };
-    const settings = (watermark: number) =>
-      versionSettings({ window: 10_000, slide: 10_000, watermark, timeZone: 'Asia/Seoul', topicStages: topic });
-    let sink: AggregateSink | undefined;
-    const replayRss = sampleRss();
-    const run = runAggregate({
-      ...job,
-      version: 'v1',
-      settings: settings(15_000),
-      signal: controller.signal,
-      metrics,
-      onSink: (opened) => (sink = opened),
-    });
-    let firstAt = 0;
-    while (metrics.in < events) {
-      await Promise.race([sleep(20), run]);
-      if (firstAt === 0 && metrics.in > 0) firstAt = Date.now();
-    }
-    const seconds = (Date.now() - (firstAt || started)) / 1_000;
-    controller.abort();
-    await run;
-    const ours: Throughput = { records: events, seconds, recordsPerSec: events / seconds };
-    const peakRssMiB = replayRss.stop();
-    const retries = sink instanceof MySqlSink ? sink.retries : 0;
-
+    const replay = (mode: ReplayRequest['mode'], version: string, watermarkMs: number) =>
+      replayInChild(
+        {
+          mode,
+          brokers,
+          registryUrl,
+          mysqlUrl: `${MYSQL_ROOT}/${database}`,
+          schemasDir: fileURLToPath(new URL('../../schemas', import.meta.url)),
+          topic,
+          version,
+          watermarkMs,
+          events,
+        },
+        logger,
+      );
+    // `kappa aggregate --version v1` (watermark 15 s), timed from its first record.
+    const v1 = await replay('aggregate', 'v1', 15_000);
     // `kappa recover --to v2 --watermark 60s --until-caught-up`: wall time from offset 0 to caught
-    // up, group join and lag checks included.
-    const recoverStarted = Date.now();
-    const recoverRss = sampleRss();
-    let recoverSink: AggregateSink | undefined;
-    const recovered = await runRecover({
-      ...job,
-      version: 'v2',
-      settings: settings(60_000),
-      signal: new AbortController().signal,
-      untilCaughtUp: true,
-      checkEveryMs: 100,
-      onSink: (opened) => (recoverSink = opened),
-    });
-    const recoverPeakRssMiB = recoverRss.stop();
-    const recoverRetries = recoverSink instanceof MySqlSink ? recoverSink.retries : 0;
-    const recoverSeconds = (Date.now() - recoverStarted) / 1_000;
-    const recover: Throughput = {
-      records: recovered.metrics.in,
-      seconds: recoverSeconds,
-      recordsPerSec: recovered.metrics.in / recoverSeconds,
-    };
+    // up, start-up, group join and lag checks included.
+    const v2 = await replay('recover', 'v2', 60_000);
+    const ours: Throughput = { records: v1.records, seconds: v1.seconds, recordsPerSec: v1.records / v1.seconds };
+    const recover: Throughput = { records: v2.records, seconds: v2.seconds, recordsPerSec: v2.records / v2.seconds };
     // The API under load, on the tables just written.
     logger.info('kappa serve: GET /api/windows/users under load');
     const api = options.api
@@ -191,12 +157,56 @@ export async function benchAggregate(
       baseline,
       recover,
       api,
-      rows: metrics.rows,
-      peakRssMiB,
-      retries,
-      recoverPeakRssMiB,
-      recoverRetries,
+      peakRssMiB: v1.peakRssMiB,
+      retries: v1.retries,
+      recoverPeakRssMiB: v2.peakRssMiB,
+      recoverRetries: v2.retries,
     };
+  } finally {
+    await root.query(`DROP DATABASE IF EXISTS \`${database}\``);
+    await root.end();
+  }
+}
+
+/**
+ * A long replay (`kappa aggregate` v1, window 10 s, watermark 15 s, in its own process) of `events`
+ * records into a fresh database: its events/s next to the 1,000,000-event row says whether the cost
+ * per event grows with the log, its peak RSS whether memory does.
+ */
+export async function benchLongReplay(
+  registryUrl: string,
+  schemaId: number,
+  events: number,
+  logger: Logger,
+  brokers: readonly string[],
+  kafka: Kafka,
+) {
+  const topic = `bench-stages-replay-${events}`;
+  await fillStages(kafka, topic, schemaId, events);
+  const database = `kappa_bench_long_${Date.now()}`;
+  const root = await createConnection({ uri: MYSQL_ROOT });
+  await root.query(`CREATE DATABASE \`${database}\``);
+  try {
+    const report = await replayInChild(
+      {
+        mode: 'aggregate',
+        brokers,
+        registryUrl,
+        mysqlUrl: `${MYSQL_ROOT}/${database}`,
+        schemasDir: fileURLToPath(new URL('../../schemas', import.meta.url)),
+        topic,
+        version: 'v1',
+        watermarkMs: 15_000,
+        events,
+      },
+      logger,
+    );
+    const ours: Throughput = {
+      records: report.records,
+      seconds: report.seconds,
+      recordsPerSec: report.records / report.seconds,
+    };
+    return { ours, peakRssMiB: report.peakRssMiB, retries: report.retries };
   } finally {
     await root.query(`DROP DATABASE IF EXISTS \`${database}\``);
     await root.end();

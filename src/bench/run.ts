@@ -18,7 +18,7 @@ import { ensureKafkaJars } from '../stack/kafka-jars.js';
 import { startThrowawayBroker } from '../stack/throwaway-broker.js';
 import { readFileSync } from 'node:fs';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { benchAggregate } from './aggregate-bench.js';
+import { benchAggregate, benchLongReplay } from './aggregate-bench.js';
 import { benchLatency } from './latency-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
 import { benchLateness } from './lateness-bench.js';
@@ -34,6 +34,10 @@ const { values } = parseArgs({
     records: { type: 'string', default: '500000' },
     'record-size': { type: 'string', default: '100' },
     'pipeline-seconds': { type: 'string', default: '60' },
+    // The aggregate group's replay (default: the larger of 1,000,000 and --records) and its long
+    // replay (0: skipped), which shows whether the cost per event and the memory stay flat.
+    'replay-events': { type: 'string' },
+    'long-replay-events': { type: 'string', default: '5000000' },
     // Row groups to run (comma-separated): client, generator, enrich, aggregate, latency, pipeline.
     // Default: all. enrich and pipeline need generator (enrich reads what it wrote; pipeline compares
     // with its rate); aggregate alone skips the API row.
@@ -44,7 +48,9 @@ const only = new Set((values.only ?? '').split(',').map((group) => group.trim())
 const want = (group: string) => only.has(group);
 const records = Number(values.records);
 const generatorEvents = Math.min(records, 200_000);
-const aggregateEvents = Math.max(1_000_000, records);
+const aggregateEvents =
+  values['replay-events'] === undefined ? Math.max(1_000_000, records) : Number(values['replay-events']);
+const longReplayEvents = Number(values['long-replay-events']);
 const recordSize = Number(values['record-size']);
 const pipelineSeconds = Number(values['pipeline-seconds']);
 for (const group of ['enrich', 'pipeline'])
@@ -54,6 +60,15 @@ for (const group of ['enrich', 'pipeline'])
   }
 if (!Number.isInteger(records) || records < 1_000 || !Number.isInteger(recordSize) || recordSize < 1) {
   process.stderr.write('bench: --records must be a whole number ≥ 1000 and --record-size ≥ 1\n');
+  process.exit(2);
+}
+if (
+  !Number.isInteger(aggregateEvents) ||
+  aggregateEvents < 1_000 ||
+  !Number.isInteger(longReplayEvents) ||
+  longReplayEvents < 0
+) {
+  process.stderr.write('bench: --replay-events must be a whole number ≥ 1000 and --long-replay-events ≥ 0\n');
   process.exit(2);
 }
 
@@ -191,6 +206,20 @@ try {
         },
       });
     Object.assign(details, { aggregation });
+    if (longReplayEvents > 0) {
+      logger.info({ events: longReplayEvents }, 'kappa aggregate: a long replay');
+      const long = await benchLongReplay(registryUrl, stagesId, longReplayEvents, logger, broker.brokers, kafka);
+      rows.push({
+        name: `kappa aggregate v1 → MySQL, replay of ${long.ours.records} events (replay peak RSS ${long.peakRssMiB} MiB, ${long.retries} commit retries)`,
+        value: long.ours.recordsPerSec,
+        unit: 'ev/s',
+        baseline: {
+          name: `the ${aggregation.ours.records}-event replay above (peak RSS ${aggregation.peakRssMiB} MiB)`,
+          value: aggregation.ours.recordsPerSec,
+        },
+      });
+      Object.assign(details, { longReplay: long });
+    }
     logger.info({ events: aggregateEvents }, 'kappa lateness: read and analyse the same log');
     const lateness = await benchLateness(kafka, registryUrl, 'bench-stages-replay', aggregateEvents, logger);
     rows.push({

@@ -1,0 +1,92 @@
+/**
+ * One replay of the aggregate bench in a process of its own (forked by aggregate-bench.ts), so its
+ * peak RSS is the replay's alone — not the bench process's, which filled the topic and decoded it
+ * first. Runs what `kappa aggregate` or `kappa recover --until-caught-up` run, reports its figures
+ * over IPC and exits.
+ */
+import { versionSettings } from '../aggregates/version-settings.js';
+import { runAggregate, type AggregateMetrics } from '../aggregates/run.js';
+import { MySqlSink } from '../aggregates/mysql-sink.js';
+import type { AggregateSink } from '../aggregates/sink.js';
+import { createKafka } from '../kafka/client.js';
+import { runRecover } from '../recovery/recover.js';
+import { createLogger } from '../shared/logger.js';
+
+/** What the parent asks for (argv[2], JSON). */
+export interface ReplayRequest {
+  readonly mode: 'aggregate' | 'recover';
+  readonly brokers: readonly string[];
+  readonly registryUrl: string;
+  readonly mysqlUrl: string;
+  readonly schemasDir: string;
+  readonly topic: string;
+  readonly version: string;
+  readonly watermarkMs: number;
+  /** aggregate: stop once this many records were consumed. */
+  readonly events: number;
+}
+
+/** What the child answers. */
+export interface ReplayReport {
+  readonly records: number;
+  /** aggregate: from the first record to the last; recover: from start to caught up (start-up included). */
+  readonly seconds: number;
+  /** `process.resourceUsage().maxRSS` of the replaying process, MiB. */
+  readonly peakRssMiB: number;
+  readonly retries: number;
+}
+
+const request = JSON.parse(process.argv[2] ?? '{}') as ReplayRequest;
+const logger = createLogger('warn', 'bench-replay');
+const kafka = createKafka({ brokers: [...request.brokers], logger });
+const job = {
+  kafka,
+  registryUrl: request.registryUrl,
+  mysqlUrl: request.mysqlUrl,
+  topicPartitions: 3,
+  topicReplicationFactor: 1,
+  schemasDir: request.schemasDir,
+  logger,
+  version: request.version,
+  settings: versionSettings({
+    window: 10_000,
+    slide: 10_000,
+    watermark: request.watermarkMs,
+    timeZone: 'Asia/Seoul',
+    topicStages: request.topic,
+  }),
+};
+let sink: AggregateSink | undefined;
+const onSink = (opened: AggregateSink) => (sink = opened);
+
+let report: Omit<ReplayReport, 'peakRssMiB' | 'retries'>;
+if (request.mode === 'aggregate') {
+  const metrics: AggregateMetrics = { in: 0, late: 0, rows: 0, bad: 0 };
+  const controller = new AbortController();
+  const run = runAggregate({ ...job, signal: controller.signal, metrics, onSink });
+  let firstAt = 0;
+  while (metrics.in < request.events) {
+    await Promise.race([new Promise((resolve) => setTimeout(resolve, 20)), run]);
+    if (firstAt === 0 && metrics.in > 0) firstAt = Date.now();
+  }
+  const seconds = (Date.now() - firstAt) / 1_000;
+  controller.abort();
+  await run;
+  report = { records: metrics.in, seconds };
+} else {
+  const started = Date.now();
+  const recovered = await runRecover({
+    ...job,
+    signal: new AbortController().signal,
+    untilCaughtUp: true,
+    checkEveryMs: 100,
+    onSink,
+  });
+  report = { records: recovered.metrics.in, seconds: (Date.now() - started) / 1_000 };
+}
+const answer: ReplayReport = {
+  ...report,
+  peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+  retries: sink instanceof MySqlSink ? sink.retries : 0,
+};
+process.send?.(answer, () => process.exit(0));
