@@ -260,6 +260,8 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
 
   const generator = (async () => {
     const limit = options.count ?? Number.POSITIVE_INFINITY;
+    // A monotonic clock: a wall-clock step (NTP) would otherwise stall or burst the schedule.
+    const pacingFrom = performance.now();
     let pacing = startPacing(options.rate);
     while (!signal.aborted && generated < limit) {
       const backlog = generated - sent;
@@ -271,7 +273,11 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
         block = await pipeline.reserve(Math.min(ID_BLOCK, Number.isFinite(limit) ? limit - generated : ID_BLOCK));
         nextId = block.first;
       }
-      const release = pace(pacing, Date.now() - started, Math.min(CHUNK_MAX, limit - generated, block.end - nextId));
+      const release = pace(
+        pacing,
+        performance.now() - pacingFrom,
+        Math.min(CHUNK_MAX, limit - generated, block.end - nextId),
+      );
       pacing = release.next;
       const due = release.events;
       if (due === 0) {

@@ -84,6 +84,37 @@ describe('pace', () => {
     expect(pace(startPacing(0), 12_345, 7)).toMatchObject({ events: 7, waitMs: 0 });
   });
 
+  it('rate 10: an event per 100 ms tick, the first at 100 ms; waits for the next tick', () => {
+    const start = startPacing(10);
+    expect(pace(start, 99, CAP)).toMatchObject({ events: 0, waitMs: 1 });
+    const first = pace(start, 100, CAP);
+    expect(first.events).toBe(1);
+    expect(pace(first.next, 150, CAP)).toMatchObject({ events: 0, waitMs: 50 });
+  });
+
+  it('rate 1: waits until the tick at which a whole event is owed', () => {
+    expect(pace(startPacing(1), 0, CAP)).toMatchObject({ events: 0, waitMs: 1_000 });
+    expect(pace(startPacing(1), 999, CAP)).toMatchObject({ events: 0, waitMs: 1 });
+    expect(pace(startPacing(1), 1_000, CAP).events).toBe(1);
+  });
+
+  it('after a 300 ms stall, what is owed goes at the next turns, in chunks of at most the cap', () => {
+    let state = startPacing(10_000);
+    for (let at = 100; at <= 1_000; at += 100) state = pace(state, at, CAP).next; // on time: 1,000 a tick
+    const late = pace(state, 1_300, CAP); // 3,000 owed
+    expect(late.events).toBe(CAP);
+    const rest = pace(late.next, 1_305, CAP);
+    expect(rest.events).toBe(1_000);
+    expect(pace(rest.next, 1_310, CAP)).toMatchObject({ events: 0, waitMs: 90 });
+  });
+
+  it('owes at most 1 s of rate: a 5 s stall is not made up for', () => {
+    const start = startPacing(1_000);
+    const after = pace(start, 5_000, 10_000);
+    expect(after.events).toBe(1_000);
+    expect(pace(after.next, 5_050, 10_000).events).toBe(0);
+  });
+
   it('never releases ahead of rate × elapsed time', () => {
     fc.assert(
       fc.property(
