@@ -2,7 +2,8 @@
  * `npx tsx src/bench/pacing-bench.ts [--rates 2000,7500,15000] [--seconds 10]`: `kappa ingest
  * --rate R` in-process against a throw-away broker, for each rate; prints what reached the log per
  * second against what was asked (the whole-pipeline bench's measure: the log's end offsets from
- * the first event on), and what was generated. A check of the pacing alone, without the stages.
+ * the first event on), and what was generated. A check of the pacing alone, without the stages;
+ * rate 0 gives the unthrottled ceiling.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -79,8 +80,11 @@ try {
     const line = {
       asked: rate,
       written: Math.round(written / elapsed),
-      ratio: Number((written / elapsed / rate).toFixed(3)),
-      generatedRatio: Number((summary.generated / summary.runSeconds / rate).toFixed(3)),
+      // Rate 0 (unlimited) has no asked rate: its `written` is the ceiling the others compare with.
+      ...(rate > 0 && {
+        ratio: Number((written / elapsed / rate).toFixed(3)),
+        generatedRatio: Number((summary.generated / summary.runSeconds / rate).toFixed(3)),
+      }),
       leftBuffered: summary.buffered,
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
