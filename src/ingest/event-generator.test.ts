@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { eventsDue, isLate, makeEvent } from './event-generator.js';
+import { isLate, makeEvent } from './event-generator.js';
 import { formatEventTime } from '../shared/event-time.js';
 
 const options = {
@@ -92,33 +92,5 @@ describe('isLate', () => {
     const second = Array.from({ length: 1_000 }, (_, id) => isLate(2, id, 0.1));
     expect(first).not.toEqual(second);
     expect(Array.from({ length: 1_000 }, (_, id) => isLate(1, id, 0.1))).toEqual(first);
-  });
-});
-
-describe('eventsDue', () => {
-  it('paces by rate and never exceeds the limit', () => {
-    expect(eventsDue(1_000, 10, 0, 100)).toBe(10);
-    expect(eventsDue(1_500, 10, 10, 100)).toBe(5);
-    expect(eventsDue(500, 10, 10, 100)).toBe(0);
-    expect(eventsDue(10_000, 10, 0, 7)).toBe(7);
-    expect(eventsDue(0, 0, 0, 2_000)).toBe(2_000);
-  });
-
-  it('makes exactly rate × seconds events over time', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 10_000 }),
-        fc.array(fc.integer({ min: 0, max: 500 }), { maxLength: 50 }),
-        (rate, steps) => {
-          let made = 0;
-          let elapsed = 0;
-          for (const step of steps) {
-            elapsed += step;
-            made += eventsDue(elapsed, rate, made, Number.MAX_SAFE_INTEGER);
-          }
-          expect(made).toBe(Math.floor((elapsed * rate) / 1_000));
-        },
-      ),
-    );
   });
 });

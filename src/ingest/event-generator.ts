@@ -50,9 +50,3 @@ export function makeEvent(id: number, nowMillis: number, options: GeneratorOptio
   };
   return event;
 }
-
-/** How many events a rate-limited generator owes after `elapsedMillis` (rate 0: unlimited). */
-export function eventsDue(elapsedMillis: number, ratePerSecond: number, alreadyMade: number, limit: number): number {
-  if (ratePerSecond === 0) return limit;
-  return Math.max(0, Math.min(limit, Math.floor((elapsedMillis * ratePerSecond) / 1_000) - alreadyMade));
-}

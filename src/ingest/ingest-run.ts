@@ -9,10 +9,11 @@ import type { Logger } from '../shared/logger.js';
 import { formatCount, Progress } from '../shared/progress.js';
 import { retry } from '../shared/retry.js';
 import { DiskBuffer, undelivered, type BufferedRecord, type Chunk } from './disk-buffer.js';
-import { eventsDue, makeEvent, type GeneratorOptions } from './event-generator.js';
+import { makeEvent, type GeneratorOptions } from './event-generator.js';
 import { registerEventsSchema, type EventsSchema } from './events-schema.js';
 import { needsLogSearch, resumePoint, type IdBlock } from './id-blocks.js';
 import { IdSequence } from './id-sequence.js';
+import { pace, startPacing } from './pacer.js';
 import { lastIdsPerPartition, WRITER_HEADER, WRITER_ID_HEADER } from './topic-tail.js';
 import { claimWriterFolder } from './writer-lock.js';
 
@@ -259,6 +260,9 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
 
   const generator = (async () => {
     const limit = options.count ?? Number.POSITIVE_INFINITY;
+    // A monotonic clock: a wall-clock step (NTP) would otherwise stall or burst the schedule.
+    const pacingFrom = performance.now();
+    let pacing = startPacing(options.rate);
     while (!signal.aborted && generated < limit) {
       const backlog = generated - sent;
       if (backlog >= (options.rate === 0 ? AHEAD_LIMIT : BUFFER_LIMIT)) {
@@ -269,14 +273,15 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
         block = await pipeline.reserve(Math.min(ID_BLOCK, Number.isFinite(limit) ? limit - generated : ID_BLOCK));
         nextId = block.first;
       }
-      const due = eventsDue(
-        Date.now() - started,
-        options.rate,
-        generated,
+      const release = pace(
+        pacing,
+        performance.now() - pacingFrom,
         Math.min(CHUNK_MAX, limit - generated, block.end - nextId),
       );
+      pacing = release.next;
+      const due = release.events;
       if (due === 0) {
-        await sleep(Math.max(5, Math.min(100, 1_000 / options.rate)));
+        await sleep(release.waitMs);
         continue;
       }
       const now = Date.now();
