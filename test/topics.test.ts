@@ -52,7 +52,7 @@ describe('ensureTopics against the real broker', () => {
     await ensureTopics(admin, [logTopic(events, { topicPartitions: 5, topicReplicationFactor: 1 })], context.logger);
     const derived = { ...settings, topicEvents: events, topicStages: context.topic('five_stages') };
     const first = await ensurePipelineTopics(admin, derived, context.logger);
-    expect([first.eventsPartitions, first.stagesPartitions]).toEqual([5, 5]);
+    expect([first.eventsPartitions, first.stagesPartitions, first.deadLetterPartitions]).toEqual([5, 5, 5]);
     const { topics } = await admin.fetchTopicMetadata({ topics: [derived.topicStages, `${events}.dlq`] });
     expect(topics.map((topic) => topic.partitions.length)).toEqual([5, 5]);
 
@@ -60,6 +60,21 @@ describe('ensureTopics against the real broker', () => {
     await ensureTopics(admin, [logTopic(stages, { topicPartitions: 2, topicReplicationFactor: 1 })], context.logger);
     const mismatch = await ensurePipelineTopics(admin, { ...derived, topicStages: stages }, context.logger);
     expect([mismatch.eventsPartitions, mismatch.stagesPartitions]).toEqual([5, 2]);
+
+    // A dead-letter topic that exists with its own count keeps it; enrichment spreads over what is there.
+    const other = context.topic('seven');
+    await ensureTopics(admin, [logTopic(other, { topicPartitions: 3, topicReplicationFactor: 1 })], context.logger);
+    await ensureTopics(
+      admin,
+      [logTopic(`${other}.dlq`, { topicPartitions: 1, topicReplicationFactor: 1 })],
+      context.logger,
+    );
+    const existing = await ensurePipelineTopics(
+      admin,
+      { ...settings, topicEvents: other, topicStages: context.topic('seven_stages') },
+      context.logger,
+    );
+    expect([existing.eventsPartitions, existing.stagesPartitions, existing.deadLetterPartitions]).toEqual([3, 3, 1]);
   });
 
   it('is safe when several stage instances start at once', async () => {

@@ -13,6 +13,7 @@ import { encodeWithSchemaId } from '../registry/wire-format.js';
 import { formatEventTime } from '../shared/event-time.js';
 import type { Logger } from '../shared/logger.js';
 import { enrich, type EnrichedEvent } from '../stages/enrich/rules.js';
+import { SAMPLE_TABLES } from '../stages/enrich/sample-tables.js';
 import type { Throughput } from './kafkajs-baseline.js';
 
 const MYSQL_ROOT = 'mysql://root@127.0.0.1:3306';
@@ -42,16 +43,6 @@ export function replayInChild(request: ReplayRequest, logger: Logger): Promise<R
 export async function fillStages(kafka: Kafka, topic: string, schemaId: number, events: number): Promise<void> {
   const schema = readFileSync(fileURLToPath(new URL('../../schemas/events_stages/v1.avsc', import.meta.url)), 'utf8');
   const type = parseAvro(schema);
-  const tables = {
-    names: new Map([
-      [0, 'Kim'],
-      [1, 'Lee'],
-      [2, 'Kim'],
-    ]),
-    depts: new Map([[0, 'Data']]),
-    maleLabel: 'M',
-    femaleLabel: 'F',
-  };
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
@@ -63,7 +54,7 @@ export async function fillStages(kafka: Kafka, topic: string, schemaId: number, 
     const messages = Array.from({ length: Math.min(10_000, events - from) }, (_, index) => {
       const enriched = enrich(
         { id: from + index, hello: 'x', time: formatEventTime(base + from + index, 'Asia/Seoul') },
-        tables,
+        SAMPLE_TABLES,
       );
       return { key: String(enriched.user_id), value: encodeWithSchemaId(schemaId, type, enriched) };
     });

@@ -82,6 +82,8 @@ export interface PipelineTopics {
   readonly actions: readonly TopicAction[];
   readonly eventsPartitions: number;
   readonly stagesPartitions: number;
+  /** The dead-letter topic's count (an existing topic keeps its own). */
+  readonly deadLetterPartitions: number;
 }
 
 /**
@@ -98,10 +100,11 @@ export async function ensurePipelineTopics(
   const [events] = await ensureTopics(admin, pipelineTopics(settings).slice(0, 1), logger);
   const eventsPartitions = events === undefined ? settings.topicPartitions : partitionsAfter(events);
   const derived = await ensureTopics(admin, pipelineTopics(settings, eventsPartitions).slice(1), logger);
-  const stages = derived[0];
+  const [stages, deadLetter] = derived;
   return {
     actions: [...(events === undefined ? [] : [events]), ...derived],
     eventsPartitions,
     stagesPartitions: stages === undefined ? eventsPartitions : partitionsAfter(stages),
+    deadLetterPartitions: deadLetter === undefined ? eventsPartitions : partitionsAfter(deadLetter),
   };
 }

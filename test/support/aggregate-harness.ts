@@ -18,6 +18,7 @@ import { encodeWithSchemaId } from '../../src/registry/wire-format.js';
 import { formatEventTime, parseEventTime } from '../../src/shared/event-time.js';
 import { enrich, type EnrichedEvent, type RawEvent } from '../../src/stages/enrich/rules.js';
 import { loadEnrichmentTables } from '../../src/stages/enrich/static-tables.js';
+import { SAMPLE_TABLES } from '../../src/stages/enrich/sample-tables.js';
 import { cleanEnv, KAPPA_BIN } from './cli.js';
 import { testKafka, useTestContext } from './context.js';
 import { readAtLeast, readTopic, type TopicMessage } from './read-topic.js';
@@ -222,16 +223,6 @@ export function useAggregateHarness(
       { subject: `${topic}-value` },
     );
     const type = parseAvro(stagesSchema);
-    const tables = {
-      names: new Map([
-        [0, 'Kim'],
-        [1, 'Lee'],
-        [2, 'Kim'],
-      ]),
-      depts: new Map([[0, 'Data']]),
-      maleLabel: 'M',
-      femaleLabel: 'F',
-    };
     const base = Date.UTC(2026, 10, 22, 11, 0, 0);
     const producer = testKafka(context).producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
@@ -239,7 +230,7 @@ export function useAggregateHarness(
       const messages = Array.from({ length: Math.min(2_000, n - from) }, (_, index) => {
         const id = from + index;
         const time = base + id * 100 - (isLate(seed, id, 0.05) ? 30_000 : 0);
-        const enriched = enrich({ id, hello: 'x', time: formatEventTime(time, 'Asia/Seoul') }, tables);
+        const enriched = enrich({ id, hello: 'x', time: formatEventTime(time, 'Asia/Seoul') }, SAMPLE_TABLES);
         return { key: String(enriched.user_id), value: encodeWithSchemaId(schemaId, type, enriched) };
       });
       await producer.send({ topic, messages });

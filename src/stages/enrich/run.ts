@@ -120,8 +120,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
     const topics = await ensurePipelineTopics(admin, options.topics, logger);
     const problem = stagesPartitioningProblem(names, topics.eventsPartitions, topics.stagesPartitions);
     if (problem !== undefined) throw new KappaError('KAPPA_STAGES_PARTITIONS', problem);
-    const deadLetterPartitions = (await admin.fetchTopicMetadata({ topics: [names.deadLetter] })).topics[0]?.partitions
-      .length;
+    const { deadLetterPartitions } = topics;
     const histories = await loadSchemaHistories(options.schemasDir);
     const stagesHistory = latest(histories, 'events_stages');
     const registered = await registerHistory(
@@ -180,7 +179,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
         deadLetters.push({
           key: message.key,
           value: message.value,
-          partition: batch.partition % (deadLetterPartitions ?? 1),
+          partition: batch.partition % deadLetterPartitions,
           headers: deadLetterHeaders(names.events, batch.partition, message, reason, detail),
         });
       }
