@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Partitioners, readCommittedFilterInstalled } from '../src/kafka/kafkajs.js';
+import { partitionGroupingInstalled, Partitioners, readCommittedFilterInstalled } from '../src/kafka/kafkajs.js';
 import { testKafka, useTestContext, createTestTopic } from './support/context.js';
 import { readAtLeast } from './support/read-topic.js';
 
@@ -13,6 +13,7 @@ describe('read_committed reads through kafkajs, against the real broker', () => 
 
   it('sees none of several interleaved aborted transactions, aborted in an order unlike their start', async () => {
     expect(readCommittedFilterInstalled()).toBe(true);
+    expect(partitionGroupingInstalled()).toBe(true);
     const topic = context.topic('crash');
     await createTestTopic(admin, topic, 1);
     const producer = (id: string) =>

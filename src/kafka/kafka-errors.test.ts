@@ -7,6 +7,7 @@ import {
   KafkaJSConnectionError,
   KafkaJSNumberOfRetriesExceeded,
   KafkaJSProtocolError,
+  partitionGroupingInstalled,
   readCommittedFilterInstalled,
 } from './kafkajs.js';
 
@@ -49,9 +50,10 @@ describe('isBrokerUnreachable', () => {
 });
 
 describe('the kafkajs version the read_committed fix was written for', () => {
-  it('is the one installed (the fix is in place)', () => {
+  it('is the one installed (the fixes are in place)', () => {
     expect(() => checkKafkajsVersion(KAFKAJS_FIXED_FOR)).not.toThrow();
     expect(readCommittedFilterInstalled()).toBe(true);
+    expect(partitionGroupingInstalled()).toBe(true);
   });
 
   it('refuses any other at start-up, naming both versions', () => {

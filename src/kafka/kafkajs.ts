@@ -1,12 +1,15 @@
 /**
- * kafkajs, with its read_committed filter replaced by ours (see ./read-committed.ts: kafkajs 2.2.4
- * leaks records of aborted transactions when a partition holds several). Every runtime use of
- * kafkajs goes through this module — a lint rule forbids value imports of 'kafkajs' elsewhere —
- * so the replacement is in place before kafkajs's consumer code loads and binds its filter.
+ * kafkajs, with two of its internal modules replaced by ours: the read_committed filter (see
+ * ./read-committed.ts: kafkajs 2.2.4 leaks records of aborted transactions when a partition holds
+ * several) and the producer's grouping of messages by partition (./group-by-partition.ts: O(n²) in
+ * the messages for one partition). Every runtime use of kafkajs goes through this module — a lint
+ * rule forbids value imports of 'kafkajs' elsewhere — so the replacements are in place before
+ * kafkajs's consumer and producer code load and bind them.
  */
 import { createRequire } from 'node:module';
 import type * as KafkaJs from 'kafkajs';
 import { KappaError } from '../shared/errors.js';
+import { groupMessagesPerPartition } from './group-by-partition.js';
 import { filterAbortedRecords, type AbortedTransaction, type FetchedRecord } from './read-committed.js';
 
 const require = createRequire(import.meta.url);
@@ -27,29 +30,35 @@ export function checkKafkajsVersion(installed: string, fixedFor: string = KAFKAJ
 }
 const FILTER = 'kafkajs/src/consumer/filterAbortedMessages.js';
 const BATCH = 'kafkajs/src/consumer/batch.js';
-/** Marks our filter; a global symbol, because a test runner may evaluate this module more than once in one process. */
+const GROUPING = 'kafkajs/src/producer/groupMessagesPerPartition.js';
+const SEND = 'kafkajs/src/producer/sendMessages.js';
+/** Marks our modules; a global symbol, because a test runner may evaluate this module more than once in one process. */
 const MARK = Symbol.for('kappa.readCommittedFilter');
 
 function isOurs(value: unknown): boolean {
   return typeof value === 'function' && (value as unknown as Record<symbol, unknown>)[MARK] === true;
 }
 
-function installFilter(): void {
-  checkKafkajsVersion((require('kafkajs/package.json') as { version: string }).version);
-  const batchPath = require.resolve(BATCH);
-  const filterPath = require.resolve(FILTER);
-  const filterModule = require.cache[filterPath];
-  if (isOurs(filterModule?.exports)) return;
-  if (require.cache[batchPath] !== undefined) {
+/** Puts `ours` in the module cache in place of kafkajs's `path`, before `user` (which binds it) loads. */
+function install(path: string, user: string, ours: unknown): void {
+  const modulePath = require.resolve(path);
+  if (isOurs(require.cache[modulePath]?.exports)) return;
+  if (require.cache[require.resolve(user)] !== undefined) {
     throw new Error(
-      `kafkajs was loaded before src/kafka/kafkajs.ts could fix its read_committed filter: import kafkajs values from src/kafka/kafkajs.ts only`,
+      `kafkajs was loaded before src/kafka/kafkajs.ts could replace ${path}: import kafkajs values from src/kafka/kafkajs.ts only`,
     );
   }
-  require(FILTER);
-  const loaded = require.cache[filterPath];
+  require(path);
+  const loaded = require.cache[modulePath];
   if (loaded === undefined)
-    throw new Error(`kafkajs has no ${FILTER}: check the kafkajs version (${KAFKAJS_FIXED_FOR} expected)`);
-  loaded.exports = replacement;
+    throw new Error(`kafkajs has no ${path}: check the kafkajs version (${KAFKAJS_FIXED_FOR} expected)`);
+  loaded.exports = ours;
+}
+
+function installReplacements(): void {
+  checkKafkajsVersion((require('kafkajs/package.json') as { version: string }).version);
+  install(FILTER, BATCH, replacement);
+  install(GROUPING, SEND, grouping);
 }
 
 function replacement({
@@ -62,13 +71,22 @@ function replacement({
   return filterAbortedRecords(messages, abortedTransactions);
 }
 
+/** A function of its own, so that marking it does not mark group-by-partition.ts's export. */
+const grouping: typeof groupMessagesPerPartition = (input) => groupMessagesPerPartition(input);
+
 Object.defineProperty(replacement, MARK, { value: true });
-installFilter();
+Object.defineProperty(grouping, MARK, { value: true });
+installReplacements();
 const kafkajs = require('kafkajs') as typeof KafkaJs;
 
 /** Whether kafkajs's consumer uses our filter (tests check it). */
 export function readCommittedFilterInstalled(): boolean {
   return isOurs(require.cache[require.resolve(FILTER)]?.exports);
+}
+
+/** Whether kafkajs's producer uses our grouping by partition (tests check it). */
+export function partitionGroupingInstalled(): boolean {
+  return isOurs(require.cache[require.resolve(GROUPING)]?.exports);
 }
 
 export const Kafka = kafkajs.Kafka;
