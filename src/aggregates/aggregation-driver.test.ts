@@ -72,7 +72,8 @@ describe('AggregationDriver', () => {
       fc.asyncProperty(
         fc.array(fc.tuple(fc.integer({ min: 0, max: 90 }), fc.constantFrom('Kim', 'Lee')), { maxLength: 60 }),
         fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 8 }),
-        async (times, cuts) => {
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }),
+        async (times, cuts, backlogs) => {
           const events = times.map(([seconds, user]) => at(seconds, user));
           const records = log(events);
           const { sink, driver } = harness();
@@ -82,7 +83,9 @@ describe('AggregationDriver', () => {
             const size = cuts[index % cuts.length] ?? 1;
             // Each batch starts a little before where the last one ended: kafkajs re-delivers.
             const start = Math.max(0, from - 2);
-            await instance.batch(0, records.slice(start, from + size), { from: BigInt(start) });
+            // Batches with a backlog behind them may leave their tail uncommitted; the last has none.
+            const backlog = from + size < records.length && backlogs[index % backlogs.length] === true;
+            await instance.batch(0, records.slice(start, from + size), { from: BigInt(start), backlog });
             from += size;
           }
           const expected = referenceModel([events], TUMBLING);
@@ -93,6 +96,45 @@ describe('AggregationDriver', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('while catching up commits by its limits, not per batch; a batch with no backlog behind it commits at once', async () => {
+    const { sink, driver } = harness();
+    const instance = driver({ maxRecords: 10 });
+    const records = log(Array.from({ length: 24 }, (_, index) => at(index)));
+    for (let start = 0; start < 18; start += 3)
+      await instance.batch(0, records.slice(start, start + 3), { from: BigInt(start), backlog: true });
+    // 18 records in six batches: one commit, after the 10th record (mid-batch); the rest waits for its limit.
+    expect(sink.commits.map((commit) => commit.nextOffset)).toEqual([10n]);
+    await instance.batch(0, records.slice(18), { from: 18n });
+    expect(sink.commits.map((commit) => commit.nextOffset)).toEqual([10n, 20n, 24n]);
+    expect(sink.totals).toEqual(referenceModel([records.map((r) => classifyJson(r)).map(eventOf)], TUMBLING).rows);
+  });
+
+  it('a failed commit drops the carried work too: the next fetch seeks back to the progress, and every record counts once', async () => {
+    const { sink, driver } = harness();
+    const instance = driver({ maxRecords: 100 });
+    const records = log([at(1), at(2, 'Lee'), at(30), at(3), at(45), at(61), at(62)]);
+    await instance.batch(0, records.slice(0, 3), { from: 0n, backlog: true });
+    expect(sink.commits).toHaveLength(0);
+    sink.failNext = 1;
+    await expect(instance.batch(0, records.slice(3, 5), { from: 3n })).rejects.toThrow('injected');
+    // The consumer fetches on from 5; the sink's progress is 0: seek there and redo it all.
+    expect(await instance.batch(0, records.slice(5), { from: 5n })).toEqual({ kind: 'seek', offset: 0n });
+    await instance.batch(0, records, { from: 0n });
+    expect(sink.totals).toEqual(referenceModel([records.map((r) => classifyJson(r)).map(eventOf)], TUMBLING).rows);
+    expect(sink.progress.get(0)?.nextOffset).toBe(7n);
+  });
+
+  it('--idle-close commits carried work first, at the offset it reached', async () => {
+    const { sink, driver } = harness();
+    const instance = driver({ maxRecords: 100 });
+    const records = log([at(1), at(2), at(3)]);
+    await instance.batch(0, records, { from: 0n, backlog: true });
+    expect(sink.commits).toHaveLength(0);
+    expect(await instance.idleClose(0)).toBe(1);
+    expect(sink.progress.get(0)?.nextOffset).toBe(3n);
+    expect(sink.totals).toEqual(new Map([['0|user|Kim', 3]]));
   });
 
   it('seeks back to the progress when a fetch starts beyond it (no progress row: offset 0), once', async () => {

@@ -61,7 +61,18 @@ export interface DriverOptions {
 /** How the caller's batch loop takes part: stop early, and hear of each commit (resolve offsets, heartbeat). */
 export interface BatchControl {
   isActive(): boolean;
+  /**
+   * The records before `nextOffset` are processed — committed, or carried into the next batch of a
+   * backlog: the consumer fetches on from there (the sink's progress stays the truth on restart).
+   */
   committed(nextOffset: bigint): Promise<void>;
+}
+
+/** Where a batch came from in the log (see `AggregationDriver.batch`). */
+export interface Fetched {
+  readonly from?: bigint;
+  readonly end?: bigint;
+  readonly backlog?: boolean;
 }
 
 export type BatchOutcome =
@@ -71,9 +82,24 @@ export type BatchOutcome =
   /** The caller stopped the batch (rebalance, shutdown) before its end. */
   | { readonly kind: 'stopped' };
 
+/** Processed, not yet committed: a backlog batch's tail, carried into the partition's next batch. */
+interface Pending {
+  readonly rows: WindowRow[];
+  readonly late: Message[];
+  readonly dead: Message[];
+  readonly counted: { in: number; late: number; bad: number };
+  /** Records since the last commit, and when that commit was (the limits run across batches). */
+  readonly since: number;
+  readonly startedAt: number;
+}
+
 interface PartitionState {
   readonly windows: PartitionWindows;
+  /** The committed progress: the sink's next offset. */
   next: bigint;
+  /** Where processing stands: `next`, or beyond it while `pending` work waits for its commit. */
+  position: bigint;
+  pending?: Pending;
   seq: number;
   bad: number;
   lastDataAt: number;
@@ -81,6 +107,19 @@ interface PartitionState {
 }
 
 const ALWAYS: BatchControl = { isActive: () => true, committed: () => Promise.resolve() };
+
+/** Late events (when published) and dead letters, as the sends that go before a commit. */
+function sideRecords(
+  lateTopic: string | undefined,
+  late: readonly Message[],
+  deadLetterTopic: string,
+  dead: readonly Message[],
+): TopicMessages[] {
+  const side: TopicMessages[] = [];
+  if (lateTopic !== undefined && late.length > 0) side.push({ topic: lateTopic, messages: late });
+  if (dead.length > 0) side.push({ topic: deadLetterTopic, messages: dead });
+  return side;
+}
 
 /**
  * The aggregator without a broker (like Kafka Streams' TopologyTestDriver): batches of a
@@ -131,12 +170,15 @@ export class AggregationDriver {
   /**
    * One fetched batch of a partition. `fetchedFrom` is where the fetch started, `fetchedEnd` one
    * past its last record, control records and aborted records included (progress moves past
-   * them too, so a caught-up version has no lag; never past what was fetched).
+   * them too, so a caught-up version has no lag; never past what was fetched). `backlog`: more
+   * records wait right behind this batch (a replay catching up) — then the batch's tail may be
+   * carried into the next batch rather than committed, so a replay commits by the limits (about
+   * once a second), not once per fetch; a batch without backlog always ends with a commit.
    */
   batch(
     partition: number,
     records: readonly StagedRecord[],
-    fetched: { readonly from?: bigint; readonly end?: bigint } = {},
+    fetched: Fetched = {},
     control: BatchControl = ALWAYS,
   ): Promise<BatchOutcome> {
     return this.exclusive(partition, () => this.run(partition, records, fetched, control));
@@ -157,6 +199,13 @@ export class AggregationDriver {
       await this.exclusive(partition, async () => {
         const state = await this.states.get(partition)?.catch(() => undefined);
         if (state === undefined || !state.windows.hasOpenWindows() || this.clock() - state.lastDataAt < idleMs) return;
+        // Work carried from a backlog batch is committed first: the snapshot already holds it.
+        const pending = state.pending;
+        if (pending !== undefined) {
+          state.pending = undefined;
+          const side = sideRecords(this.options.lateTopic, pending.late, this.options.deadLetterTopic, pending.dead);
+          await this.commit(partition, state, state.position, pending.rows, side, false, pending.counted);
+        }
         while (state.windows.hasOpenWindows()) {
           const rows = state.windows.closeAll(this.limits.maxRows);
           await this.commit(partition, state, state.next, rows, [], true);
@@ -184,6 +233,7 @@ export class AggregationDriver {
       state = this.options.sink.load(partition).then((progress): PartitionState => ({
         windows: new PartitionWindows(this.options.settings, progress.snapshot),
         next: progress.nextOffset,
+        position: progress.nextOffset,
         seq: progress.seq,
         bad: progress.badRecords,
         lastDataAt: this.clock(),
@@ -197,12 +247,12 @@ export class AggregationDriver {
   private async run(
     partition: number,
     records: readonly StagedRecord[],
-    fetched: { readonly from?: bigint; readonly end?: bigint },
+    fetched: Fetched,
     control: BatchControl,
   ): Promise<BatchOutcome> {
     const state = await this.state(partition);
     const plan = planBatch(
-      state.next,
+      state.position,
       records.map((record) => record.offset),
       fetched.from,
       state.soughtTo,
@@ -214,11 +264,11 @@ export class AggregationDriver {
     }
     if (plan.gap)
       this.options.logger?.warn(
-        { partition, from: fetched.from, progress: state.next },
+        { partition, from: fetched.from, progress: state.position },
         'the log starts beyond the progress (retention?): records were never readable',
       );
     try {
-      return await this.process(partition, state, records, plan.from, fetched.end, control);
+      return await this.process(partition, state, records, plan.from, fetched, control);
     } catch (error) {
       this.forget(partition);
       throw error;
@@ -230,22 +280,22 @@ export class AggregationDriver {
     state: PartitionState,
     records: readonly StagedRecord[],
     from: number,
-    fetchedEnd: bigint | undefined,
+    fetched: Fetched,
     control: BatchControl,
   ): Promise<BatchOutcome> {
     const { windows } = state;
     const { maxRecords, maxRows, maxMs } = this.limits;
     const { lateTopic, deadLetterTopic, version } = this.options;
-    let rows: WindowRow[] = [];
-    let late: Message[] = [];
-    let dead: Message[] = [];
-    let counted = { in: 0, late: 0, bad: 0 };
-    let since = 0;
-    let startedAt = this.clock();
+    const carried = state.pending;
+    state.pending = undefined;
+    let rows: WindowRow[] = carried?.rows ?? [];
+    let late: Message[] = carried?.late ?? [];
+    let dead: Message[] = carried?.dead ?? [];
+    let counted = carried?.counted ?? { in: 0, late: 0, bad: 0 };
+    let since = carried?.since ?? 0;
+    let startedAt = carried?.startedAt ?? this.clock();
     const flush = async (nextOffset: bigint) => {
-      const side: TopicMessages[] = [];
-      if (lateTopic !== undefined && late.length > 0) side.push({ topic: lateTopic, messages: late });
-      if (dead.length > 0) side.push({ topic: deadLetterTopic, messages: dead });
+      const side = sideRecords(lateTopic, late, deadLetterTopic, dead);
       await this.commit(partition, state, nextOffset, rows, side, false, counted);
       rows = [];
       late = [];
@@ -296,10 +346,18 @@ export class AggregationDriver {
       if (since >= maxRecords || this.clock() - startedAt >= maxMs) await flush(after);
     }
     const last = records.at(-1);
-    let end = last === undefined ? state.next : last.offset + 1n;
-    if (end < state.next) end = state.next;
-    if (fetchedEnd !== undefined && fetchedEnd > end) end = fetchedEnd;
-    if (end > state.next || rows.length > 0 || since > 0) await flush(end);
+    let end = last === undefined ? state.position : last.offset + 1n;
+    if (end < state.position) end = state.position;
+    if (fetched.end !== undefined && fetched.end > end) end = fetched.end;
+    if (end <= state.next && rows.length === 0 && since === 0) return { kind: 'done' };
+    if (fetched.backlog === true) {
+      // More is waiting right behind: carry this tail into the next batch; the limits commit it.
+      state.pending = { rows, late, dead, counted, since, startedAt };
+      state.position = end;
+      await control.committed(end);
+      return { kind: 'done' };
+    }
+    await flush(end);
     return { kind: 'done' };
   }
 
@@ -336,6 +394,7 @@ export class AggregationDriver {
       );
     }
     state.next = nextOffset;
+    state.position = nextOffset;
     state.seq += 1;
     this.metrics.rows += rows.length;
     this.metrics.in += counted.in;

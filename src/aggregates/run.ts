@@ -63,6 +63,18 @@ export interface AggregateOptions {
  */
 const FETCH_SIZES = { maxBytesPerPartition: 512 * 1024, maxBytes: 4 * 1024 * 1024 } as const;
 
+/**
+ * Records a partition may be behind the end of its log and still count as live. Further behind, a
+ * batch's tail is carried into the next batch (commits every ~1 s of work while catching up, not
+ * once per fetch). Not zero: under read_committed an open upstream transaction keeps the readable
+ * end below the high watermark on a live log too — by ~200 ms of records with kappa's enrichment.
+ */
+const LIVE_LAG_RECORDS = 10_000n;
+
+function isBacklog(end: bigint | undefined, highWatermark: string): boolean {
+  return end !== undefined && BigInt(highWatermark) - end > LIVE_LAG_RECORDS;
+}
+
 /** Where a kafkajs batch's fetch started (kafkajs keeps it, untyped). */
 function fetchedFrom(batch: object): bigint | undefined {
   const offset = (batch as { fetchedOffset?: unknown }).fetchedOffset;
@@ -188,7 +200,11 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
           .batch(
             partition,
             records,
-            { ...(from === undefined ? {} : { from }), ...(end === undefined ? {} : { end }) },
+            {
+              ...(from === undefined ? {} : { from }),
+              ...(end === undefined ? {} : { end }),
+              backlog: isBacklog(end, batch.highWatermark),
+            },
             {
               isActive: () => payload.isRunning() && !payload.isStale(),
               committed: async (next) => {

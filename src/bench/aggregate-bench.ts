@@ -24,7 +24,8 @@ const MYSQL_ROOT = 'mysql://root@127.0.0.1:3306';
  */
 export function replayInChild(request: ReplayRequest, logger: Logger): Promise<ReplayReport> {
   const child = fork(fileURLToPath(new URL('./replay-child.ts', import.meta.url)), [JSON.stringify(request)], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_REPLAY_NODE_FLAGS: node flags for the replay process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+    execArgv: ['--import', 'tsx', ...(process.env['BENCH_REPLAY_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
