@@ -92,34 +92,68 @@ interface TimedRun {
   /** From the command's log lines, ms after it was spawned: its aggregator running, its stop decided. */
   readonly runningAt: number | undefined;
   readonly decidedAt: number | undefined;
+  /** When (ms after the spawn, polled every 100 ms) the version's progress first covered the backlog. */
+  readonly backlogConsumedAt: number | undefined;
+  /** What its aggregator counted this run: events in, window rows written. */
+  readonly aggregated: { readonly in?: number; readonly rows?: number } | undefined;
+}
+
+/** Polls a version's progress until it covers `backlog` in every partition: when it did (Date.now()). */
+async function consumedAt(
+  version: string,
+  topic: string,
+  backlog: ReadonlyMap<number, bigint>,
+  stop: AbortSignal,
+): Promise<number | undefined> {
+  const catalog = await Catalog.open(context.mysqlUrl);
+  try {
+    while (!stop.aborted) {
+      const progress = await catalog.offsets(version, topic).catch(() => new Map<number, bigint>());
+      if ([...backlog].every(([partition, end]) => (progress.get(partition) ?? 0n) >= end)) return Date.now();
+      await sleep(100);
+    }
+    return undefined;
+  } finally {
+    await catalog.close();
+  }
 }
 
 /**
- * Runs `kappa recover …` and times it, with the phases its log lines show. The command is killed
- * after `timeoutMs` (code null): a replay that does not end fails the test, and leaves no process.
+ * Runs `kappa recover --to <version> …` and times it, with the phases its log lines show and when
+ * its progress covered `backlog`. The command is killed after `timeoutMs` (code null): a replay
+ * that does not end fails the test, and leaves no process behind.
  */
 async function timedRecover(
   args: readonly string[],
   env: Record<string, string>,
+  backlog: ReadonlyMap<number, bigint>,
   timeoutMs: number,
 ): Promise<TimedRun> {
+  const version = args[args.indexOf('--to') + 1] ?? '';
+  const stages = env['KAPPA_TOPIC_STAGES'] ?? '';
   const spawnedAt = Date.now();
-  const result = await kappaAsync(['recover', ...args], env, timeoutMs);
+  const done = new AbortController();
+  const watching = consumedAt(version, stages, backlog, done.signal);
+  const result = await kappaAsync(['recover', ...args], env, timeoutMs).finally(() => done.abort());
   const ms = Date.now() - spawnedAt;
+  const consumed = await watching;
+  const entries = result.stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { time?: number; msg?: string; in?: number; rows?: number });
+  const first = (messages: readonly string[]) =>
+    entries.find((entry) => messages.some((message) => entry.msg?.startsWith(message) === true));
   const at = (messages: readonly string[]) => {
-    for (const line of result.stderr.split('\n')) {
-      if (!line.startsWith('{')) continue;
-      const entry = JSON.parse(line) as { time?: number; msg?: string };
-      if (entry.time !== undefined && messages.some((message) => entry.msg?.startsWith(message) === true))
-        return entry.time - spawnedAt;
-    }
-    return undefined;
+    const time = first(messages)?.time;
+    return time === undefined ? undefined : time - spawnedAt;
   };
   return {
     result,
     ms,
     runningAt: at(['aggregation running']),
+    backlogConsumedAt: consumed === undefined ? undefined : consumed - spawnedAt,
     decidedAt: at(['backlog done', 'caught up']),
+    aggregated: first(['aggregation stopped']),
   };
 }
 
@@ -173,8 +207,18 @@ describe('recover --until-caught-up ends on a live log (issue 16 item 2)', () =>
       const readMs = Date.now() - readStarted;
       expect(read.length).toBeGreaterThanOrEqual(BACKLOG);
 
+      // The command's fixed start-up: the CLI loading its modules (through tsx) with nothing to do.
+      const helpStarted = Date.now();
+      await ok(['recover', '--help'], env);
+      const helpMs = Date.now() - helpStarted;
+
       const before = await ends(stages);
-      const replay = await timedRecover(['--to', 'v2', '--watermark', '60s', '--until-caught-up'], env, 180_000);
+      const replay = await timedRecover(
+        ['--to', 'v2', '--watermark', '60s', '--until-caught-up'],
+        env,
+        before,
+        180_000,
+      );
       const after = await ends(stages);
       expect(live.exitCode, 'the generator still writes').toBeNull();
       figures.info(
@@ -183,8 +227,12 @@ describe('recover --until-caught-up ends on a live log (issue 16 item 2)', () =>
           readMs,
           commandMs: replay.ms,
           ratio: Number((replay.ms / readMs).toFixed(2)),
+          cliStartMs: helpMs,
           aggregatorRunningAtMs: replay.runningAt,
+          backlogConsumedAtMs: replay.backlogConsumedAt,
           stopDecidedAtMs: replay.decidedAt,
+          eventsAggregated: replay.aggregated?.in,
+          rowsWritten: replay.aggregated?.rows,
           liveRecordsDuringCommand: Number(total(after) - total(before)),
         },
         'recover --until-caught-up on a live log, against a plain read of the log',
@@ -237,7 +285,7 @@ describe('recover --until-caught-up ends on a live log (issue 16 item 2)', () =>
       await produceStages(stages, backlog, 17);
       const before = await ends(stages);
       const stop = new AbortController();
-      const command = timedRecover(['--to', 'v3', '--watermark', '60s', '--until-caught-up'], env, 90_000);
+      const command = timedRecover(['--to', 'v3', '--watermark', '60s', '--until-caught-up'], env, before, 90_000);
       // The writer starts once v3 commits progress: the command has read its end offsets by then (at
       // its start, before its aggregator has even joined the group), so the backlog stays 3,000.
       let settled = false;
@@ -254,6 +302,7 @@ describe('recover --until-caught-up ends on a live log (issue 16 item 2)', () =>
           {
             commandMs: replay.ms,
             aggregatorRunningAtMs: replay.runningAt,
+            backlogConsumedAtMs: replay.backlogConsumedAt,
             stopDecidedAtMs: replay.decidedAt,
             writtenDuringCommand: Number(total(after) - total(before)),
             consumedPastBacklog: Number(total(progress) - total(before)),
