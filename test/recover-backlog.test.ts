@@ -120,8 +120,9 @@ async function consumedAt(
 
 /**
  * Runs `kappa recover --to <version> …` and times it, with the phases its log lines show and when
- * its progress covered `backlog`. The command is killed after `timeoutMs` (code null): a replay
- * that does not end fails the test, and leaves no process behind.
+ * its progress covered `backlog`. After `timeoutMs` the command is killed with SIGKILL (code null):
+ * a replay that does not end by itself fails the test — a SIGTERM would let it stop cleanly and
+ * exit 0 — and leaves no process behind.
  */
 async function timedRecover(
   args: readonly string[],
@@ -134,7 +135,7 @@ async function timedRecover(
   const spawnedAt = Date.now();
   const done = new AbortController();
   const watching = consumedAt(version, stages, backlog, done.signal);
-  const result = await kappaAsync(['recover', ...args], env, timeoutMs).finally(() => done.abort());
+  const result = await kappaAsync(['recover', ...args], env, timeoutMs, 'SIGKILL').finally(() => done.abort());
   const ms = Date.now() - spawnedAt;
   const consumed = await watching;
   const entries = result.stderr
