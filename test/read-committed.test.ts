@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionGroupingInstalled, Partitioners, readCommittedFilterInstalled } from '../src/kafka/kafkajs.js';
+import { endOffsets } from '../src/kafka/offsets.js';
 import { testKafka, useTestContext, createTestTopic } from './support/context.js';
 import { readAtLeast } from './support/read-topic.js';
 
@@ -83,5 +84,44 @@ describe('read_committed reads through kafkajs, against the real broker', () => 
     }
     const messages = await readAtLeast(kafka, topic, committed.length, 1_500);
     expect(messages.map((message) => message.value.toString())).toEqual(committed);
+  });
+
+  it('lists end offsets as last stable offsets: an open transaction lies beyond them (recover, status, cutover count on it)', async () => {
+    const topic = context.topic('open-transaction');
+    await createTestTopic(admin, topic, 2);
+    const producer = kafka.producer({
+      transactionalId: `${context.prefix}-open`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    try {
+      await producer.send({
+        topic,
+        messages: [
+          { value: 'a', partition: 0 },
+          { value: 'b', partition: 0 },
+        ],
+      });
+      const transaction = await producer.transaction();
+      await transaction.send({ topic, messages: [{ value: 'open', partition: 0 }] });
+      expect(await endOffsets(admin, topic)).toEqual(
+        new Map([
+          [0, 2n],
+          [1, 0n],
+        ]),
+      );
+      await transaction.commit();
+      // The record and its commit marker.
+      expect(await endOffsets(admin, topic)).toEqual(
+        new Map([
+          [0, 4n],
+          [1, 0n],
+        ]),
+      );
+    } finally {
+      await producer.disconnect();
+    }
   });
 });

@@ -3,7 +3,12 @@ import type { Admin } from 'kafkajs';
 /** Offsets by partition (kafkajs gives them as strings; offsets can pass 2^53, so bigint). */
 export type OffsetsByPartition = Map<number, bigint>;
 
-/** Each partition's end offset (high watermark); empty when the topic does not exist (yet). */
+/**
+ * Each partition's end offset as a read_committed consumer sees it: the last stable offset (records
+ * of a transaction still open lie beyond it, up to the high watermark). kafkajs's admin sends no
+ * isolation level and its ListOffsets request defaults to read_committed (requests/listOffsets, v2+);
+ * test/read-committed.test.ts pins it. Empty when the topic does not exist (yet).
+ */
 export async function endOffsets(admin: Admin, topic: string): Promise<OffsetsByPartition> {
   const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
   return new Map(offsets.map((entry) => [entry.partition, BigInt(entry.high)]));

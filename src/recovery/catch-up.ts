@@ -8,7 +8,7 @@ export type PartitionOffsets = ReadonlyMap<number, bigint>;
 
 export interface PartitionLag {
   readonly partition: number;
-  /** The log end offset (high watermark). */
+  /** The end offset a read_committed consumer can reach (last stable offset: see kafka/offsets.ts). */
   readonly end: bigint;
   /** The version's next offset in the partition (0 before its first commit). */
   readonly next: bigint;

@@ -91,6 +91,19 @@ export function useAggregateHarness(
   }
 
   /**
+   * The reference model over the part of a stages log a version consumed: the records before its
+   * progress (`next` offset by partition), as if the log had ended there.
+   */
+  async function referenceFromLogUpTo(
+    stagesTopic: string,
+    next: ReadonlyMap<number, bigint>,
+  ): Promise<ReferenceResult> {
+    const messages = await readTopic(testKafka(context), stagesTopic);
+    const consumed = messages.filter((message) => message.offset < (next.get(message.partition) ?? 0n));
+    return referenceOf(consumed, (decoded) => decoded as EnrichedEvent, false);
+  }
+
+  /**
    * The reference model over the raw `events` log (SPEC §1.2–1.3): each event enriched with the
    * shipped tables, partition by partition in the order the events were produced — what the tables
    * must equal whatever the enrichment stage went through (stops, kill -9, backlogs).
@@ -211,8 +224,15 @@ export function useAggregateHarness(
   /**
    * Enriched events straight into a stages topic, with event times spread over `n / 10` seconds and
    * a seeded 5 % of them 30 s late — the generator's wall-clock times would cover a few seconds only.
+   * `from` continues a log written before (ids and times go on from there); `pauseMs` waits between
+   * sends of 2,000; `signal` stops early. Resolves to the number of events written.
    */
-  async function produceStages(topic: string, n: number, seed: number): Promise<void> {
+  async function produceStages(
+    topic: string,
+    n: number,
+    seed: number,
+    options: { readonly from?: number; readonly pauseMs?: number; readonly signal?: AbortSignal } = {},
+  ): Promise<number> {
     const admin = testKafka(context).admin();
     await admin.connect();
     await ensureTopics(admin, [logTopic(topic, { topicPartitions: 3, topicReplicationFactor: 1 })], context.logger);
@@ -226,16 +246,20 @@ export function useAggregateHarness(
     const base = Date.UTC(2026, 10, 22, 11, 0, 0);
     const producer = testKafka(context).producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    for (let from = 0; from < n; from += 2_000) {
-      const messages = Array.from({ length: Math.min(2_000, n - from) }, (_, index) => {
-        const id = from + index;
+    const first = options.from ?? 0;
+    let written = 0;
+    for (; written < n && options.signal?.aborted !== true; written += 2_000) {
+      const messages = Array.from({ length: Math.min(2_000, n - written) }, (_, index) => {
+        const id = first + written + index;
         const time = base + id * 100 - (isLate(seed, id, 0.05) ? 30_000 : 0);
         const enriched = enrich({ id, hello: 'x', time: formatEventTime(time, 'Asia/Seoul') }, SAMPLE_TABLES);
         return { key: String(enriched.user_id), value: encodeWithSchemaId(schemaId, type, enriched) };
       });
       await producer.send({ topic, messages });
+      if (options.pauseMs !== undefined) await sleep(options.pauseMs);
     }
     await producer.disconnect();
+    return Math.min(written, n);
   }
 
   return {
@@ -244,6 +268,7 @@ export function useAggregateHarness(
     background,
     produceStages,
     referenceFromLog,
+    referenceFromLogUpTo,
     referenceFromEvents,
     tablesOf,
     collectionsOf,

@@ -36,15 +36,18 @@ export function kappa(
 
 /**
  * Like `kappa`, without blocking the test's event loop — needed whenever the command talks to a
- * server running inside the test process (spawnSync would deadlock it).
+ * server running inside the test process (spawnSync would deadlock it). After `timeoutMs` the
+ * command gets `killSignal`: SIGTERM lets it stop cleanly (and exit 0, as on Ctrl-C); SIGKILL makes
+ * a command that did not end by itself show as killed (code null).
  */
 export function kappaAsync(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
   timeoutMs = 120_000,
+  killSignal: NodeJS.Signals = 'SIGTERM',
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [KAPPA_BIN, ...args], { env: cleanEnv(env), timeout: timeoutMs });
+    const child = spawn(process.execPath, [KAPPA_BIN, ...args], { env: cleanEnv(env), timeout: timeoutMs, killSignal });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
