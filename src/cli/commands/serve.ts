@@ -1,4 +1,3 @@
-import { startApi } from '../../api/server.js';
 import { API_SETTINGS, apiOptions } from '../api-options.js';
 import { defineCommand } from '../command.js';
 import { untilAborted } from '../../shared/abort.js';
@@ -8,6 +7,8 @@ export const serve = defineCommand({
   summary: 'Serve the query API, HTTP ingest, metrics (/metrics), OpenAPI (/docs) and the dashboard (/)',
   settings: [...API_SETTINGS, 'window', 'slide', 'latenessDelays', 'latenessTarget'],
   run: async ({ config, logger, signal, print }) => {
+    // Loaded when needed: Fastify and its plugins take seconds to load, which every other command would pay.
+    const { startApi } = await import('../../api/server.js');
     const api = await startApi({
       ...apiOptions(config),
       logger,

@@ -4,7 +4,6 @@ import { ensureDatabase } from '../../aggregates/migrations.js';
 import { runAggregate, type AggregateMetrics } from '../../aggregates/run.js';
 import { Catalog } from '../../recovery/catalog.js';
 import { liveVersions } from '../../recovery/live-versions.js';
-import { startApi } from '../../api/server.js';
 import { runIngest } from '../../ingest/ingest-run.js';
 import { createKafka } from '../../kafka/client.js';
 import { KappaError } from '../../shared/errors.js';
@@ -203,6 +202,8 @@ export const up = defineCommand({
         await Promise.race([Promise.all(running), sleep(45_000)]);
       };
       stopLocal.unshift(stopStages);
+      // Loaded when needed: Fastify and its plugins take seconds to load, which every other command would pay.
+      const { startApi } = await import('../../api/server.js');
       const api = await startApi({
         ...apiOptions(config),
         logger: logger.child({ stage: 'api' }),
