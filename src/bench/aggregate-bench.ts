@@ -10,7 +10,6 @@ import { runAggregate, type AggregateMetrics } from '../aggregates/run.js';
 import { MySqlSink } from '../aggregates/mysql-sink.js';
 import type { AggregateSink } from '../aggregates/sink.js';
 import { runRecover } from '../recovery/recover.js';
-import { benchApi } from './api-bench.js';
 import { AvroDecoder } from '../registry/avro-decoder.js';
 import { parseAvro } from '../registry/avro-schema.js';
 import { encodeWithSchemaId } from '../registry/wire-format.js';
@@ -112,8 +111,6 @@ export async function benchAggregate(
   schemaId: number,
   events: number,
   logger: Logger,
-  brokers: readonly string[],
-  options: { readonly api: boolean } = { api: true },
 ) {
   const topic = 'bench-stages-replay';
   await fillStages(kafka, topic, schemaId, events);
@@ -181,16 +178,10 @@ export async function benchAggregate(
       seconds: recoverSeconds,
       recordsPerSec: recovered.metrics.in / recoverSeconds,
     };
-    // The API under load, on the tables just written.
-    logger.info('kappa serve: GET /api/windows/users under load');
-    const api = options.api
-      ? await benchApi({ brokers, registryUrl, mysqlUrl: `${MYSQL_ROOT}/${database}`, stagesTopic: topic, logger })
-      : undefined;
     return {
       ours,
       baseline,
       recover,
-      api,
       rows: metrics.rows,
       peakRssMiB,
       retries,

@@ -18,7 +18,10 @@ import { ensureKafkaJars } from '../stack/kafka-jars.js';
 import { startThrowawayBroker } from '../stack/throwaway-broker.js';
 import { readFileSync } from 'node:fs';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { createConnection } from 'mysql2/promise';
 import { benchAggregate } from './aggregate-bench.js';
+import { benchApi } from './api-bench.js';
+import { fillApiTables } from './api-tables.js';
 import { benchLatency } from './latency-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
 import { benchLateness } from './lateness-bench.js';
@@ -34,10 +37,12 @@ const { values } = parseArgs({
     records: { type: 'string', default: '500000' },
     'record-size': { type: 'string', default: '100' },
     'pipeline-seconds': { type: 'string', default: '60' },
-    // Row groups to run (comma-separated): client, generator, enrich, aggregate, latency, pipeline.
+    // Row groups to run (comma-separated): client, generator, enrich, aggregate, api, latency, pipeline.
     // Default: all. enrich and pipeline need generator (enrich reads what it wrote; pipeline compares
-    // with its rate); aggregate alone skips the API row.
-    only: { type: 'string', default: 'client,generator,enrich,aggregate,latency,pipeline' },
+    // with its rate); api fills its own tables (those the aggregate row's replay leaves).
+    // A directory: the API row's server runs under `node --cpu-prof`, its profile written there.
+    'cpu-prof-api': { type: 'string' },
+    only: { type: 'string', default: 'client,generator,enrich,aggregate,api,latency,pipeline' },
   },
 });
 const only = new Set((values.only ?? '').split(',').map((group) => group.trim()));
@@ -57,6 +62,7 @@ if (!Number.isInteger(records) || records < 1_000 || !Number.isInteger(recordSiz
   process.exit(2);
 }
 
+const MYSQL_ROOT = 'mysql://root@127.0.0.1:3306';
 const logger = createLogger('info', 'bench');
 const config = loadConfig(['cacheDir', 'kafkaVersion'], { env: process.env });
 const libs = await ensureKafkaJars(config.cacheDir, config.kafkaVersion, logger);
@@ -165,9 +171,7 @@ try {
       { type: SchemaType.AVRO, schema: stagesSchema },
       { subject: 'bench-stages-replay-value' },
     );
-    const aggregation = await benchAggregate(kafka, registryUrl, stagesId, aggregateEvents, logger, broker.brokers, {
-      api: want('client') || want('latency'),
-    });
+    const aggregation = await benchAggregate(kafka, registryUrl, stagesId, aggregateEvents, logger);
     rows.push({
       name: `kappa aggregate v1 → MySQL, replay of ${aggregation.ours.records} events (replay peak RSS ${aggregation.peakRssMiB} MiB, ${aggregation.retries} commit retries)`,
       value: aggregation.ours.recordsPerSec,
@@ -180,16 +184,6 @@ try {
       unit: 'ev/s',
       baseline: { name: 'kafkajs consume + Avro decode only', value: aggregation.baseline.recordsPerSec },
     });
-    if (aggregation.api !== undefined)
-      rows.push({
-        name: `kappa serve: GET /api/windows/users, 32 connections (p99 ${aggregation.api.ours.p99Ms} ms)`,
-        value: aggregation.api.ours.requestsPerSec,
-        unit: 'req/s',
-        baseline: {
-          name: `bare Fastify, constant JSON (p99 ${aggregation.api.baseline.p99Ms} ms)`,
-          value: aggregation.api.baseline.requestsPerSec,
-        },
-      });
     Object.assign(details, { aggregation });
     logger.info({ events: aggregateEvents }, 'kappa lateness: read and analyse the same log');
     const lateness = await benchLateness(kafka, registryUrl, 'bench-stages-replay', aggregateEvents, logger);
@@ -200,6 +194,37 @@ try {
       baseline: { name: 'kafkajs consume + Avro decode only', value: lateness.baseline.recordsPerSec },
     });
     Object.assign(details, { lateness });
+  }
+  if (want('api')) {
+    logger.info('kappa serve: GET /api/windows/users under load, on the tables a 1,000,000-event replay leaves');
+    const database = `kappa_bench_api_${Date.now()}`;
+    const root = await createConnection({ uri: MYSQL_ROOT });
+    try {
+      await root.query(`CREATE DATABASE \`${database}\``);
+      const mysqlUrl = `${MYSQL_ROOT}/${database}`;
+      await fillApiTables(mysqlUrl, 'bench-stages-replay');
+      const api = await benchApi({
+        brokers: broker.brokers,
+        registryUrl,
+        mysqlUrl,
+        stagesTopic: 'bench-stages-replay',
+        logger,
+        profileDir: values['cpu-prof-api'],
+      });
+      rows.push({
+        name: `kappa serve: GET /api/windows/users?limit=100, 32 connections (p99 ${api.ours.p99Ms} ms, ${api.ours.non2xx} non-2xx)`,
+        value: api.ours.requestsPerSec,
+        unit: 'req/s',
+        baseline: {
+          name: `bare Fastify, constant JSON (p99 ${api.baseline.p99Ms} ms)`,
+          value: api.baseline.requestsPerSec,
+        },
+      });
+      Object.assign(details, { api });
+    } finally {
+      await root.query(`DROP DATABASE IF EXISTS \`${database}\``);
+      await root.end();
+    }
   }
   if (want('latency')) {
     logger.info('end-to-end latency: produced → row visible in MySQL');
