@@ -126,7 +126,8 @@ describe('window routes', () => {
         return new Promise((resolve) => held.push(() => resolve({ version, rows: [] })));
       },
     };
-    const app = await buildApiApp(deps({ reads }));
+    const withReads = deps({ reads });
+    const app = await buildApiApp(withReads);
     const until = async (check: () => boolean) => {
       while (!check()) await new Promise((resolve) => setImmediate(resolve));
     };
@@ -146,6 +147,9 @@ describe('window routes', () => {
     }
     expect((await other).json()).toMatchObject({ version: 'v2' });
     expect(queries.map((query) => query.limit)).toEqual([5, 6, 5]);
+    expect(await withReads.metrics.registry.getSingleMetricAsString('kappa_api_window_reads_total')).toMatch(
+      /^kappa_api_window_reads_total 3$/m,
+    );
   });
 
   it('from after to is a 400 naming from', async () => {

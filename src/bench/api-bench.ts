@@ -11,6 +11,7 @@ export interface LoadFigures {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly non2xx: number;
+  readonly requests: number;
 }
 
 async function load(url: string, seconds: number): Promise<LoadFigures> {
@@ -20,7 +21,14 @@ async function load(url: string, seconds: number): Promise<LoadFigures> {
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
+    requests: result.requests.total,
   };
+}
+
+/** The server's `kappa_api_window_reads_total` (SQL reads of the windows route). */
+async function windowReads(apiUrl: string): Promise<number> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  return Number(/^kappa_api_window_reads_total (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -63,11 +71,16 @@ async function withServer<T>(
   }
 }
 
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
 /**
  * `GET /api/windows/users?limit=100` (the serving version) of `kappa serve` under 32 concurrent
  * connections on loopback, next to a bare Fastify route answering a constant JSON body under the
- * same load — the difference is validation, SQL and serialisation. Each server runs in a child
- * process (as `kappa serve` runs in its own), autocannon in this one.
+ * same load — the difference is validation, SQL, serialisation and the body's bytes (`sameBody`: the
+ * bare route answering the same bytes, for the detail). Each server runs in a child process (as
+ * `kappa serve` runs in its own), autocannon in this one. The three are loaded in turn, `rounds`
+ * times `seconds` each, and each figure is the median over the rounds: on a shared machine the load
+ * of other processes drifts, and back-to-back phases would put the drift into the ratio.
  */
 export async function benchApi(options: {
   brokers: readonly string[];
@@ -76,24 +89,41 @@ export async function benchApi(options: {
   stagesTopic: string;
   logger: Logger;
   seconds?: number;
+  rounds?: number;
   /** `npm run bench -- --only api --cpu-prof-api <dir>`: profile the server under test. */
   profileDir?: string | undefined;
-}): Promise<{ ours: LoadFigures; baseline: LoadFigures }> {
-  const seconds = options.seconds ?? 10;
-  const { brokers, registryUrl, mysqlUrl, stagesTopic } = options;
-  // The serving version's path (no ?version=): the version comes from the pointer, in the same statement.
-  const ours = await withServer(
-    { kind: 'kappa', brokers, registryUrl, mysqlUrl, stagesTopic },
-    options.profileDir,
-    async (url) => {
-      await load(`${url}/api/windows/users?limit=100`, 1); // warm-up: JIT, pool connections
-      return load(`${url}/api/windows/users?limit=100`, seconds);
-    },
-  );
-  options.logger.info({ ours }, 'kappa serve measured; now the bare Fastify baseline');
-  const baseline = await withServer({ kind: 'bare' }, undefined, async (url) => {
-    await load(`${url}/constant`, 1);
-    return load(`${url}/constant`, seconds);
+}) {
+  const { brokers, registryUrl, mysqlUrl, stagesTopic, seconds = 5, rounds = 3 } = options;
+  return withServer({ kind: 'kappa', brokers, registryUrl, mysqlUrl, stagesTopic }, options.profileDir, async (api) => {
+    // The serving version's path (no ?version=): the version comes from the pointer, in the same statement.
+    const ours = `${api}/api/windows/users?limit=100`;
+    const body = await (await fetch(ours)).text();
+    return withServer({ kind: 'bare' }, undefined, async (bare) =>
+      // Not the row's baseline: what sending the same bytes costs without validation, SQL or serialisation.
+      withServer({ kind: 'bare', body }, undefined, async (same) => {
+        const urls = { ours, baseline: `${bare}/constant`, sameBody: `${same}/constant` };
+        for (const url of Object.values(urls)) await load(url, 1); // warm-up: JIT, pool connections
+        const measured = { ours: [] as LoadFigures[], baseline: [] as LoadFigures[], sameBody: [] as LoadFigures[] };
+        const readsBefore = await windowReads(api);
+        for (let round = 0; round < rounds; round += 1)
+          for (const [name, url] of Object.entries(urls) as [keyof typeof urls, string][])
+            measured[name].push(await load(url, seconds));
+        const reads = (await windowReads(api)) - readsBefore;
+        const summary = (figures: readonly LoadFigures[]) => ({
+          requestsPerSec: median(figures.map((entry) => entry.requestsPerSec)),
+          p50Ms: median(figures.map((entry) => entry.p50Ms)),
+          p99Ms: median(figures.map((entry) => entry.p99Ms)),
+          non2xx: figures.reduce((sum, entry) => sum + entry.non2xx, 0),
+        });
+        options.logger.info({ measured }, 'kappa serve and the bare Fastify baselines, round by round');
+        return {
+          ours: summary(measured.ours),
+          baseline: summary(measured.baseline),
+          sameBody: { ...summary(measured.sameBody), bytes: Buffer.byteLength(body) },
+          requestsPerRead: measured.ours.reduce((sum, entry) => sum + entry.requests, 0) / reads,
+          rounds: measured,
+        };
+      }),
+    );
   });
-  return { ours, baseline };
 }

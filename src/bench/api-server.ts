@@ -3,7 +3,7 @@
  * in the bench's process it would share one event loop with the load generator. Started by
  * api-bench.ts with `node --import tsx api-server.ts <json>`: `{"kind":"kappa", brokers,
  * registryUrl, mysqlUrl, stagesTopic}` starts `startApi`, `{"kind":"bare"}` the baseline (a bare
- * Fastify route answering a constant JSON body). Prints `{"url":…}` on stdout once listening and
+ * Fastify route answering a constant JSON body, or `body`). Prints `{"url":…}` on stdout once listening and
  * exits cleanly on SIGTERM (so `node --cpu-prof` writes its profile).
  */
 import Fastify from 'fastify';
@@ -11,7 +11,8 @@ import { startApi } from '../api/server.js';
 import { createLogger } from '../shared/logger.js';
 
 export type BenchServerSpec =
-  | { readonly kind: 'bare' }
+  /** `body`: answered as is (application/json); by default a constant 30-byte object. */
+  | { readonly kind: 'bare'; readonly body?: string }
   | {
       readonly kind: 'kappa';
       readonly brokers: readonly string[];
@@ -23,7 +24,9 @@ export type BenchServerSpec =
 async function start(spec: BenchServerSpec): Promise<{ url: string; close(): Promise<void> }> {
   if (spec.kind === 'bare') {
     const bare = Fastify({ logger: false });
-    bare.get('/constant', () => ({ version: 'v1', rows: [] }));
+    const { body } = spec;
+    if (body === undefined) bare.get('/constant', () => ({ version: 'v1', rows: [] }));
+    else bare.get('/constant', (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
     const url = await bare.listen({ host: '127.0.0.1', port: 0 });
     return { url, close: () => bare.close() };
   }

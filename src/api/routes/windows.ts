@@ -33,7 +33,11 @@ export function windowReadKey(segment: string, query: WindowQuery): string {
  * a request only joins a read that starts after it arrived, so it is answered as freshly as by a read
  * of its own — a request that starts after a cutover returned sees the new version.
  */
-export const windowRoutes: FastifyPluginCallbackTypebox<{ reads: ApiReads }> = (app, { reads }, done) => {
+export const windowRoutes: FastifyPluginCallbackTypebox<{ reads: ApiReads; readCounter?: { inc(): void } }> = (
+  app,
+  { reads, readCounter },
+  done,
+) => {
   const coalescer = new FreshCoalescer<Buffer>();
   app.get(
     '/api/windows/:dim',
@@ -75,6 +79,7 @@ export const windowRoutes: FastifyPluginCallbackTypebox<{ reads: ApiReads }> = (
         ...(key === undefined ? {} : { key }),
       };
       const body = await coalescer.run(windowReadKey(name, query), async () => {
+        readCounter?.inc();
         const { version, rows } = await reads.windows(query);
         // The route's 200 serialiser (fast-json-stringify of the response schema), once per read.
         const text = reply.serialize({ version, dim: name, rows });
