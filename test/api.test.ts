@@ -1,5 +1,9 @@
 import { versionSettings } from '../src/aggregates/version-settings.js';
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createConnection, createPool } from 'mysql2/promise';
+import { ensureVersionTables } from '../src/aggregates/migrations.js';
+import { switchReaders } from '../src/recovery/serving-pointer.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAggregate } from '../src/aggregates/run.js';
 import { startApi, type RunningApi } from '../src/api/server.js';
@@ -186,6 +190,57 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
       stop2.abort();
       await hopping;
     }
+  });
+
+  it('a request that starts after a switch returned sees the new version, while identical requests share reads', async () => {
+    const dims = ['user', 'dept', 'age'] as const;
+    const connection = await createConnection({ uri: context.mysqlUrl, timezone: 'Z' });
+    const pool = createPool({ uri: context.mysqlUrl, timezone: 'Z', connectionLimit: 2 });
+    await ensureVersionTables(connection, 'v7', dims);
+    await connection.query(
+      "INSERT INTO events_users_v7 (window_start, window_end, user_name, count) VALUES ('2026-11-22 11:00:00', '2026-11-22 11:00:10', 'Kim', 1)",
+    );
+    // The version the last switch that returned made serve; the generation is odd while a switch
+    // runs and moves when one starts and when it returns.
+    let serving = 'v1';
+    let generation = 0;
+    let running = true;
+    const stale: string[] = [];
+    let checked = 0;
+    const client = async () => {
+      while (running) {
+        const [expected, at] = [serving, generation];
+        const response = await get('/api/windows/users?limit=100');
+        const { version } = response.json<{ version: string }>();
+        if (at % 2 === 1 || generation !== at) continue; // a switch ran meanwhile: either version is right
+        checked += 1;
+        if (version !== expected) stale.push(`switch to ${expected} had returned, got ${version}`);
+      }
+    };
+    const clients = Array.from({ length: 16 }, client);
+    try {
+      for (const [from, to] of [
+        ['v1', 'v7'],
+        ['v7', 'v1'],
+        ['v1', 'v7'],
+        ['v7', 'v1'],
+      ] as const) {
+        await sleep(150);
+        generation += 1;
+        await switchReaders(pool, { version: to, dims }, { refusal: 'KAPPA_CUTOVER_REFUSED', expectedCurrent: from });
+        serving = to;
+        generation += 1;
+      }
+      await sleep(150);
+    } finally {
+      running = false;
+      await Promise.all(clients);
+      await connection.query('DROP TABLE IF EXISTS events_users_v7, events_depts_v7, events_ages_v7');
+      await connection.end();
+      await pool.end();
+    }
+    expect(stale).toEqual([]);
+    expect(checked).toBeGreaterThan(100);
   });
 
   it('refuses to start on a non-loopback address without an ingest token', async () => {

@@ -133,7 +133,7 @@ export async function buildApiApp(deps: ApiDependencies): Promise<FastifyInstanc
   registerDashboard(app);
   await app.register(latenessRoutes, deps);
 
-  await app.register(windowRoutes, { reads: deps.reads });
+  await app.register(windowRoutes, { reads: deps.reads, readCounter: deps.metrics.windowReads });
   await app.register(topRoutes, { reads: deps.reads });
   await app.register(versionRoutes, { operations: deps.operations, token: deps.token });
   await app.register(ingestRoutes, {

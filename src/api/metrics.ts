@@ -34,6 +34,8 @@ export interface ApiMetrics {
   /** Requests answered, by method, route pattern and status code. */
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route'>;
+  /** SQL reads of GET /api/windows/:dim: fewer than its requests when identical ones share a read. */
+  readonly windowReads: Counter;
   refresh(): Promise<void>;
 }
 
@@ -56,6 +58,11 @@ export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stage
     help: 'HTTP request duration, by method and route pattern',
     labelNames: ['method', 'route'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const windowReads = new Counter({
+    name: 'kappa_api_window_reads_total',
+    help: 'SQL reads of GET /api/windows/:dim (identical concurrent requests share one read that started after they arrived)',
     registers: [registry],
   });
   const processed = new Gauge({
@@ -112,6 +119,7 @@ export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stage
     httpIngested,
     httpRequests,
     httpDuration,
+    windowReads,
     async refresh() {
       const current = await snapshot();
       topicEnd.reset();

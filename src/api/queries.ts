@@ -99,6 +99,8 @@ function toRow([start, end, key, count, idle]: WindowTuple): WindowRowOut {
  * statement, and a cutover swaps both in one RENAME TABLE — so a request that starts after a
  * cutover returned sees the new version, whichever process made the cutover. A missing table is
  * learned from the query's own error. Only a version's settings, which never change, are cached.
+ * The windows route shares one `windows` read among identical concurrent requests, but only a read
+ * that started after each of them arrived (FreshCoalescer), which keeps that guarantee.
  */
 export class Queries implements ApiReads {
   private readonly settings = new Map<string, WindowSettings>();

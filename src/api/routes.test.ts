@@ -113,6 +113,45 @@ describe('window routes', () => {
     expect(windowQueries.map((query) => query.key)).toEqual([42, '42']);
   });
 
+  it('shares one read among identical concurrent requests, but never the read running when one arrives', async () => {
+    const { deps } = fakes();
+    let serving = 'v1';
+    const held: (() => void)[] = [];
+    const queries: WindowQuery[] = [];
+    const reads: ApiReads = {
+      ...deps().reads,
+      windows: (query) => {
+        queries.push(query);
+        const version = serving; // what the store holds when the read starts
+        return new Promise((resolve) => held.push(() => resolve({ version, rows: [] })));
+      },
+    };
+    const withReads = deps({ reads });
+    const app = await buildApiApp(withReads);
+    const until = async (check: () => boolean) => {
+      while (!check()) await new Promise((resolve) => setImmediate(resolve));
+    };
+    const first = app.inject('/api/windows/users?limit=5');
+    await until(() => held.length === 1);
+    serving = 'v2'; // a cutover returns while the first read runs
+    const later = [app.inject('/api/windows/users?limit=5'), app.inject('/api/windows/users?limit=5')];
+    const other = app.inject('/api/windows/users?limit=6');
+    await until(() => held.length === 2); // limit=6 is another read; the two later requests wait
+    held.shift()?.();
+    expect((await first).json()).toEqual({ version: 'v1', dim: 'users', rows: [] });
+    await until(() => held.length === 2);
+    held.splice(0).forEach((release) => release());
+    for (const response of await Promise.all(later)) {
+      expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(response.json()).toEqual({ version: 'v2', dim: 'users', rows: [] });
+    }
+    expect((await other).json()).toMatchObject({ version: 'v2' });
+    expect(queries.map((query) => query.limit)).toEqual([5, 6, 5]);
+    expect(await withReads.metrics.registry.getSingleMetricAsString('kappa_api_window_reads_total')).toMatch(
+      /^kappa_api_window_reads_total 3$/m,
+    );
+  });
+
   it('from after to is a 400 naming from', async () => {
     const app = await buildApiApp(fakes({ serving: 'v1' }).deps());
     const response = await app.inject('/api/windows/users?from=2026-11-22T12:00:00Z&to=2026-11-22T11:00:00Z');

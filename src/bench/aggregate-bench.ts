@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { Partitioners } from '../kafka/kafkajs.js';
 import { createConnection } from 'mysql2/promise';
-import { benchApi } from './api-bench.js';
 import type { ReplayReport, ReplayRequest } from './replay-child.js';
 import { AvroDecoder } from '../registry/avro-decoder.js';
 import { parseAvro } from '../registry/avro-schema.js';
@@ -107,7 +106,6 @@ export async function benchAggregate(
   events: number,
   logger: Logger,
   brokers: readonly string[],
-  options: { readonly api: boolean } = { api: true },
 ) {
   const topic = 'bench-stages-replay';
   await fillStages(kafka, topic, schemaId, events);
@@ -139,16 +137,10 @@ export async function benchAggregate(
     const v2 = await replay('recover', 'v2', 60_000);
     const ours: Throughput = { records: v1.records, seconds: v1.seconds, recordsPerSec: v1.records / v1.seconds };
     const recover: Throughput = { records: v2.records, seconds: v2.seconds, recordsPerSec: v2.records / v2.seconds };
-    // The API under load, on the tables just written.
-    logger.info('kappa serve: GET /api/windows/users under load');
-    const api = options.api
-      ? await benchApi({ brokers, registryUrl, mysqlUrl: `${MYSQL_ROOT}/${database}`, stagesTopic: topic, logger })
-      : undefined;
     return {
       ours,
       baseline,
       recover,
-      api,
       peakRssMiB: v1.peakRssMiB,
       retries: v1.retries,
       recoverPeakRssMiB: v2.peakRssMiB,

@@ -1,23 +1,86 @@
 import autocannon from 'autocannon';
-import Fastify from 'fastify';
-import { startApi } from '../api/server.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from '../shared/logger.js';
+import type { BenchServerSpec } from './api-server.js';
 
 export interface LoadFigures {
   readonly requestsPerSec: number;
+  readonly p50Ms: number;
   readonly p99Ms: number;
   readonly non2xx: number;
+  readonly requests: number;
 }
 
 async function load(url: string, seconds: number): Promise<LoadFigures> {
   const result = await autocannon({ url, connections: 32, duration: seconds, pipelining: 1 });
-  return { requestsPerSec: result.requests.average, p99Ms: result.latency.p99, non2xx: result.non2xx };
+  return {
+    requestsPerSec: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    requests: result.requests.total,
+  };
 }
 
+/** The server's `kappa_api_window_reads_total` (SQL reads of the windows route). */
+async function windowReads(apiUrl: string): Promise<number> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  return Number(/^kappa_api_window_reads_total (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
+}
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SERVER = fileURLToPath(new URL('./api-server.ts', import.meta.url));
+
 /**
- * `GET /api/windows/users` (the serving version) of `kappa serve` under 32 concurrent connections on loopback (reading
- * the aggregate bench's tables), next to a bare Fastify route answering a constant JSON body with
- * the same load — the difference is validation, SQL and serialisation.
+ * Runs `spec`'s server in a child process while `work` loads it; with `profileDir`, under
+ * `node --cpu-prof` (the profile is written there when the child exits).
+ */
+async function withServer<T>(
+  spec: BenchServerSpec,
+  profileDir: string | undefined,
+  work: (url: string) => Promise<T>,
+): Promise<T> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]),
+      '--import',
+      'tsx',
+      SERVER,
+      JSON.stringify(spec),
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = once(child, 'exit');
+  try {
+    const lines = createInterface({ input: child.stdout });
+    const first = await Promise.race([
+      once(lines, 'line') as Promise<[string]>,
+      exited.then(() => {
+        throw new Error(`the bench's ${spec.kind} server exited before listening`);
+      }),
+    ]);
+    const { url } = JSON.parse(first[0]) as { url: string };
+    return await work(url);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+/**
+ * `GET /api/windows/users?limit=100` (the serving version) of `kappa serve` under 32 concurrent
+ * connections on loopback, next to a bare Fastify route answering a constant JSON body under the
+ * same load — the difference is validation, SQL, serialisation and the body's bytes (`sameBody`: the
+ * bare route answering the same bytes, for the detail). Each server runs in a child process (as
+ * `kappa serve` runs in its own), autocannon in this one. The three are loaded in turn, `rounds`
+ * times `seconds` each, and each figure is the median over the rounds: on a shared machine the load
+ * of other processes drifts, and back-to-back phases would put the drift into the ratio.
  */
 export async function benchApi(options: {
   brokers: readonly string[];
@@ -26,36 +89,41 @@ export async function benchApi(options: {
   stagesTopic: string;
   logger: Logger;
   seconds?: number;
-}): Promise<{ ours: LoadFigures; baseline: LoadFigures }> {
-  const seconds = options.seconds ?? 10;
-  const api = await startApi({
-    brokers: options.brokers,
-    registryUrl: options.registryUrl,
-    mysqlUrl: options.mysqlUrl,
-    topicEvents: 'bench-events',
-    topicStages: options.stagesTopic,
-    topicPartitions: 3,
-    topicReplicationFactor: 1,
-    schemasDir: new URL('../../schemas', import.meta.url).pathname,
-    timeZone: 'Asia/Seoul',
-    host: '127.0.0.1',
-    port: 0,
-    token: '',
-    logger: options.logger,
-  });
-  let ours: LoadFigures;
-  try {
+  rounds?: number;
+  /** `npm run bench -- --only api --cpu-prof-api <dir>`: profile the server under test. */
+  profileDir?: string | undefined;
+}) {
+  const { brokers, registryUrl, mysqlUrl, stagesTopic, seconds = 5, rounds = 3 } = options;
+  return withServer({ kind: 'kappa', brokers, registryUrl, mysqlUrl, stagesTopic }, options.profileDir, async (api) => {
     // The serving version's path (no ?version=): the version comes from the pointer, in the same statement.
-    ours = await load(`${api.url}/api/windows/users?limit=100`, seconds);
-  } finally {
-    await api.close();
-  }
-  const bare = Fastify({ logger: false });
-  bare.get('/constant', () => ({ version: 'v1', rows: [] }));
-  const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
-  try {
-    return { ours, baseline: await load(`${bareUrl}/constant`, seconds) };
-  } finally {
-    await bare.close();
-  }
+    const ours = `${api}/api/windows/users?limit=100`;
+    const body = await (await fetch(ours)).text();
+    return withServer({ kind: 'bare' }, undefined, async (bare) =>
+      // Not the row's baseline: what sending the same bytes costs without validation, SQL or serialisation.
+      withServer({ kind: 'bare', body }, undefined, async (same) => {
+        const urls = { ours, baseline: `${bare}/constant`, sameBody: `${same}/constant` };
+        for (const url of Object.values(urls)) await load(url, 1); // warm-up: JIT, pool connections
+        const measured = { ours: [] as LoadFigures[], baseline: [] as LoadFigures[], sameBody: [] as LoadFigures[] };
+        const readsBefore = await windowReads(api);
+        for (let round = 0; round < rounds; round += 1)
+          for (const [name, url] of Object.entries(urls) as [keyof typeof urls, string][])
+            measured[name].push(await load(url, seconds));
+        const reads = (await windowReads(api)) - readsBefore;
+        const summary = (figures: readonly LoadFigures[]) => ({
+          requestsPerSec: median(figures.map((entry) => entry.requestsPerSec)),
+          p50Ms: median(figures.map((entry) => entry.p50Ms)),
+          p99Ms: median(figures.map((entry) => entry.p99Ms)),
+          non2xx: figures.reduce((sum, entry) => sum + entry.non2xx, 0),
+        });
+        options.logger.info({ measured }, 'kappa serve and the bare Fastify baselines, round by round');
+        return {
+          ours: summary(measured.ours),
+          baseline: summary(measured.baseline),
+          sameBody: { ...summary(measured.sameBody), bytes: Buffer.byteLength(body) },
+          requestsPerRead: measured.ours.reduce((sum, entry) => sum + entry.requests, 0) / reads,
+          rounds: measured,
+        };
+      }),
+    );
+  });
 }

@@ -1,7 +1,8 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DIMENSION_SPECS, DIMENSIONS, dimensionOfSegment, type Dimension } from '../../aggregates/dimensions.js';
-import type { ApiReads } from '../queries.js';
+import { FreshCoalescer } from '../fresh-coalescer.js';
+import type { ApiReads, WindowQuery } from '../queries.js';
 import { RequestError } from '../request-error.js';
 import { ErrorRef, Instant, VersionName, WindowRowRef } from '../schemas.js';
 import { timeRange } from './time-range.js';
@@ -20,8 +21,24 @@ export function keyOf(dim: Dimension, key: string | undefined): string | number 
   return value;
 }
 
-/** `GET /api/windows/:dim`: window counts of the serving version (or `?version=`). */
-export const windowRoutes: FastifyPluginCallbackTypebox<{ reads: ApiReads }> = (app, { reads }, done) => {
+/** What makes two window requests the same read: everything the body depends on. */
+export function windowReadKey(segment: string, query: WindowQuery): string {
+  return JSON.stringify([segment, query.version, query.from?.getTime(), query.to?.getTime(), query.key, query.limit]);
+}
+
+/**
+ * `GET /api/windows/:dim`: window counts of the serving version (or `?version=`).
+ *
+ * Identical concurrent requests share one SQL statement and one serialised body (FreshCoalescer):
+ * a request only joins a read that starts after it arrived, so it is answered as freshly as by a read
+ * of its own — a request that starts after a cutover returned sees the new version.
+ */
+export const windowRoutes: FastifyPluginCallbackTypebox<{ reads: ApiReads; readCounter?: { inc(): void } }> = (
+  app,
+  { reads, readCounter },
+  done,
+) => {
+  const coalescer = new FreshCoalescer<Buffer>();
   app.get(
     '/api/windows/:dim',
     {
@@ -48,20 +65,27 @@ export const windowRoutes: FastifyPluginCallbackTypebox<{ reads: ApiReads }> = (
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { dim: name } = request.params;
       const dim = dimensionOfSegment(name) ?? 'user';
       const { start, end } = timeRange(request.query.from, request.query.to);
       const key = keyOf(dim, request.query.key);
-      const { version, rows } = await reads.windows({
+      const query: WindowQuery = {
         dim,
         limit: request.query.limit ?? 1_000,
         ...(request.query.version === undefined ? {} : { version: request.query.version }),
         ...(start === undefined ? {} : { from: start }),
         ...(end === undefined ? {} : { to: end }),
         ...(key === undefined ? {} : { key }),
+      };
+      const body = await coalescer.run(windowReadKey(name, query), async () => {
+        readCounter?.inc();
+        const { version, rows } = await reads.windows(query);
+        // The route's 200 serialiser (fast-json-stringify of the response schema), once per read.
+        const text = reply.serialize({ version, dim: name, rows });
+        return typeof text === 'string' ? Buffer.from(text) : Buffer.from(text as ArrayBuffer);
       });
-      return { version, dim: name, rows: [...rows] };
+      return reply.type('application/json; charset=utf-8').send(body);
     },
   );
   done();
