@@ -116,6 +116,26 @@ describe('kappa enrich against the real broker', { timeout: 180_000 }, () => {
     await expectExactlyOnce(await readAtLeast(testKafka(context), stages, 30_000, 3_000), 30_000);
   });
 
+  it('catches up a backlog in transactions carried across fetches, through a kill -9 and a rebalance: exactly N', async () => {
+    // 150,000 events before the stage starts: ~50,000 per partition, far more than one fetch and
+    // than the 10,000 records behind the end under which a stage counts as live — so transactions
+    // continue from one fetched batch into the next.
+    const env = pipeline('backlog');
+    const stages = env['KAPPA_TOPIC_STAGES'] ?? '';
+    await ingest(env, 150_000);
+    const first = startEnrich(env, 'first');
+    await readAtLeast(testKafka(context), stages, 10_000, 0);
+    first.kill('SIGKILL');
+    await exitOf(first);
+    const atKill = await readAtLeast(testKafka(context), stages, 1, 1_000);
+    expect(atKill.length, 'the kill must land mid-catch-up').toBeLessThan(150_000);
+    startEnrich(env, 'second');
+    await waitForLog(env, 'second', 'partitions assigned');
+    // A second instance mid-catch-up: a rebalance gives up the carried transactions.
+    startEnrich(env, 'third');
+    await expectExactlyOnce(await readAtLeast(testKafka(context), stages, 150_000, 3_000), 150_000);
+  });
+
   it('shares the partitions between two instances, through rebalances mid-stream: exactly N', async () => {
     const env = pipeline('pair');
     const a = startEnrich(env, 'a');

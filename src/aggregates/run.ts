@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { Partitioners } from '../kafka/kafkajs.js';
 import { ensureTopics } from '../kafka/ensure-topics.js';
 import { logTopic } from '../kafka/topics.js';
+import { isBacklog } from '../kafka/backlog.js';
 import { AvroDecoder } from '../registry/avro-decoder.js';
 import { loadSchemaHistories } from '../registry/schema-history.js';
 import { untilAborted } from '../shared/abort.js';
@@ -58,22 +59,11 @@ export interface AggregateOptions {
  * How much one fetch brings. A replay's memory is mostly garbage awaiting collection: a fetched
  * batch lives while it is aggregated, long enough for V8 to promote it to the old generation, where
  * it waits for a full collection. kafkajs's default (1 MiB per partition, ~14,000 records here)
- * took a replaying process to ~300 MiB RSS for a ~40 MiB live set; 512 KiB takes it to ~250 MiB at
- * about the same speed (bench/README.md), and 4 MiB in all bounds it whatever the partition count.
+ * took a replaying process to ~300 MiB RSS for a ~40 MiB live set; 256 KiB to ~240 MiB (bench/README.md).
+ * Smaller fetches cost only fetch round trips, not commits (a backlog's batches are committed by the
+ * limits, see AggregationDriver.batch); 4 MiB in all bounds it whatever the partition count.
  */
-const FETCH_SIZES = { maxBytesPerPartition: 512 * 1024, maxBytes: 4 * 1024 * 1024 } as const;
-
-/**
- * Records a partition may be behind the end of its log and still count as live. Further behind, a
- * batch's tail is carried into the next batch (commits every ~1 s of work while catching up, not
- * once per fetch). Not zero: under read_committed an open upstream transaction keeps the readable
- * end below the high watermark on a live log too — by ~200 ms of records with kappa's enrichment.
- */
-const LIVE_LAG_RECORDS = 10_000n;
-
-function isBacklog(end: bigint | undefined, highWatermark: string): boolean {
-  return end !== undefined && BigInt(highWatermark) - end > LIVE_LAG_RECORDS;
-}
+const FETCH_SIZES = { maxBytesPerPartition: 256 * 1024, maxBytes: 4 * 1024 * 1024 } as const;
 
 /** Where a kafkajs batch's fetch started (kafkajs keeps it, untyped). */
 function fetchedFrom(batch: object): bigint | undefined {

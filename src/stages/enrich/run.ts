@@ -21,6 +21,7 @@ import { PartitionProducers, type PartitionProducer } from './partition-producer
 import { nextSliceSize, SEND_SLICE, shouldCommit, type TransactionPolicy } from './transaction-policy.js';
 import { enrich, invalidReason, keysProblem, type EnrichmentTables, type RawEvent } from './rules.js';
 import { untilAborted } from '../../shared/abort.js';
+import { isBacklog } from '../../kafka/backlog.js';
 
 export type BadRecordPolicy = 'dead-letter' | 'skip' | 'fail';
 
@@ -94,6 +95,16 @@ function deadLetterHeaders(
  * producer; readers of events_stages use read_committed. Bad records go to events.dlq in the same
  * transaction (policy `dead-letter`), so they are neither lost nor processed twice either.
  */
+/** An open transaction of one input partition: what it holds so far. */
+interface Open {
+  readonly owned: PartitionProducer;
+  readonly transaction: Transaction;
+  readonly openedAt: number;
+  records: number;
+  stages: number;
+  deadLetters: number;
+}
+
 export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> {
   const { kafka, logger, signal } = options;
   const names = topicNames(options.topics);
@@ -103,6 +114,12 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
   const metrics = options.metrics ?? newEnrichMetrics();
   const policy = options.transactions ?? DEFAULT_TRANSACTION_POLICY;
   const producers = new PartitionProducers(kafka, admin, group, names.events);
+  /**
+   * Transactions left open at the end of a batch with a backlog behind it (a catch-up): the next
+   * batch of the partition continues them when it starts where they stopped, so transactions are
+   * sized by the policy (200 ms of work or 50,000 records), not by kafkajs's fetches.
+   */
+  const carried = new Map<number, Open & { readonly next: bigint }>();
   // A 10 s session: a killed instance's partitions move on within seconds, not kafkajs's default 30.
   const consumer = kafka.consumer({
     groupId: group,
@@ -189,21 +206,17 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const assigned = new Set(payload.memberAssignment[names.events] ?? []);
       logger.info({ group, partitions: [...assigned] }, 'partitions assigned');
-      void producers.retain(assigned);
+      // kafkajs fetches again from the committed offsets: transactions carried over are given up.
+      const given = [...carried.entries()];
+      carried.clear();
+      void Promise.all(given.map(([partition, open]) => abandon(partition, open))).then(() =>
+        producers.retain(assigned),
+      );
     });
 
     await plain?.connect();
     await consumer.connect();
     await consumer.subscribe({ topic: names.events, fromBeginning: true });
-    /** An open transaction of one input partition: what it holds so far. */
-    interface Open {
-      readonly owned: PartitionProducer;
-      readonly transaction: Transaction;
-      readonly openedAt: number;
-      records: number;
-      stages: number;
-      deadLetters: number;
-    }
 
     /** Commits the transaction with the consumer offset `next` (the first record not in it). */
     const commit = async (partition: number, open: Open, next: bigint): Promise<void> => {
@@ -227,10 +240,22 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
       await Promise.race([producers.drop(partition), sleep(10_000)]);
     };
 
-    /** Exactly once: the batch in transactions sized by the policy, each ending within the batch. */
+    /** Exactly once: the batch in transactions sized by the policy, live ones ending with the batch. */
     const transactBatch = async (payload: EachBatchPayload): Promise<void> => {
       const { batch } = payload;
       let open: Open | undefined;
+      const left = carried.get(batch.partition);
+      carried.delete(batch.partition);
+      const first = batch.messages[0];
+      if (left !== undefined) {
+        if (first !== undefined && BigInt(first.offset) === left.next) open = left;
+        // Not the continuation (a re-delivery, a seek): give it up, its records are redone.
+        else await abandon(batch.partition, left);
+      }
+      const backlog = isBacklog(
+        batch.firstOffset() === null ? undefined : BigInt(batch.lastOffset()) + 1n,
+        batch.highWatermark,
+      );
       try {
         for (let start = 0; start < batch.messages.length;) {
           if (!payload.isRunning() || payload.isStale()) break;
@@ -257,7 +282,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
           open.records += slice.length;
           open.stages += stages.length;
           open.deadLetters += deadLetters.length;
-          if (shouldCommit(policy, open, Date.now(), start >= batch.messages.length)) {
+          if (shouldCommit(policy, open, Date.now(), start >= batch.messages.length && !backlog)) {
             await commit(batch.partition, open, BigInt(last) + 1n);
             open = undefined;
             payload.resolveOffset(last);
@@ -272,8 +297,16 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
         );
         throw error;
       }
+      if (open === undefined) return;
+      const last = batch.messages.at(-1);
+      if (backlog && last !== undefined && payload.isRunning() && !payload.isStale()) {
+        // The whole batch is in the open transaction: fetch on, and continue it with the next batch.
+        carried.set(batch.partition, { ...open, next: BigInt(last.offset) + 1n });
+        payload.resolveOffset(last.offset);
+        return;
+      }
       // Given up mid-transaction: its records were not committed, the partition's next owner redoes them.
-      if (open !== undefined) await abandon(batch.partition, open);
+      await abandon(batch.partition, open);
     };
 
     /** At-least-once (bench only): slices sent plainly, offsets auto-committed. */
@@ -307,6 +340,13 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
     return metrics;
   } finally {
     await consumer.disconnect().catch(() => undefined);
+    // An open transaction would hold read_committed readers of the stages topic until it times out.
+    await Promise.all(
+      [...carried.values()].map((open) =>
+        Promise.race([open.transaction.abort().catch(() => undefined), sleep(10_000)]),
+      ),
+    );
+    carried.clear();
     await producers.closeAll();
     await plain?.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
