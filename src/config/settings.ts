@@ -126,9 +126,9 @@ export const SETTINGS = {
   enrichTransactionMs: setting({
     flag: '--transaction-ms <duration>',
     env: 'KAPPA_ENRICH_TRANSACTION_MS',
-    default: '200ms',
-    schema: parse.duration('200ms'),
-    doc: 'Enrichment: commit a transaction after this much work within a fetched batch (a batch always ends one)',
+    default: '1s',
+    schema: parse.duration('1s'),
+    doc: 'Enrichment catching up (over 10,000 records behind): commit a transaction after this much work (a live batch always ends one)',
   }),
   enrichTransactionRecords: setting({
     flag: '--transaction-records <n>',

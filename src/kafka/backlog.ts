@@ -1,10 +1,10 @@
 /**
  * Records a partition may be behind the end of its log and still count as live. Further behind, a
  * stage is catching up: it carries work from one fetched batch into the next (an aggregator commit,
- * an enrichment transaction) and ends it by its own limits — about once per second or 200 ms of
- * work — rather than once per fetch. Not zero: under read_committed an open upstream transaction
- * keeps the readable end below the high watermark on a live log too (by ~200 ms of records with
- * kappa's enrichment), and a live stage must end its work with every batch.
+ * an enrichment transaction) and ends it by its own limits — about once per second of work —
+ * rather than once per fetch. Not zero: under read_committed an open upstream transaction keeps the
+ * readable end below the high watermark on a live log too (a live enrichment's transaction holds
+ * one fetched batch), and a live stage must end its work with every batch.
  */
 export const LIVE_LAG_RECORDS = 10_000n;
 

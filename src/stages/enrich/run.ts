@@ -38,11 +38,11 @@ export interface EnrichOptions {
   readonly transactional?: boolean;
   /** Counters to update live (the API's /metrics reads them); a fresh set when omitted. */
   readonly metrics?: EnrichMetrics;
-  /** How big a transaction gets (default: 200 ms of work or 50,000 records, within a batch). */
+  /** How big a transaction gets while catching up (default: 1 s of work or 50,000 records). */
   readonly transactions?: TransactionPolicy;
 }
 
-export const DEFAULT_TRANSACTION_POLICY: TransactionPolicy = { maxMs: 200, maxRecords: 50_000 };
+export const DEFAULT_TRANSACTION_POLICY: TransactionPolicy = { maxMs: 1_000, maxRecords: 50_000 };
 
 /** Counters for /metrics: records in, enriched out, dead-lettered, skipped. */
 export interface EnrichMetrics {
@@ -117,7 +117,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
   /**
    * Transactions left open at the end of a batch with a backlog behind it (a catch-up): the next
    * batch of the partition continues them when it starts where they stopped, so transactions are
-   * sized by the policy (200 ms of work or 50,000 records), not by kafkajs's fetches.
+   * sized by the policy (1 s of work or 50,000 records), not by kafkajs's fetches.
    */
   const carried = new Map<number, Open & { readonly next: bigint }>();
   // A 10 s session: a killed instance's partitions move on within seconds, not kafkajs's default 30.

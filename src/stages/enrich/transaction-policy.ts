@@ -3,8 +3,9 @@
  * (AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn and its markers), so a catch-up that
  * commits every 2,000 records spends much of its time committing. Like Kafka Streams'
  * `commit.interval.ms` (100 ms under exactly-once), a transaction here spans up to `maxMs` of work
- * and `maxRecords` input records — but never outlives the fetched batch it belongs to, so on live
- * data (small batches) every record is committed as soon as its batch is processed.
+ * and `maxRecords` input records. On live data it ends with its fetched batch, so every record is
+ * committed as soon as its batch is processed; only a catch-up (src/kafka/backlog.ts) carries it
+ * into the next batch. 200 ms measured 0.61-0.70 of at-least-once; 1 s 0.97 (bench/README.md).
  */
 export interface TransactionPolicy {
   readonly maxMs: number;
