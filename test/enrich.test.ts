@@ -85,6 +85,15 @@ async function expectExactlyOnce(messages: readonly TopicMessage[], n: number): 
   }
 }
 
+/** kill -9 once `written` records are in `stages`, and check that the kill landed before all `total` were. */
+async function killOnceWritten(stage: ChildProcess, stages: string, written: number, total: number): Promise<void> {
+  await readAtLeast(testKafka(context), stages, written, 0);
+  stage.kill('SIGKILL');
+  await exitOf(stage);
+  const atKill = await readAtLeast(testKafka(context), stages, 1, 1_000);
+  expect(atKill.length, 'the kill must land mid-stream').toBeLessThan(total);
+}
+
 // Generous: each test runs stages as processes; on a busy 2-core machine a minute is not enough.
 describe('kappa enrich against the real broker', { timeout: 180_000 }, () => {
   it('turns N events into exactly N enriched records (read_committed), and stops on SIGTERM', async () => {
@@ -103,11 +112,7 @@ describe('kappa enrich against the real broker', { timeout: 180_000 }, () => {
     await waitForLog(env, 'first', 'partitions assigned');
     const feeding = ingest(env, 30_000, 5_000);
     // Kill it while events still arrive: some transactions committed, one likely open.
-    await readAtLeast(testKafka(context), stages, 2_000, 0);
-    first.kill('SIGKILL');
-    await exitOf(first);
-    const atKill = await readAtLeast(testKafka(context), stages, 1, 1_000);
-    expect(atKill.length, 'the kill must land mid-stream').toBeLessThan(30_000);
+    await killOnceWritten(first, stages, 2_000, 30_000);
     startEnrich(env, 'second');
     await feeding;
     const input = await readTopic(testKafka(context), env['KAPPA_TOPIC_EVENTS'] ?? '');
@@ -124,11 +129,7 @@ describe('kappa enrich against the real broker', { timeout: 180_000 }, () => {
     const stages = env['KAPPA_TOPIC_STAGES'] ?? '';
     await ingest(env, 150_000);
     const first = startEnrich(env, 'first');
-    await readAtLeast(testKafka(context), stages, 10_000, 0);
-    first.kill('SIGKILL');
-    await exitOf(first);
-    const atKill = await readAtLeast(testKafka(context), stages, 1, 1_000);
-    expect(atKill.length, 'the kill must land mid-catch-up').toBeLessThan(150_000);
+    await killOnceWritten(first, stages, 10_000, 150_000);
     startEnrich(env, 'second');
     await waitForLog(env, 'second', 'partitions assigned');
     // A second instance mid-catch-up: a rebalance gives up the carried transactions.

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { Partitioners } from '../kafka/kafkajs.js';
 import { createConnection } from 'mysql2/promise';
+import { REPLAY_BASE_MS } from './api-tables.js';
 import type { ReplayReport, ReplayRequest } from './replay-child.js';
 import { AvroDecoder } from '../registry/avro-decoder.js';
 import { parseAvro } from '../registry/avro-schema.js';
@@ -49,11 +50,10 @@ export async function fillStages(kafka: Kafka, topic: string, schemaId: number, 
   await admin.disconnect();
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
-  const base = Date.UTC(2026, 10, 22, 11, 0, 0);
   for (let from = 0; from < events; from += 10_000) {
     const messages = Array.from({ length: Math.min(10_000, events - from) }, (_, index) => {
       const enriched = enrich(
-        { id: from + index, hello: 'x', time: formatEventTime(base + from + index, 'Asia/Seoul') },
+        { id: from + index, hello: 'x', time: formatEventTime(REPLAY_BASE_MS + from + index, 'Asia/Seoul') },
         SAMPLE_TABLES,
       );
       return { key: String(enriched.user_id), value: encodeWithSchemaId(schemaId, type, enriched) };

@@ -5,21 +5,10 @@ import { MySqlSink } from '../aggregates/mysql-sink.js';
 import { versionSettings } from '../aggregates/version-settings.js';
 import { switchReaders } from '../recovery/serving-pointer.js';
 import { enrich } from '../stages/enrich/rules.js';
+import { SAMPLE_TABLES } from '../stages/enrich/sample-tables.js';
 
 /** The first event's time in the aggregate row's replay (`fillStages`): events follow 1 ms apart. */
 export const REPLAY_BASE_MS = Date.UTC(2026, 10, 22, 11, 0, 0);
-
-/** The enrichment tables `fillStages` enriches with. */
-const TABLES = {
-  names: new Map([
-    [0, 'Kim'],
-    [1, 'Lee'],
-    [2, 'Kim'],
-  ]),
-  depts: new Map([[0, 'Data']]),
-  maleLabel: 'M',
-  femaleLabel: 'F',
-};
 
 export interface CountedWindow {
   readonly start: number;
@@ -37,7 +26,7 @@ export function replayedWindows(events: number, windowMs: number): Map<Dimension
   for (let id = 0; id < events; id += 1) {
     const at = REPLAY_BASE_MS + id;
     const start = at - (at % windowMs);
-    const event = enrich({ id, hello: 'x', time: '' }, TABLES);
+    const event = enrich({ id, hello: 'x', time: '' }, SAMPLE_TABLES);
     for (const dim of DEFAULT_DIMS) {
       const slot = `${start}|${DIMENSION_SPECS[dim].keyOf(event)}`;
       const byKey = counts.get(dim);
