@@ -5,7 +5,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } f
 import { httpStatusOf, isKappaError, type ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { registerDashboard } from './dashboard.js';
-import type { ApiMetrics } from './metrics.js';
+import { instrumentHttp, type ApiMetrics } from './metrics.js';
 import type { ApiReads } from './queries.js';
 import { healthRoutes, type ReadinessChecks } from './routes/health.js';
 import { ingestRoutes, type IngestRouteOptions } from './routes/ingest.js';
@@ -114,6 +114,7 @@ export async function buildApiApp(deps: ApiDependencies): Promise<FastifyInstanc
   );
 
   addSharedSchemas(app);
+  instrumentHttp(app, deps.metrics);
   await app.register(swagger, {
     openapi: {
       info: {

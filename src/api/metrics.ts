@@ -156,9 +156,12 @@ export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stage
   };
 }
 
-export function registerMetrics(app: FastifyInstance, metrics: ApiMetrics): void {
-  // Every route registered after this (the whole API) is timed; the route *pattern* keeps the
-  // label set small (/api/windows/:dim, not every URL).
+/**
+ * Counts and times every request of `app` and of the plugins registered after this — call it on
+ * the root instance: a hook added inside an encapsulated plugin sees only that plugin's routes.
+ * The route *pattern* keeps the label set small (/api/windows/:dim, not every URL).
+ */
+export function instrumentHttp(app: FastifyInstance, metrics: ApiMetrics): void {
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const method = request.method;
@@ -166,6 +169,10 @@ export function registerMetrics(app: FastifyInstance, metrics: ApiMetrics): void
     metrics.httpDuration.observe({ method, route }, reply.elapsedTime / 1_000);
     done();
   });
+}
+
+/** `GET /metrics`: the Prometheus text of `metrics`. */
+export function registerMetrics(app: FastifyInstance, metrics: ApiMetrics): void {
   app.get(
     '/metrics',
     {

@@ -263,6 +263,24 @@ describe('ingest: who may write, how often', () => {
   });
 });
 
+describe('HTTP metrics', () => {
+  it('count and time every route, not only the health plugin’s', async () => {
+    const { deps } = fakes({ serving: 'v1' });
+    const built = deps();
+    const app = await buildApiApp(built);
+    expect((await app.inject('/api/windows/users')).statusCode).toBe(200);
+    expect((await app.inject('/api/windows/nope')).statusCode).toBe(400);
+    expect((await app.inject('/api/health')).statusCode).toBe(200);
+    const requests = await built.metrics.registry.getSingleMetricAsString('kappa_http_requests_total');
+    expect(requests).toMatch(/kappa_http_requests_total\{[^}]*route="\/api\/windows\/:dim"[^}]*status="200"[^}]*\} 1/);
+    expect(requests).toMatch(/kappa_http_requests_total\{[^}]*route="\/api\/windows\/:dim"[^}]*status="400"[^}]*\} 1/);
+    expect(requests).toMatch(/kappa_http_requests_total\{[^}]*route="\/api\/health"/);
+    const durations = await built.metrics.registry.getSingleMetricAsString('kappa_http_request_duration_seconds');
+    expect(durations).toMatch(/kappa_http_request_duration_seconds_count\{[^}]*route="\/api\/windows\/:dim"[^}]*\} 2/);
+    await app.close();
+  });
+});
+
 describe('the app', () => {
   it('answers unknown routes with KAPPA_NOT_FOUND and shares schemas by $ref in OpenAPI', async () => {
     const app = await buildApiApp(fakes().deps());
