@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { Partitioners } from '../kafka/kafkajs.js';
-import { createConnection } from 'mysql2/promise';
 import { REPLAY_BASE_MS } from './api-tables.js';
+import { withBenchDatabase } from './bench-database.js';
 import type { ReplayReport, ReplayRequest } from './replay-child.js';
 import { AvroDecoder } from '../registry/avro-decoder.js';
 import { parseAvro } from '../registry/avro-schema.js';
@@ -15,8 +15,6 @@ import type { Logger } from '../shared/logger.js';
 import { enrich, type EnrichedEvent } from '../stages/enrich/rules.js';
 import { SAMPLE_TABLES } from '../stages/enrich/sample-tables.js';
 import type { Throughput } from './kafkajs-baseline.js';
-
-const MYSQL_ROOT = 'mysql://root@127.0.0.1:3306';
 
 /**
  * Runs one replay in a process of its own (replay-child.ts, what `kappa aggregate` / `kappa recover`
@@ -38,6 +36,15 @@ export function replayInChild(request: ReplayRequest, logger: Logger): Promise<R
     });
     logger.info({ mode: request.mode, version: request.version, pid: child.pid }, 'replay started in a child process');
   });
+}
+
+/** What both replay rows read: the topic of `events` records, through the bench's broker and registry. */
+function replaySource(brokers: readonly string[], registryUrl: string, topic: string, events: number) {
+  return { brokers, registryUrl, topic, events, schemasDir: fileURLToPath(new URL('../../schemas', import.meta.url)) };
+}
+
+function throughputOf(report: ReplayReport): Throughput {
+  return { records: report.records, seconds: report.seconds, recordsPerSec: report.records / report.seconds };
 }
 
 /** `events` enriched records with times 1 ms apart (1,000 s of event time), straight into a topic. */
@@ -111,45 +118,26 @@ export async function benchAggregate(
   await fillStages(kafka, topic, schemaId, events);
   const baseline = await consumeAndDecode(kafka, registryUrl, topic, events);
 
-  const database = `kappa_bench_${Date.now()}`;
-  const root = await createConnection({ uri: MYSQL_ROOT });
-  await root.query(`CREATE DATABASE \`${database}\``);
-  try {
+  // `kappa aggregate --version v1` (watermark 15 s), timed from its first record; then
+  // `kappa recover --to v2 --watermark 60s --until-caught-up`: wall time from offset 0 to caught
+  // up, start-up, group join and lag checks included.
+  const [v1, v2] = await withBenchDatabase('kappa_bench', async (mysqlUrl) => {
     const replay = (mode: ReplayRequest['mode'], version: string, watermarkMs: number) =>
       replayInChild(
-        {
-          mode,
-          brokers,
-          registryUrl,
-          mysqlUrl: `${MYSQL_ROOT}/${database}`,
-          schemasDir: fileURLToPath(new URL('../../schemas', import.meta.url)),
-          topic,
-          version,
-          watermarkMs,
-          events,
-        },
+        { ...replaySource(brokers, registryUrl, topic, events), mysqlUrl, mode, version, watermarkMs },
         logger,
       );
-    // `kappa aggregate --version v1` (watermark 15 s), timed from its first record.
-    const v1 = await replay('aggregate', 'v1', 15_000);
-    // `kappa recover --to v2 --watermark 60s --until-caught-up`: wall time from offset 0 to caught
-    // up, start-up, group join and lag checks included.
-    const v2 = await replay('recover', 'v2', 60_000);
-    const ours: Throughput = { records: v1.records, seconds: v1.seconds, recordsPerSec: v1.records / v1.seconds };
-    const recover: Throughput = { records: v2.records, seconds: v2.seconds, recordsPerSec: v2.records / v2.seconds };
-    return {
-      ours,
-      baseline,
-      recover,
-      peakRssMiB: v1.peakRssMiB,
-      retries: v1.retries,
-      recoverPeakRssMiB: v2.peakRssMiB,
-      recoverRetries: v2.retries,
-    };
-  } finally {
-    await root.query(`DROP DATABASE IF EXISTS \`${database}\``);
-    await root.end();
-  }
+    return [await replay('aggregate', 'v1', 15_000), await replay('recover', 'v2', 60_000)] as const;
+  });
+  return {
+    ours: throughputOf(v1),
+    baseline,
+    recover: throughputOf(v2),
+    peakRssMiB: v1.peakRssMiB,
+    retries: v1.retries,
+    recoverPeakRssMiB: v2.peakRssMiB,
+    recoverRetries: v2.retries,
+  };
 }
 
 /**
@@ -158,41 +146,26 @@ export async function benchAggregate(
  * per event grows with the log, its peak RSS whether memory does.
  */
 export async function benchLongReplay(
+  kafka: Kafka,
   registryUrl: string,
   schemaId: number,
   events: number,
   logger: Logger,
   brokers: readonly string[],
-  kafka: Kafka,
 ) {
   const topic = `bench-stages-replay-${events}`;
   await fillStages(kafka, topic, schemaId, events);
-  const database = `kappa_bench_long_${Date.now()}`;
-  const root = await createConnection({ uri: MYSQL_ROOT });
-  await root.query(`CREATE DATABASE \`${database}\``);
-  try {
-    const report = await replayInChild(
+  const report = await withBenchDatabase('kappa_bench_long', (mysqlUrl) =>
+    replayInChild(
       {
+        ...replaySource(brokers, registryUrl, topic, events),
+        mysqlUrl,
         mode: 'aggregate',
-        brokers,
-        registryUrl,
-        mysqlUrl: `${MYSQL_ROOT}/${database}`,
-        schemasDir: fileURLToPath(new URL('../../schemas', import.meta.url)),
-        topic,
         version: 'v1',
         watermarkMs: 15_000,
-        events,
       },
       logger,
-    );
-    const ours: Throughput = {
-      records: report.records,
-      seconds: report.seconds,
-      recordsPerSec: report.records / report.seconds,
-    };
-    return { ours, peakRssMiB: report.peakRssMiB, retries: report.retries };
-  } finally {
-    await root.query(`DROP DATABASE IF EXISTS \`${database}\``);
-    await root.end();
-  }
+    ),
+  );
+  return { ours: throughputOf(report), peakRssMiB: report.peakRssMiB, retries: report.retries };
 }

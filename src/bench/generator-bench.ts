@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createConnection } from 'mysql2/promise';
+import { dropBenchDatabase, MYSQL_ROOT } from './bench-database.js';
 import type { Kafka } from 'kafkajs';
 import { CompressionTypes, Partitioners } from '../kafka/kafkajs.js';
 import { makeEvent } from '../ingest/event-generator.js';
@@ -55,7 +55,7 @@ export async function benchGenerator(
       count: events,
       ...options,
       bufferDir,
-      mysqlUrl: `mysql://root@127.0.0.1:3306/${idsDatabase}`,
+      mysqlUrl: `${MYSQL_ROOT}/${idsDatabase}`,
       logger,
       signal: new AbortController().signal,
     });
@@ -102,7 +102,6 @@ export async function benchGenerator(
     throw error;
   } finally {
     await rm(bufferDir, { recursive: true, force: true });
-    const root = await createConnection({ uri: 'mysql://root@127.0.0.1:3306' });
-    await root.query(`DROP DATABASE IF EXISTS \`${idsDatabase}\``).finally(() => root.end());
+    await dropBenchDatabase(idsDatabase);
   }
 }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import { createConnection } from 'mysql2/promise';
+import { MYSQL_ROOT } from './bench-database.js';
 import { versionSettings } from '../aggregates/version-settings.js';
 import { runAggregate } from '../aggregates/run.js';
 import { registerEventsSchema } from '../ingest/events-schema.js';
@@ -12,7 +13,6 @@ import type { Logger } from '../shared/logger.js';
 import { loadStaticTable } from '../stages/enrich/static-tables.js';
 import { runEnrich } from '../stages/enrich/run.js';
 
-const MYSQL_ROOT = 'mysql://root@127.0.0.1:3306';
 const ZONE = 'Asia/Seoul';
 /**
  * Event times are whole seconds and the bench's single producer sends in time order, so nothing

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createConnection } from 'mysql2/promise';
+import { dropBenchDatabase, MYSQL_ROOT } from './bench-database.js';
 import { loadConfig } from '../config/load.js';
 import { createKafka } from '../kafka/client.js';
 import { endOffsets } from '../kafka/offsets.js';
@@ -62,7 +62,7 @@ try {
       lateByMs: 0,
       seed: 1,
       bufferDir,
-      mysqlUrl: `mysql://root@127.0.0.1:3306/${database}`,
+      mysqlUrl: `${MYSQL_ROOT}/${database}`,
       logger,
       signal: stop.signal,
       drainTimeoutMs: 0,
@@ -93,6 +93,5 @@ try {
   await admin.disconnect();
   await registry.close();
   await broker.stop();
-  const root = await createConnection({ uri: 'mysql://root@127.0.0.1:3306' });
-  await root.query(`DROP DATABASE IF EXISTS \`${database}\``).finally(() => root.end());
+  await dropBenchDatabase(database);
 }

@@ -6,11 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import { createConnection } from 'mysql2/promise';
+import { MYSQL_ROOT } from './bench-database.js';
 import { committedOffsets, endOffsets, type OffsetsByPartition } from '../kafka/offsets.js';
 import { enrichGroup } from '../kafka/topics.js';
 import type { Logger } from '../shared/logger.js';
 
-const MYSQL_ROOT = 'mysql://root@127.0.0.1:3306';
 const KAPPA_BIN = fileURLToPath(new URL('../../bin/kappa.js', import.meta.url));
 
 /** Where the pipeline stands at one instant: records behind in each stage. */

@@ -18,10 +18,10 @@ import { ensureKafkaJars } from '../stack/kafka-jars.js';
 import { startThrowawayBroker } from '../stack/throwaway-broker.js';
 import { readFileSync } from 'node:fs';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { createConnection } from 'mysql2/promise';
 import { benchAggregate, benchLongReplay } from './aggregate-bench.js';
 import { benchApi } from './api-bench.js';
 import { fillApiTables } from './api-tables.js';
+import { withBenchDatabase } from './bench-database.js';
 import { benchLatency } from './latency-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
 import { benchLateness } from './lateness-bench.js';
@@ -77,7 +77,6 @@ if (
   process.exit(2);
 }
 
-const MYSQL_ROOT = 'mysql://root@127.0.0.1:3306';
 const logger = createLogger('info', 'bench');
 const config = loadConfig(['cacheDir', 'kafkaVersion'], { env: process.env });
 const libs = await ensureKafkaJars(config.cacheDir, config.kafkaVersion, logger);
@@ -202,7 +201,7 @@ try {
     Object.assign(details, { aggregation });
     if (longReplayEvents > 0) {
       logger.info({ events: longReplayEvents }, 'kappa aggregate: a long replay');
-      const long = await benchLongReplay(registryUrl, stagesId, longReplayEvents, logger, broker.brokers, kafka);
+      const long = await benchLongReplay(kafka, registryUrl, stagesId, longReplayEvents, logger, broker.brokers);
       rows.push({
         name: `kappa aggregate v1 → MySQL, replay of ${long.ours.records} events (replay peak RSS ${long.peakRssMiB} MiB, ${long.retries} commit retries)`,
         value: long.ours.recordsPerSec,
@@ -226,11 +225,7 @@ try {
   }
   if (want('api')) {
     logger.info('kappa serve: GET /api/windows/users under load, on the tables a 1,000,000-event replay leaves');
-    const database = `kappa_bench_api_${Date.now()}`;
-    const root = await createConnection({ uri: MYSQL_ROOT });
-    try {
-      await root.query(`CREATE DATABASE \`${database}\``);
-      const mysqlUrl = `${MYSQL_ROOT}/${database}`;
+    await withBenchDatabase('kappa_bench_api', async (mysqlUrl) => {
       await fillApiTables(mysqlUrl, 'bench-stages-replay');
       const api = await benchApi({
         brokers: broker.brokers,
@@ -259,10 +254,7 @@ try {
         },
       });
       Object.assign(details, { api });
-    } finally {
-      await root.query(`DROP DATABASE IF EXISTS \`${database}\``);
-      await root.end();
-    }
+    });
   }
   if (want('latency')) {
     logger.info('end-to-end latency: produced → row visible in MySQL');
