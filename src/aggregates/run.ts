@@ -2,7 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { Partitioners } from '../kafka/kafkajs.js';
 import { ensureTopics } from '../kafka/ensure-topics.js';
 import { logTopic } from '../kafka/topics.js';
-import { isBacklog } from '../kafka/backlog.js';
+import { batchEnd, isBacklog } from '../kafka/backlog.js';
 import { AvroDecoder } from '../registry/avro-decoder.js';
 import { loadSchemaHistories } from '../registry/schema-history.js';
 import { untilAborted } from '../shared/abort.js';
@@ -185,7 +185,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
         }));
         const from =
           fetchedFrom(batch) ?? (batch.firstOffset() === null ? undefined : BigInt(batch.firstOffset() ?? 0));
-        const end = batch.firstOffset() === null ? undefined : BigInt(batch.lastOffset()) + 1n;
+        const end = batchEnd(batch);
         const outcome = await driver
           .batch(
             partition,

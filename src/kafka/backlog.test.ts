@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { isBacklog, LIVE_LAG_RECORDS } from './backlog.js';
+import { batchEnd, isBacklog, LIVE_LAG_RECORDS } from './backlog.js';
+
+describe('batchEnd', () => {
+  it('is one past the last offset, undefined for an empty batch', () => {
+    expect(batchEnd({ firstOffset: () => '5', lastOffset: () => '9' })).toBe(10n);
+    expect(batchEnd({ firstOffset: () => null, lastOffset: () => '4' })).toBeUndefined();
+  });
+});
 
 describe('isBacklog', () => {
   it('is a backlog only beyond LIVE_LAG_RECORDS behind the end', () => {

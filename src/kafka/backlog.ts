@@ -8,6 +8,11 @@
  */
 export const LIVE_LAG_RECORDS = 10_000n;
 
+/** One past a fetched batch's last offset (control records included); undefined for an empty batch. */
+export function batchEnd(batch: { firstOffset(): string | null; lastOffset(): string }): bigint | undefined {
+  return batch.firstOffset() === null ? undefined : BigInt(batch.lastOffset()) + 1n;
+}
+
 /** Whether more than LIVE_LAG_RECORDS wait behind a batch ending at `end` (one past its last offset). */
 export function isBacklog(end: bigint | undefined, highWatermark: string | bigint): boolean {
   return end !== undefined && BigInt(highWatermark) - end > LIVE_LAG_RECORDS;

@@ -21,7 +21,7 @@ import { PartitionProducers, type PartitionProducer } from './partition-producer
 import { nextSliceSize, SEND_SLICE, shouldCommit, type TransactionPolicy } from './transaction-policy.js';
 import { enrich, invalidReason, keysProblem, type EnrichmentTables, type RawEvent } from './rules.js';
 import { untilAborted } from '../../shared/abort.js';
-import { isBacklog } from '../../kafka/backlog.js';
+import { batchEnd, isBacklog } from '../../kafka/backlog.js';
 
 export type BadRecordPolicy = 'dead-letter' | 'skip' | 'fail';
 
@@ -89,12 +89,6 @@ function deadLetterHeaders(
   };
 }
 
-/**
- * `kappa enrich`: events → events_stages, exactly once. Each batch of an input partition is
- * enriched and written, with the consumer offset, in one Kafka transaction of that partition's
- * producer; readers of events_stages use read_committed. Bad records go to events.dlq in the same
- * transaction (policy `dead-letter`), so they are neither lost nor processed twice either.
- */
 /** An open transaction of one input partition: what it holds so far. */
 interface Open {
   readonly owned: PartitionProducer;
@@ -105,6 +99,17 @@ interface Open {
   deadLetters: number;
 }
 
+/** Aborts a transaction, never waiting more than 10 s on a stuck producer; failures are ignored. */
+function abortWithin(open: Open): Promise<unknown> {
+  return Promise.race([open.transaction.abort().catch(() => undefined), sleep(10_000)]);
+}
+
+/**
+ * `kappa enrich`: events → events_stages, exactly once. An input partition's records are enriched
+ * and written, with the consumer offset, in Kafka transactions of that partition's producer (one
+ * per fetched batch on live data, longer while catching up: TransactionPolicy); readers of events_stages use read_committed. Bad records go to events.dlq in the same
+ * transaction (policy `dead-letter`), so they are neither lost nor processed twice either.
+ */
 export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> {
   const { kafka, logger, signal } = options;
   const names = topicNames(options.topics);
@@ -236,7 +241,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
      * a stuck producer) and drop the producer; the consumer resumes from the committed offset.
      */
     const abandon = async (partition: number, open: Open): Promise<void> => {
-      await Promise.race([open.transaction.abort().catch(() => undefined), sleep(10_000)]);
+      await abortWithin(open);
       await Promise.race([producers.drop(partition), sleep(10_000)]);
     };
 
@@ -252,10 +257,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
         // Not the continuation (a re-delivery, a seek): give it up, its records are redone.
         else await abandon(batch.partition, left);
       }
-      const backlog = isBacklog(
-        batch.firstOffset() === null ? undefined : BigInt(batch.lastOffset()) + 1n,
-        batch.highWatermark,
-      );
+      const backlog = isBacklog(batchEnd(batch), batch.highWatermark);
       try {
         for (let start = 0; start < batch.messages.length;) {
           if (!payload.isRunning() || payload.isStale()) break;
@@ -341,11 +343,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
   } finally {
     await consumer.disconnect().catch(() => undefined);
     // An open transaction would hold read_committed readers of the stages topic until it times out.
-    await Promise.all(
-      [...carried.values()].map((open) =>
-        Promise.race([open.transaction.abort().catch(() => undefined), sleep(10_000)]),
-      ),
-    );
+    await Promise.all([...carried.values()].map(abortWithin));
     carried.clear();
     await producers.closeAll();
     await plain?.disconnect().catch(() => undefined);
