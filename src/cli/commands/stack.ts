@@ -8,22 +8,24 @@ import {
 } from '../../stack/registry-process.js';
 import { defineCommand } from '../command.js';
 
+/** What starting the local broker and registry reads: `kappa stack up`'s settings, and part of `kappa up`'s. */
+export const STACK_SETTINGS = [
+  'stateDir',
+  'cacheDir',
+  'kafkaVersion',
+  'stackKafkaPort',
+  'stackControllerPort',
+  'stackKafkaHeap',
+  'stackStartTimeout',
+  'registryHost',
+  'registryPort',
+  'registryTopic',
+] as const;
+
 export const stackUp = defineCommand({
   name: 'stack up',
   summary: 'Start the local Kafka broker (single-node KRaft) and the schema registry in the background; idempotent',
-  settings: [
-    'stateDir',
-    'cacheDir',
-    'kafkaVersion',
-    'stackKafkaPort',
-    'stackControllerPort',
-    'stackKafkaHeap',
-    'stackStartTimeout',
-    'registryHost',
-    'registryPort',
-    'registryTopic',
-    'topicReplicationFactor',
-  ],
+  settings: [...STACK_SETTINGS, 'topicReplicationFactor'],
   run: async ({ config, logger, print }) => {
     const broker = await startBroker({
       stateDir: config.stateDir,

@@ -16,6 +16,7 @@ import { API_SETTINGS, apiOptions } from '../api-options.js';
 import { defineCommand } from '../command.js';
 import { aggregateJob, VERSION_SETTINGS } from '../job-options.js';
 import { OptionValues } from '../option-values.js';
+import { STACK_SETTINGS } from './stack.js';
 import { untilAborted } from '../../shared/abort.js';
 
 export const up = defineCommand({
@@ -29,16 +30,7 @@ export const up = defineCommand({
     ...new Set([
       ...VERSION_SETTINGS.filter((key) => key !== 'sink' && key !== 'mongodbUrl'),
       ...API_SETTINGS,
-      'stateDir',
-      'cacheDir',
-      'kafkaVersion',
-      'stackKafkaPort',
-      'stackControllerPort',
-      'stackKafkaHeap',
-      'stackStartTimeout',
-      'registryHost',
-      'registryPort',
-      'registryTopic',
+      ...STACK_SETTINGS,
       'namesFile',
       'deptsFile',
       'genderMale',
