@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { createConnection } from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
 import { Partitioners } from '../src/kafka/kafkajs.js';
 import { parseAvro } from '../src/registry/avro-schema.js';
@@ -11,21 +10,14 @@ import type { EnrichedEvent } from '../src/stages/enrich/rules.js';
 import { useAggregateHarness } from './support/aggregate-harness.js';
 import { kappaAsync } from './support/cli.js';
 import { testKafka, createTestTopic } from './support/context.js';
+import { sqlRows } from './support/mariadb.js';
 import { readAtLeast } from './support/read-topic.js';
 
 /** Issue 13: the exactly-once promise survives operator mistakes and extreme settings. */
 const { context, pipeline, background, produceStages, referenceFromLog, tablesOf, expectTablesToReach } =
   useAggregateHarness('aggregate-guarantees');
 
-async function sql<T>(query: string, values: unknown[] = []): Promise<T[]> {
-  const connection = await createConnection({ uri: context.mysqlUrl, timezone: 'Z' });
-  try {
-    const [rows] = await connection.query(query, values);
-    return rows as T[];
-  } finally {
-    await connection.end();
-  }
-}
+const sql = <T>(query: string, values: unknown[] = []) => sqlRows<T>(context.mysqlUrl, query, values);
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

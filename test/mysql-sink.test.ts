@@ -1,20 +1,12 @@
-import { createConnection } from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
 import { MySqlSink } from '../src/aggregates/mysql-sink.js';
 import { versionSettings } from '../src/aggregates/version-settings.js';
 import { useTestContext } from './support/context.js';
+import { sqlRows } from './support/mariadb.js';
 
 const context = useTestContext('mysql-sink');
 
-async function sql<T>(query: string, values: unknown[] = []): Promise<T[]> {
-  const connection = await createConnection({ uri: context.mysqlUrl, timezone: 'Z' });
-  try {
-    const [rows] = await connection.query(query, values);
-    return rows as T[];
-  } finally {
-    await connection.end();
-  }
-}
+const sql = <T>(query: string, values: unknown[] = []) => sqlRows<T>(context.mysqlUrl, query, values);
 
 describe('MySqlSink against MariaDB', () => {
   it('refuses a stale owner’s --idle-close commit, which does not move the offset', { timeout: 60_000 }, async () => {

@@ -38,3 +38,14 @@ export async function ensureMariaDb(url = MARIADB_ROOT_URL, timeoutMs = 60_000):
     `MariaDB does not answer on ${url} and could not be started (${detail || 'no output'})`,
   );
 }
+
+/** Rows of one query on a database (dates in UTC), on a connection of its own. */
+export async function sqlRows<T>(mysqlUrl: string, query: string, values: unknown[] = []): Promise<T[]> {
+  const connection = await createConnection({ uri: mysqlUrl, timezone: 'Z' });
+  try {
+    const [rows] = await connection.query(query, values);
+    return rows as T[];
+  } finally {
+    await connection.end();
+  }
+}
