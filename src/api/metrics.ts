@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import type { AggregateMetrics } from '../aggregates/run.js';
 import type { EnrichMetrics } from '../stages/enrich/run.js';
 
-/** What /metrics reports beyond the process: refreshed from Kafka and MySQL at each scrape. */
+/** What /metrics reports beyond the process: refreshed from Kafka and MySQL in the background. */
 export interface MetricsSnapshot {
   /** End offset per topic (events, events_stages, events.dlq). */
   readonly topics: Readonly<Record<string, number>>;
@@ -36,10 +36,33 @@ export interface ApiMetrics {
   readonly httpDuration: Histogram<'method' | 'route'>;
   /** SQL reads of GET /api/windows/:dim: fewer than its requests when identical ones share a read. */
   readonly windowReads: Counter;
+  /** Queries Kafka and MySQL now and sets the gauges from the answer. */
   refresh(): Promise<void>;
+  /**
+   * What a scrape calls: the stages' in-process counters now, the Kafka/MySQL gauges as of the last
+   * background refresh — never waiting for one, except the very first (at most `firstWaitMs`). A
+   * refresh older than `refreshMs` starts another in the background, one at a time.
+   */
+  scrape(): Promise<void>;
 }
 
-export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stages: InProcessStages = {}): ApiMetrics {
+export interface MetricsRefreshOptions {
+  /** A scrape finding the gauges older than this refreshes them in the background. */
+  readonly refreshMs?: number;
+  /** The first scrape waits this long at most for the first refresh. */
+  readonly firstWaitMs?: number;
+  /** Milliseconds now; injectable for tests. */
+  readonly now?: () => number;
+  /** Told about each failed background refresh (also counted in kappa_metrics_refresh_failures_total). */
+  readonly onRefreshError?: (error: unknown) => void;
+}
+
+export function createApiMetrics(
+  snapshot: () => Promise<MetricsSnapshot>,
+  stages: InProcessStages = {},
+  options: MetricsRefreshOptions = {},
+): ApiMetrics {
+  const { refreshMs = 5_000, firstWaitMs = 10_000, now = Date.now, onRefreshError } = options;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'kappa_' });
   const httpIngested = new Counter({
@@ -113,6 +136,64 @@ export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stage
     labelNames: ['stage', 'kind'],
     registers: [registry],
   });
+  const snapshotAge = new Gauge({
+    name: 'kappa_metrics_snapshot_age_seconds',
+    help: 'Age of the Kafka and MySQL figures in this scrape (refreshed in the background, not per scrape)',
+    registers: [registry],
+  });
+  const refreshFailures = new Counter({
+    name: 'kappa_metrics_refresh_failures_total',
+    help: 'Background refreshes of the Kafka and MySQL figures that failed (the previous figures stay)',
+    registers: [registry],
+  });
+
+  let refreshedAt: number | undefined;
+  let inFlight: Promise<void> | undefined;
+  const refreshInBackground = (): Promise<void> =>
+    (inFlight ??= refresh()
+      .catch((error: unknown) => {
+        refreshFailures.inc();
+        onRefreshError?.(error);
+      })
+      .finally(() => (inFlight = undefined)));
+
+  function setStageRecords(): void {
+    stageRecords.reset();
+    if (stages.enrich !== undefined) {
+      stageRecords.set({ stage: 'enrich', kind: 'in' }, stages.enrich.in);
+      stageRecords.set({ stage: 'enrich', kind: 'out' }, stages.enrich.out);
+      stageRecords.set({ stage: 'enrich', kind: 'dlq' }, stages.enrich.dlq);
+    }
+    for (const [version, metrics] of Object.entries(stages.aggregates ?? {})) {
+      stageRecords.set({ stage: `aggregate-${version}`, kind: 'in' }, metrics.in);
+      stageRecords.set({ stage: `aggregate-${version}`, kind: 'out' }, metrics.rows);
+      stageRecords.set({ stage: `aggregate-${version}`, kind: 'late' }, metrics.late);
+      stageRecords.set({ stage: `aggregate-${version}`, kind: 'dlq' }, metrics.bad);
+    }
+  }
+
+  async function refresh(): Promise<void> {
+    const current = await snapshot();
+    topicEnd.reset();
+    for (const [topic, end] of Object.entries(current.topics)) topicEnd.set({ topic }, end);
+    consumerLag.reset();
+    late.reset();
+    processed.reset();
+    lateWindows.reset();
+    badRecords.reset();
+    watermarkLag.reset();
+    consumerLag.set({ stage: 'enrich', version: '' }, current.enrichLag);
+    for (const version of current.versions) {
+      consumerLag.set({ stage: 'aggregate', version: version.version }, version.lag);
+      late.set({ version: version.version }, version.lateEvents);
+      if (version.processed !== undefined) processed.set({ version: version.version }, version.processed);
+      lateWindows.set({ version: version.version }, version.lateWindows);
+      badRecords.set({ version: version.version }, version.badRecords);
+      if (version.watermarkLagSeconds !== null)
+        watermarkLag.set({ version: version.version }, version.watermarkLagSeconds);
+    }
+    refreshedAt = now();
+  }
 
   return {
     registry,
@@ -121,37 +202,20 @@ export function createApiMetrics(snapshot: () => Promise<MetricsSnapshot>, stage
     httpDuration,
     windowReads,
     async refresh() {
-      const current = await snapshot();
-      topicEnd.reset();
-      for (const [topic, end] of Object.entries(current.topics)) topicEnd.set({ topic }, end);
-      consumerLag.reset();
-      late.reset();
-      processed.reset();
-      lateWindows.reset();
-      badRecords.reset();
-      watermarkLag.reset();
-      consumerLag.set({ stage: 'enrich', version: '' }, current.enrichLag);
-      for (const version of current.versions) {
-        consumerLag.set({ stage: 'aggregate', version: version.version }, version.lag);
-        late.set({ version: version.version }, version.lateEvents);
-        if (version.processed !== undefined) processed.set({ version: version.version }, version.processed);
-        lateWindows.set({ version: version.version }, version.lateWindows);
-        badRecords.set({ version: version.version }, version.badRecords);
-        if (version.watermarkLagSeconds !== null)
-          watermarkLag.set({ version: version.version }, version.watermarkLagSeconds);
-      }
-      stageRecords.reset();
-      if (stages.enrich !== undefined) {
-        stageRecords.set({ stage: 'enrich', kind: 'in' }, stages.enrich.in);
-        stageRecords.set({ stage: 'enrich', kind: 'out' }, stages.enrich.out);
-        stageRecords.set({ stage: 'enrich', kind: 'dlq' }, stages.enrich.dlq);
-      }
-      for (const [version, metrics] of Object.entries(stages.aggregates ?? {})) {
-        stageRecords.set({ stage: `aggregate-${version}`, kind: 'in' }, metrics.in);
-        stageRecords.set({ stage: `aggregate-${version}`, kind: 'out' }, metrics.rows);
-        stageRecords.set({ stage: `aggregate-${version}`, kind: 'late' }, metrics.late);
-        stageRecords.set({ stage: `aggregate-${version}`, kind: 'dlq' }, metrics.bad);
-      }
+      await refresh();
+      setStageRecords();
+    },
+    async scrape() {
+      setStageRecords();
+      if (refreshedAt === undefined) {
+        // The first scrape: wait a little for real figures rather than serve empty gauges.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          refreshInBackground(),
+          new Promise((resolve) => (timer = setTimeout(resolve, firstWaitMs).unref())),
+        ]).finally(() => clearTimeout(timer));
+      } else if (now() - refreshedAt >= refreshMs) void refreshInBackground();
+      if (refreshedAt !== undefined) snapshotAge.set((now() - refreshedAt) / 1_000);
     },
   };
 }
@@ -182,7 +246,7 @@ export function registerMetrics(app: FastifyInstance, metrics: ApiMetrics): void
       },
     },
     async (_request, reply) => {
-      await metrics.refresh();
+      await metrics.scrape();
       return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     },
   );

@@ -154,7 +154,10 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
       },
       mysql: () => queries.ping(),
     },
-    metrics: createApiMetrics(snapshot, options.stages),
+    metrics: createApiMetrics(snapshot, options.stages, {
+      onRefreshError: (error) =>
+        logger.warn({ err: error }, 'metrics refresh failed; /metrics serves the previous figures'),
+    }),
     token: options.token,
     ingestToken: options.ingestToken ?? '',
     ingestPerMinute: options.ingestRateLimit ?? 600,

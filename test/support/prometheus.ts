@@ -59,7 +59,7 @@ export async function startPrometheus(port: number, target: string): Promise<Run
     config,
     [
       'global:',
-      // Each scrape asks Kafka and MySQL: give it time on a busy machine.
+      // The first scrape waits for the first Kafka/MySQL refresh: give it time on a busy machine.
       '  scrape_interval: 2s',
       '  scrape_timeout: 2s',
       '  evaluation_interval: 2s',
