@@ -1,10 +1,13 @@
 import { createConnection, type Connection } from 'mysql2/promise';
 import { dimensionSpec, type Dimension } from './dimensions.js';
 import { jobNames } from './job-names.js';
+import { MIGRATIONS_LOCK_WAIT_S, takeMigrationsLock } from './migration-lock.js';
 
 /**
- * Versioned migrations of kappa's own tables, run at start-up by every aggregator (idempotent,
- * serialised with a named lock). Plain SQL that MySQL 8 and MariaDB 10.11 both accept.
+ * Versioned migrations of kappa's own tables, run at start-up by every aggregator, catalog command
+ * and ingest (idempotent, serialised with a named lock: migration-lock.ts). Plain SQL that MySQL 8
+ * and MariaDB 10.11 both accept. Every table kappa creates is here, except each version's result
+ * tables (ensureVersionTables), whose names and columns come from the version.
  */
 const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly string[] }[] = [
   {
@@ -76,13 +79,36 @@ const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly 
       ),
     ],
   },
+  {
+    // Issue 28: each id-sequence writer's held block (src/ingest/id-blocks.ts), created until now by
+    // IdSequence.open itself — a database it already made keeps its table and rows (IF NOT EXISTS) —
+    // and, like kappa_id_sequence's keys, compared exactly (topic names are case-sensitive).
+    id: 5,
+    statements: [
+      `CREATE TABLE IF NOT EXISTS kappa_id_blocks (
+         sequence_key VARCHAR(320) NOT NULL,
+         writer_id VARCHAR(64) NOT NULL,
+         first_id BIGINT NOT NULL,
+         end_id BIGINT NOT NULL,
+         settled BOOLEAN NOT NULL,
+         PRIMARY KEY (sequence_key, writer_id)
+       )`,
+      `ALTER TABLE kappa_id_blocks CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+    ],
+  },
 ];
 
-export async function migrate(connection: Connection): Promise<number> {
+export interface MigrateOptions {
+  /** How long to wait for another process's migrations before failing with KAPPA_MIGRATIONS_LOCKED. */
+  readonly lockWaitSeconds?: number;
+}
+
+/** Applies the migrations the database lacks, under its migrations lock; returns how many. */
+export async function migrate(connection: Connection, options: MigrateOptions = {}): Promise<number> {
   await connection.query(
     'CREATE TABLE IF NOT EXISTS kappa_migrations (id INT NOT NULL PRIMARY KEY, applied_at DATETIME(3) NOT NULL)',
   );
-  await connection.query("SELECT GET_LOCK('kappa_migrations', 60)");
+  const release = await takeMigrationsLock(connection, options.lockWaitSeconds ?? MIGRATIONS_LOCK_WAIT_S);
   try {
     const [rows] = await connection.query('SELECT id FROM kappa_migrations');
     const applied = new Set((rows as { id: number }[]).map((row) => row.id));
@@ -102,7 +128,7 @@ export async function migrate(connection: Connection): Promise<number> {
     }
     return count;
   } finally {
-    await connection.query("SELECT RELEASE_LOCK('kappa_migrations')");
+    await release();
   }
 }
 

@@ -12,19 +12,6 @@ import {
 } from './id-blocks.js';
 
 /**
- * Each writer's held block (id-blocks.ts). Created here rather than in the shared migrations: only
- * the id sequence uses it, and `CREATE TABLE IF NOT EXISTS` is idempotent on MySQL 8 and MariaDB.
- */
-const HELD_BLOCKS_TABLE = `CREATE TABLE IF NOT EXISTS kappa_id_blocks (
-  sequence_key VARCHAR(320) NOT NULL,
-  writer_id VARCHAR(64) NOT NULL,
-  first_id BIGINT NOT NULL,
-  end_id BIGINT NOT NULL,
-  settled BOOLEAN NOT NULL,
-  PRIMARY KEY (sequence_key, writer_id)
-)`;
-
-/**
  * The id sequence of an events topic in MySQL (`kappa_id_sequence`, and each writer's held block
  * in `kappa_id_blocks`), reserved under the sequence row's lock. Keyed by the Kafka cluster's id
  * and the topic: a new cluster (a purged local broker) starts over.
@@ -67,7 +54,6 @@ export class IdSequence {
     const connection = await pool.getConnection();
     try {
       await migrate(connection);
-      await connection.query(HELD_BLOCKS_TABLE);
     } finally {
       connection.release();
     }

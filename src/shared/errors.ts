@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   KAPPA_TOPIC_NOT_READY: { exitCode: 1, retriable: true },
   KAPPA_KAFKAJS_VERSION_MISMATCH: { exitCode: 1, retriable: false },
   KAPPA_ID_SEQUENCE_UNAVAILABLE: { exitCode: 1, retriable: true },
+  KAPPA_MIGRATIONS_LOCKED: { exitCode: 1, retriable: true },
   KAPPA_INGEST_BUFFER_CORRUPT: { exitCode: 1, retriable: false },
   KAPPA_LATENESS_NO_TOPIC: { exitCode: 1, retriable: true },
   // The HTTP API's answers (src/api): the JSON error body carries the code, the status comes from here.
@@ -135,6 +136,35 @@ export class KafkaUnreachableError extends KappaError {
   constructor(message: string, options: KappaErrorOptions = {}) {
     super('KAPPA_KAFKA_UNREACHABLE', message, options);
     this.name = 'KafkaUnreachableError';
+  }
+}
+
+/** A connection holding a named lock, as MySQL tells it (user and host only when this account may see them). */
+export interface LockHolder {
+  readonly connectionId: number;
+  readonly user?: string;
+  readonly host?: string;
+}
+
+/** Another process held a database's migrations lock for longer than a start waits: nothing was migrated. */
+export class MigrationsLockedError extends KappaError {
+  readonly database: string;
+  readonly lock: string;
+  readonly holder?: LockHolder;
+
+  constructor(database: string, lock: string, waitedSeconds: number, holder: LockHolder | undefined) {
+    const who =
+      holder === undefined
+        ? 'a connection that has released it since (try again)'
+        : `MySQL connection ${holder.connectionId}${holder.user === undefined ? '' : ` (${holder.user}@${holder.host ?? '?'})`}`;
+    super(
+      'KAPPA_MIGRATIONS_LOCKED',
+      `the migrations of database ${database} are locked by ${who}, still after ${waitedSeconds}s: another kappa is migrating it or hung doing so; nothing was migrated. Find it with SHOW PROCESSLIST (KILL <id> if it is stuck), then start again`,
+    );
+    this.name = 'MigrationsLockedError';
+    this.database = database;
+    this.lock = lock;
+    if (holder !== undefined) this.holder = holder;
   }
 }
 

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import { PinoPretty } from 'pino-pretty';
+import type { PinoPretty } from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -11,11 +12,19 @@ export type LogFormat = 'json' | 'pretty' | 'auto';
  * both can be redirected separately. `auto` is readable lines on a terminal and JSON lines
  * everywhere else (files, pipes, CI, containers).
  */
+/**
+ * pino-pretty (and its dependencies) loaded on first use only: JSON logs — every stage's, every
+ * command's in a pipe — do not pay for its start-up. `require`, because createLogger is synchronous.
+ */
+let prettyStream: typeof PinoPretty | undefined;
+function prettyDestination(): ReturnType<typeof PinoPretty> {
+  prettyStream ??= (createRequire(import.meta.url)('pino-pretty') as { PinoPretty: typeof PinoPretty }).PinoPretty;
+  return prettyStream({ destination: 2, sync: true, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l' });
+}
+
 export function createLogger(level: LogLevel, name = 'kappa', format: LogFormat = 'auto'): Logger {
   const pretty = format === 'pretty' || (format === 'auto' && process.stderr.isTTY);
-  const destination = pretty
-    ? PinoPretty({ destination: 2, sync: true, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l' })
-    : pino.destination({ fd: 2, sync: true });
+  const destination = pretty ? prettyDestination() : pino.destination({ fd: 2, sync: true });
   return pino({ name, level, base: { pid: process.pid } }, destination);
 }
 
