@@ -3,9 +3,10 @@ import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Partitioners } from '../src/kafka/kafkajs.js';
 import { describe, expect, it } from 'vitest';
+import { enrichGroup } from '../src/kafka/topics.js';
 import { parseAvro } from '../src/registry/avro-schema.js';
 import { encodeWithSchemaId } from '../src/registry/wire-format.js';
 import { enrich, type EnrichedEvent } from '../src/stages/enrich/rules.js';
@@ -164,7 +165,7 @@ describe('kappa enrich against the real broker', { timeout: 180_000 }, () => {
     expect(await exitOf(a)).toBe(0);
   });
 
-  it('sends garbage, unknown schema ids and invalid events to events.dlq with the reason, and keeps going', async () => {
+  it('sends garbage and invalid events to events.dlq with the reason, and keeps going', async () => {
     const env = pipeline('dlq');
     await ingest(env, 10);
     const events = env['KAPPA_TOPIC_EVENTS'] ?? '';
@@ -188,7 +189,6 @@ describe('kappa enrich against the real broker', { timeout: 180_000 }, () => {
       topic: events,
       messages: [
         { key: 'garbage', value: Buffer.from('definitely not avro') },
-        { key: 'unknown', value: Buffer.concat([Buffer.from([0, 0, 0, 0x7f, 0xff]), Buffer.from('xyz')]) },
         {
           key: 'invalid',
           value: encodeWithSchemaId(v1, type, { id: -5, hello: 'x', time: 'yesterday', event_ts: null }),
@@ -198,7 +198,7 @@ describe('kappa enrich against the real broker', { timeout: 180_000 }, () => {
     await producer.disconnect();
     await ingest(env, 10);
     startEnrich(env, 'dlq');
-    const deadLetters = await readAtLeast(testKafka(context), `${events}.dlq`, 3, 2_000);
+    const deadLetters = await readAtLeast(testKafka(context), `${events}.dlq`, 2, 2_000);
     expect(
       deadLetters
         .map((message) => [
@@ -210,10 +210,77 @@ describe('kappa enrich against the real broker', { timeout: 180_000 }, () => {
     ).toEqual([
       ['garbage', 'not-avro-wire-format', events],
       ['invalid', 'invalid', events],
-      ['unknown', 'unknown-schema-id', events],
     ]);
     for (const message of deadLetters) expect(message.headers?.['kappa.source.offset']?.toString()).toMatch(/^\d+$/);
     await expectExactlyOnce(await readAtLeast(testKafka(context), env['KAPPA_TOPIC_STAGES'] ?? '', 20, 2_000), 20);
+  });
+
+  it('stops with KAPPA_SCHEMA_NOT_FOUND on a schema id the registry does not know: nothing dead-lettered, nothing committed past it; enriched once registered', async () => {
+    const env = pipeline('unknown');
+    await ingest(env, 10);
+    const events = env['KAPPA_TOPIC_EVENTS'] ?? '';
+    const registry = new SchemaRegistry({ host: registryUrl() });
+    // The id the registry gives the next new schema (ids are dense): a record framed with it
+    // before that schema exists is what a registry still loading its log looks like.
+    let next = await registry.getLatestSchemaId(`${events}-value`);
+    while ((await fetch(`${registryUrl()}/schemas/ids/${next}`)).status === 200) next += 1;
+    const writer = {
+      type: 'record',
+      name: 'Event',
+      namespace: 'dev.kappa',
+      doc: 'the events schema as another producer registers it',
+      fields: [
+        { name: 'id', type: 'long' },
+        { name: 'hello', type: 'string' },
+        { name: 'time', type: 'string' },
+        { name: 'event_ts', type: ['null', 'long'], default: null },
+      ],
+    };
+    const producer = testKafka(context).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const [sent] = await producer.send({
+      topic: events,
+      messages: [
+        {
+          key: '10',
+          partition: 0,
+          value: encodeWithSchemaId(next, parseAvro(JSON.stringify(writer)), {
+            id: 10,
+            hello: 'ssm-seoul',
+            time: '2026-12-05 10:00:00',
+            event_ts: null,
+          }),
+        },
+      ],
+    });
+    await producer.disconnect();
+    const unknownAt = BigInt(sent?.baseOffset ?? '0');
+
+    const stage = startEnrich(env, 'unknown');
+    // Asked again with back-off for 30 s, then the process ends with the code.
+    expect(await exitOf(stage)).toBe(1);
+    const log = readFileSync(join(env['KAPPA_STATE_DIR'] ?? '', 'enrich-unknown.log'), 'utf8');
+    expect(log).toContain('KAPPA_SCHEMA_NOT_FOUND');
+    expect(log).toContain(`schema id ${next} is not in the schema registry at ${registryUrl()}`);
+    expect(await readTopic(testKafka(context), `${events}.dlq`)).toEqual([]);
+    const admin = testKafka(context).admin();
+    await admin.connect();
+    const [committed] = await admin
+      .fetchOffsets({ groupId: enrichGroup(env['KAPPA_TOPIC_STAGES'] ?? ''), topics: [events] })
+      .finally(() => admin.disconnect());
+    const partition0 = committed?.partitions.find((entry) => entry.partition === 0)?.offset ?? '-1';
+    expect(BigInt(partition0)).toBeLessThanOrEqual(unknownAt);
+
+    // Registered (under another subject, as another producer would): a restart enriches it, exactly once.
+    const { id } = await registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(writer) },
+      { subject: `${events}-other-value` },
+    );
+    expect(id).toBe(next);
+    const again = startEnrich(env, 'unknown-again');
+    await expectExactlyOnce(await readAtLeast(testKafka(context), env['KAPPA_TOPIC_STAGES'] ?? '', 11, 2_000), 11);
+    again.kill('SIGTERM');
+    expect(await exitOf(again)).toBe(0);
   });
 
   it('refuses a malformed names file at start-up, naming file and line', () => {

@@ -4,6 +4,7 @@ import { ensureTopics } from '../kafka/ensure-topics.js';
 import { logTopic } from '../kafka/topics.js';
 import { batchEnd, isBacklog } from '../kafka/backlog.js';
 import { AvroDecoder } from '../registry/avro-decoder.js';
+import { consumerCrashed } from '../kafka/crash-watch.js';
 import { loadSchemaHistories } from '../registry/schema-history.js';
 import { untilAborted } from '../shared/abort.js';
 import { KappaError } from '../shared/errors.js';
@@ -99,6 +100,8 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
     heartbeatInterval: 1_000,
     ...FETCH_SIZES,
   });
+  const crashed = consumerCrashed(consumer);
+  crashed.catch(() => undefined); // handled by the race below; marked here for a crash during start-up
   try {
     await sink.prepare({ version, settings });
     const histories = await loadSchemaHistories(options.schemasDir);
@@ -227,7 +230,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
       { version, group, topic, ...settings.window, dims: settings.dims, sink: settings.sink, idleCloseMs },
       'aggregation running',
     );
-    await untilAborted(signal);
+    await Promise.race([untilAborted(signal), crashed]);
     return metrics;
   } finally {
     await consumer.disconnect().catch(() => undefined);

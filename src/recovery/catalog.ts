@@ -5,7 +5,7 @@ import { ensureDatabase, migrate } from '../aggregates/migrations.js';
 import type { WindowSettings } from '../aggregates/window-engine.js';
 import { KappaError } from '../shared/errors.js';
 import type { PartitionOffsets } from './catch-up.js';
-import { servingVersion, switchReaders } from './serving-pointer.js';
+import { servingHistory, servingVersion, switchReaders } from './serving-pointer.js';
 
 /**
  * `backlog-done`: `recover --until-caught-up` consumed everything that was in the log when it
@@ -129,10 +129,9 @@ export class Catalog {
       ]);
   }
 
-  /** Serving versions, the current one first (the history `rollback` walks). */
-  async servingHistory(): Promise<string[]> {
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT version FROM kappa_serving ORDER BY id DESC');
-    return rows.map((row) => String(row['version']));
+  /** Serving versions, the current one first (the history `rollback` walks), repaired from the pointer first. */
+  servingHistory(): Promise<string[]> {
+    return servingHistory(this.pool);
   }
 
   /** The version readers see (the pointer view swapped with the views), if any. */

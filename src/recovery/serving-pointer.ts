@@ -1,5 +1,6 @@
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { KappaError, type ErrorCode } from '../shared/errors.js';
+import { rollbackOrDestroy } from '../shared/mysql.js';
 import { MANAGED_NAMES, planSwitch, SERVING_POINTER, type SwitchTarget } from './switch-plan.js';
 
 /** MySQL's ER_NO_SUCH_TABLE: the pointer view does not exist, nothing serves. */
@@ -44,17 +45,63 @@ export interface SwitchOptions {
   readonly refusal: ErrorCode;
   /** Only switch when this is still the serving version (undefined: when nothing serves). */
   readonly expectedCurrent?: string | undefined;
+  /** Test seam: runs after the RENAME moved the pointer, before the history is written (a crash there). */
+  readonly afterRename?: () => Promise<void>;
+}
+
+/**
+ * Writes what the pointer says into the history, if a switch stopped between its two writes.
+ * `RENAME TABLE` is DDL (it commits implicitly), so the pointer and `kappa_serving` cannot share a
+ * transaction; instead the pointer is the truth and the history is repaired from it: when the
+ * newest history row is not the pointer's version, the switch that moved the pointer is recorded
+ * now (with the versions' states), so `rollback` walks the right history. Idempotent.
+ */
+async function reconcileHistory(connection: PoolConnection): Promise<string | undefined> {
+  const pointer = await servingVersion(connection);
+  if (pointer === undefined) return undefined;
+  const [rows] = await connection.query<RowDataPacket[]>('SELECT version FROM kappa_serving ORDER BY id DESC LIMIT 1');
+  const recorded = rows[0] === undefined ? undefined : String(rows[0]['version']);
+  if (recorded !== pointer) await recordSwitch(connection, pointer, recorded);
+  return pointer;
+}
+
+/** The history row of a switch to `to` from `from`, and both versions' states, in one transaction. */
+async function recordSwitch(connection: PoolConnection, to: string, from: string | undefined): Promise<void> {
+  await connection.beginTransaction();
+  try {
+    await connection.query('INSERT INTO kappa_serving (version, switched_at) VALUES (?, UTC_TIMESTAMP(3))', [to]);
+    await connection.query("UPDATE kappa_versions SET state = 'serving' WHERE version = ?", [to]);
+    if (from !== undefined && from !== to)
+      await connection.query("UPDATE kappa_versions SET state = 'retired' WHERE version = ?", [from]);
+    await connection.commit();
+  } catch (error) {
+    await rollbackOrDestroy(connection);
+    throw error;
+  }
+}
+
+/**
+ * The serving history, newest first (what `rollback` walks), after repairing it from the pointer
+ * under the switch lock (see reconcileHistory).
+ */
+export async function servingHistory(pool: Pool): Promise<string[]> {
+  return withSwitchLock(pool, async (connection) => {
+    await reconcileHistory(connection);
+    const [rows] = await connection.query<RowDataPacket[]>('SELECT version FROM kappa_serving ORDER BY id DESC');
+    return rows.map((row) => String(row['version']));
+  });
 }
 
 /**
  * Switches readers to `to` in ONE `RENAME TABLE` (the views and the serving pointer together), then
- * records the switch in `kappa_serving` (the history rollback walks) and the versions' states.
+ * records the switch in `kappa_serving` (the history rollback walks) and the versions' states — a
+ * crash between the two is repaired by the next switch or history read (reconcileHistory).
  * Returns the version that served before, or refuses (nothing changed) when another switch moved
  * the serving version since the caller decided, or when `to` lacks a dimension whose view exists.
  */
 export async function switchReaders(pool: Pool, to: SwitchTarget, options: SwitchOptions): Promise<string | undefined> {
   return withSwitchLock(pool, async (connection) => {
-    const current = await servingVersion(connection);
+    const current = await reconcileHistory(connection);
     if (current !== options.expectedCurrent)
       throw new KappaError(
         options.refusal,
@@ -70,20 +117,9 @@ export async function switchReaders(pool: Pool, to: SwitchTarget, options: Switc
     for (const name of plan.leftovers) await connection.query(`DROP VIEW IF EXISTS \`${name}\``);
     for (const statement of plan.create) await connection.query(statement);
     await connection.query(plan.rename);
+    await options.afterRename?.();
     for (const name of plan.leftovers) await connection.query(`DROP VIEW IF EXISTS \`${name}\``);
-    await connection.beginTransaction();
-    try {
-      await connection.query('INSERT INTO kappa_serving (version, switched_at) VALUES (?, UTC_TIMESTAMP(3))', [
-        to.version,
-      ]);
-      await connection.query("UPDATE kappa_versions SET state = 'serving' WHERE version = ?", [to.version]);
-      if (current !== undefined && current !== to.version)
-        await connection.query("UPDATE kappa_versions SET state = 'retired' WHERE version = ?", [current]);
-      await connection.commit();
-    } catch (error) {
-      await connection.rollback().catch(() => undefined);
-      throw error;
-    }
+    await recordSwitch(connection, to.version, current);
     return current;
   });
 }

@@ -1,8 +1,19 @@
 import type avro from 'avsc';
+import { KafkaContextError } from '../shared/errors.js';
+import { maskUrl } from '../shared/mask-url.js';
+import { retry, type RetryPolicy } from '../shared/retry.js';
 import { parseAvro, type AvroType } from './avro-schema.js';
 import { schemaIdOf } from './wire-format.js';
 
-export type DecodeFailure = 'not-avro-wire-format' | 'unknown-schema-id' | 'incompatible-schema' | 'undecodable';
+/**
+ * Why a record cannot be decoded — the record's fault, so it may be dead-lettered. An unknown
+ * schema id is not among them: the record is framed right and the registry should know its schema
+ * (a registry still loading its log, a wrong KAPPA_REGISTRY_URL), so it throws KAPPA_SCHEMA_NOT_FOUND.
+ */
+export type DecodeFailure = 'not-avro-wire-format' | 'incompatible-schema' | 'undecodable';
+
+/** How long a schema id the registry answers 404 for is asked for again (a registry loading its log). */
+export const SCHEMA_WAIT: RetryPolicy = Object.freeze({ deadlineMs: 30_000, initialDelayMs: 250, maxDelayMs: 5_000 });
 
 export type DecodeResult<T> =
   | { readonly ok: true; readonly value: T; readonly schemaId: number }
@@ -14,14 +25,31 @@ const NOT_WIRE_FORMAT = {
   detail: 'the value does not start with the magic byte 0 and a schema id',
 } as const;
 
+/** fetch refuses URLs with credentials: they go in a Basic Authorization header instead. */
+function registryRequest(registryUrl: string): { url: (schemaId: number) => string; headers: Record<string, string> } {
+  const parsed = new URL(registryUrl);
+  const headers: Record<string, string> = {};
+  if (parsed.username !== '' || parsed.password !== '') {
+    const user = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+    headers['authorization'] = `Basic ${Buffer.from(user).toString('base64')}`;
+    parsed.username = '';
+    parsed.password = '';
+  }
+  const base = parsed.toString().replace(/\/$/, '');
+  return { url: (schemaId) => `${base}/schemas/ids/${schemaId}`, headers };
+}
+
 /**
  * Decodes Confluent-framed Avro with a fixed reader schema: the writer schema comes from the
  * registry by id (cached), and Avro schema resolution fills the reader's defaults — so a log that
- * mixes v1 and v2 records decodes uniformly. A bad record is a result, not an exception; only an
- * unreachable registry throws (that is not the record's fault, so it must not dead-letter it).
+ * mixes v1 and v2 records decodes uniformly. A bad record is a result, not an exception; an
+ * unreachable registry and a schema id it does not know throw (neither is the record's fault, so
+ * neither may dead-letter it): a 404 is asked again with back-off (`notFound`), then it is
+ * KAPPA_SCHEMA_NOT_FOUND, which stops the stage without committing past the record.
  */
 export class AvroDecoder<T> {
   private readonly reader: AvroType;
+  private readonly request: ReturnType<typeof registryRequest>;
   private readonly resolvers = new Map<number, Promise<avro.Resolver | DecodeResult<T>>>();
   /** The same, once settled: what `decodeSync` reads. */
   private readonly settled = new Map<number, avro.Resolver | DecodeResult<T>>();
@@ -29,17 +57,48 @@ export class AvroDecoder<T> {
   constructor(
     private readonly registryUrl: string,
     readerSchema: string,
+    /** How a schema id the registry does not know is asked for again before giving up. */
+    private readonly notFound: RetryPolicy = SCHEMA_WAIT,
   ) {
     this.reader = parseAvro(readerSchema);
+    this.request = registryRequest(registryUrl);
   }
 
+  /** The writer schema of `schemaId`, asking again while the registry answers 404 (see `notFound`). */
   private async resolverFor(schemaId: number): Promise<avro.Resolver | DecodeResult<T>> {
-    const response = await fetch(`${this.registryUrl}/schemas/ids/${schemaId}`, {
+    const registry = maskUrl(this.registryUrl);
+    let attempts = 0;
+    try {
+      return await retry((attempt) => {
+        attempts = attempt;
+        return this.fetchResolver(schemaId, registry);
+      }, this.notFound);
+    } catch (error) {
+      if (!(error instanceof KafkaContextError) || error.code !== 'KAPPA_SCHEMA_NOT_FOUND') throw error;
+      // Final: not retriable (kafkajs then does not restart the consumer: the process stops), no cause.
+      throw new KafkaContextError(
+        'KAPPA_SCHEMA_NOT_FOUND',
+        `schema id ${schemaId} is not in the schema registry at ${registry} (asked ${attempts} times); check KAPPA_REGISTRY_URL or register the schema, then start the stage again`,
+        { schemaId },
+        { retriable: false },
+      );
+    }
+  }
+
+  private async fetchResolver(schemaId: number, registry: string): Promise<avro.Resolver | DecodeResult<T>> {
+    const response = await fetch(this.request.url(schemaId), {
+      headers: this.request.headers,
       signal: AbortSignal.timeout(10_000),
     });
     if (response.status === 404)
-      return { ok: false, reason: 'unknown-schema-id', detail: `schema id ${schemaId} is not in the registry` };
-    if (!response.ok) throw new Error(`schema registry answered ${response.status} for schema id ${schemaId}`);
+      throw new KafkaContextError(
+        'KAPPA_SCHEMA_NOT_FOUND',
+        `schema id ${schemaId} is not in the schema registry at ${registry}`,
+        { schemaId },
+        { retriable: true },
+      );
+    if (!response.ok)
+      throw new Error(`the schema registry at ${registry} answered ${response.status} for schema id ${schemaId}`);
     const { schema } = (await response.json()) as { schema: string };
     try {
       // Namespaces are ignored as Avro's SchemaCompatibility ignores them, so whatever the registry

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaContextError } from '../shared/errors.js';
 import { AvroDecoder } from './avro-decoder.js';
 import { parseAvro } from './avro-schema.js';
 import { encodeWithSchemaId, schemaIdOf } from './wire-format.js';
@@ -72,10 +73,13 @@ function sample() {
 describe('AvroDecoder.decodeSync', () => {
   let server: Server;
   let url: string;
+  let asked7 = 0;
   beforeAll(async () => {
     // A registry answering one schema id, as GET /schemas/ids/:id does.
     server = createServer((request, response) => {
-      const found = request.url === '/schemas/ids/5';
+      // Id 7 is registered on its third request: a registry still loading its log.
+      if (request.url === '/schemas/ids/7') asked7 += 1;
+      const found = request.url === '/schemas/ids/5' || (request.url === '/schemas/ids/7' && asked7 >= 3);
       response.writeHead(found ? 200 : 404, { 'content-type': 'application/json' });
       response.end(found ? JSON.stringify({ schema: stagesSchema }) : JSON.stringify({ error_code: 40403 }));
     });
@@ -106,10 +110,30 @@ describe('AvroDecoder.decodeSync', () => {
     });
   });
 
-  it('says which schema id is unknown', async () => {
-    const decoder = new AvroDecoder(url, stagesSchema);
-    const payload = encodeWithSchemaId(6, stagesType, sample());
+  const quickly = { attempts: 4, sleep: () => Promise.resolve() };
+
+  it('asks again for a schema id the registry does not know yet, and finds it once registered', async () => {
+    const decoder = new AvroDecoder(url, stagesSchema, quickly);
+    const payload = encodeWithSchemaId(7, stagesType, sample());
     await decoder.prepare([payload]);
-    expect(decoder.decodeSync(payload)).toMatchObject({ ok: false, reason: 'unknown-schema-id' });
+    expect(decoder.decodeSync(payload)).toEqual({ ok: true, value: sample(), schemaId: 7 });
+    expect(asked7).toBe(3);
+  });
+
+  it('stops with KAPPA_SCHEMA_NOT_FOUND naming the id and the registry (password masked), never a bad record', async () => {
+    const secret = url.replace('http://', 'http://kappa:S3cret@');
+    const decoder = new AvroDecoder(secret, stagesSchema, quickly);
+    const payload = encodeWithSchemaId(6, stagesType, sample());
+    const failure = decoder.prepare([payload]).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const error = (await failure) as KafkaContextError;
+    expect(error).toBeInstanceOf(KafkaContextError);
+    expect(error).toMatchObject({ code: 'KAPPA_SCHEMA_NOT_FOUND', retriable: false, schemaId: 6 });
+    expect(error.message).toContain('schema id 6');
+    expect(error.message).toContain(url.replace('http://', 'http://kappa:***@'));
+    expect(error.message).not.toContain('S3cret');
+    await expect(decoder.decode(payload)).rejects.toMatchObject({ code: 'KAPPA_SCHEMA_NOT_FOUND' });
   });
 });

@@ -41,6 +41,10 @@ export const ERROR_CODES = {
   KAPPA_MIGRATIONS_LOCKED: { exitCode: 1, retriable: true },
   KAPPA_INGEST_BUFFER_CORRUPT: { exitCode: 1, retriable: false },
   KAPPA_LATENESS_NO_TOPIC: { exitCode: 1, retriable: true },
+  KAPPA_SCHEMA_NOT_FOUND: { exitCode: 1, retriable: false },
+  KAPPA_SQL_REJECTED: { exitCode: 1, retriable: false },
+  KAPPA_CONSUMER_CRASHED: { exitCode: 1, retriable: false },
+  KAPPA_GENERATOR_FAILED: { exitCode: 1, retriable: false },
   // The HTTP API's answers (src/api): the JSON error body carries the code, the status comes from here.
   KAPPA_BAD_REQUEST: { exitCode: 1, retriable: false, httpStatus: 400 },
   KAPPA_BAD_EVENT: { exitCode: 1, retriable: false, httpStatus: 400 },
@@ -49,6 +53,7 @@ export const ERROR_CODES = {
   KAPPA_NO_SERVING_VERSION: { exitCode: 1, retriable: true, httpStatus: 404 },
   KAPPA_PAYLOAD_TOO_LARGE: { exitCode: 1, retriable: false, httpStatus: 413 },
   KAPPA_UNSUPPORTED_MEDIA_TYPE: { exitCode: 1, retriable: false, httpStatus: 415 },
+  KAPPA_IDEMPOTENCY_KEY_REUSED: { exitCode: 1, retriable: false, httpStatus: 422 },
   KAPPA_RATE_LIMITED: { exitCode: 1, retriable: true, httpStatus: 429 },
   KAPPA_INTERNAL: { exitCode: 1, retriable: true, httpStatus: 500 },
 } as const;

@@ -22,6 +22,7 @@ import { nextSliceSize, SEND_SLICE, shouldCommit, type TransactionPolicy } from 
 import { enrich, invalidReason, keysProblem, type EnrichmentTables, type RawEvent } from './rules.js';
 import { untilAborted } from '../../shared/abort.js';
 import { batchEnd, isBacklog } from '../../kafka/backlog.js';
+import { consumerCrashed } from '../../kafka/crash-watch.js';
 
 export type BadRecordPolicy = 'dead-letter' | 'skip' | 'fail';
 
@@ -133,6 +134,8 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,
   });
+  const crashed = consumerCrashed(consumer);
+  crashed.catch(() => undefined); // handled by the race below; marked here for a crash during start-up
   const plain =
     options.transactional === false
       ? kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner })
@@ -338,7 +341,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
       eachBatch: (payload) => (plain === undefined ? transactBatch(payload) : sendBatchPlainly(plain, payload)),
     });
     logger.info({ group, from: names.events, to: names.stages }, 'enrichment running');
-    await untilAborted(signal);
+    await Promise.race([untilAborted(signal), crashed]);
     return metrics;
   } finally {
     await consumer.disconnect().catch(() => undefined);
