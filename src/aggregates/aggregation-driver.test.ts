@@ -16,7 +16,7 @@ const TUMBLING: WindowSettings = { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_
 
 function record(offset: number, event: KeyedEvent | string): StagedRecord {
   const text = typeof event === 'string' ? event : JSON.stringify({ time: event.time, user: event.keys['user'] });
-  return { offset: BigInt(offset), key: null, value: Buffer.from(text) };
+  return { offset: BigInt(offset), timestampMs: 0, key: null, value: Buffer.from(text) };
 }
 
 function classifyJson(staged: StagedRecord): Classified {

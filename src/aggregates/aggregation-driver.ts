@@ -8,6 +8,8 @@ import { PartitionWindows, type WindowRow, type WindowSettings } from './window-
 /** A record of the stages topic as fetched: what the engine needs comes from `classify`. */
 export interface StagedRecord {
   readonly offset: bigint;
+  /** The record's timestamp in the log (what its event time is bounded by: SPEC §1.1). */
+  readonly timestampMs: number;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
 }

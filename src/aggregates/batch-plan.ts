@@ -1,8 +1,9 @@
 import type { DecodeResult } from '../registry/avro-decoder.js';
 import { parseEventTime } from '../shared/event-time.js';
+import { futureTimeProblem, windowRangeProblem } from '../shared/time-bounds.js';
 import type { EnrichedEvent } from '../stages/enrich/rules.js';
 import { keyProblem, keysOf, type Dimension } from './dimensions.js';
-import type { KeyedEvent } from './window-engine.js';
+import type { KeyedEvent, WindowSettings } from './window-engine.js';
 
 /**
  * The aggregator's batch decisions, pure: where a fetched batch starts relative to the partition's
@@ -41,23 +42,35 @@ export type Classified =
   | { readonly kind: 'event'; readonly event: KeyedEvent }
   | { readonly kind: 'bad'; readonly reason: string; readonly detail: string };
 
+/** What decides whether a stages record is an event: the version's settings and the record's timestamp. */
+export interface ClassifyContext {
+  readonly timeZone: string;
+  readonly dims: readonly Dimension[];
+  readonly window: Pick<WindowSettings, 'sizeMs' | 'slideMs'>;
+  /** The record's timestamp in the log: the event time may be at most `maxFutureMs` ahead of it. */
+  readonly timestampMs: number;
+  readonly maxFutureMs: number;
+}
+
 /**
  * A decoded record → the engine's event, or a bad record (undecodable, a `time` that does not
- * parse, a key longer than its column): bad records are counted and dead-lettered, never dropped.
+ * parse, a time too far ahead of its record's timestamp, a window outside the DATETIME range, a key
+ * longer than its column): bad records are counted and dead-lettered, never dropped. Decided from
+ * the record alone, so a replay decides exactly as the live run did.
  */
-export function classify(
-  decoded: DecodeResult<EnrichedEvent>,
-  timeZone: string,
-  dims: readonly Dimension[],
-): Classified {
+export function classify(decoded: DecodeResult<EnrichedEvent>, context: ClassifyContext): Classified {
   if (!decoded.ok) return { kind: 'bad', reason: decoded.reason, detail: decoded.detail };
+  const { timeZone, dims } = context;
+  const text = JSON.stringify(decoded.value.time);
   const time = parseEventTime(decoded.value.time, timeZone);
   if (time === undefined)
-    return {
-      kind: 'bad',
-      reason: 'invalid-time',
-      detail: `time ${JSON.stringify(decoded.value.time)} is not YYYY-MM-DD HH:mm:ss in ${timeZone}`,
-    };
+    return { kind: 'bad', reason: 'invalid-time', detail: `time ${text} is not YYYY-MM-DD HH:mm:ss in ${timeZone}` };
+  const future = futureTimeProblem(time, context.timestampMs, context.maxFutureMs);
+  if (future !== undefined)
+    return { kind: 'bad', reason: 'future-time', detail: `time ${text} in ${timeZone}: ${future}` };
+  const range = windowRangeProblem(time, context.window);
+  if (range !== undefined)
+    return { kind: 'bad', reason: 'window-out-of-range', detail: `time ${text} in ${timeZone}: ${range}` };
   const keys = keysOf(decoded.value, dims);
   for (const dim of dims) {
     const problem = keyProblem(dim, keys[dim] ?? '');

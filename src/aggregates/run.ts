@@ -7,6 +7,7 @@ import { AvroDecoder } from '../registry/avro-decoder.js';
 import { consumerCrashed } from '../kafka/crash-watch.js';
 import { loadSchemaHistories } from '../registry/schema-history.js';
 import { untilAborted } from '../shared/abort.js';
+import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import { KappaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { EnrichedEvent } from '../stages/enrich/rules.js';
@@ -39,6 +40,11 @@ export interface AggregateOptions {
   readonly version: string;
   /** All the version's tables depend on (window, dims, time zone, stages topic, sink): see version-settings.ts. */
   readonly settings: VersionSettings;
+  /**
+   * KAPPA_MAX_FUTURE: a record whose time is further ahead of its record timestamp is bad
+   * (`future-time`), like an unparseable time. Default 1 h.
+   */
+  readonly maxFutureMs?: number;
   readonly logger: Logger;
   readonly signal: AbortSignal;
   /** Counters to update live; a fresh set when omitted. */
@@ -82,6 +88,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
   const { kafka, logger, signal, version, settings } = options;
   const problem = validateSettings(settings.window);
   if (problem !== undefined) throw new KappaError('KAPPA_CONFIG_INVALID', problem);
+  const maxFutureMs = options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
   const names = jobNames(version);
   const topic = settings.stagesTopic;
   const sink: AggregateSink =
@@ -130,7 +137,14 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
       stagesTopic: topic,
       settings: settings.window,
       sink,
-      classify: (record: StagedRecord) => classify(decoder.decodeSync(record.value), settings.timeZone, settings.dims),
+      classify: (record: StagedRecord) =>
+        classify(decoder.decodeSync(record.value), {
+          timeZone: settings.timeZone,
+          dims: settings.dims,
+          window: settings.window,
+          timestampMs: record.timestampMs,
+          maxFutureMs,
+        }),
       publish: async (batches) => {
         await producer.sendBatch({
           topicMessages: batches.map((batch) => ({ topic: batch.topic, messages: [...batch.messages] })),
@@ -183,6 +197,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
         await decoder.prepare(batch.messages.map((message) => message.value));
         const records = batch.messages.map((message): StagedRecord => ({
           offset: BigInt(message.offset),
+          timestampMs: Number(message.timestamp),
           key: message.key,
           value: message.value,
         }));

@@ -106,6 +106,11 @@ describe('PartitionWindows: examples (window 10 s, watermark 15 s)', () => {
     expect(validateSettings({ sizeMs: 10_000, slideMs: 20_000, delayMs: 0 })).toMatch(/slide/);
     expect(validateSettings({ sizeMs: 0, slideMs: 0, delayMs: 0 })).toMatch(/size/);
     expect(validateSettings({ sizeMs: 10, slideMs: 10, delayMs: -1 })).toMatch(/delay/);
+    // At most 1,000 windows per event: the work one event may cause is bounded.
+    expect(validateSettings({ sizeMs: 10_000, slideMs: 10, delayMs: 0 })).toBeUndefined();
+    expect(validateSettings({ sizeMs: 86_400_000, slideMs: 1, delayMs: 0 })).toMatch(
+      /window 86400s with slide 1ms .* 86400000 windows: at most 1000/,
+    );
   });
 });
 

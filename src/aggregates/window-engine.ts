@@ -7,6 +7,8 @@
  * assignment of partitions, restarts or rebalances.
  */
 
+import { windowCountProblem, windowSizeProblem } from '../shared/time-bounds.js';
+
 export interface WindowSettings {
   readonly sizeMs: number;
   readonly slideMs: number;
@@ -58,7 +60,8 @@ export function validateSettings(settings: WindowSettings): string | undefined {
   if (!(Number.isSafeInteger(slideMs) && slideMs > 0 && slideMs <= sizeMs))
     return 'the slide must be positive and at most the window size';
   if (!(Number.isSafeInteger(delayMs) && delayMs >= 0)) return 'the watermark delay must be zero or more';
-  return undefined;
+  // Bounded work per event (SPEC §3), and windows the tables can store at all.
+  return windowCountProblem(sizeMs, slideMs) ?? windowSizeProblem(sizeMs);
 }
 
 /** Starts of the windows [start, start + size) that contain `time`, ascending (epoch-aligned). */

@@ -10,6 +10,7 @@ import type { parseAvro } from '../registry/avro-schema.js';
 import { registerEventsSchema } from '../ingest/events-schema.js';
 import { encodeWithSchemaId } from '../registry/wire-format.js';
 import { formatEventTime, parseEventTime } from '../shared/event-time.js';
+import { DEFAULT_MAX_FUTURE_MS, futureTimeProblem } from '../shared/time-bounds.js';
 
 /** At most this many events per POST /api/events. */
 export const MAX_BATCH = 1_000;
@@ -25,8 +26,10 @@ export interface InputProblem {
 type AvroType = ReturnType<typeof parseAvro>;
 
 /**
- * The records of a batch as the events schema wants them, or the first problem. Pure apart from
- * the clock default: `id` is assigned by kappa, `time` defaults to now, `event_ts` follows `time`.
+ * The records of a batch as the events schema wants them, or the first problem. Pure: `now` is the
+ * timestamp the records are produced with (`timestampMs`), `id` is assigned by kappa, `time`
+ * defaults to now and may be at most `maxFutureMs` ahead of it (KAPPA_MAX_FUTURE: enrichment would
+ * dead-letter it), and `event_ts` always follows `time` (a client cannot set it apart).
  */
 export function prepareEvents(
   type: AvroType,
@@ -34,7 +37,8 @@ export function prepareEvents(
   inputs: readonly EventInput[],
   timeZone: string,
   now: number,
-): { records: Record<string, unknown>[] } | { problem: InputProblem } {
+  maxFutureMs: number = DEFAULT_MAX_FUTURE_MS,
+): { records: Record<string, unknown>[]; timestampMs: number } | { problem: InputProblem } {
   const records: Record<string, unknown>[] = [];
   for (const [index, input] of inputs.entries()) {
     const at = (field: string) => `events[${index}]${field === '' ? '' : `.${field}`}`;
@@ -60,13 +64,24 @@ export function prepareEvents(
           },
         };
       eventMillis = parsed;
+      // Checked against the timestamp the record is produced with, as enrichment will check it.
+      const future = futureTimeProblem(eventMillis, now, maxFutureMs);
+      if (future !== undefined) return { problem: { field: at('time'), message: future } };
     }
+    const eventTs = input['event_ts'];
+    if (eventTs !== undefined && eventTs !== null && eventTs !== eventMillis)
+      return {
+        problem: {
+          field: at('event_ts'),
+          message: `follows time (${eventMillis} here); leave event_ts out`,
+        },
+      };
     const record: Record<string, unknown> = {
       hello: 'ssm-seoul',
       ...input,
       id: 0,
       time: formatEventTime(eventMillis, timeZone),
-      event_ts: input['event_ts'] ?? eventMillis,
+      ...(fields.has('event_ts') ? { event_ts: eventMillis } : {}),
     };
     let bad: string | undefined;
     if (!type.isValid(record, { errorHook: (path: string[]) => (bad ??= path.join('.')) })) {
@@ -79,7 +94,7 @@ export function prepareEvents(
     }
     records.push(record);
   }
-  return { records };
+  return { records, timestampMs: now };
 }
 
 /**
@@ -100,6 +115,7 @@ export class HttpIngest {
     private readonly type: AvroType,
     private readonly fields: ReadonlySet<string>,
     private readonly timeZone: string,
+    private readonly maxFutureMs: number,
   ) {}
 
   static async open(options: {
@@ -109,6 +125,8 @@ export class HttpIngest {
     mysqlUrl: string;
     topics: TopicSettings;
     timeZone: string;
+    /** KAPPA_MAX_FUTURE: how far `time` may be ahead of the record's timestamp (default 1 h). */
+    maxFutureMs?: number;
     logger: Logger;
   }): Promise<HttpIngest> {
     const topic = options.topics.topicEvents;
@@ -139,15 +157,22 @@ export class HttpIngest {
       schema.type,
       schema.fields,
       options.timeZone,
+      options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
     );
   }
 
   prepare(inputs: readonly EventInput[], now = Date.now()): ReturnType<typeof prepareEvents> {
-    return prepareEvents(this.type, this.fields, inputs, this.timeZone, now);
+    return prepareEvents(this.type, this.fields, inputs, this.timeZone, now, this.maxFutureMs);
   }
 
-  /** Reserves ids for the records and writes them; resolves with the ids given. */
-  async write(records: readonly Record<string, unknown>[]): Promise<{ first: number; last: number }> {
+  /**
+   * Reserves ids for the records and writes them with the record timestamp `timestampMs` (the one
+   * `prepare` checked their times against); resolves with the ids given.
+   */
+  async write(
+    records: readonly Record<string, unknown>[],
+    timestampMs: number = Date.now(),
+  ): Promise<{ first: number; last: number }> {
     this.floor ??= Math.max(-1, ...(await lastIdsPerPartition(this.kafka, this.topic)).values()) + 1;
     const block = await this.sequence.reserve({ writer: API_WRITER, size: records.length, floor: this.floor });
     this.partitions ??= await this.partitionCount();
@@ -161,6 +186,7 @@ export class HttpIngest {
           key: String(id),
           value: encodeWithSchemaId(this.schemaId, this.type, { ...record, id }),
           partition: id % partitions,
+          timestamp: String(timestampMs),
           headers: { [WRITER_HEADER]: 'api' },
         };
       }),

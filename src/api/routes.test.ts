@@ -53,7 +53,7 @@ function fakes(options: { serving?: string; settings?: Record<string, WindowSett
     },
     ingest: () =>
       Promise.resolve({
-        prepare: (events) => ({ records: events.map((event) => ({ ...event })) }),
+        prepare: (events) => ({ records: events.map((event) => ({ ...event })), timestampMs: 0 }),
         write: (records) => {
           ingested.push(...records);
           return Promise.resolve({ first: 0, last: records.length - 1 });

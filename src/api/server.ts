@@ -27,6 +27,8 @@ export interface ApiServerOptions {
   readonly topicReplicationFactor: number;
   readonly schemasDir: string;
   readonly timeZone: string;
+  /** KAPPA_MAX_FUTURE: POST /api/events refuses a time further ahead of the record's timestamp. */
+  readonly maxFutureMs?: number;
   readonly host: string;
   readonly port: number;
   readonly token: string;
@@ -139,6 +141,7 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
           topicReplicationFactor: options.topicReplicationFactor,
         },
         timeZone: options.timeZone,
+        ...(options.maxFutureMs === undefined ? {} : { maxFutureMs: options.maxFutureMs }),
         logger,
       }).catch((error: unknown) => {
         ingest = undefined;

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
@@ -46,6 +47,8 @@ async function timedEnrich(
     schemasDir: fileURLToPath(new URL('../../schemas', import.meta.url)),
     tables: { names, depts, maleLabel: '남성', femaleLabel: '여성' },
     badRecords: 'dead-letter',
+    timeZone: 'Asia/Seoul',
+    maxFutureMs: DEFAULT_MAX_FUTURE_MS,
     logger,
     signal: controller.signal,
     transactional,

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
@@ -117,6 +118,8 @@ export async function benchLatency(
         schemasDir,
         tables,
         badRecords: 'fail',
+        timeZone: ZONE,
+        maxFutureMs: DEFAULT_MAX_FUTURE_MS,
         logger: quiet,
         signal: stop.signal,
       }),

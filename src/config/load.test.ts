@@ -203,6 +203,10 @@ const BAD_VALUES: Record<SettingKey, readonly (readonly [string, string])[]> = {
   ],
   slide: [['-10s', 'positive duration']],
   watermark: [['15', 'positive duration with a unit']],
+  maxFuture: [
+    ['1', 'positive duration with a unit'],
+    ['0s', 'positive duration'],
+  ],
   latenessDelays: [
     ['15', '"15" is not a duration'],
     ['15s,,1m', '"" is not a duration'],

@@ -230,6 +230,13 @@ export const SETTINGS = {
     schema: parse.timeZone,
     doc: 'IANA zone of the `time` field of events',
   }),
+  maxFuture: setting({
+    flag: '--max-future <duration>',
+    env: 'KAPPA_MAX_FUTURE',
+    default: '1h',
+    schema: parse.duration('1h'),
+    doc: "How far an event's time may be ahead of its Kafka record's timestamp; beyond it the event is refused (future-time)",
+  }),
   window: setting({
     flag: '--window <duration>',
     env: 'KAPPA_WINDOW',

@@ -34,6 +34,18 @@ describe('checkTemplate (kappa ingest --template)', () => {
     },
   );
 
+  it('refuses a time more than max-future ahead of now (KAPPA_MAX_FUTURE)', () => {
+    const now = Date.UTC(2026, 10, 22, 11, 31, 7);
+    const bound = { now, maxFutureMs: 3_600_000 };
+    expect(checkTemplate({ time: '2026-11-22 21:31:07' }, schema, 'Asia/Seoul', bound)).toMatchObject({ ok: true });
+    expect(checkTemplate({ time: '9999-12-31 23:59:59' }, schema, 'Asia/Seoul', bound)).toEqual({
+      ok: false,
+      problem: expect.stringMatching(
+        /^invalid --template: time "9999-12-31 23:59:59" in Asia\/Seoul: time is .* ahead of its record's timestamp/,
+      ) as unknown,
+    });
+  });
+
   it('refuses values that do not fit the events schema', () => {
     expect(checkTemplate({ hello: 42 }, schema, 'UTC')).toEqual({
       ok: false,

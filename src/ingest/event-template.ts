@@ -1,5 +1,6 @@
 import { parseAvro } from '../registry/avro-schema.js';
 import { parseEventTime } from '../shared/event-time.js';
+import { DEFAULT_MAX_FUTURE_MS, futureTimeProblem } from '../shared/time-bounds.js';
 import { makeEvent } from './event-generator.js';
 
 /** Fields the generator owns; a template may not set them. */
@@ -12,12 +13,18 @@ export type TemplateCheck =
  * Checks `kappa ingest --template` against the events schema the generator writes (its latest
  * version, as JSON text). A `time` is read with the aggregator's parser in `timeZone` and becomes
  * the time of every event (`fixedTime`): a time the aggregator could not count is refused here,
- * not discovered as a dead letter later.
+ * not discovered as a dead letter later; so is a time more than `maxFutureMs` ahead of `now` (every
+ * record is produced at `now` or later, and enrichment refuses a time that far ahead of its record's
+ * timestamp: KAPPA_MAX_FUTURE).
  */
 export function checkTemplate(
   template: Readonly<Record<string, unknown>>,
   eventsSchema: string,
   timeZone: string,
+  bound: { readonly now: number; readonly maxFutureMs: number } = {
+    now: Date.now(),
+    maxFutureMs: DEFAULT_MAX_FUTURE_MS,
+  },
 ): TemplateCheck {
   const fields = (JSON.parse(eventsSchema) as { fields: { name: string }[] }).fields.map((field) => field.name);
   const settable = fields.filter((field) => !GENERATED_FIELDS.has(field));
@@ -34,6 +41,9 @@ export function checkTemplate(
       ok: false,
       problem: `invalid --template: time ${JSON.stringify(time)} is not a valid event time (YYYY-MM-DD HH:mm:ss, a real date, years 1000-9999, in ${timeZone})`,
     };
+  const future = fixedTime === undefined ? undefined : futureTimeProblem(fixedTime, bound.now, bound.maxFutureMs);
+  if (future !== undefined)
+    return { ok: false, problem: `invalid --template: time ${JSON.stringify(time)} in ${timeZone}: ${future}` };
   const sample = makeEvent(0, Date.now(), { template, timeZone, lateFraction: 0, lateByMs: 0, seed: 0 });
   if (!parseAvro(eventsSchema).isValid(sample))
     return {

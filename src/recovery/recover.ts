@@ -5,6 +5,7 @@ import { committedOffsets, endOffsets } from '../kafka/offsets.js';
 import { enrichGroup, stagesPartitioningProblem } from '../kafka/topics.js';
 import { KappaError } from '../shared/errors.js';
 import { Progress } from '../shared/progress.js';
+import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import { newEnrichMetrics, runEnrich, type BadRecordPolicy } from '../stages/enrich/run.js';
 import type { EnrichmentTables } from '../stages/enrich/rules.js';
 import { Catalog } from './catalog.js';
@@ -113,6 +114,8 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
               schemasDir: options.schemasDir,
               tables,
               badRecords,
+              timeZone: options.settings.timeZone,
+              maxFutureMs: options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
               logger: logger.child({ stage: 'enrich' }),
               signal: inner.signal,
               metrics: newEnrichMetrics(),
@@ -131,6 +134,7 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
             schemasDir: options.schemasDir,
             version,
             settings: options.settings,
+            ...(options.maxFutureMs === undefined ? {} : { maxFutureMs: options.maxFutureMs }),
             ...(options.limits === undefined ? {} : { limits: options.limits }),
             ...(options.onSink === undefined ? {} : { onSink: options.onSink }),
             logger: logger.child({ stage: 'aggregate' }),

@@ -67,7 +67,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRouteOptions> = async
           `${prepared.problem.field}: ${prepared.problem.message}`,
           prepared.problem.field,
         );
-      const ids = await ingest.write(prepared.records);
+      const ids = await ingest.write(prepared.records, prepared.timestampMs);
       options.metrics.httpIngested.inc(prepared.records.length);
       return reply.status(202).send({ accepted: prepared.records.length, firstId: ids.first, lastId: ids.last });
     },

@@ -20,6 +20,7 @@ export const ingest = defineCommand({
     'topicPartitions',
     'topicReplicationFactor',
     'timeZone',
+    'maxFuture',
     'stateDir',
     'schemasDir',
   ],
@@ -55,7 +56,10 @@ export const ingest = defineCommand({
     const checked =
       template === undefined || latest === undefined
         ? undefined
-        : checkTemplate(template, latest.schema, config.timeZone);
+        : checkTemplate(template, latest.schema, config.timeZone, {
+            now: Date.now(),
+            maxFutureMs: config.maxFuture,
+          });
     if (checked?.ok === false) values.reject('template', checked.problem);
     values.check();
     if (

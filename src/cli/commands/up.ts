@@ -140,6 +140,8 @@ export const up = defineCommand({
             schemasDir: config.schemasDir,
             tables,
             badRecords: config.badRecords,
+            timeZone: config.timeZone,
+            maxFutureMs: config.maxFuture,
             logger: logger.child({ stage: 'enrich' }),
             signal: stages.signal,
             metrics: enrichMetrics,

@@ -72,6 +72,22 @@ describe('enrich (SPEC §1.2)', () => {
     expect(invalidReason({ id: 1, hello: '', time: '2026-01-01 00:00:00' })).toBeUndefined();
   });
 
+  it('dead-letters a time more than max-future ahead of its record timestamp as future-time', () => {
+    // 2026-11-22 20:31:07 in Seoul is 11:31:07 UTC.
+    const stamped = (iso: string) => ({ timestampMs: Date.parse(iso), timeZone: 'Asia/Seoul', maxFutureMs: 3_600_000 });
+    const event = { id: 1, hello: '', time: '2026-11-22 20:31:07' };
+    expect(invalidReason(event, stamped('2026-11-22T10:31:07Z'))).toBeUndefined();
+    expect(invalidReason(event, stamped('2026-11-22T10:31:06Z'))).toEqual({
+      reason: 'future-time',
+      detail: expect.stringMatching(/"2026-11-22 20:31:07" in Asia\/Seoul: time is 3601s ahead/) as unknown,
+    });
+    expect(invalidReason({ ...event, time: '9999-12-31 23:59:59' }, stamped('2026-11-22T10:31:07Z'))).toMatchObject({
+      reason: 'future-time',
+    });
+    // The record timestamp decides, not the clock: an old record with an old time is fine today.
+    expect(invalidReason({ ...event, time: '2001-01-01 00:00:00' }, stamped('2001-01-01T00:00:00Z'))).toBeUndefined();
+  });
+
   it('dead-letters times the aggregator cannot parse as invalid-time', () => {
     for (const time of [
       '2026-02-30 10:00:00',

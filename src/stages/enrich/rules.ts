@@ -1,5 +1,6 @@
 import { DIMENSIONS, DIMENSION_SPECS, keyProblem } from '../../aggregates/dimensions.js';
-import { isEventTime } from '../../shared/event-time.js';
+import { isEventTime, parseEventTime } from '../../shared/event-time.js';
+import { futureTimeProblem } from '../../shared/time-bounds.js';
 import type { StaticTable } from './static-tables.js';
 
 /** A raw event as decoded from `events` (v1 records have no event_ts). */
@@ -37,17 +38,32 @@ export const UNKNOWN_DEPT = 'Unknown Dept';
 /**
  * Why an event cannot be enriched — the `kappa.dlq.reason` of its dead letter, next to the decoder's
  * reasons (registry/avro-decoder.ts): `invalid` for an id that is not a non-negative integer,
- * `invalid-time` for a time the aggregator could not parse (then it would silently never count).
+ * `invalid-time` for a time the aggregator could not parse (then it would silently never count),
+ * `future-time` for a time further ahead of its record's timestamp than KAPPA_MAX_FUTURE (one such
+ * event would move its partition's watermark to the future and make every later event late).
  */
-export type InvalidEventReason = 'invalid' | 'invalid-time' | 'key-too-long';
+export type InvalidEventReason = 'invalid' | 'invalid-time' | 'future-time' | 'key-too-long';
 
 export interface InvalidEvent {
   readonly reason: InvalidEventReason;
   readonly detail: string;
 }
 
-/** Why an event cannot be enriched (it then goes to the dead-letter topic), or undefined. */
-export function invalidReason(event: RawEvent): InvalidEvent | undefined {
+/** What bounds an event's time: its Kafka record's timestamp, never the wall clock (SPEC §1.1). */
+export interface TimeBound {
+  /** The record's timestamp in the log (ms since the epoch). */
+  readonly timestampMs: number;
+  /** The zone `time` is read in (KAPPA_TIME_ZONE). */
+  readonly timeZone: string;
+  /** KAPPA_MAX_FUTURE. */
+  readonly maxFutureMs: number;
+}
+
+/**
+ * Why an event cannot be enriched (it then goes to the dead-letter topic), or undefined. Without a
+ * `bound` the time is only checked to parse.
+ */
+export function invalidReason(event: RawEvent, bound?: TimeBound): InvalidEvent | undefined {
   if (!Number.isSafeInteger(event.id) || event.id < 0)
     return { reason: 'invalid', detail: `id ${event.id} is not a non-negative integer` };
   if (!isEventTime(event.time))
@@ -55,6 +71,15 @@ export function invalidReason(event: RawEvent): InvalidEvent | undefined {
       reason: 'invalid-time',
       detail: `time ${JSON.stringify(event.time)} is not YYYY-MM-DD HH:mm:ss with a real date and a year from 1000 to 9999`,
     };
+  if (bound !== undefined) {
+    const problem = futureTimeProblem(
+      parseEventTime(event.time, bound.timeZone) ?? Number.NaN,
+      bound.timestampMs,
+      bound.maxFutureMs,
+    );
+    if (problem !== undefined)
+      return { reason: 'future-time', detail: `time ${JSON.stringify(event.time)} in ${bound.timeZone}: ${problem}` };
+  }
   return undefined;
 }
 

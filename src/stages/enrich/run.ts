@@ -33,6 +33,9 @@ export interface EnrichOptions {
   readonly schemasDir: string;
   readonly tables: EnrichmentTables;
   readonly badRecords: BadRecordPolicy;
+  /** The zone of `time` (KAPPA_TIME_ZONE) and how far ahead of its record's timestamp it may be (KAPPA_MAX_FUTURE). */
+  readonly timeZone: string;
+  readonly maxFutureMs: number;
   readonly logger: Logger;
   readonly signal: AbortSignal;
   /** Without transactions: at-least-once (for the benchmark's comparison only). */
@@ -178,16 +181,26 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
         const message = slice[index] as KafkaMessage;
         metrics.in += 1;
         const decoded = decoder.decodeSync(message.value);
-        const invalid = decoded.ok ? invalidReason(decoded.value) : undefined;
+        // Bounded by the record's timestamp in the log, never the clock: a replay decides the same.
+        const invalid = decoded.ok
+          ? invalidReason(decoded.value, {
+              timestampMs: Number(message.timestamp),
+              timeZone: options.timeZone,
+              maxFutureMs: options.maxFutureMs,
+            })
+          : undefined;
         const enriched = decoded.ok && invalid === undefined ? enrich(decoded.value, options.tables) : undefined;
         const problem = invalid ?? (enriched === undefined ? undefined : keysProblem(enriched));
         if (enriched !== undefined && problem === undefined) {
           // Partition-preserving (SPEC §1.2): the stages partition is the events partition, so each
           // holds one source partition's records in produced order, whatever the batching or restarts.
+          // The event's record timestamp goes with it, so the aggregator bounds its time by the
+          // same instant, and a full-chain replay writes the same timestamps.
           stages.push({
             key: keyBytes(enriched.user_id),
             value: encodeWithSchemaId(outId, outType, enriched),
             partition: batch.partition,
+            timestamp: message.timestamp,
           });
           continue;
         }
