@@ -138,7 +138,7 @@ async function servingEverywhere(env: Record<string, string>, api: Awaited<Retur
 }
 
 describe('recovery, command by command: aggregate v1, recover v2 on a live log, diff, cutover, rollback', () => {
-  it('tells the whole story', { timeout: 600_000 }, async () => {
+  it('tells the whole story', { timeout: 900_000 }, async () => {
     const env = pipeline('story');
     const stages = env['KAPPA_TOPIC_STAGES'] ?? '';
     const events = env['KAPPA_TOPIC_EVENTS'] ?? '';
@@ -200,6 +200,11 @@ describe('recovery, command by command: aggregate v1, recover v2 on a live log, 
       const again = await ok(['recover', '--to', 'v2', '--watermark', '60s', '--until-caught-up'], env);
       expect(again).toContain('recover v2: caught up');
       expect((await status(env)).get('v2')).toMatchObject({ state: 'caught-up', lag: 0, lateEvents: 0 });
+      // verify first (window digests): v2 differs from v1 exactly where it counted late events.
+      const verified = await run(['verify', 'v1', 'v2'], env);
+      expect(verified.code).toBe(1);
+      expect(verified.stdout).toMatch(/verify v1 v2: [\d,]+ of [\d,]+ windows differ \(user, dept, age\)/);
+      expect(verified.stdout).toContain('`kappa diff v1 v2` shows the differing rows');
       const diff = JSON.parse(await ok(['diff', 'v1', 'v2', '--json'], env)) as VersionDiff;
       expect(diff.lateRecovered).toBe(v1Final.lateEvents);
       const users = diff.tables.user;
@@ -239,6 +244,7 @@ describe('recovery, command by command: aggregate v1, recover v2 on a live log, 
 
       // Determinism: the same settings as v1, replayed, give v1's tables exactly.
       await ok(['recover', '--to', 'v3', '--watermark', '15s', '--until-caught-up'], env);
+      expect(await ok(['verify', 'v1', 'v3'], env)).toMatch(/verify v1 v3: identical over [1-9][\d,]* windows/);
       for (const [table, column] of [
         ['events_users', 'user_name'],
         ['events_depts', 'dept_name'],
@@ -253,6 +259,7 @@ describe('recovery, command by command: aggregate v1, recover v2 on a live log, 
       // reference model over the events log.
       await ok(['recover', '--from', events, '--stages-topic', `${stages}-v4`, '--to', 'v4', '--until-caught-up'], env);
       expect((await status(env)).get('v4')).toMatchObject({ topic: `${stages}-v4`, lag: 0 });
+      expect(await ok(['verify', 'v1', 'v4'], env)).toMatch(/verify v1 v4: identical over [1-9][\d,]* windows/);
       const v4 = await tablesOf('v4');
       expect(v4).toEqual(await tablesOf('v1'));
       expect(v4).toEqual(await referenceFromEvents(events));

@@ -94,6 +94,21 @@ const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly 
          PRIMARY KEY (sequence_key, writer_id)
        )`,
       `ALTER TABLE kappa_id_blocks CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+      ],
+    },
+    {
+    // Issue 26: per (version, dimension, window) an order-independent digest of the window's rows
+    // (window-digest.ts), written in the transaction that writes the rows; `kappa verify` compares them.
+    id: 6,
+    statements: [
+      `CREATE TABLE IF NOT EXISTS kappa_window_digests (
+         version VARCHAR(16) NOT NULL,
+         dim VARCHAR(16) NOT NULL,
+         window_start_ms BIGINT NOT NULL,
+         digest DECIMAL(20,0) NOT NULL,
+         total BIGINT NOT NULL,
+         PRIMARY KEY (version, dim, window_start_ms)
+       ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
     ],
   },
 ];

@@ -3,10 +3,12 @@ import { KappaError } from '../shared/errors.js';
 import { serveIfNoneServes } from '../recovery/serving-pointer.js';
 import { inTransaction } from '../shared/mysql.js';
 import { sqlKey, type Dimension } from './dimensions.js';
+import { addDigests } from './digest-store.js';
 import { jobNames } from './job-names.js';
 import { ensureDatabase, ensureVersionTables, migrate } from './migrations.js';
 import type { AggregateSink, CommitRequest, PartitionProgress, VersionSpec } from './sink.js';
 import { settingsMismatch } from './version-settings.js';
+import { digestIncrements } from './window-digest.js';
 import type { PartitionSnapshot, WindowRow } from './window-engine.js';
 
 /** Thrown inside a commit's transaction to roll it back: another instance moved the progress. */
@@ -23,7 +25,8 @@ function byPrimaryKey(a: WindowRow, b: WindowRow): number {
 /**
  * The MySQL sink: window rows and the partition's progress (offset, commit number, windowing
  * state, counters) in ONE MySQL transaction — a crash at any instant leaves either both or
- * neither, so nothing is lost or counted twice. Rows add to totals (`count = count + …`).
+ * neither, so nothing is lost or counted twice. Rows add to totals (`count = count + …`), and
+ * their windows' digests (window-digest.ts) take the same increments in the same transaction.
  */
 export class MySqlSink implements AggregateSink {
   private readonly names;
@@ -162,6 +165,8 @@ export class MySqlSink implements AggregateSink {
         )
           throw new ProgressMoved();
         await this.upsertRows(connection, request.rows, request.idleClosed === true);
+        // After the rows, in the same transaction: every commit locks tables in one order (no deadlock cycle).
+        await addDigests(connection, this.names.version, digestIncrements(request.rows, this.dims));
         await connection.query(
           `UPDATE kappa_progress SET next_offset = ?, commit_seq = commit_seq + 1, late_events = ?, late_windows = ?, bad_records = ?,
              watermark_ms = ?, snapshot = ?, updated_at = UTC_TIMESTAMP(3)

@@ -25,6 +25,7 @@ import { withBenchDatabase } from './bench-database.js';
 import { benchLatency } from './latency-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
 import { benchLateness } from './lateness-bench.js';
+import { benchVerify } from './verify-bench.js';
 import { benchEnrich } from './enrich-bench.js';
 import { benchGenerator } from './generator-bench.js';
 import { startRegistry } from '../registry/server.js';
@@ -41,12 +42,12 @@ const { values } = parseArgs({
     // replay (0: skipped), which shows whether the cost per event and the memory stay flat.
     'replay-events': { type: 'string' },
     'long-replay-events': { type: 'string', default: '5000000' },
-    // Row groups to run (comma-separated): client, generator, enrich, aggregate, api, latency, pipeline.
+    // Row groups to run (comma-separated): client, generator, enrich, aggregate, api, verify, latency, pipeline.
     // Default: all. enrich and pipeline need generator (enrich reads what it wrote; pipeline compares
     // with its rate); api fills its own tables (those the aggregate row's replay leaves).
     // A directory: the API row's server runs under `node --cpu-prof`, its profile written there.
     'cpu-prof-api': { type: 'string' },
-    only: { type: 'string', default: 'client,generator,enrich,aggregate,api,latency,pipeline' },
+    only: { type: 'string', default: 'client,generator,enrich,aggregate,api,verify,latency,pipeline' },
   },
 });
 const only = new Set((values.only ?? '').split(',').map((group) => group.trim()));
@@ -255,6 +256,19 @@ try {
       });
       Object.assign(details, { api });
     });
+  }
+  if (want('verify')) {
+    logger.info('kappa verify against kappa diff, on the tables a 1,000,000-event replay leaves');
+    const verify = await withBenchDatabase('kappa_bench_verify', (mysqlUrl) =>
+      benchVerify(mysqlUrl, 'bench-stages-replay'),
+    );
+    rows.push({
+      name: `kappa verify v1 v2: ${verify.windows} windows × dims, ${verify.rows} rows of the 1,000,000-event replay, ${verify.identical ? 'identical' : 'NOT identical'} (median of 3; lower is better)`,
+      value: verify.verifyMs,
+      unit: 'ms',
+      baseline: { name: 'kappa diff v1 v2, the same tables', value: verify.diffMs },
+    });
+    Object.assign(details, { verify });
   }
   if (want('latency')) {
     logger.info('end-to-end latency: produced → row visible in MySQL');

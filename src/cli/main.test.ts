@@ -25,6 +25,7 @@ const SPEC_COMMANDS = [
   'cutover',
   'rollback',
   'diff',
+  'verify',
   'serve',
   'schemas check',
   'schemas register',

@@ -2,6 +2,7 @@ import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { jobNames, type Dimension } from '../aggregates/job-names.js';
 import { parseDims } from '../aggregates/version-settings.js';
 import { ensureDatabase, migrate } from '../aggregates/migrations.js';
+import { readDigests } from '../aggregates/digest-store.js';
 import type { WindowSettings } from '../aggregates/window-engine.js';
 import { KappaError } from '../shared/errors.js';
 import type { PartitionOffsets } from './catch-up.js';
@@ -149,6 +150,11 @@ export class Catalog {
     refusal: 'KAPPA_CUTOVER_REFUSED' | 'KAPPA_ROLLBACK_REFUSED' = 'KAPPA_CUTOVER_REFUSED',
   ): Promise<void> {
     await switchReaders(this.pool, to, { refusal, expectedCurrent: from });
+  }
+
+  /** A version's window digests of one dimension (issue 26), by window start. */
+  digests(version: string, dim: Dimension): ReturnType<typeof readDigests> {
+    return readDigests(this.pool, version, dim);
   }
 
   /** A version's table of one dimension as `${windowStart}|${key}` → count. */

@@ -3,14 +3,8 @@ import { endOffsets } from '../kafka/offsets.js';
 import { KappaError } from '../shared/errors.js';
 import type { Dimension } from '../aggregates/job-names.js';
 import type { Catalog, VersionRecord, VersionState } from './catalog.js';
-import {
-  catchUpProblem,
-  closedHorizons,
-  diffTables,
-  lagOf,
-  type PartitionOffsets,
-  type TableDiff,
-} from './catch-up.js';
+import { catchUpProblem, diffTables, lagOf, type PartitionOffsets, type TableDiff } from './catch-up.js';
+import { closedInBoth } from './verify.js';
 
 export interface SwitchResult {
   readonly from: string | undefined;
@@ -91,13 +85,7 @@ export interface VersionDiff {
  */
 export async function diffVersions(catalog: Catalog, from: string, to: string): Promise<VersionDiff> {
   const [a, b] = [await catalog.version(from), await catalog.version(to)];
-  const watermarks = async (record: VersionRecord) =>
-    new Map((await catalog.progress(record.version, record.topic)).map((row) => [row.partition, row.watermark]));
-  const [horizonA, horizonB] = closedHorizons(await watermarks(a), await watermarks(b));
-  const closed = {
-    from: { sizeMs: a.settings.sizeMs, closedThrough: horizonA },
-    to: { sizeMs: b.settings.sizeMs, closedThrough: horizonB },
-  };
+  const closed = await closedInBoth(catalog, a, b);
   const tables: Partial<Record<Dimension, TableDiff>> = {};
   for (const dim of a.dims.filter((entry) => b.dims.includes(entry)))
     tables[dim] = diffTables(await catalog.table(from, dim), await catalog.table(to, dim), closed);

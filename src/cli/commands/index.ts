@@ -4,7 +4,7 @@ import { aggregate } from './aggregate.js';
 import { enrichCommand } from './enrich.js';
 import { ingest } from './ingest.js';
 import { latenessCommand } from './lateness.js';
-import { cutoverCommand, diffCommand, recover, rollbackCommand, statusCommand } from './recovery.js';
+import { cutoverCommand, diffCommand, recover, rollbackCommand, statusCommand, verifyCommand } from './recovery.js';
 import { registry } from './registry.js';
 import { serve } from './serve.js';
 import { schemasCheck, schemasRegister } from './schemas.js';
@@ -25,6 +25,7 @@ export const COMMANDS: readonly CommandSpec<SettingKey>[] = [
   cutoverCommand,
   rollbackCommand,
   diffCommand,
+  verifyCommand,
   serve,
   statusCommand,
   latenessCommand,

@@ -2,6 +2,7 @@ import { createKafka } from '../../kafka/client.js';
 import { Catalog } from '../../recovery/catalog.js';
 import { cutover, diffVersions, rollback, versionStatus } from '../../recovery/operations.js';
 import { runRecover } from '../../recovery/recover.js';
+import { verifyVersions } from '../../recovery/verify.js';
 import type { Logger } from '../../shared/logger.js';
 import { formatCount } from '../../shared/progress.js';
 import { loadEnrichmentTables } from '../../stages/enrich/static-tables.js';
@@ -158,6 +159,46 @@ export const diffCommand = defineCommand({
       `  late events: ${formatCount(diff.lateFrom)} in ${from}, ${formatCount(diff.lateTo)} in ${to} → ${formatCount(diff.lateRecovered)} recovered`,
     );
     return 0;
+  },
+});
+
+export const verifyCommand = defineCommand({
+  name: 'verify',
+  summary:
+    'Prove two job versions equal over the windows closed in both, from their per-window digests (exit 1 naming the first differing windows)',
+  settings: ['mysqlUrl'],
+  args: ['<from>', '<to>'],
+  options: [{ flag: '--json', doc: 'print the comparison as JSON' }],
+  run: async ({ config, args, options, print }) => {
+    const values = new OptionValues({ from: args[0], to: args[1] });
+    const from = values.get('from', '<from>', versionName);
+    const to = values.get('to', '<to>', versionName);
+    values.check();
+    if (from === undefined || to === undefined) return 2;
+    const result = await withCatalog(config.mysqlUrl, (catalog) => verifyVersions(catalog, from, to));
+    if (options['json'] === true) {
+      print(JSON.stringify(result, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
+      return result.identical ? 0 : 1;
+    }
+    const dims = Object.keys(result.tables).join(', ');
+    if (result.identical) {
+      print(`verify ${from} ${to}: identical over ${formatCount(result.windows)} windows (${dims})`);
+      return 0;
+    }
+    const differing = Object.entries(result.tables).flatMap(([dim, table]) =>
+      table.differing.map((entry) => ({ dim, ...entry })),
+    );
+    print(
+      `verify ${from} ${to}: ${formatCount(differing.length)} of ${formatCount(result.windows)} windows differ (${dims})`,
+    );
+    const side = (entry: { readonly total: number } | undefined) =>
+      entry === undefined ? 'no rows' : `${formatCount(entry.total)}`;
+    for (const entry of differing.sort((a, b) => a.windowStart - b.windowStart).slice(0, 5))
+      print(
+        `  ${entry.dim} window ${new Date(entry.windowStart).toISOString()}: total ${side(entry.from)} in ${from}, ${side(entry.to)} in ${to}`,
+      );
+    print(`  \`kappa diff ${from} ${to}\` shows the differing rows`);
+    return 1;
   },
 });
 
