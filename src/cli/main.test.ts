@@ -25,6 +25,7 @@ const SPEC_COMMANDS = [
   'cutover',
   'rollback',
   'diff',
+  'explain',
   'verify',
   'serve',
   'schemas check',

@@ -119,6 +119,15 @@ export class Catalog {
     return Number(rows[0]?.['late'] ?? 0);
   }
 
+  /** The time zone a version parses event times in, as recorded (null: created before it was recorded). */
+  async timeZone(version: string): Promise<string | null> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT time_zone FROM kappa_versions WHERE version = ?', [
+      version,
+    ]);
+    const zone: unknown = rows[0]?.['time_zone'];
+    return typeof zone === 'string' ? zone : null;
+  }
+
   async setState(version: string, state: VersionState, onlyFrom?: VersionState): Promise<void> {
     if (onlyFrom === undefined)
       await this.pool.query('UPDATE kappa_versions SET state = ? WHERE version = ?', [state, version]);

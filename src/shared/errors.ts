@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   KAPPA_RECOVER_REFUSED: { exitCode: 1, retriable: false },
   KAPPA_CUTOVER_REFUSED: { exitCode: 1, retriable: true, httpStatus: 409 },
   KAPPA_ROLLBACK_REFUSED: { exitCode: 1, retriable: false, httpStatus: 409 },
+  KAPPA_CUTOVER_UNEXPLAINED: { exitCode: 1, retriable: false, httpStatus: 409 },
+  KAPPA_EXPLAIN_STOPPED: { exitCode: 1, retriable: true },
   KAPPA_MONGO_FETCH_FAILED: { exitCode: 1, retriable: true },
   KAPPA_MONGO_STANDIN_FAILED: { exitCode: 1, retriable: false },
   KAPPA_STAGES_PARTITIONS: { exitCode: 1, retriable: false },

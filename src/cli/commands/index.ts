@@ -2,6 +2,7 @@ import type { SettingKey } from '../../config/settings.js';
 import type { CommandSpec } from '../command.js';
 import { aggregate } from './aggregate.js';
 import { enrichCommand } from './enrich.js';
+import { explainCommand } from './explain.js';
 import { ingest } from './ingest.js';
 import { latenessCommand } from './lateness.js';
 import { cutoverCommand, diffCommand, recover, rollbackCommand, statusCommand, verifyCommand } from './recovery.js';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly CommandSpec<SettingKey>[] = [
   cutoverCommand,
   rollbackCommand,
   diffCommand,
+  explainCommand,
   verifyCommand,
   serve,
   statusCommand,

@@ -6,7 +6,9 @@ import { verifyVersions } from '../../recovery/verify.js';
 import type { Logger } from '../../shared/logger.js';
 import { formatCount } from '../../shared/progress.js';
 import { loadEnrichmentTables } from '../../stages/enrich/static-tables.js';
+import { explainDiff } from '../../recovery/explain-versions.js';
 import { defineCommand } from '../command.js';
+import { EXPLAIN_SETTINGS, printExplainedDiff, requireExplained, withExplainContext } from './explain.js';
 import { aggregateJob, VERSION_SETTINGS, versionName } from '../job-options.js';
 import { OptionValues } from '../option-values.js';
 
@@ -92,14 +94,21 @@ export const recover = defineCommand({
 export const cutoverCommand = defineCommand({
   name: 'cutover',
   summary: 'Switch readers (the events_users/_depts/_ages views, the API) to a caught-up job version',
-  settings: ['kafkaBrokers', 'mysqlUrl'],
-  options: [{ flag: '--to <version>', doc: 'the version readers switch to' }],
-  run: async ({ config, options, logger, print }) => {
+  settings: [...EXPLAIN_SETTINGS],
+  options: [
+    { flag: '--to <version>', doc: 'the version readers switch to' },
+    {
+      flag: '--require-explained',
+      doc: 'refuse while a row of the windows closed in both differs for a reason other than lateness (see kappa explain)',
+    },
+  ],
+  run: async ({ config, options, logger, signal, print }) => {
     const values = new OptionValues(options);
     const to = values.get('to', '--to', versionName);
     if (options['to'] === undefined) values.reject('to', 'kappa cutover needs --to <version>, e.g. --to v2');
     values.check();
     if (to === undefined) return 2;
+    if (options['requireExplained'] === true) await requireExplained(config, logger, signal, to, print);
     const result = await withCatalog(config.mysqlUrl, (catalog) =>
       withAdmin(config.kafkaBrokers, logger, (admin) => cutover(catalog, admin, to)),
     );
@@ -127,15 +136,26 @@ export const diffCommand = defineCommand({
   name: 'diff',
   summary:
     'Compare two job versions over the windows closed in both: differing rows, rows only in one, windows not yet closed, late events recovered',
-  settings: ['mysqlUrl'],
+  settings: [...EXPLAIN_SETTINGS],
   args: ['<from>', '<to>'],
-  options: [{ flag: '--json', doc: 'print the whole comparison as JSON' }],
-  run: async ({ config, args, options, print }) => {
+  options: [
+    { flag: '--json', doc: 'print the whole comparison as JSON' },
+    {
+      flag: '--explain',
+      doc: 'also replay both logs: is every differing row explained by lateness, and where the recovered late events fall',
+    },
+  ],
+  run: async ({ config, args, options, logger, signal, print }) => {
     const values = new OptionValues({ from: args[0], to: args[1] });
     const from = values.get('from', '<from>', versionName);
     const to = values.get('to', '<to>', versionName);
     values.check();
     if (from === undefined || to === undefined) return 2;
+    if (options['explain'] === true && options['json'] === true) {
+      const explained = await withExplainContext(config, logger, signal, (context) => explainDiff(context, from, to));
+      print(JSON.stringify(explained));
+      return 0;
+    }
     const diff = await withCatalog(config.mysqlUrl, (catalog) => diffVersions(catalog, from, to));
     if (options['json'] === true) {
       print(JSON.stringify(diff));
@@ -158,6 +178,7 @@ export const diffCommand = defineCommand({
     print(
       `  late events: ${formatCount(diff.lateFrom)} in ${from}, ${formatCount(diff.lateTo)} in ${to} → ${formatCount(diff.lateRecovered)} recovered`,
     );
+    if (options['explain'] === true) await printExplainedDiff(config, logger, signal, from, to, print);
     return 0;
   },
 });

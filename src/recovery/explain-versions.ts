@@ -1,0 +1,165 @@
+import { isDimension, type Dimension } from '../aggregates/dimensions.js';
+import { windowsOf } from '../aggregates/window-engine.js';
+import { KappaError } from '../shared/errors.js';
+import type { Catalog, VersionRecord } from './catalog.js';
+import { closedHorizons } from './catch-up.js';
+import { explainRow, VersionReplay, type RowExplanation } from './explain.js';
+import { replayLogs, type LogSource } from './explain-log.js';
+import { diffVersions, type VersionDiff } from './operations.js';
+
+export interface ExplainContext {
+  readonly catalog: Catalog;
+  readonly source: LogSource;
+  /** For versions that did not record their time zone (created by an older kappa). */
+  readonly defaultTimeZone: string;
+}
+
+/** A row of a version's table: (dimension, key, window start). */
+export interface RowRef {
+  readonly dim: Dimension;
+  readonly key: string;
+  readonly windowStart: number;
+}
+
+interface Replayed {
+  readonly from: VersionReplay;
+  readonly to: VersionReplay;
+  readonly records: readonly [VersionRecord, VersionRecord];
+}
+
+/** Both versions' logs replayed once, keeping the events of the windows `wanted` says yes to. */
+async function replayBoth(
+  context: ExplainContext,
+  from: string,
+  to: string,
+  wanted: (windowStart: number) => boolean,
+): Promise<Replayed> {
+  const { catalog } = context;
+  const records = [await catalog.version(from), await catalog.version(to)] as const;
+  const replays = records.map((record) => new VersionReplay(record.version, record.settings, record.dims, wanted));
+  const targets = await Promise.all(
+    records.map(async (record, index) => ({
+      replay: replays[index] as VersionReplay,
+      topic: record.topic,
+      until: await catalog.offsets(record.version, record.topic),
+      timeZone: (await catalog.timeZone(record.version)) ?? context.defaultTimeZone,
+      dims: record.dims,
+    })),
+  );
+  await replayLogs(targets, context.source);
+  return { from: replays[0] as VersionReplay, to: replays[1] as VersionReplay, records };
+}
+
+/** The rows' counts in both versions' tables, checked against the replays. */
+async function tableCounts(catalog: Catalog, version: VersionRecord, dims: ReadonlySet<Dimension>) {
+  const tables = new Map<Dimension, Map<string, number>>();
+  for (const dim of dims)
+    tables.set(dim, version.dims.includes(dim) ? await catalog.table(version.version, dim) : new Map<string, number>());
+  return (row: RowRef) => tables.get(row.dim)?.get(`${row.windowStart}|${row.key}`) ?? 0;
+}
+
+/** `kappa explain vA vB dim key window`: the events that make each row differ, exactly. */
+export async function explainRows(
+  context: ExplainContext,
+  from: string,
+  to: string,
+  rows: readonly RowRef[],
+): Promise<RowExplanation[]> {
+  const starts = new Set(rows.map((row) => row.windowStart));
+  const replayed = await replayBoth(context, from, to, (start) => starts.has(start));
+  return explainReplayed(context.catalog, replayed, rows);
+}
+
+async function explainReplayed(
+  catalog: Catalog,
+  { from, to, records }: Replayed,
+  rows: readonly RowRef[],
+): Promise<RowExplanation[]> {
+  const dims = new Set(rows.map((row) => row.dim));
+  const [countFrom, countTo] = [
+    await tableCounts(catalog, records[0], dims),
+    await tableCounts(catalog, records[1], dims),
+  ];
+  return rows.map((row) =>
+    explainRow(from, to, row.dim, row.key, row.windowStart, { from: countFrom(row), to: countTo(row) }),
+  );
+}
+
+/** The late events `to` recovered, by where they fall in `to`. */
+export interface LateReconciliation {
+  /** Late in `from` (counted in none of its windows), counted in `to`. */
+  readonly recovered: number;
+  /** … whose windows in `to` are all closed in both versions: they are in the diff's row deltas. */
+  readonly inClosedWindows: number;
+  /** … with a window not closed yet in `to` (or in `from`): not compared yet. */
+  readonly inWindowsNotClosed: number;
+  /** Late in `to` but not in `from` (a shorter watermark, or events `to` read in another order). */
+  readonly lostInTo: number;
+}
+
+export interface ExplainedDiff {
+  readonly diff: VersionDiff;
+  /** Every row that differs or is in one version only, in windows closed in both. */
+  readonly rows: readonly RowExplanation[];
+  readonly late: LateReconciliation;
+}
+
+function rowsOf(diff: VersionDiff): RowRef[] {
+  const rows: RowRef[] = [];
+  const parse = (dim: Dimension, row: string): RowRef => {
+    const bar = row.indexOf('|');
+    return { dim, windowStart: Number(row.slice(0, bar)), key: row.slice(bar + 1) };
+  };
+  for (const [dim, table] of Object.entries(diff.tables)) {
+    if (!isDimension(dim) || table === undefined) continue;
+    for (const row of table.differing) rows.push(parse(dim, row.key));
+    for (const row of [...table.onlyFrom, ...table.onlyTo]) rows.push(parse(dim, row));
+  }
+  return rows;
+}
+
+/**
+ * `kappa diff --explain`, `cutover --require-explained`, the live diff: every differing row of
+ * the windows closed in both, explained from one replay of each version's log, and the late
+ * events recovered split by whether their windows are closed in both.
+ */
+export async function explainDiff(context: ExplainContext, from: string, to: string): Promise<ExplainedDiff> {
+  const { catalog } = context;
+  const diff = await diffVersions(catalog, from, to);
+  const rows = rowsOf(diff);
+  const starts = new Set(rows.map((row) => row.windowStart));
+  const replayed = await replayBoth(context, from, to, (start) => starts.has(start));
+  const [a, b] = replayed.records;
+  const watermarks = async (record: VersionRecord) =>
+    new Map((await catalog.progress(record.version, record.topic)).map((row) => [row.partition, row.watermark]));
+  const [horizonFrom, horizonTo] = closedHorizons(await watermarks(a), await watermarks(b));
+  const closedInBoth = (start: number) =>
+    start + a.settings.sizeMs <= horizonFrom && start + b.settings.sizeMs <= horizonTo;
+  const lateTo = replayed.to.lateEvents();
+  let inClosedWindows = 0;
+  let inWindowsNotClosed = 0;
+  for (const [id, time] of replayed.from.lateEvents()) {
+    if (lateTo.has(id)) continue;
+    if (windowsOf(time, b.settings).every(closedInBoth)) inClosedWindows += 1;
+    else inWindowsNotClosed += 1;
+  }
+  const lateFrom = replayed.from.lateEvents();
+  const lostInTo = [...lateTo.keys()].filter((id) => !lateFrom.has(id)).length;
+  return {
+    diff,
+    rows: await explainReplayed(catalog, replayed, rows),
+    late: { recovered: inClosedWindows + inWindowsNotClosed, inClosedWindows, inWindowsNotClosed, lostInTo },
+  };
+}
+
+/** The first row a cutover with `--require-explained` refuses for: not exact, or not lateness alone. */
+export function firstUnexplained(rows: readonly RowExplanation[]): RowExplanation | undefined {
+  return rows.find((row) => !row.exact || !row.byLateness);
+}
+
+export function unexplainedError(row: RowExplanation, describe: (row: RowExplanation) => string): KappaError {
+  return new KappaError(
+    'KAPPA_CUTOVER_UNEXPLAINED',
+    `cutover to ${row.to} refused: a row differs for a reason other than lateness — ${describe(row)}`,
+  );
+}
