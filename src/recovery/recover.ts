@@ -7,6 +7,7 @@ import { KappaError } from '../shared/errors.js';
 import { Progress } from '../shared/progress.js';
 import { newEnrichMetrics, runEnrich, type BadRecordPolicy } from '../stages/enrich/run.js';
 import type { EnrichmentTables } from '../stages/enrich/rules.js';
+import type { TransactionPolicy } from '../stages/enrich/transaction-policy.js';
 import { Catalog } from './catalog.js';
 import { backlogDone, describeCatchUp, lagOf, type LagReport } from './catch-up.js';
 import { cutoverProblem } from './operations.js';
@@ -31,6 +32,7 @@ export interface RecoverOptions extends Omit<
     readonly eventsTopic: string;
     readonly tables: EnrichmentTables;
     readonly badRecords: BadRecordPolicy;
+    readonly transactions: TransactionPolicy;
   };
   /** How often the lag is checked and the progress line redrawn. */
   readonly checkEveryMs?: number;
@@ -98,7 +100,7 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
       const watch = (work: Promise<unknown>) =>
         work.catch((error: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
       if (options.fullChain !== undefined) {
-        const { eventsTopic, tables, badRecords } = options.fullChain;
+        const { eventsTopic, tables, badRecords, transactions } = options.fullChain;
         running.push(
           watch(
             runEnrich({
@@ -113,6 +115,7 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
               schemasDir: options.schemasDir,
               tables,
               badRecords,
+              transactions,
               logger: logger.child({ stage: 'enrich' }),
               signal: inner.signal,
               metrics: newEnrichMetrics(),

@@ -4,9 +4,8 @@ import { cutover, diffVersions, rollback, versionStatus } from '../../recovery/o
 import { runRecover } from '../../recovery/recover.js';
 import type { Logger } from '../../shared/logger.js';
 import { formatCount } from '../../shared/progress.js';
-import { loadEnrichmentTables } from '../../stages/enrich/static-tables.js';
 import { defineCommand } from '../command.js';
-import { aggregateJob, VERSION_SETTINGS, versionName } from '../job-options.js';
+import { aggregateJob, ENRICH_SETTINGS, enrichmentRules, VERSION_SETTINGS, versionName } from '../job-options.js';
 import { OptionValues } from '../option-values.js';
 
 async function withCatalog<T>(mysqlUrl: string, work: (catalog: Catalog) => Promise<T>): Promise<T> {
@@ -36,12 +35,11 @@ export const recover = defineCommand({
   name: 'recover',
   summary: 'Replay the log from offset 0 into a new job version (new tables, new consumer group)',
   settings: [
-    ...VERSION_SETTINGS.filter((key) => key !== 'sink' && key !== 'mongodbUrl'),
-    'namesFile',
-    'deptsFile',
-    'genderMale',
-    'genderFemale',
-    'badRecords',
+    // A full chain (`--from`) enriches with the enrichment's settings; its events topic is `--from`.
+    ...new Set([
+      ...VERSION_SETTINGS.filter((key) => key !== 'sink' && key !== 'mongodbUrl'),
+      ...ENRICH_SETTINGS.filter((key) => key !== 'topicEvents'),
+    ] as const),
   ],
   options: [
     { flag: '--to <version>', doc: 'the new job version, e.g. v2 (its tables: events_users_v2 …)' },
@@ -62,14 +60,7 @@ export const recover = defineCommand({
     values.check();
     if (version === undefined) return 2;
     const from = typeof options['from'] === 'string' ? options['from'] : undefined;
-    const fullChain =
-      from === undefined
-        ? undefined
-        : {
-            eventsTopic: from,
-            tables: await loadEnrichmentTables(config),
-            badRecords: config.badRecords,
-          };
+    const fullChain = from === undefined ? undefined : { eventsTopic: from, ...(await enrichmentRules(config)) };
     const result = await runRecover({
       ...aggregateJob(config, version, logger, signal, `kappa-recover-${version}`),
       untilCaughtUp: options['untilCaughtUp'] === true,
