@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { isProcessAlive, freePort } from '../src/stack/processes.js';
 import { cleanEnv, KAPPA_BIN, kappaAsync } from './support/cli.js';
 import { useTestContext } from './support/context.js';
+import { logEntry } from './support/logs.js';
 
 const context = useTestContext('up');
 
@@ -55,6 +56,9 @@ describe('kappa up on a machine with nothing running', () => {
         KAPPA_SLIDE: '2s',
         KAPPA_WATERMARK: '2s',
         KAPPA_LOG_LEVEL: 'info',
+        // Enrichment settings kappa up must hand its enrichment stage (it once ignored them).
+        KAPPA_ENRICH_TRANSACTION_MS: '7s',
+        KAPPA_ENRICH_TRANSACTION_RECORDS: '4321',
       };
       const log = join(stateDir, 'up.log');
       const child = spawn(process.execPath, [KAPPA_BIN, 'up', '--rate', '200'], {
@@ -80,6 +84,11 @@ describe('kappa up on a machine with nothing running', () => {
         };
         expect(versions.versions).toEqual([expect.objectContaining({ version: 'v1', serving: true })]);
         expect((await fetch(`${api}/`)).status).toBe(200);
+        // The enrichment runs with the settings given, not its defaults (it logs them at start).
+        expect(logEntry(readFileSync(log, 'utf8'), 'enrichment running')).toMatchObject({
+          badRecords: 'dead-letter',
+          transactions: { maxMs: 7_000, maxRecords: 4_321 },
+        });
 
         // The README's recovery story, exactly as printed, against this live kappa up.
         const story = readmeStory();

@@ -5,6 +5,8 @@ import { versionSettings } from '../aggregates/version-settings.js';
 import type { Config } from '../config/settings.js';
 import { createKafka } from '../kafka/client.js';
 import type { Logger } from '../shared/logger.js';
+import type { EnrichOptions } from '../stages/enrich/run.js';
+import { loadEnrichmentTables } from '../stages/enrich/static-tables.js';
 
 /** `v` + digits: names a job version's consumer group and tables. */
 export const versionName = z.string().refine(isJobVersion, 'expected v followed by digits, e.g. v1');
@@ -60,4 +62,65 @@ export function aggregateJob(
     logger,
     signal,
   } satisfies Partial<AggregateOptions>;
+}
+
+/**
+ * The settings the enrichment stage is built from: `kappa enrich` and `kappa up` pick all of them,
+ * `recover --from` all but the events topic (its `--from`). One list, so a supervisor cannot start
+ * the stage without one of them (kappa up once ignored KAPPA_ENRICH_TRANSACTION_MS).
+ */
+export const ENRICH_SETTINGS = [
+  'kafkaBrokers',
+  'registryUrl',
+  'topicEvents',
+  'topicStages',
+  'topicPartitions',
+  'topicReplicationFactor',
+  'schemasDir',
+  'namesFile',
+  'deptsFile',
+  'genderMale',
+  'genderFemale',
+  'badRecords',
+  'timeZone',
+  'maxFuture',
+  'enrichTransactionMs',
+  'enrichTransactionRecords',
+] as const satisfies readonly (keyof Config)[];
+
+type EnrichSettings = Pick<Config, (typeof ENRICH_SETTINGS)[number]>;
+
+/**
+ * What the enrichment does with a record, apart from where it reads and writes: its tables (loaded
+ * first: a malformed file is a start-up error naming file and line), the bad-record policy and the
+ * transaction size. A full-chain replay takes these with its own topics.
+ */
+export async function enrichmentRules(
+  config: Readonly<Omit<EnrichSettings, 'topicEvents'>>,
+): Promise<Required<Pick<EnrichOptions, 'tables' | 'badRecords' | 'timeZone' | 'maxFutureMs' | 'transactions'>>> {
+  return {
+    tables: await loadEnrichmentTables(config),
+    badRecords: config.badRecords,
+    timeZone: config.timeZone,
+    maxFutureMs: config.maxFuture,
+    transactions: { maxMs: config.enrichTransactionMs, maxRecords: config.enrichTransactionRecords },
+  };
+}
+
+/** What `kappa enrich` and `kappa up` hand the enrichment stage: one definition of its settings. */
+export async function enrichJob(
+  config: Readonly<EnrichSettings>,
+  logger: Logger,
+  signal: AbortSignal,
+  clientId: string,
+): Promise<EnrichOptions> {
+  return {
+    kafka: createKafka({ brokers: config.kafkaBrokers, logger, clientId }),
+    registryUrl: config.registryUrl,
+    topics: config,
+    schemasDir: config.schemasDir,
+    ...(await enrichmentRules(config)),
+    logger,
+    signal,
+  };
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { classify } from '../aggregates/batch-plan.js';
@@ -18,6 +19,8 @@ export interface ReplayTarget {
   readonly until: PartitionOffsets;
   readonly timeZone: string;
   readonly dims: readonly Dimension[];
+  /** The event-time bound the version's aggregator applied (KAPPA_MAX_FUTURE). */
+  readonly maxFutureMs?: number;
 }
 
 export interface LogSource {
@@ -108,7 +111,13 @@ async function replayTopic(
               const decoded = await decoder.decode(message.value);
               for (const target of targets) {
                 if (offset >= (target.until.get(partition) ?? 0n)) continue;
-                const classified = classify(decoded, target.timeZone, target.dims);
+                const classified = classify(decoded, {
+                  timeZone: target.timeZone,
+                  dims: target.dims,
+                  window: target.replay.settings,
+                  timestampMs: Number(message.timestamp),
+                  maxFutureMs: target.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
+                });
                 // Bad records count nowhere in the version (dead-lettered): nothing to attribute.
                 if (classified.kind !== 'event' || !decoded.ok) continue;
                 target.replay.step({

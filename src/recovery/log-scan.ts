@@ -63,7 +63,12 @@ export async function scanLog(
             const end = ends.get(batch.partition) ?? 0n;
             const records = batch.messages
               .filter((message) => BigInt(message.offset) >= from && BigInt(message.offset) < end)
-              .map((message) => ({ offset: BigInt(message.offset), key: message.key, value: message.value }));
+              .map((message) => ({
+                offset: BigInt(message.offset),
+                timestampMs: Number(message.timestamp),
+                key: message.key,
+                value: message.value,
+              }));
             const last = batch.firstOffset() === null ? from : BigInt(batch.lastOffset()) + 1n;
             const reached = last > end ? end : last;
             if (records.length > 0 || reached > from) {

@@ -8,6 +8,7 @@ import { Progress } from '../shared/progress.js';
 import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import { newEnrichMetrics, runEnrich, type BadRecordPolicy } from '../stages/enrich/run.js';
 import type { EnrichmentTables } from '../stages/enrich/rules.js';
+import type { TransactionPolicy } from '../stages/enrich/transaction-policy.js';
 import { Catalog } from './catalog.js';
 import { backlogDone, describeCatchUp, lagOf, type LagReport } from './catch-up.js';
 import { cutoverProblem } from './operations.js';
@@ -32,6 +33,7 @@ export interface RecoverOptions extends Omit<
     readonly eventsTopic: string;
     readonly tables: EnrichmentTables;
     readonly badRecords: BadRecordPolicy;
+    readonly transactions: TransactionPolicy;
   };
   /** How often the lag is checked and the progress line redrawn. */
   readonly checkEveryMs?: number;
@@ -99,7 +101,7 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
       const watch = (work: Promise<unknown>) =>
         work.catch((error: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
       if (options.fullChain !== undefined) {
-        const { eventsTopic, tables, badRecords } = options.fullChain;
+        const { eventsTopic, tables, badRecords, transactions } = options.fullChain;
         running.push(
           watch(
             runEnrich({
@@ -116,6 +118,7 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
               badRecords,
               timeZone: options.settings.timeZone,
               maxFutureMs: options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
+              transactions,
               logger: logger.child({ stage: 'enrich' }),
               signal: inner.signal,
               metrics: newEnrichMetrics(),

@@ -9,7 +9,7 @@ import { loadEnrichmentTables } from '../../stages/enrich/static-tables.js';
 import { explainDiff } from '../../recovery/explain-versions.js';
 import { defineCommand } from '../command.js';
 import { EXPLAIN_SETTINGS, printExplainedDiff, requireExplained, withExplainContext } from './explain.js';
-import { aggregateJob, VERSION_SETTINGS, versionName } from '../job-options.js';
+import { aggregateJob, ENRICH_SETTINGS, enrichmentRules, VERSION_SETTINGS, versionName } from '../job-options.js';
 import { OptionValues } from '../option-values.js';
 
 async function withCatalog<T>(mysqlUrl: string, work: (catalog: Catalog) => Promise<T>): Promise<T> {
@@ -39,12 +39,11 @@ export const recover = defineCommand({
   name: 'recover',
   summary: 'Replay the log from offset 0 into a new job version (new tables, new consumer group)',
   settings: [
-    ...VERSION_SETTINGS.filter((key) => key !== 'sink' && key !== 'mongodbUrl'),
-    'namesFile',
-    'deptsFile',
-    'genderMale',
-    'genderFemale',
-    'badRecords',
+    // A full chain (`--from`) enriches with the enrichment's settings; its events topic is `--from`.
+    ...new Set([
+      ...VERSION_SETTINGS.filter((key) => key !== 'sink' && key !== 'mongodbUrl'),
+      ...ENRICH_SETTINGS.filter((key) => key !== 'topicEvents'),
+    ] as const),
   ],
   options: [
     { flag: '--to <version>', doc: 'the new job version, e.g. v2 (its tables: events_users_v2 …)' },
@@ -65,14 +64,7 @@ export const recover = defineCommand({
     values.check();
     if (version === undefined) return 2;
     const from = typeof options['from'] === 'string' ? options['from'] : undefined;
-    const fullChain =
-      from === undefined
-        ? undefined
-        : {
-            eventsTopic: from,
-            tables: await loadEnrichmentTables(config),
-            badRecords: config.badRecords,
-          };
+    const fullChain = from === undefined ? undefined : { eventsTopic: from, ...(await enrichmentRules(config)) };
     const result = await runRecover({
       ...aggregateJob(config, version, logger, signal, `kappa-recover-${version}`),
       untilCaughtUp: options['untilCaughtUp'] === true,

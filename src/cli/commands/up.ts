@@ -10,11 +10,10 @@ import { KappaError } from '../../shared/errors.js';
 import { isBrokerReachable, startBroker, stopBroker } from '../../stack/broker.js';
 import { registryAnswers, startRegistryProcess, stopRegistryProcess } from '../../stack/registry-process.js';
 import { newEnrichMetrics, runEnrich } from '../../stages/enrich/run.js';
-import { loadEnrichmentTables } from '../../stages/enrich/static-tables.js';
 import * as parse from '../../config/parsers.js';
 import { API_SETTINGS, apiOptions } from '../api-options.js';
 import { defineCommand } from '../command.js';
-import { aggregateJob, VERSION_SETTINGS } from '../job-options.js';
+import { aggregateJob, ENRICH_SETTINGS, enrichJob, VERSION_SETTINGS } from '../job-options.js';
 import { OptionValues } from '../option-values.js';
 import { STACK_SETTINGS } from './stack.js';
 import { untilAborted } from '../../shared/abort.js';
@@ -31,11 +30,7 @@ export const up = defineCommand({
       ...VERSION_SETTINGS.filter((key) => key !== 'sink' && key !== 'mongodbUrl'),
       ...API_SETTINGS,
       ...STACK_SETTINGS,
-      'namesFile',
-      'deptsFile',
-      'genderMale',
-      'genderFemale',
-      'badRecords',
+      ...ENRICH_SETTINGS,
     ] as const),
   ],
   options: [
@@ -97,6 +92,7 @@ export const up = defineCommand({
       await ensureDatabase(config.mysqlUrl);
 
       // 3. The pipeline, in this process, and the API.
+      const stages = new AbortController();
       const kafka = (clientId: string) => createKafka({ brokers: config.kafkaBrokers, logger, clientId });
       const topics = {
         topicEvents: config.topicEvents,
@@ -104,7 +100,7 @@ export const up = defineCommand({
         topicPartitions: config.topicPartitions,
         topicReplicationFactor: config.topicReplicationFactor,
       };
-      const tables = await loadEnrichmentTables(config);
+      const enrichment = await enrichJob(config, logger.child({ stage: 'enrich' }), stages.signal, 'kappa-enrich');
       const enrichMetrics = newEnrichMetrics();
       // The serving version's aggregator (v1 on a fresh machine) and caught-up candidates, each
       // with the settings it was created with; a retired version is not fed any more.
@@ -121,7 +117,6 @@ export const up = defineCommand({
       const aggregateMetrics: Record<string, AggregateMetrics> = Object.fromEntries(
         live.map((entry) => [entry.version, { in: 0, late: 0, rows: 0, bad: 0 }]),
       );
-      const stages = new AbortController();
       const running: Promise<unknown>[] = [];
       const failed = new Promise<never>((_, reject) => {
         const watch = (name: string, work: Promise<unknown>) => {
@@ -131,22 +126,7 @@ export const up = defineCommand({
             (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))),
           );
         };
-        void watch(
-          'enrich',
-          runEnrich({
-            kafka: kafka('kappa-enrich'),
-            registryUrl: config.registryUrl,
-            topics,
-            schemasDir: config.schemasDir,
-            tables,
-            badRecords: config.badRecords,
-            timeZone: config.timeZone,
-            maxFutureMs: config.maxFuture,
-            logger: logger.child({ stage: 'enrich' }),
-            signal: stages.signal,
-            metrics: enrichMetrics,
-          }),
-        );
+        void watch('enrich', runEnrich({ ...enrichment, metrics: enrichMetrics }));
         for (const entry of live)
           void watch(
             `aggregate ${entry.version}`,

@@ -353,7 +353,17 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
       partitionsConsumedConcurrently: Math.max(1, options.topics.topicPartitions),
       eachBatch: (payload) => (plain === undefined ? transactBatch(payload) : sendBatchPlainly(plain, payload)),
     });
-    logger.info({ group, from: names.events, to: names.stages }, 'enrichment running');
+    // The effective settings, once: what a supervisor (`kappa up`, `recover --from`) really passed.
+    logger.info(
+      {
+        group,
+        from: names.events,
+        to: names.stages,
+        badRecords: options.badRecords,
+        transactions: plain === undefined ? policy : 'none (at-least-once)',
+      },
+      'enrichment running',
+    );
     await Promise.race([untilAborted(signal), crashed]);
     return metrics;
   } finally {
