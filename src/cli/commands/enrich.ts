@@ -13,6 +13,8 @@ export const enrichCommand = defineCommand({
     'topicStages',
     'topicPartitions',
     'topicReplicationFactor',
+    'topicMinInsync',
+    'topicReplicationCheck',
     'schemasDir',
     'namesFile',
     'deptsFile',

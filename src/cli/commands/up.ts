@@ -103,6 +103,8 @@ export const up = defineCommand({
         topicStages: config.topicStages,
         topicPartitions: config.topicPartitions,
         topicReplicationFactor: config.topicReplicationFactor,
+        topicMinInsync: config.topicMinInsync,
+        topicReplicationCheck: config.topicReplicationCheck,
       };
       const tables = await loadEnrichmentTables(config);
       const enrichMetrics = newEnrichMetrics();
