@@ -25,6 +25,7 @@ import { MySqlSink } from './mysql-sink.js';
 import type { AggregateSink } from './sink.js';
 import type { VersionSettings } from './version-settings.js';
 import { validateSettings } from './window-engine.js';
+import type { Replication } from '../kafka/replication.js';
 
 export { newAggregateMetrics, type AggregateMetrics } from './aggregation-driver.js';
 
@@ -35,7 +36,8 @@ export interface AggregateOptions {
   readonly mongodbUrl?: string;
   /** Partitions and replication factor for the topics the aggregator creates (late, dead letters). */
   readonly topicPartitions: number;
-  readonly topicReplicationFactor: number;
+  readonly topicReplicationFactor: Replication;
+  readonly topicMinInsync?: Replication;
   readonly schemasDir: string;
   readonly version: string;
   /** All the version's tables depend on (window, dims, time zone, stages topic, sink): see version-settings.ts. */

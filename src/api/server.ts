@@ -15,6 +15,7 @@ import { createApiMetrics, type InProcessStages, type MetricsSnapshot } from './
 import { Queries } from './queries.js';
 import { loadConfig } from '../config/load.js';
 import { LatenessService, type LatenessDefaults } from '../lateness/service.js';
+import type { Replication } from '../kafka/replication.js';
 
 export interface ApiServerOptions {
   readonly brokers: readonly string[];
@@ -24,7 +25,9 @@ export interface ApiServerOptions {
   readonly topicStages: string;
   /** For the events topic when HTTP ingest creates it (like every stage, idempotently). */
   readonly topicPartitions: number;
-  readonly topicReplicationFactor: number;
+  readonly topicReplicationFactor: Replication;
+  readonly topicMinInsync?: Replication;
+  readonly topicReplicationCheck?: 'warn' | 'refuse';
   readonly schemasDir: string;
   readonly timeZone: string;
   /** KAPPA_MAX_FUTURE: POST /api/events refuses a time further ahead of the record's timestamp. */
@@ -139,6 +142,10 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
           topicStages: options.topicStages,
           topicPartitions: options.topicPartitions,
           topicReplicationFactor: options.topicReplicationFactor,
+          ...(options.topicMinInsync === undefined ? {} : { topicMinInsync: options.topicMinInsync }),
+          ...(options.topicReplicationCheck === undefined
+            ? {}
+            : { topicReplicationCheck: options.topicReplicationCheck }),
         },
         timeZone: options.timeZone,
         ...(options.maxFutureMs === undefined ? {} : { maxFutureMs: options.maxFutureMs }),

@@ -1,7 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
-import { isBrokerUnreachable } from '../kafka/kafka-errors.js';
+import { authFailureDetail, isAuthenticationFailure, isBrokerUnreachable } from '../kafka/kafka-errors.js';
+import { useKafkaSecurity } from '../kafka/client.js';
+import { KAFKA_SECURITY_SETTINGS, loadKafkaSecurity } from '../kafka/security.js';
 import { ERROR_CODES, isKappaError, KafkaUnreachableError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import type { CommandSpec } from './command.js';
@@ -74,7 +76,14 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     const command = parentOf(program, path).command(leaf).description(spec.summary);
     for (const arg of spec.args ?? []) command.argument(arg);
     const optionNames = new Map<SettingKey, string>();
-    for (const key of [...spec.settings, ...COMMON_SETTINGS]) {
+    // Every command that talks to Kafka takes the TLS / SASL settings (applied by createKafka).
+    const security: readonly SettingKey[] = (spec.settings as readonly SettingKey[]).includes('kafkaBrokers')
+      ? KAFKA_SECURITY_SETTINGS
+      : [];
+    const settingKeys = [...spec.settings, ...security, ...COMMON_SETTINGS];
+    for (const key of settingKeys) {
+      // A secret is never a flag: argv is visible to every local user (ps, /proc).
+      if (SETTINGS[key].envOnly === true) continue;
       const option = settingOption(key);
       optionNames.set(key, option.attributeName());
       command.addOption(option);
@@ -89,7 +98,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
         const value = options[attribute];
         if (typeof value === 'string') flags[key] = value;
       }
-      const config = loadConfig([...spec.settings, ...COMMON_SETTINGS], { flags, env: io.env });
+      const config = loadConfig(settingKeys, { flags, env: io.env });
+      if (security.length > 0) useKafkaSecurity(await loadKafkaSecurity(config));
       const logger = createLogger(config.logLevel, 'kappa', config.logFormat).child({ command: spec.name });
       const print = (line: string) => io.stdout(`${line}\n`);
       stopGraceMs = spec.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
@@ -107,6 +117,13 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     if (error instanceof CommanderError) {
       // --help and --version end here with exit code 0; every usage mistake is exit 2.
       return error.exitCode === 0 ? 0 : 2;
+    }
+    // Wrong credentials: kafkajs does not retry them (KafkaJSSASLAuthenticationError is non-retriable).
+    if (isAuthenticationFailure(error)) {
+      io.stderr(
+        `kappa: Kafka refused kappa's SASL credentials (${authFailureDetail(error)}); check KAPPA_KAFKA_SASL_MECHANISM, KAPPA_KAFKA_SASL_USERNAME and the password [KAPPA_KAFKA_AUTH_FAILED]\n`,
+      );
+      return ERROR_CODES.KAPPA_KAFKA_AUTH_FAILED.exitCode;
     }
     // No broker answered: told by the error's type (kafkajs's connection errors in its cause chain), not its text.
     if (error instanceof KafkaUnreachableError || (!isKappaError(error) && isBrokerUnreachable(error))) {

@@ -5,7 +5,8 @@ export function configTable(): string {
   const rows = SETTING_KEYS.map((key) => {
     const setting = SETTINGS[key];
     const fallback = setting.shownDefault ?? (typeof setting.default === 'string' ? setting.default : '');
-    return `| \`${setting.env}\` | \`${setting.flag.split(' ')[0] ?? ''}\` | \`${fallback}\` | ${setting.doc.replace(/\|/g, '\\|')} |`;
+    const flag = setting.envOnly === true ? '(env only)' : `\`${setting.flag.split(' ')[0] ?? ''}\``;
+    return `| \`${setting.env}\` | ${flag} | \`${fallback}\` | ${setting.doc.replace(/\|/g, '\\|')} |`;
   });
   return ['| variable | flag | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }

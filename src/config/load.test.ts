@@ -189,9 +189,20 @@ const BAD_VALUES: Record<SettingKey, readonly (readonly [string, string])[]> = {
     ['three', 'from 1 to 10000'],
   ],
   topicReplicationFactor: [
-    ['0', 'from 1 to 32'],
-    ['-1', 'from 1 to 32'],
+    ['0', 'auto or a whole number from 1 to 32'],
+    ['-1', 'auto or a whole number from 1 to 32'],
   ],
+  topicMinInsync: [['many', 'auto or a whole number from 1 to 32']],
+  topicReplicationCheck: [['fix', 'expected one of warn, refuse']],
+  kafkaSsl: [['yes', 'expected one of auto, on, off']],
+  // Paths and names: any text is a candidate; unreadable files are refused when read (security.ts).
+  kafkaSslCa: [],
+  kafkaSslCert: [],
+  kafkaSslKey: [],
+  kafkaSaslMechanism: [['gssapi', 'expected one of none, plain, scram-sha-256, scram-sha-512']],
+  kafkaSaslUsername: [],
+  kafkaSaslPassword: [],
+  kafkaSaslPasswordFile: [],
   timeZone: [
     ['Mars/Olympus', 'not an IANA time zone'],
     ['', 'not an IANA time zone'],

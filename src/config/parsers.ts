@@ -217,3 +217,25 @@ export function nameList<const T extends string>(values: readonly T[]): TextSche
     return [...new Set(names)] as T[];
   });
 }
+
+/** A replication factor or minimum: `auto` (derived from the broker count) or a whole number. */
+export function replication(max: number): TextSchema<number | 'auto'> {
+  return z.string().transform((text, ctx) => {
+    const trimmed = text.trim();
+    if (trimmed === 'auto') return 'auto' as const;
+    const value = Number(trimmed);
+    if (!/^\d+$/.test(trimmed) || value < 1 || value > max) {
+      return fail(ctx, `expected auto or a whole number from 1 to ${max}, e.g. 3`);
+    }
+    return value;
+  });
+}
+
+/** An optional file path ('' = none), made absolute against the working directory. */
+export const optionalFile: TextSchema<string> = z.string().transform((text) => {
+  const trimmed = text.trim();
+  return trimmed === '' ? '' : resolve(trimmed);
+});
+
+/** Free text kept as typed ('' = none): a user name. */
+export const text: TextSchema<string> = z.string();

@@ -19,6 +19,8 @@ export interface Setting<T> {
   readonly default: string | (() => string);
   /** How documentation shows a machine-dependent default. */
   readonly shownDefault?: string;
+  /** A secret: read from the environment only, never a flag (argv is visible to every local user in ps). */
+  readonly envOnly?: boolean;
   readonly schema: z.ZodType<T, string>;
   readonly doc: string;
 }
@@ -218,10 +220,10 @@ export const SETTINGS = {
   }),
   topicReplicationFactor: setting({
     flag: '--replication-factor <n>',
-    env: 'KAPPA_TOPIC_REPLICATION_FACTOR',
-    default: '1',
-    schema: parse.integer(1, 32, 3),
-    doc: 'Replication factor for the pipeline topics when kappa creates them',
+    env: 'KAPPA_TOPIC_REPLICATION',
+    default: 'auto',
+    schema: parse.replication(32),
+    doc: 'Replication factor of the topics kappa creates (pipeline, dead letters, schemas); auto: 3 from three brokers on, else the broker count',
   }),
   timeZone: setting({
     flag: '--time-zone <zone>',
@@ -343,6 +345,85 @@ export const SETTINGS = {
     schema: parse.duration('90s'),
     doc: 'How long `stack up` waits for the broker to answer',
   }),
+  // --- Replication and secured Kafka clients (issue 23) ---
+  topicMinInsync: setting({
+    flag: '--min-insync <n>',
+    env: 'KAPPA_TOPIC_MIN_INSYNC',
+    default: 'auto',
+    schema: parse.replication(32),
+    doc: 'min.insync.replicas of the topics kappa creates; auto: 2 with three or more replicas, else 1',
+  }),
+  topicReplicationCheck: setting({
+    flag: '--replication-check <mode>',
+    env: 'KAPPA_TOPIC_REPLICATION_CHECK',
+    default: 'warn',
+    schema: parse.oneOf(['warn', 'refuse']),
+    doc: 'When an existing topic has fewer replicas than the cluster allows: warn, or refuse to start',
+  }),
+  kafkaSsl: setting({
+    flag: '--kafka-ssl <mode>',
+    env: 'KAPPA_KAFKA_SSL',
+    default: 'auto',
+    schema: parse.oneOf(['auto', 'on', 'off']),
+    doc: 'TLS to the brokers; auto: on when a CA or client certificate is set (on: trust the system CAs)',
+  }),
+  kafkaSslCa: setting({
+    flag: '--kafka-ssl-ca <file>',
+    env: 'KAPPA_KAFKA_SSL_CA',
+    default: '',
+    shownDefault: '(none: system CAs)',
+    schema: parse.optionalFile,
+    doc: "PEM file of the CA that signed the brokers' certificates",
+  }),
+  kafkaSslCert: setting({
+    flag: '--kafka-ssl-cert <file>',
+    env: 'KAPPA_KAFKA_SSL_CERT',
+    default: '',
+    shownDefault: '(none)',
+    schema: parse.optionalFile,
+    doc: 'PEM client certificate (mutual TLS), with KAPPA_KAFKA_SSL_KEY',
+  }),
+  kafkaSslKey: setting({
+    flag: '--kafka-ssl-key <file>',
+    env: 'KAPPA_KAFKA_SSL_KEY',
+    default: '',
+    shownDefault: '(none)',
+    schema: parse.optionalFile,
+    doc: 'PEM private key of the client certificate',
+  }),
+  kafkaSaslMechanism: setting({
+    flag: '--kafka-sasl-mechanism <name>',
+    env: 'KAPPA_KAFKA_SASL_MECHANISM',
+    default: 'none',
+    schema: parse.oneOf(['none', 'plain', 'scram-sha-256', 'scram-sha-512']),
+    doc: 'SASL authentication to the brokers: none, plain, scram-sha-256 or scram-sha-512',
+  }),
+  kafkaSaslUsername: setting({
+    flag: '--kafka-sasl-username <name>',
+    env: 'KAPPA_KAFKA_SASL_USERNAME',
+    default: '',
+    shownDefault: '(none)',
+    schema: parse.text,
+    doc: 'SASL user name',
+  }),
+  kafkaSaslPassword: setting({
+    flag: '--kafka-sasl-password <secret>',
+    env: 'KAPPA_KAFKA_SASL_PASSWORD',
+    default: '',
+    shownDefault: '(none)',
+    envOnly: true,
+    schema: parse.text,
+    doc: 'SASL password (environment only, never a flag; or KAPPA_KAFKA_SASL_PASSWORD_FILE)',
+  }),
+  kafkaSaslPasswordFile: setting({
+    flag: '--kafka-sasl-password-file <file>',
+    env: 'KAPPA_KAFKA_SASL_PASSWORD_FILE',
+    default: '',
+    shownDefault: '(none)',
+    schema: parse.optionalFile,
+    doc: 'File holding the SASL password (its first line)',
+  }),
+  // --- end of issue 23's block ---
   logLevel: setting({
     flag: '--log-level <level>',
     env: 'KAPPA_LOG_LEVEL',

@@ -1,6 +1,7 @@
 import type { LogEntry, logCreator } from 'kafkajs';
 import { Kafka, logLevel as KafkaLogLevel } from './kafkajs.js';
 import type { Logger } from '../shared/logger.js';
+import { kafkajsSecurity, type KafkaSecurity } from './security.js';
 
 export interface KafkaClientOptions {
   readonly brokers: readonly string[];
@@ -9,6 +10,19 @@ export interface KafkaClientOptions {
   /** Connection timeout per attempt; kafkajs's 1 s default is short for a JVM warming up. */
   readonly connectionTimeoutMs?: number;
   readonly retries?: number;
+  /** TLS / SASL for this client; without it, the process's (useKafkaSecurity), else plaintext. */
+  readonly security?: KafkaSecurity;
+}
+
+let processSecurity: KafkaSecurity | undefined;
+
+/**
+ * Sets the TLS / SASL every client of this process gets from createKafka — the CLI calls it once
+ * with the settings it loaded, so stages, the registry, the API and the commands' admin clients,
+ * created deep inside their runners, all connect the same way without each being handed it.
+ */
+export function useKafkaSecurity(security: KafkaSecurity | undefined): void {
+  processSecurity = security;
 }
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -44,5 +58,6 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     logLevel: KafkaLogLevel.WARN,
     logCreator: bridge(options.logger),
     retry: { retries: options.retries ?? 5 },
+    ...kafkajsSecurity(options.security ?? processSecurity),
   });
 }

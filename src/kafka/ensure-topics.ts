@@ -2,14 +2,34 @@ import type { Admin } from 'kafkajs';
 import { KappaError } from '../shared/errors.js';
 import { retry } from '../shared/retry.js';
 import type { Logger } from '../shared/logger.js';
+import { resolveReplication, underReplicationProblem } from './replication.js';
 import { partitionsAfter, pipelineTopics, planTopics, type TopicAction, type TopicSpec } from './topics.js';
 
-async function partitionCounts(admin: Admin, names: readonly string[]): Promise<Map<string, number>> {
+interface ExistingTopic {
+  readonly partitions: number;
+  /** The fewest replicas any of its partitions has. */
+  readonly replicas: number;
+}
+
+async function existingTopics(admin: Admin, names: readonly string[]): Promise<Map<string, ExistingTopic>> {
   const listed = new Set(await admin.listTopics());
   const present = names.filter((name) => listed.has(name));
   if (present.length === 0) return new Map();
   const { topics } = await admin.fetchTopicMetadata({ topics: present });
-  return new Map(topics.map((topic) => [topic.name, topic.partitions.length]));
+  return new Map(
+    topics.map((topic) => [
+      topic.name,
+      {
+        partitions: topic.partitions.length,
+        replicas: Math.min(...topic.partitions.map((partition) => partition.replicas.length)),
+      },
+    ]),
+  );
+}
+
+export interface EnsureTopicsPolicy {
+  /** An existing topic with fewer replicas than the cluster allows: log a warning, or refuse. */
+  readonly replicationCheck?: 'warn' | 'refuse';
 }
 
 /** Waits until every partition of the topics has a leader (new topics take a moment). */
@@ -39,26 +59,42 @@ export async function ensureTopics(
   admin: Admin,
   specs: readonly TopicSpec[],
   logger: Logger,
+  policy: EnsureTopicsPolicy = {},
 ): Promise<readonly TopicAction[]> {
-  const actions = planTopics(
-    specs,
-    await partitionCounts(
-      admin,
-      specs.map((spec) => spec.name),
-    ),
+  const existing = await existingTopics(
+    admin,
+    specs.map((spec) => spec.name),
   );
+  const actions = planTopics(specs, new Map([...existing].map(([name, topic]) => [name, topic.partitions])));
+  // `auto` replication follows the brokers the cluster has now (resolveReplication).
+  const brokers = (await admin.describeCluster()).brokers.length;
+  const replication = (spec: TopicSpec) =>
+    resolveReplication(spec.replicationFactor, spec.minInsync ?? 'auto', brokers);
+  for (const spec of specs) {
+    const topic = existing.get(spec.name);
+    const problem =
+      topic === undefined ? undefined : underReplicationProblem(spec.name, topic.replicas, replication(spec).factor);
+    if (problem === undefined) continue;
+    if (policy.replicationCheck === 'refuse') throw new KappaError('KAPPA_TOPIC_UNDER_REPLICATED', problem);
+    logger.warn({ topic: spec.name, replicas: topic?.replicas, brokers }, problem);
+  }
   const toCreate = actions.filter((action) => action.kind === 'create').map((action) => action.spec);
   if (toCreate.length > 0) {
     await admin.createTopics({
       // kafkajs's own wait fails at once with UNKNOWN_TOPIC_OR_PARTITION when the metadata of a new
       // topic has not reached the broker it asks yet (seen on a busy single broker): wait below.
       waitForLeaders: false,
-      topics: toCreate.map((spec) => ({
-        topic: spec.name,
-        numPartitions: spec.partitions,
-        replicationFactor: spec.replicationFactor,
-        configEntries: Object.entries(spec.config).map(([name, value]) => ({ name, value })),
-      })),
+      topics: toCreate.map((spec) => {
+        const { factor, minInsync } = replication(spec);
+        return {
+          topic: spec.name,
+          numPartitions: spec.partitions,
+          replicationFactor: factor,
+          configEntries: Object.entries({ ...spec.config, 'min.insync.replicas': String(minInsync) }).map(
+            ([name, value]) => ({ name, value }),
+          ),
+        };
+      }),
     });
     await waitForLeaders(
       admin,
@@ -97,9 +133,10 @@ export async function ensurePipelineTopics(
   logger: Logger,
 ): Promise<PipelineTopics> {
   // The events topic first: the others follow its actual partition count.
-  const [events] = await ensureTopics(admin, pipelineTopics(settings).slice(0, 1), logger);
+  const policy = { replicationCheck: settings.topicReplicationCheck ?? 'warn' } as const;
+  const [events] = await ensureTopics(admin, pipelineTopics(settings).slice(0, 1), logger, policy);
   const eventsPartitions = events === undefined ? settings.topicPartitions : partitionsAfter(events);
-  const derived = await ensureTopics(admin, pipelineTopics(settings, eventsPartitions).slice(1), logger);
+  const derived = await ensureTopics(admin, pipelineTopics(settings, eventsPartitions).slice(1), logger, policy);
   const [stages, deadLetter] = derived;
   return {
     actions: [...(events === undefined ? [] : [events]), ...derived],

@@ -1,5 +1,10 @@
 import { KafkaUnreachableError } from '../shared/errors.js';
-import { KafkaJSConnectionError, KafkaJSNoBrokerAvailableError, KafkaJSRequestTimeoutError } from './kafkajs.js';
+import {
+  KafkaJSConnectionError,
+  KafkaJSNoBrokerAvailableError,
+  KafkaJSRequestTimeoutError,
+  KafkaJSSASLAuthenticationError,
+} from './kafkajs.js';
 
 /** The error and its causes, outermost first (kafkajs wraps the last failure of its retrier in `cause`). */
 function* causes(error: unknown): Generator<unknown> {
@@ -35,4 +40,19 @@ export function asKafkaError(error: unknown): never {
   if (isBrokerUnreachable(error) && !(error instanceof KafkaUnreachableError))
     throw new KafkaUnreachableError(error instanceof Error ? error.message : String(error), { cause: error });
   throw error;
+}
+
+/** Whether the brokers refused our SASL credentials (anywhere in the cause chain). */
+export function isAuthenticationFailure(error: unknown): boolean {
+  for (const each of causes(error)) if (each instanceof KafkaJSSASLAuthenticationError) return true;
+  return false;
+}
+
+/**
+ * kafkajs's own words for a refused authentication ("SASL SCRAM SHA256 authentication failed: …"):
+ * the mechanism and the broker's reason. kafkajs never puts the password in them.
+ */
+export function authFailureDetail(error: unknown): string {
+  for (const each of causes(error)) if (each instanceof KafkaJSSASLAuthenticationError) return each.message;
+  return 'authentication failed';
 }

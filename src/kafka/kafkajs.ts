@@ -106,3 +106,4 @@ export const KafkaJSRequestTimeoutError = kafkajs.KafkaJSRequestTimeoutError;
 /** Not in kafkajs's type declarations, but exported at run time (src/errors.js). */
 export const KafkaJSNoBrokerAvailableError = (kafkajs as unknown as { KafkaJSNoBrokerAvailableError: typeof Error })
   .KafkaJSNoBrokerAvailableError;
+export const KafkaJSSASLAuthenticationError = kafkajs.KafkaJSSASLAuthenticationError;

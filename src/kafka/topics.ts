@@ -1,9 +1,13 @@
 import type { Config } from '../config/settings.js';
+import type { Replication } from './replication.js';
 
 export interface TopicSpec {
   readonly name: string;
   readonly partitions: number;
-  readonly replicationFactor: number;
+  /** `auto`: derived from the cluster's broker count when the topic is created (replication.ts). */
+  readonly replicationFactor: Replication;
+  /** `min.insync.replicas` set on the topic at creation; `auto` when absent. */
+  readonly minInsync?: Replication;
   /** Topic-level configs applied at creation (Kafka's names, string values). */
   readonly config: Readonly<Record<string, string>>;
 }
@@ -14,7 +18,8 @@ export interface TopicSpec {
  */
 const KEEP_FOREVER = { 'retention.ms': '-1', 'retention.bytes': '-1', 'cleanup.policy': 'delete' } as const;
 
-export type TopicSettings = Pick<Config, 'topicEvents' | 'topicStages' | 'topicPartitions' | 'topicReplicationFactor'>;
+export type TopicSettings = Pick<Config, 'topicEvents' | 'topicStages' | 'topicPartitions' | 'topicReplicationFactor'> &
+  Partial<Pick<Config, 'topicMinInsync' | 'topicReplicationCheck'>>;
 
 /** Names of the topics derived from the two configured log topics (dead letters, late events). */
 export function topicNames(settings: Pick<Config, 'topicEvents' | 'topicStages'>) {
@@ -65,12 +70,13 @@ export function stagesPartitioningProblem(
 /** A log topic of the pipeline: the configured partitions and replication, kept forever. */
 export function logTopic(
   name: string,
-  settings: Pick<TopicSettings, 'topicPartitions' | 'topicReplicationFactor'>,
+  settings: Pick<TopicSettings, 'topicPartitions' | 'topicReplicationFactor' | 'topicMinInsync'>,
 ): TopicSpec {
   return {
     name,
     partitions: settings.topicPartitions,
     replicationFactor: settings.topicReplicationFactor,
+    minInsync: settings.topicMinInsync ?? 'auto',
     config: KEEP_FOREVER,
   };
 }

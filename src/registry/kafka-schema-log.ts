@@ -6,11 +6,12 @@ import { ensureTopics } from '../kafka/ensure-topics.js';
 import type { Logger } from '../shared/logger.js';
 import { decodeLogRecord, logRecordKey, type LogRecord } from './log-records.js';
 import type { SchemaLog } from './registry-service.js';
+import type { Replication } from '../kafka/replication.js';
 
 export interface KafkaSchemaLogOptions {
   readonly kafka: Kafka;
   readonly topic: string;
-  readonly replicationFactor: number;
+  readonly replicationFactor: Replication;
   readonly logger: Logger;
   /** Receives every record of the topic, in order, from offset 0. */
   readonly onRecord: (offset: number, record: LogRecord | undefined) => void;

@@ -4,11 +4,12 @@ import type { Logger } from '../shared/logger.js';
 import { buildRegistryApp } from './http-app.js';
 import { openKafkaSchemaLog, type KafkaSchemaLog } from './kafka-schema-log.js';
 import { RegistryService } from './registry-service.js';
+import type { Replication } from '../kafka/replication.js';
 
 export interface RegistryServerOptions {
   readonly brokers: readonly string[];
   readonly topic: string;
-  readonly replicationFactor: number;
+  readonly replicationFactor: Replication;
   readonly host: string;
   readonly port: number;
   readonly logger: Logger;

@@ -47,6 +47,9 @@ export const ERROR_CODES = {
   KAPPA_SQL_REJECTED: { exitCode: 1, retriable: false },
   KAPPA_CONSUMER_CRASHED: { exitCode: 1, retriable: false },
   KAPPA_GENERATOR_FAILED: { exitCode: 1, retriable: false },
+  KAPPA_KAFKA_AUTH_FAILED: { exitCode: 1, retriable: false },
+  KAPPA_KAFKA_SECURITY_INVALID: { exitCode: 2, retriable: false },
+  KAPPA_TOPIC_UNDER_REPLICATED: { exitCode: 1, retriable: false },
   // The HTTP API's answers (src/api): the JSON error body carries the code, the status comes from here.
   KAPPA_BAD_REQUEST: { exitCode: 1, retriable: false, httpStatus: 400 },
   KAPPA_BAD_EVENT: { exitCode: 1, retriable: false, httpStatus: 400 },

@@ -3,8 +3,19 @@ import { z } from 'zod';
 import { readStateFile, removeStateFile, writeStateFile } from './state-file.js';
 
 /** Where a local broker keeps everything, below the state directory. */
-export function brokerPaths(stateDir: string) {
-  const root = join(stateDir, 'kafka');
+export function brokerPaths(stateDir: string): NodePaths {
+  return nodePaths(join(stateDir, 'kafka'));
+}
+
+/** Where node `nodeId` of a local cluster keeps everything: `<state>/kafka/node-N/`. */
+export function clusterNodePaths(stateDir: string, nodeId: number): NodePaths {
+  return nodePaths(join(stateDir, 'kafka', `node-${nodeId}`));
+}
+
+export type NodePaths = ReturnType<typeof nodePaths>;
+
+/** The files of one KRaft node below its own folder. */
+export function nodePaths(root: string) {
   return {
     root,
     dataDir: join(root, 'data'),
@@ -24,18 +35,24 @@ const brokerStateSchema = z.object({
   dataDir: z.string(),
   logFile: z.string(),
   startedAt: z.string(),
+  /** Set for a node of a local cluster (`stack up --brokers N`). */
+  nodeId: z.number().int().positive().optional(),
 });
 
 export type BrokerState = Readonly<z.infer<typeof brokerStateSchema>>;
 
 export function readBrokerState(stateDir: string): Promise<BrokerState | undefined> {
-  return readStateFile(brokerPaths(stateDir).stateFile, brokerStateSchema);
+  return readNodeState(brokerPaths(stateDir));
 }
 
-export function writeBrokerState(stateDir: string, state: BrokerState): Promise<void> {
-  return writeStateFile(brokerPaths(stateDir).stateFile, state);
+export function readNodeState(paths: NodePaths): Promise<BrokerState | undefined> {
+  return readStateFile(paths.stateFile, brokerStateSchema);
 }
 
-export function clearBrokerState(stateDir: string): Promise<void> {
-  return removeStateFile(brokerPaths(stateDir).stateFile);
+export function writeNodeState(paths: NodePaths, state: BrokerState): Promise<void> {
+  return writeStateFile(paths.stateFile, state);
+}
+
+export function clearNodeState(paths: NodePaths): Promise<void> {
+  return removeStateFile(paths.stateFile);
 }

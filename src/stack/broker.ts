@@ -7,7 +7,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka } from '../kafka/client.js';
 import { KappaError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
-import { brokerPaths, clearBrokerState, readBrokerState, writeBrokerState, type BrokerState } from './broker-state.js';
+import {
+  brokerPaths,
+  clearNodeState,
+  readNodeState,
+  writeNodeState,
+  type BrokerState,
+  type NodePaths,
+} from './broker-state.js';
 import { requireJava } from './java.js';
 import { ensureKafkaJars } from './kafka-jars.js';
 import { isPortFree, isProcessAlive, spawnDetached, tailFile, terminate } from './processes.js';
@@ -26,6 +33,10 @@ export interface StartBrokerOptions {
   readonly startTimeoutMs: number;
   readonly host?: string;
   readonly logger?: Logger;
+  /** server.properties keys to add or replace (a SASL_SSL listener in tests). */
+  readonly overrides?: Readonly<Record<string, string | number>>;
+  /** Extra arguments of the storage format (e.g. `--add-scram` for a SCRAM user). */
+  readonly formatArgs?: readonly string[];
 }
 
 export interface StartBrokerResult {
@@ -74,10 +85,15 @@ async function requireFreePorts(host: string, ports: readonly number[]): Promise
 /**
  * Formats the KRaft metadata directory the first time. Kafka 3.9's `--ignore-formatted` still
  * fails when the new cluster id differs from the stored one, so a formatted directory (it has a
- * meta.properties) is left alone instead.
+ * meta.properties) is left alone instead. `extraArgs`: e.g. `--add-scram` for a test's SASL user.
  */
-function formatStorage(java: string, libs: string, stateDir: string): void {
-  const paths = brokerPaths(stateDir);
+function formatStorage(
+  java: string,
+  libs: string,
+  paths: NodePaths,
+  clusterId: string,
+  extraArgs: readonly string[],
+): void {
   if (existsSync(join(paths.dataDir, 'meta.properties'))) return;
   const result = spawnSync(
     java,
@@ -89,9 +105,10 @@ function formatStorage(java: string, libs: string, stateDir: string): void {
       'format',
       '--ignore-formatted',
       '-t',
-      newClusterId(randomBytes),
+      clusterId,
       '-c',
       paths.serverProperties,
+      ...extraArgs,
     ],
     { encoding: 'utf8' },
   );
@@ -103,8 +120,7 @@ function formatStorage(java: string, libs: string, stateDir: string): void {
   }
 }
 
-function launch(java: string, libs: string, stateDir: string, heap: string): number {
-  const paths = brokerPaths(stateDir);
+function launch(java: string, libs: string, paths: NodePaths, heap: string): number {
   const args = [
     `-Xmx${heap}`,
     `-Xms${heap}`,
@@ -120,9 +136,14 @@ function launch(java: string, libs: string, stateDir: string, heap: string): num
   return pid;
 }
 
-async function waitUntilReady(state: BrokerState, timeoutMs: number, logger: Logger): Promise<void> {
+/** Polls until a kafkajs admin client on `brokers` sees the cluster, failing early if the node exits. */
+export async function waitForNode(
+  state: BrokerState,
+  timeoutMs: number,
+  logger: Logger,
+  brokers: readonly string[] = [`${state.host}:${state.port}`],
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const brokers = [`${state.host}:${state.port}`];
   let attempt = 0;
   for (;;) {
     if (!isProcessAlive(state.pid, BROKER_MAIN)) {
@@ -135,7 +156,7 @@ async function waitUntilReady(state: BrokerState, timeoutMs: number, logger: Log
     if (Date.now() >= deadline) {
       throw new KappaError(
         'KAPPA_BROKER_START_FAILED',
-        `the Kafka broker did not answer on ${brokers[0] ?? ''} within ${timeoutMs} ms; see ${state.logFile}`,
+        `the Kafka broker did not answer on ${brokers.join(',')} within ${timeoutMs} ms; see ${state.logFile}`,
       );
     }
     attempt += 1;
@@ -150,9 +171,74 @@ async function waitUntilReady(state: BrokerState, timeoutMs: number, logger: Log
 
 /** Live status of the broker recorded in the state directory. */
 export async function brokerStatus(stateDir: string): Promise<BrokerStatus> {
-  const state = await readBrokerState(stateDir);
+  return nodeStatus(brokerPaths(stateDir));
+}
+
+/** Live status of the node recorded in `paths`. */
+export async function nodeStatus(paths: NodePaths): Promise<BrokerStatus> {
+  const state = await readNodeState(paths);
   if (state === undefined || !isProcessAlive(state.pid, BROKER_MAIN)) return { running: false, reachable: false };
   return { running: true, reachable: await isBrokerReachable([`${state.host}:${state.port}`]), state };
+}
+
+/** Whether the node recorded in `state` runs (a recorded pid that is still our broker). */
+export function isNodeAlive(state: BrokerState): boolean {
+  return isProcessAlive(state.pid, BROKER_MAIN);
+}
+
+export interface LaunchNodeOptions {
+  readonly paths: NodePaths;
+  readonly java: string;
+  readonly libs: string;
+  readonly host: string;
+  readonly port: number;
+  readonly controllerPort: number;
+  readonly heap: string;
+  readonly version: string;
+  readonly clusterId: string;
+  readonly nodeId?: number;
+  readonly voters?: readonly string[];
+  readonly brokers?: number;
+  readonly overrides?: Readonly<Record<string, string | number>>;
+  readonly formatArgs?: readonly string[];
+}
+
+/**
+ * Writes a node's configuration, formats its storage the first time and starts its JVM in the
+ * background; does not wait (a node of a cluster answers only once a quorum of voters runs).
+ */
+export async function launchNode(options: LaunchNodeOptions): Promise<BrokerState> {
+  const { paths, host } = options;
+  await mkdir(paths.dataDir, { recursive: true });
+  await writeFile(
+    paths.serverProperties,
+    renderServerProperties({
+      host,
+      port: options.port,
+      controllerPort: options.controllerPort,
+      dataDir: paths.dataDir,
+      ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
+      ...(options.voters === undefined ? {} : { voters: options.voters }),
+      ...(options.brokers === undefined ? {} : { brokers: options.brokers }),
+      ...(options.overrides === undefined ? {} : { overrides: options.overrides }),
+    }),
+  );
+  await writeFile(paths.log4jProperties, renderLog4jProperties());
+  formatStorage(options.java, options.libs, paths, options.clusterId, options.formatArgs ?? []);
+  const pid = launch(options.java, options.libs, paths, options.heap);
+  const state: BrokerState = {
+    pid,
+    host,
+    port: options.port,
+    controllerPort: options.controllerPort,
+    version: options.version,
+    dataDir: paths.dataDir,
+    logFile: paths.logFile,
+    startedAt: new Date().toISOString(),
+    ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
+  };
+  await writeNodeState(paths, state);
+  return state;
 }
 
 /**
@@ -163,46 +249,33 @@ export async function brokerStatus(stateDir: string): Promise<BrokerStatus> {
 export async function startBroker(options: StartBrokerOptions): Promise<StartBrokerResult> {
   const logger = options.logger ?? silentLogger;
   const host = options.host ?? '127.0.0.1';
-  const existing = await readBrokerState(options.stateDir);
+  const paths = brokerPaths(options.stateDir);
+  const existing = await readNodeState(paths);
   if (existing !== undefined && isProcessAlive(existing.pid, BROKER_MAIN)) {
-    await waitUntilReady(existing, options.startTimeoutMs, logger);
+    await waitForNode(existing, options.startTimeoutMs, logger);
     return { state: existing, alreadyRunning: true };
   }
-  await clearBrokerState(options.stateDir);
+  await clearNodeState(paths);
 
   await requireFreePorts(host, [options.port, options.controllerPort]);
   const java = requireJava();
   const libs = await ensureKafkaJars(options.cacheDir, options.version, logger);
-
-  const paths = brokerPaths(options.stateDir);
-  await mkdir(paths.dataDir, { recursive: true });
-  await writeFile(
-    paths.serverProperties,
-    renderServerProperties({
-      host,
-      port: options.port,
-      controllerPort: options.controllerPort,
-      dataDir: paths.dataDir,
-    }),
-  );
-  await writeFile(paths.log4jProperties, renderLog4jProperties());
-  formatStorage(java, libs, options.stateDir);
-
-  const pid = launch(java, libs, options.stateDir, options.heap);
-  const state: BrokerState = {
-    pid,
+  const state = await launchNode({
+    paths,
+    java,
+    libs,
     host,
     port: options.port,
     controllerPort: options.controllerPort,
+    heap: options.heap,
     version: options.version,
-    dataDir: paths.dataDir,
-    logFile: paths.logFile,
-    startedAt: new Date().toISOString(),
-  };
-  await writeBrokerState(options.stateDir, state);
-  logger.info({ brokerPid: pid, port: options.port, logFile: paths.logFile }, 'Kafka broker starting');
+    clusterId: newClusterId(randomBytes),
+    ...(options.overrides === undefined ? {} : { overrides: options.overrides }),
+    ...(options.formatArgs === undefined ? {} : { formatArgs: options.formatArgs }),
+  });
+  logger.info({ brokerPid: state.pid, port: options.port, logFile: paths.logFile }, 'Kafka broker starting');
   try {
-    await waitUntilReady(state, options.startTimeoutMs, logger);
+    await waitForNode(state, options.startTimeoutMs, logger);
   } catch (error) {
     await stopBroker({ stateDir: options.stateDir, timeoutMs: 10_000 });
     throw error;
@@ -223,21 +296,30 @@ export interface StopBrokerOptions {
  * exited within the timeout. Stopping a broker that is not running is not an error.
  */
 export async function stopBroker(options: StopBrokerOptions): Promise<{ readonly wasRunning: boolean }> {
-  const logger = options.logger ?? silentLogger;
-  const state = await readBrokerState(options.stateDir);
+  const paths = brokerPaths(options.stateDir);
+  const { wasRunning } = await stopNode(paths, options.timeoutMs, options.logger ?? silentLogger);
+  if (options.purge === true) await rm(paths.root, { recursive: true, force: true });
+  return { wasRunning };
+}
+
+/** Stops the node recorded in `paths` (SIGTERM, SIGKILL after the timeout) and forgets its state. */
+export async function stopNode(
+  paths: NodePaths,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<{ readonly wasRunning: boolean }> {
+  const state = await readNodeState(paths);
   let wasRunning = false;
   if (state !== undefined && isProcessAlive(state.pid, BROKER_MAIN)) {
     wasRunning = true;
-    const warn = () =>
-      logger.warn({ brokerPid: state.pid, timeoutMs: options.timeoutMs }, 'Kafka broker ignored SIGTERM; killing it');
-    if (!(await terminate(state.pid, BROKER_MAIN, options.timeoutMs, warn))) {
+    const warn = () => logger.warn({ brokerPid: state.pid, timeoutMs }, 'Kafka broker ignored SIGTERM; killing it');
+    if (!(await terminate(state.pid, BROKER_MAIN, timeoutMs, warn))) {
       throw new KappaError(
         'KAPPA_BROKER_STOP_FAILED',
         `the Kafka broker (pid ${state.pid}) did not exit after SIGKILL`,
       );
     }
   }
-  await clearBrokerState(options.stateDir);
-  if (options.purge === true) await rm(brokerPaths(options.stateDir).root, { recursive: true, force: true });
+  await clearNodeState(paths);
   return { wasRunning };
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { newClusterId, renderServerProperties } from './kraft-properties.js';
+import { internalReplication, newClusterId, renderServerProperties } from './kraft-properties.js';
 
 function parse(properties: string): Map<string, string> {
   return new Map(
@@ -43,6 +43,58 @@ describe('renderServerProperties', () => {
       .split('\n')
       .map((line) => line.split('=')[0]);
     expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe('renderServerProperties for a node of a cluster', () => {
+  const voters = ['1@127.0.0.1:1', '2@127.0.0.1:2', '3@127.0.0.1:3'];
+  const properties = parse(
+    renderServerProperties({
+      host: '127.0.0.1',
+      port: 9,
+      controllerPort: 2,
+      dataDir: 'd',
+      nodeId: 2,
+      voters,
+      brokers: 3,
+    }),
+  );
+
+  it('names the node and every voter of the quorum', () => {
+    expect(properties.get('node.id')).toBe('2');
+    expect(properties.get('controller.quorum.voters')).toBe(voters.join(','));
+  });
+
+  it('replicates the offsets and transaction-state topics three times, two in sync', () => {
+    expect(properties.get('offsets.topic.replication.factor')).toBe('3');
+    expect(properties.get('transaction.state.log.replication.factor')).toBe('3');
+    expect(properties.get('transaction.state.log.min.isr')).toBe('2');
+  });
+
+  it('applies overrides in place of the defaults, each key once', () => {
+    const text = renderServerProperties({
+      host: 'h',
+      port: 1,
+      controllerPort: 2,
+      dataDir: 'd',
+      overrides: { listeners: 'SASL_SSL://h:1,CONTROLLER://h:2', 'ssl.keystore.type': 'PKCS12' },
+    });
+    const keys = text
+      .trim()
+      .split('\n')
+      .map((line) => line.split('=')[0]);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(parse(text).get('listeners')).toBe('SASL_SSL://h:1,CONTROLLER://h:2');
+    expect(parse(text).get('ssl.keystore.type')).toBe('PKCS12');
+  });
+});
+
+describe('internalReplication', () => {
+  it('follows the broker count up to three, keeping one broker spare from three on', () => {
+    expect(internalReplication(1)).toEqual({ factor: 1, minIsr: 1 });
+    expect(internalReplication(2)).toEqual({ factor: 2, minIsr: 1 });
+    expect(internalReplication(3)).toEqual({ factor: 3, minIsr: 2 });
+    expect(internalReplication(5)).toEqual({ factor: 3, minIsr: 2 });
   });
 });
 

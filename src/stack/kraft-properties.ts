@@ -1,37 +1,59 @@
+import { resolveReplication } from '../kafka/replication.js';
+
 export interface KraftSettings {
   readonly host: string;
   readonly port: number;
   readonly controllerPort: number;
   readonly dataDir: string;
+  /** This node's id (1 for a single node). */
+  readonly nodeId?: number;
+  /** Every controller of the quorum as `id@host:port`; a single node votes alone. */
+  readonly voters?: readonly string[];
+  /** How many brokers the cluster has: sets the internal topics' replication (see below). */
+  readonly brokers?: number;
+  /** Extra or replaced keys (a SASL_SSL listener in tests); applied last, each key once. */
+  readonly overrides?: Readonly<Record<string, string | number>>;
 }
 
 /**
- * server.properties for a single-node KRaft cluster (combined broker + controller) on loopback.
- * The replication-factor and min.isr overrides are what makes transactions work with one broker:
- * with Kafka's defaults (3 / 2) every transactional producer fails with COORDINATOR_NOT_AVAILABLE.
+ * The offsets and transaction-state topics' replication for a cluster of `brokers`: 3 / min.isr 2
+ * from three brokers on (one broker may die without stopping transactions), the broker count
+ * otherwise. With Kafka's defaults (3 / 2) on one broker every transactional producer fails with
+ * COORDINATOR_NOT_AVAILABLE.
  */
+export function internalReplication(brokers: number): { readonly factor: number; readonly minIsr: number } {
+  const { factor, minInsync } = resolveReplication('auto', 'auto', brokers);
+  return { factor, minIsr: minInsync };
+}
+
+/** server.properties for one combined broker + controller KRaft node on loopback. */
 export function renderServerProperties(settings: KraftSettings): string {
   const { host, port, controllerPort, dataDir } = settings;
-  const entries: ReadonlyArray<readonly [string, string | number]> = [
+  const nodeId = settings.nodeId ?? 1;
+  const internal = internalReplication(settings.brokers ?? 1);
+  const base: ReadonlyArray<readonly [string, string | number]> = [
     ['process.roles', 'broker,controller'],
-    ['node.id', 1],
-    ['controller.quorum.voters', `1@${host}:${controllerPort}`],
+    ['node.id', nodeId],
+    ['controller.quorum.voters', (settings.voters ?? [`${nodeId}@${host}:${controllerPort}`]).join(',')],
     ['listeners', `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`],
     ['advertised.listeners', `PLAINTEXT://${host}:${port}`],
     ['controller.listener.names', 'CONTROLLER'],
     ['inter.broker.listener.name', 'PLAINTEXT'],
     ['listener.security.protocol.map', 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT'],
     ['log.dirs', dataDir],
-    ['offsets.topic.replication.factor', 1],
+    ['offsets.topic.replication.factor', internal.factor],
     ['offsets.topic.num.partitions', 5],
-    ['transaction.state.log.replication.factor', 1],
-    ['transaction.state.log.min.isr', 1],
+    ['transaction.state.log.replication.factor', internal.factor],
+    ['transaction.state.log.min.isr', internal.minIsr],
     ['transaction.state.log.num.partitions', 5],
     // Topics are created by kappa with their partitions and retention; a typo must not create one.
     ['auto.create.topics.enable', 'false'],
     ['group.initial.rebalance.delay.ms', 0],
     ['num.partitions', 3],
   ];
+  const overrides = Object.entries(settings.overrides ?? {});
+  const replaced = new Set(overrides.map(([key]) => key));
+  const entries = [...base.filter(([key]) => !replaced.has(key)), ...overrides];
   return `${entries.map(([key, value]) => `${key}=${String(value)}`).join('\n')}\n`;
 }
 

@@ -7,6 +7,7 @@ import { KappaError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { isPortFree, isProcessAlive, spawnDetached, tailFile, terminate } from './processes.js';
 import { readStateFile, removeStateFile, writeStateFile } from './state-file.js';
+import type { Replication } from '../kafka/replication.js';
 
 const KAPPA_BIN = fileURLToPath(new URL('../../bin/kappa.js', import.meta.url));
 /** What /proc/<pid>/cmdline holds for our registry: `node …/kappa.js registry …`, NUL-separated. */
@@ -33,7 +34,7 @@ export interface StartRegistryProcessOptions {
   readonly host: string;
   readonly port: number;
   readonly topic: string;
-  readonly replicationFactor: number;
+  readonly replicationFactor: Replication;
   readonly startTimeoutMs: number;
   readonly logger?: Logger;
 }

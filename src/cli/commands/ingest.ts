@@ -19,6 +19,8 @@ export const ingest = defineCommand({
     'topicStages',
     'topicPartitions',
     'topicReplicationFactor',
+    'topicMinInsync',
+    'topicReplicationCheck',
     'timeZone',
     'maxFuture',
     'stateDir',

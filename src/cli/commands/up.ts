@@ -99,6 +99,8 @@ export const up = defineCommand({
         topicStages: config.topicStages,
         topicPartitions: config.topicPartitions,
         topicReplicationFactor: config.topicReplicationFactor,
+        topicMinInsync: config.topicMinInsync,
+        topicReplicationCheck: config.topicReplicationCheck,
       };
       const enrichment = await enrichJob(config, logger.child({ stage: 'enrich' }), stages.signal, 'kappa-enrich');
       const enrichMetrics = newEnrichMetrics();
