@@ -5,7 +5,8 @@ import { inTransaction } from '../shared/mysql.js';
 import { sqlKey, type Dimension } from './dimensions.js';
 import { jobNames } from './job-names.js';
 import { ensureDatabase, ensureVersionTables, migrate } from './migrations.js';
-import type { AggregateSink, CommitRequest, PartitionProgress, VersionSpec } from './sink.js';
+import { runningTzVersion } from '../shared/tz-database.js';
+import type { AggregateSink, CommitRequest, PartitionProgress, PreparedVersion, VersionSpec } from './sink.js';
 import { settingsMismatch } from './version-settings.js';
 import type { PartitionSnapshot, WindowRow } from './window-engine.js';
 
@@ -54,7 +55,7 @@ export class MySqlSink implements AggregateSink {
     return new MySqlSink(pool, version, topic);
   }
 
-  async prepare(spec: VersionSpec): Promise<void> {
+  async prepare(spec: VersionSpec): Promise<PreparedVersion> {
     const { settings } = spec;
     if (settings.stagesTopic !== this.topic)
       throw new Error(`the sink reads ${this.topic}, the version's settings name ${settings.stagesTopic}`);
@@ -63,8 +64,8 @@ export class MySqlSink implements AggregateSink {
     try {
       await migrate(connection);
       await connection.query(
-        `INSERT IGNORE INTO kappa_versions (version, window_ms, slide_ms, watermark_ms, dims, state, created_at, stages_topic, time_zone, sink)
-         VALUES (?, ?, ?, ?, ?, 'catching-up', UTC_TIMESTAMP(3), ?, ?, ?)`,
+        `INSERT IGNORE INTO kappa_versions (version, window_ms, slide_ms, watermark_ms, dims, state, created_at, stages_topic, time_zone, sink, tz_version)
+         VALUES (?, ?, ?, ?, ?, 'catching-up', UTC_TIMESTAMP(3), ?, ?, ?, ?)`,
         [
           spec.version,
           settings.window.sizeMs,
@@ -74,10 +75,11 @@ export class MySqlSink implements AggregateSink {
           settings.stagesTopic,
           settings.timeZone,
           settings.sink,
+          runningTzVersion(),
         ],
       );
       const [rows] = await connection.query<RowDataPacket[]>(
-        'SELECT window_ms, slide_ms, watermark_ms, dims, stages_topic, time_zone, sink FROM kappa_versions WHERE version = ?',
+        'SELECT window_ms, slide_ms, watermark_ms, dims, stages_topic, time_zone, sink, tz_version FROM kappa_versions WHERE version = ?',
         [spec.version],
       );
       const row = rows[0];
@@ -107,6 +109,7 @@ export class MySqlSink implements AggregateSink {
         [settings.stagesTopic, settings.timeZone, settings.sink, spec.version],
       );
       await ensureVersionTables(connection, spec.version, settings.dims);
+      return { tzVersion: text(row?.['tz_version']) };
     } finally {
       connection.release();
     }

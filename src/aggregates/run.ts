@@ -8,6 +8,7 @@ import { loadSchemaHistories } from '../registry/schema-history.js';
 import { untilAborted } from '../shared/abort.js';
 import { KappaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { describeTzDrift, tzDrift } from '../shared/tz-database.js';
 import type { EnrichedEvent } from '../stages/enrich/rules.js';
 import {
   AggregationDriver,
@@ -100,7 +101,9 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
     ...FETCH_SIZES,
   });
   try {
-    await sink.prepare({ version, settings });
+    const prepared = await sink.prepare({ version, settings });
+    const drift = tzDrift(version, prepared.tzVersion);
+    if (drift !== undefined) logger.warn({ ...drift }, describeTzDrift(drift));
     const histories = await loadSchemaHistories(options.schemasDir);
     const stagesSchema = histories.find((history) => history.name === 'events_stages')?.versions.at(-1)?.schema;
     if (stagesSchema === undefined)
