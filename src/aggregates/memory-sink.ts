@@ -1,7 +1,8 @@
-import type { AggregateSink, CommitRequest, PartitionProgress, VersionSpec } from './sink.js';
+import type { AggregateSink, CommitRequest, PartitionProgress, PreparedVersion, VersionSpec } from './sink.js';
 import { settingsMismatch } from './version-settings.js';
 import type { PartitionSnapshot } from './window-engine.js';
 import { KappaError } from '../shared/errors.js';
+import { runningTzVersion } from '../shared/tz-database.js';
 
 interface StoredProgress {
   nextOffset: bigint;
@@ -23,7 +24,10 @@ export class MemorySink implements AggregateSink {
   private spec: VersionSpec | undefined;
   failNext = 0;
 
-  prepare(spec: VersionSpec): Promise<void> {
+  /** The tz release of the process that first prepared the version (this one). */
+  private readonly tzVersion = runningTzVersion();
+
+  prepare(spec: VersionSpec): Promise<PreparedVersion> {
     if (this.spec !== undefined) {
       const { window, dims, timeZone, stagesTopic, sink } = this.spec.settings;
       const problem = settingsMismatch(
@@ -33,7 +37,7 @@ export class MemorySink implements AggregateSink {
       );
       if (problem !== undefined) return Promise.reject(new KappaError('KAPPA_VERSION_SETTINGS_MISMATCH', problem));
     } else this.spec = spec;
-    return Promise.resolve();
+    return Promise.resolve({ tzVersion: this.tzVersion });
   }
 
   load(partition: number): Promise<PartitionProgress> {

@@ -111,6 +111,12 @@ const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly 
        ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
     ],
   },
+  {
+    // Issue 28: the tz database release a version was created with (shared/tz-database.ts); NULL
+    // for versions created before: unknown, and left so (the release they used is not known).
+    id: 6,
+    statements: [`ALTER TABLE kappa_versions ADD COLUMN tz_version VARCHAR(16) NULL`],
+  },
 ];
 
 export interface MigrateOptions {

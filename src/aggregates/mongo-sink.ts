@@ -9,10 +9,11 @@ import {
   type WriteError,
 } from 'mongodb';
 import { KappaError } from '../shared/errors.js';
+import { runningTzVersion } from '../shared/tz-database.js';
 import { retry as retrying } from '../shared/retry.js';
 import { sqlKey, type Dimension } from './dimensions.js';
 import { jobNames } from './job-names.js';
-import type { AggregateSink, CommitRequest, PartitionProgress, VersionSpec } from './sink.js';
+import type { AggregateSink, CommitRequest, PartitionProgress, PreparedVersion, VersionSpec } from './sink.js';
 import { settingsMismatch } from './version-settings.js';
 import type { PartitionSnapshot } from './window-engine.js';
 
@@ -58,6 +59,8 @@ interface VersionDoc {
   stages_topic?: string;
   time_zone?: string;
   sink?: string;
+  /** The tz database release it was created with (absent: created before kappa recorded it). */
+  tz_version?: string;
   state: string;
   created_at: Date;
 }
@@ -111,8 +114,9 @@ export class MongoSink implements AggregateSink {
     return new MongoSink(client, client.db(), version, topic);
   }
 
-  async prepare(spec: VersionSpec): Promise<void> {
+  async prepare(spec: VersionSpec): Promise<PreparedVersion> {
     const { settings } = spec;
+    const tzVersion = runningTzVersion();
     await this.versions
       .insertOne({
         _id: spec.version,
@@ -123,6 +127,7 @@ export class MongoSink implements AggregateSink {
         stages_topic: settings.stagesTopic,
         time_zone: settings.timeZone,
         sink: settings.sink,
+        ...(tzVersion === null ? {} : { tz_version: tzVersion }),
         state: 'catching-up',
         created_at: new Date(),
       })
@@ -150,6 +155,7 @@ export class MongoSink implements AggregateSink {
         { _id: spec.version },
         { $set: { stages_topic: settings.stagesTopic, time_zone: settings.timeZone, sink: settings.sink } },
       );
+    return { tzVersion: stored?.tz_version ?? null };
   }
 
   private progressId(partition: number): string {

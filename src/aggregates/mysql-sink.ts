@@ -6,7 +6,8 @@ import { sqlKey, type Dimension } from './dimensions.js';
 import { addDigests } from './digest-store.js';
 import { jobNames } from './job-names.js';
 import { ensureDatabase, ensureVersionTables, migrate } from './migrations.js';
-import type { AggregateSink, CommitRequest, PartitionProgress, VersionSpec } from './sink.js';
+import { runningTzVersion } from '../shared/tz-database.js';
+import type { AggregateSink, CommitRequest, PartitionProgress, PreparedVersion, VersionSpec } from './sink.js';
 import { settingsMismatch } from './version-settings.js';
 import { digestIncrements } from './window-digest.js';
 import type { PartitionSnapshot, WindowRow } from './window-engine.js';
@@ -57,7 +58,7 @@ export class MySqlSink implements AggregateSink {
     return new MySqlSink(pool, version, topic);
   }
 
-  async prepare(spec: VersionSpec): Promise<void> {
+  async prepare(spec: VersionSpec): Promise<PreparedVersion> {
     const { settings } = spec;
     if (settings.stagesTopic !== this.topic)
       throw new Error(`the sink reads ${this.topic}, the version's settings name ${settings.stagesTopic}`);
@@ -66,8 +67,8 @@ export class MySqlSink implements AggregateSink {
     try {
       await migrate(connection);
       await connection.query(
-        `INSERT IGNORE INTO kappa_versions (version, window_ms, slide_ms, watermark_ms, dims, state, created_at, stages_topic, time_zone, sink)
-         VALUES (?, ?, ?, ?, ?, 'catching-up', UTC_TIMESTAMP(3), ?, ?, ?)`,
+        `INSERT IGNORE INTO kappa_versions (version, window_ms, slide_ms, watermark_ms, dims, state, created_at, stages_topic, time_zone, sink, tz_version)
+         VALUES (?, ?, ?, ?, ?, 'catching-up', UTC_TIMESTAMP(3), ?, ?, ?, ?)`,
         [
           spec.version,
           settings.window.sizeMs,
@@ -77,10 +78,11 @@ export class MySqlSink implements AggregateSink {
           settings.stagesTopic,
           settings.timeZone,
           settings.sink,
+          runningTzVersion(),
         ],
       );
       const [rows] = await connection.query<RowDataPacket[]>(
-        'SELECT window_ms, slide_ms, watermark_ms, dims, stages_topic, time_zone, sink FROM kappa_versions WHERE version = ?',
+        'SELECT window_ms, slide_ms, watermark_ms, dims, stages_topic, time_zone, sink, tz_version FROM kappa_versions WHERE version = ?',
         [spec.version],
       );
       const row = rows[0];
@@ -110,6 +112,7 @@ export class MySqlSink implements AggregateSink {
         [settings.stagesTopic, settings.timeZone, settings.sink, spec.version],
       );
       await ensureVersionTables(connection, spec.version, settings.dims);
+      return { tzVersion: text(row?.['tz_version']) };
     } finally {
       connection.release();
     }

@@ -10,6 +10,7 @@ import { untilAborted } from '../shared/abort.js';
 import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import { KappaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { describeTzDrift, tzDrift } from '../shared/tz-database.js';
 import type { EnrichedEvent } from '../stages/enrich/rules.js';
 import {
   AggregationDriver,
@@ -112,7 +113,9 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
   const crashed = consumerCrashed(consumer);
   crashed.catch(() => undefined); // handled by the race below; marked here for a crash during start-up
   try {
-    await sink.prepare({ version, settings });
+    const prepared = await sink.prepare({ version, settings });
+    const drift = tzDrift(version, prepared.tzVersion);
+    if (drift !== undefined) logger.warn({ ...drift }, describeTzDrift(drift));
     const histories = await loadSchemaHistories(options.schemasDir);
     const stagesSchema = histories.find((history) => history.name === 'events_stages')?.versions.at(-1)?.schema;
     if (stagesSchema === undefined)

@@ -10,6 +10,12 @@ export interface VersionSpec {
   readonly settings: VersionSettings;
 }
 
+/** What a version's store recorded at its creation beyond its settings (which never differ from the spec's). */
+export interface PreparedVersion {
+  /** The tz database release it was created with (shared/tz-database.ts); null when unknown (created before kappa recorded it). */
+  readonly tzVersion: string | null;
+}
+
 /** Where a partition stands in its store. A partition without progress starts at offset 0. */
 export interface PartitionProgress {
   /** The next offset of the partition to process (0 when nothing was ever committed). */
@@ -43,8 +49,11 @@ export interface CommitRequest {
  * window once, when its watermark closes it (or `--idle-close` does).
  */
 export interface AggregateSink {
-  /** Creates the version's tables or collections and registers it; refuses changed settings. */
-  prepare(spec: VersionSpec): Promise<void>;
+  /**
+   * Creates the version's tables or collections and registers it (with the running tz database
+   * release); refuses changed settings.
+   */
+  prepare(spec: VersionSpec): Promise<PreparedVersion>;
   load(partition: number): Promise<PartitionProgress>;
   /** Writes rows and progress; false (nothing written) when another instance moved the progress. */
   commit(request: CommitRequest): Promise<boolean>;

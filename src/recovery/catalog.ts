@@ -5,6 +5,7 @@ import { ensureDatabase, migrate } from '../aggregates/migrations.js';
 import { readDigests } from '../aggregates/digest-store.js';
 import type { WindowSettings } from '../aggregates/window-engine.js';
 import { KappaError } from '../shared/errors.js';
+import { runningTzVersion, tzDrift, type TzDrift } from '../shared/tz-database.js';
 import type { PartitionOffsets } from './catch-up.js';
 import { servingHistory, servingVersion, switchReaders } from './serving-pointer.js';
 
@@ -21,6 +22,8 @@ export interface VersionRecord {
   readonly dims: readonly Dimension[];
   readonly state: VersionState;
   readonly topic: string;
+  /** The tz database release it was created with (shared/tz-database.ts); null: unknown (older kappa). */
+  readonly tzVersion: string | null;
 }
 
 export interface PartitionProgressRow {
@@ -67,7 +70,7 @@ export class Catalog {
 
   async versions(): Promise<VersionRecord[]> {
     const [rows] = await this.pool.query<RowDataPacket[]>(
-      'SELECT version, window_ms, slide_ms, watermark_ms, dims, state, stages_topic FROM kappa_versions ORDER BY CAST(SUBSTRING(version, 2) AS UNSIGNED)',
+      'SELECT version, window_ms, slide_ms, watermark_ms, dims, state, stages_topic, tz_version FROM kappa_versions ORDER BY CAST(SUBSTRING(version, 2) AS UNSIGNED)',
     );
     return rows.map((row) => ({
       version: String(row['version']),
@@ -79,7 +82,17 @@ export class Catalog {
       dims: parseDims(String(row['dims'])),
       state: String(row['state']) as VersionState,
       topic: String(row['stages_topic'] ?? ''),
+      tzVersion: typeof row['tz_version'] === 'string' ? row['tz_version'] : null,
     }));
+  }
+
+  /**
+   * The versions created with another tz database release than the running Node's: their replays
+   * may put events in other windows (shared/tz-database.ts). For `kappa verify` and the like;
+   * versions of unknown release (created before kappa recorded it) are not listed.
+   */
+  async tzDrifts(running = runningTzVersion()): Promise<TzDrift[]> {
+    return (await this.versions()).flatMap((record) => tzDrift(record.version, record.tzVersion, running) ?? []);
   }
 
   async version(name: string): Promise<VersionRecord> {

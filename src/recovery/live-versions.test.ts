@@ -18,6 +18,7 @@ const record = (
   dims: ['user', 'dept', 'age'],
   state,
   topic,
+  tzVersion: null,
 });
 
 describe('liveVersions: what kappa up aggregates', () => {

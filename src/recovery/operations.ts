@@ -109,6 +109,8 @@ export interface VersionStatus {
   readonly lateWindows: number;
   /** Records the aggregator could not use, counted once per version (dead-lettered). */
   readonly badRecords: number;
+  /** The tz database release it was created with; null: unknown (created before kappa recorded it). */
+  readonly tzVersion: string | null;
 }
 
 /**
@@ -146,6 +148,7 @@ export async function versionStatus(catalog: Catalog, admin: Admin): Promise<Ver
       lateEvents: progress.reduce((sum, row) => sum + row.late, 0),
       lateWindows: progress.reduce((sum, row) => sum + row.lateWindows, 0),
       badRecords: progress.reduce((sum, row) => sum + row.badRecords, 0),
+      tzVersion: record.tzVersion,
     });
   }
   return statuses;

@@ -3,6 +3,7 @@ import { Catalog } from '../../recovery/catalog.js';
 import { cutover, diffVersions, rollback, versionStatus } from '../../recovery/operations.js';
 import { runRecover } from '../../recovery/recover.js';
 import { verifyVersions } from '../../recovery/verify.js';
+import { describeTzDrift, tzDrift } from '../../shared/tz-database.js';
 import type { Logger } from '../../shared/logger.js';
 import { formatCount } from '../../shared/progress.js';
 import { loadEnrichmentTables } from '../../stages/enrich/static-tables.js';
@@ -224,6 +225,10 @@ export const statusCommand = defineCommand({
     const statuses = await withCatalog(config.mysqlUrl, (catalog) =>
       withAdmin(config.kafkaBrokers, logger, (admin) => versionStatus(catalog, admin)),
     );
+    for (const status of statuses) {
+      const drift = tzDrift(status.version, status.tzVersion);
+      if (drift !== undefined) logger.warn({ ...drift }, describeTzDrift(drift));
+    }
     if (options['json'] === true) {
       print(JSON.stringify(statuses));
       return 0;
