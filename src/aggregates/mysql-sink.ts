@@ -2,6 +2,7 @@ import { createPool, type Pool, type PoolConnection, type RowDataPacket } from '
 import { KappaError } from '../shared/errors.js';
 import { serveIfNoneServes } from '../recovery/serving-pointer.js';
 import { inTransaction } from '../shared/mysql.js';
+import { permanentSqlError } from '../shared/sql-errors.js';
 import { sqlKey, type Dimension } from './dimensions.js';
 import { jobNames } from './job-names.js';
 import { ensureDatabase, ensureVersionTables, migrate } from './migrations.js';
@@ -182,6 +183,12 @@ export class MySqlSink implements AggregateSink {
       });
     } catch (error) {
       if (error instanceof ProgressMoved) return false;
+      // Data MySQL refuses (an invalid DATETIME, too long…) is refused again on every retry: stop.
+      const permanent = permanentSqlError(
+        error,
+        `committing ${this.names.version}'s partition ${request.partition} of ${this.topic}`,
+      );
+      if (permanent !== undefined) throw permanent;
       this.retries += 1;
       throw error;
     }
