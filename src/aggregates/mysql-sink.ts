@@ -3,6 +3,7 @@ import { KappaError } from '../shared/errors.js';
 import { serveIfNoneServes } from '../recovery/serving-pointer.js';
 import { inTransaction } from '../shared/mysql.js';
 import { permanentSqlError } from '../shared/sql-errors.js';
+import { countIncident } from '../shared/incidents.js';
 import { sqlKey, type Dimension } from './dimensions.js';
 import { jobNames } from './job-names.js';
 import { ensureDatabase, ensureVersionTables, migrate } from './migrations.js';
@@ -143,7 +144,10 @@ export class MySqlSink implements AggregateSink {
     if (committed && request.rows.length > 0 && !this.someoneServes)
       // Not part of the commit: a failure here is retried with the next commit's rows.
       this.someoneServes = await serveIfNoneServes(this.pool, { version: this.names.version, dims: this.dims }).catch(
-        () => false,
+        () => {
+          countIncident('swallowed', 'serve-if-none-serves');
+          return false;
+        },
       );
     return committed;
   }
@@ -190,6 +194,7 @@ export class MySqlSink implements AggregateSink {
       );
       if (permanent !== undefined) throw permanent;
       this.retries += 1;
+      countIncident('retry', 'mysql-commit');
       throw error;
     }
   }
