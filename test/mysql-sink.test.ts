@@ -50,4 +50,45 @@ describe('MySqlSink against MariaDB', () => {
       await zombie.close();
     }
   });
+
+  it(
+    'stops with KAPPA_SQL_REJECTED on a commit MySQL refuses for its data, instead of retrying it forever',
+    { timeout: 60_000 },
+    async () => {
+      const settings = versionSettings({
+        window: 36_000_000,
+        slide: 36_000_000,
+        watermark: 15_000,
+        dims: ['user'],
+        timeZone: 'UTC',
+        topicStages: 'far-stages',
+      });
+      const sink = await MySqlSink.open(context.mysqlUrl, 'v4', 'far-stages');
+      try {
+        await sink.prepare({ version: 'v4', settings });
+        const progress = await sink.load(0);
+        // A window near the top of the event-time range ends after 9999-12-31: not a DATETIME.
+        const start = Date.UTC(9999, 11, 31, 18);
+        const commit = sink.commit({
+          partition: 0,
+          expected: progress,
+          nextOffset: 1n,
+          rows: [{ windowStart: start, windowEnd: start + 36_000_000, dim: 'user', key: 'Kim', count: 1 }],
+          snapshot: { maxEventTime: start, lateEvents: 0, open: [] },
+          lateEvents: 0,
+          lateWindows: 0,
+          badRecords: 0,
+          watermark: null,
+        });
+        await expect(commit).rejects.toMatchObject({ code: 'KAPPA_SQL_REJECTED', retriable: false });
+        await expect(commit).rejects.toThrow(
+          /ER_TRUNCATED_WRONG_VALUE|ER_WARN_DATA_OUT_OF_RANGE|ER_DATETIME_FUNCTION_OVERFLOW/,
+        );
+        // Nothing of it was written: the progress did not move.
+        expect(await sink.load(0)).toMatchObject({ nextOffset: 0n, seq: progress.seq });
+      } finally {
+        await sink.close();
+      }
+    },
+  );
 });

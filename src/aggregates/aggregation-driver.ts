@@ -1,4 +1,5 @@
 import type { IHeaders, Message } from 'kafkajs';
+import { countIncident } from '../shared/incidents.js';
 import { KappaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { planBatch, type Classified } from './batch-plan.js';
@@ -214,6 +215,7 @@ export class AggregationDriver {
           closed += rows.length;
         }
       }).catch((error: unknown) => {
+        countIncident('swallowed', 'idle-close');
         this.options.logger?.warn({ err: error, partition }, 'idle close failed; reloading the partition');
       });
     }

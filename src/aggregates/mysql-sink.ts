@@ -2,6 +2,8 @@ import { createPool, type Pool, type PoolConnection, type RowDataPacket } from '
 import { KappaError } from '../shared/errors.js';
 import { serveIfNoneServes } from '../recovery/serving-pointer.js';
 import { inTransaction } from '../shared/mysql.js';
+import { permanentSqlError } from '../shared/sql-errors.js';
+import { countIncident } from '../shared/incidents.js';
 import { sqlKey, type Dimension } from './dimensions.js';
 import { addDigests } from './digest-store.js';
 import { jobNames } from './job-names.js';
@@ -148,7 +150,10 @@ export class MySqlSink implements AggregateSink {
     if (committed && request.rows.length > 0 && !this.someoneServes)
       // Not part of the commit: a failure here is retried with the next commit's rows.
       this.someoneServes = await serveIfNoneServes(this.pool, { version: this.names.version, dims: this.dims }).catch(
-        () => false,
+        () => {
+          countIncident('swallowed', 'serve-if-none-serves');
+          return false;
+        },
       );
     return committed;
   }
@@ -190,7 +195,14 @@ export class MySqlSink implements AggregateSink {
       });
     } catch (error) {
       if (error instanceof ProgressMoved) return false;
+      // Data MySQL refuses (an invalid DATETIME, too long…) is refused again on every retry: stop.
+      const permanent = permanentSqlError(
+        error,
+        `committing ${this.names.version}'s partition ${request.partition} of ${this.topic}`,
+      );
+      if (permanent !== undefined) throw permanent;
       this.retries += 1;
+      countIncident('retry', 'mysql-commit');
       throw error;
     }
   }

@@ -3,7 +3,8 @@ import { Partitioners } from '../kafka/kafkajs.js';
 import { ensureTopics } from '../kafka/ensure-topics.js';
 import { logTopic } from '../kafka/topics.js';
 import { batchEnd, isBacklog } from '../kafka/backlog.js';
-import { AvroDecoder } from '../registry/avro-decoder.js';
+import { AvroDecoder, schemaWait } from '../registry/avro-decoder.js';
+import { countIncident } from '../shared/incidents.js';
 import { consumerCrashed } from '../kafka/crash-watch.js';
 import { loadSchemaHistories } from '../registry/schema-history.js';
 import { untilAborted } from '../shared/abort.js';
@@ -120,7 +121,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
     const stagesSchema = histories.find((history) => history.name === 'events_stages')?.versions.at(-1)?.schema;
     if (stagesSchema === undefined)
       throw new KappaError('KAPPA_SCHEMAS_INVALID', 'the schemas directory has no events_stages/ history');
-    const decoder = new AvroDecoder<EnrichedEvent>(options.registryUrl, stagesSchema);
+    const decoder = new AvroDecoder<EnrichedEvent>(options.registryUrl, stagesSchema, schemaWait(logger));
     const lateTopic = options.publishLate === true ? names.lateTopic(topic) : undefined;
     const deadLetterTopic = names.deadLetterTopic(topic);
     // The stages topic (like every stage, idempotently: the aggregator may start before the
@@ -161,8 +162,10 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
       metrics,
       logger,
     });
-    const failed = (partition: number) => (error: unknown) =>
+    const failed = (partition: number) => (error: unknown) => {
+      countIncident('retry', 'aggregate-partition');
       logger.warn({ err: error, partition }, 'aggregation commit failed; resuming from the last committed progress');
+    };
 
     // After a rebalance the sink says where each partition stands: forget what memory says.
     // And the consumer fetches from there: the group's committed offset may be anywhere (a version

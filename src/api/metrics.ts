@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { Type } from 'typebox';
 import type { AggregateMetrics } from '../aggregates/run.js';
 import type { EnrichMetrics } from '../stages/enrich/run.js';
+import { incidentCounts } from '../shared/incidents.js';
 
 /** What /metrics reports beyond the process: refreshed from Kafka and MySQL in the background. */
 export interface MetricsSnapshot {
@@ -130,9 +131,20 @@ export function createApiMetrics(
     labelNames: ['version'],
     registers: [registry],
   });
+  // Monotonic in the process (src/shared/incidents.ts): a counter brought up to date at each scrape.
+  new Counter({
+    name: 'kappa_incidents_total',
+    help: 'Things this process went on past without stopping: errors caught (swallowed), work done again (retry), records dropped by policy (skipped); by kind and what',
+    labelNames: ['kind', 'what'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { kind, what, count } of incidentCounts()) this.inc({ kind, what }, count);
+    },
+  });
   const stageRecords = new Gauge({
     name: 'kappa_stage_records',
-    help: 'Records handled by stages running in this process, by stage and kind (in, out, late, dlq)',
+    help: 'Records handled by stages running in this process, by stage and kind (in, out, late, dlq, skipped)',
     labelNames: ['stage', 'kind'],
     registers: [registry],
   });
@@ -163,6 +175,7 @@ export function createApiMetrics(
       stageRecords.set({ stage: 'enrich', kind: 'in' }, stages.enrich.in);
       stageRecords.set({ stage: 'enrich', kind: 'out' }, stages.enrich.out);
       stageRecords.set({ stage: 'enrich', kind: 'dlq' }, stages.enrich.dlq);
+      stageRecords.set({ stage: 'enrich', kind: 'skipped' }, stages.enrich.skipped);
     }
     for (const [version, metrics] of Object.entries(stages.aggregates ?? {})) {
       stageRecords.set({ stage: `aggregate-${version}`, kind: 'in' }, metrics.in);

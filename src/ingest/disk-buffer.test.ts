@@ -12,6 +12,18 @@ const record = (id: number, partitions = 3): BufferedRecord => ({
 });
 
 describe('DiskBuffer', () => {
+  it('fsyncs the folder after renaming a chunk into place (else a power loss may forget the name)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kappa-buffer-sync-'));
+    const synced: string[][] = [];
+    const buffer = await DiskBuffer.open(dir, (folder) => {
+      expect(folder).toBe(dir);
+      synced.push(readdirSync(folder));
+      return Promise.resolve();
+    });
+    await buffer.append({ firstId: 7, records: [] });
+    expect(synced).toEqual([['chunk-0000000000000007.json']]);
+  });
+
   it('keeps chunks on disk, in id order, until removed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kappa-buffer-'));
     const buffer = await DiskBuffer.open(dir);

@@ -40,13 +40,17 @@ const fileName = (firstId: number) => `chunk-${String(firstId).padStart(16, '0')
  * outage loses nothing; chunks are sent in id order.
  */
 export class DiskBuffer {
-  private constructor(private readonly dir: string) {}
+  private constructor(
+    private readonly dir: string,
+    private readonly syncFolder: (dir: string) => Promise<void>,
+  ) {}
 
-  static async open(dir: string): Promise<DiskBuffer> {
+  /** `syncFolder` is a seam for tests (default: fsync the folder). */
+  static async open(dir: string, syncFolder: (dir: string) => Promise<void> = fsyncFolder): Promise<DiskBuffer> {
     await mkdir(dir, { recursive: true });
     // A .tmp file is a chunk whose write was interrupted: it was never acknowledged to anyone.
     for (const name of await readdir(dir)) if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
-    return new DiskBuffer(dir);
+    return new DiskBuffer(dir, syncFolder);
   }
 
   async append(chunk: Chunk): Promise<void> {
@@ -59,6 +63,9 @@ export class DiskBuffer {
       await file.close();
     }
     await rename(`${path}.tmp`, path);
+    // The rename is an entry of the folder: until the folder is fsynced, a power loss may forget it
+    // (the chunk's bytes are on disk, its name is not), losing generated records.
+    await this.syncFolder(this.dir);
   }
 
   /** The buffered chunks, oldest first. */
@@ -77,6 +84,16 @@ export class DiskBuffer {
 
   async remove(chunk: Chunk): Promise<void> {
     await rm(join(this.dir, fileName(chunk.firstId)), { force: true });
+  }
+}
+
+/** fsync of a folder: makes the renames and removals in it durable (POSIX: open it read-only, fsync). */
+export async function fsyncFolder(dir: string): Promise<void> {
+  const folder = await open(dir, 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
   }
 }
 

@@ -3,6 +3,8 @@ import type { Kafka, Producer } from 'kafkajs';
 import { CompressionTypes, Partitioners } from '../kafka/kafkajs.js';
 import { ensurePipelineTopics } from '../kafka/ensure-topics.js';
 import { asKafkaError } from '../kafka/kafka-errors.js';
+import { isKappaError, KappaError } from '../shared/errors.js';
+import { countIncident } from '../shared/incidents.js';
 import type { TopicSettings } from '../kafka/topics.js';
 import { encodeWithSchemaId } from '../registry/wire-format.js';
 import type { Logger } from '../shared/logger.js';
@@ -257,13 +259,21 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
     );
   };
   const ticker = setInterval(report, 1_000);
+  /** Set by a fatal error in either loop: the other stops too (no generating on into a dead sender). */
+  let halted = false;
+  const halt = (error: unknown): never => {
+    halted = true;
+    generating = false;
+    notify();
+    throw error;
+  };
 
   const generator = (async () => {
     const limit = options.count ?? Number.POSITIVE_INFINITY;
     // A monotonic clock: a wall-clock step (NTP) would otherwise stall or burst the schedule.
     const pacingFrom = performance.now();
     let pacing = startPacing(options.rate);
-    while (!signal.aborted && generated < limit) {
+    while (!signal.aborted && !halted && generated < limit) {
       const backlog = generated - sent;
       if (backlog >= (options.rate === 0 ? AHEAD_LIMIT : BUFFER_LIMIT)) {
         await waitForWork(50);
@@ -301,7 +311,7 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
     }
     generating = false;
     notify();
-  })();
+  })().catch(halt);
 
   const drainMs = options.drainTimeoutMs ?? 15_000;
   let deadline = Number.POSITIVE_INFINITY;
@@ -338,7 +348,10 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
       const recovered = await retry(() => reconcile().catch(asKafkaError), {
         initialDelayMs: 500,
         signal: drainOver.signal,
-        onRetry: (error, attempt) => logger.debug({ err: error, attempt }, 'broker still unreachable'),
+        onRetry: (error, attempt) => {
+          countIncident('retry', 'ingest-reconnect');
+          logger.debug({ err: error, attempt }, 'broker still unreachable');
+        },
       });
       logger.info({ firstId: chunk.firstId, resending: recovered.pending.length }, 'broker reachable again; resuming');
       return recovered;
@@ -351,7 +364,7 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
   const deliverer = (async () => {
     /** The records of the head chunk still to send, after a reconciliation; all of them otherwise. */
     let pending: BufferedRecord[] | undefined;
-    while (generating || queue.length > 0) {
+    while ((generating || queue.length > 0) && !halted) {
       const chunk = queue[0];
       if (chunk === undefined) {
         await waitForWork(100);
@@ -369,6 +382,7 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
       } catch (error) {
         // kafkajs gives up on a broker that stays unreachable. The chunk is safe on disk: once the
         // broker answers again, a fresh producer sends just what the log does not have yet.
+        countIncident('retry', 'ingest-send');
         logger.warn(
           { err: error, firstId: chunk.firstId, buffered: generated - sent },
           'sending failed; buffering on disk until the broker answers',
@@ -385,10 +399,23 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
       sent += chunk.records.length;
       notify();
     }
-  })();
+  })().catch(halt);
 
   try {
-    await Promise.all([generator, deliverer]);
+    // Both loops end before this returns: a fatal error in one stops the other (halt).
+    const failures = (await Promise.allSettled([generator, deliverer])).filter(
+      (result) => result.status === 'rejected',
+    );
+    const failure: unknown = failures[0]?.reason;
+    if (failure !== undefined) {
+      logger.error(
+        { err: failure, generated, sent },
+        'ingest stopped by a fatal error; the disk buffer keeps what was not sent',
+      );
+      throw isKappaError(failure)
+        ? failure
+        : new KappaError('KAPPA_GENERATOR_FAILED', `ingest stopped: ${(failure as Error).message}`, { cause: failure });
+    }
   } finally {
     clearInterval(ticker);
     clearTimeout(drainTimer);

@@ -1,5 +1,7 @@
 import type avro from 'avsc';
 import { KafkaContextError } from '../shared/errors.js';
+import { countIncident } from '../shared/incidents.js';
+import type { Logger } from '../shared/logger.js';
 import { maskUrl } from '../shared/mask-url.js';
 import { retry, type RetryPolicy } from '../shared/retry.js';
 import { parseAvro, type AvroType } from './avro-schema.js';
@@ -14,6 +16,20 @@ export type DecodeFailure = 'not-avro-wire-format' | 'incompatible-schema' | 'un
 
 /** How long a schema id the registry answers 404 for is asked for again (a registry loading its log). */
 export const SCHEMA_WAIT: RetryPolicy = Object.freeze({ deadlineMs: 30_000, initialDelayMs: 250, maxDelayMs: 5_000 });
+
+/** SCHEMA_WAIT, each retry logged and counted (`kappa_incidents_total{kind="retry",what="schema-lookup"}`). */
+export function schemaWait(logger: Logger): RetryPolicy {
+  return {
+    ...SCHEMA_WAIT,
+    onRetry: (error, attempt, delayMs) => {
+      countIncident('retry', 'schema-lookup');
+      logger.warn(
+        { err: error, attempt, delayMs },
+        'the schema registry does not know a schema id (yet); asking again',
+      );
+    },
+  };
+}
 
 export type DecodeResult<T> =
   | { readonly ok: true; readonly value: T; readonly schemaId: number }

@@ -1,4 +1,5 @@
 import type { Pool, PoolConnection } from 'mysql2/promise';
+import { countIncident } from './incidents.js';
 
 /** What of a pooled connection a failed transaction needs (a seam for tests). */
 export interface RollbackTarget {
@@ -24,6 +25,7 @@ export async function rollbackOrDestroy(connection: RollbackTarget): Promise<voi
     await connection.rollback();
   } catch (error) {
     connection.destroy();
+    countIncident('swallowed', 'mysql-rollback');
     onRollbackFailure?.(error);
   }
 }

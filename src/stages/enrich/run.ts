@@ -10,7 +10,8 @@ import {
   valueSubject,
   type TopicSettings,
 } from '../../kafka/topics.js';
-import { AvroDecoder } from '../../registry/avro-decoder.js';
+import { AvroDecoder, schemaWait } from '../../registry/avro-decoder.js';
+import { countIncident } from '../../shared/incidents.js';
 import { parseAvro } from '../../registry/avro-schema.js';
 import { registerHistory } from '../../registry/register-history.js';
 import { loadSchemaHistories, type SchemaHistory } from '../../registry/schema-history.js';
@@ -162,6 +163,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
     const decoder = new AvroDecoder<RawEvent>(
       options.registryUrl,
       latest(histories, 'events').versions.at(-1)?.schema ?? '',
+      schemaWait(logger),
     );
 
     const toMessages = async (
@@ -212,6 +214,11 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
           );
         if (options.badRecords === 'skip') {
           metrics.skipped += 1;
+          countIncident('skipped', 'enrich-bad-record');
+          logger.warn(
+            { topic: names.events, partition: batch.partition, offset: message.offset, reason, detail },
+            'bad record skipped (--bad-records skip)',
+          );
           continue;
         }
         deadLetters.push({
