@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   KAPPA_ID_SEQUENCE_UNAVAILABLE: { exitCode: 1, retriable: true },
   KAPPA_INGEST_BUFFER_CORRUPT: { exitCode: 1, retriable: false },
   KAPPA_LATENESS_NO_TOPIC: { exitCode: 1, retriable: true },
+  KAPPA_LATENESS_BUSY: { exitCode: 1, retriable: true, httpStatus: 503 },
   // The HTTP API's answers (src/api): the JSON error body carries the code, the status comes from here.
   KAPPA_BAD_REQUEST: { exitCode: 1, retriable: false, httpStatus: 400 },
   KAPPA_BAD_EVENT: { exitCode: 1, retriable: false, httpStatus: 400 },
