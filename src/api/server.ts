@@ -8,7 +8,7 @@ import { lagOf } from '../recovery/catch-up.js';
 import { Catalog } from '../recovery/catalog.js';
 import { cutover, rollback, versionStatus } from '../recovery/operations.js';
 import { ConfigError } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
+import type { Logger, LogLevel } from '../shared/logger.js';
 import { buildApiApp } from './app.js';
 import { HttpIngest } from './http-ingest.js';
 import { createApiMetrics, type InProcessStages, type MetricsSnapshot } from './metrics.js';
@@ -114,13 +114,14 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
 
   const lateness = new LatenessService({
     source: {
-      kafka,
+      brokers: options.brokers,
       registryUrl: options.registryUrl,
       schemasDir: options.schemasDir,
       topic: options.topicStages,
       timeZone: options.timeZone,
-      logger,
+      logLevel: logger.level as LogLevel,
     },
+    logger,
     defaults: options.lateness ?? latenessDefaults(),
   });
   const queries = new Queries(pool);

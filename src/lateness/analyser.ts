@@ -12,7 +12,7 @@
  * not by the log.
  */
 import { windowsOf, type WindowSettings } from '../aggregates/window-engine.js';
-import { Histogram, isBoundary } from './histogram.js';
+import { Histogram, isBoundary, type HistogramState } from './histogram.js';
 
 export type LatenessWindows = Pick<WindowSettings, 'sizeMs' | 'slideMs'>;
 
@@ -56,6 +56,17 @@ export interface LatenessReport {
   readonly recommendedMs: number;
   /** The smallest of `delays` meeting the target; null when none does. */
   readonly smallestCandidateMs: number | null;
+}
+
+/** An analyser as plain data: what a worker thread reads into and sends back. */
+export interface AnalyserState {
+  readonly windows: LatenessWindows;
+  readonly partitions: readonly (readonly [
+    number,
+    { maxTime: number | null; bad: number; lateness: HistogramState },
+  ])[];
+  readonly eventThresholds: HistogramState;
+  readonly windowThresholds: HistogramState;
 }
 
 interface PartitionState {
@@ -109,6 +120,31 @@ export class LatenessAnalyser {
     copy.eventThresholds.merge(this.eventThresholds);
     copy.windowThresholds.merge(this.windowThresholds);
     return copy;
+  }
+
+  toJSON(): AnalyserState {
+    return {
+      windows: { ...this.windows },
+      partitions: [...this.partitions].map(
+        ([partition, state]) =>
+          [partition, { maxTime: state.maxTime, bad: state.bad, lateness: state.lateness.toJSON() }] as const,
+      ),
+      eventThresholds: this.eventThresholds.toJSON(),
+      windowThresholds: this.windowThresholds.toJSON(),
+    };
+  }
+
+  static fromJSON(state: AnalyserState): LatenessAnalyser {
+    const analyser = new LatenessAnalyser(state.windows);
+    for (const [partition, entry] of state.partitions)
+      analyser.partitions.set(partition, {
+        maxTime: entry.maxTime,
+        bad: entry.bad,
+        lateness: Histogram.fromJSON(entry.lateness),
+      });
+    analyser.eventThresholds.merge(Histogram.fromJSON(state.eventThresholds));
+    analyser.windowThresholds.merge(Histogram.fromJSON(state.windowThresholds));
+    return analyser;
   }
 
   /** The partition's next event (epoch ms), in log order. */

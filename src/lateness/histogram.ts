@@ -30,6 +30,11 @@ export function isBoundary(value: number): boolean {
 /** Plain JSON form: [bucket lower bound, count] pairs, ascending. */
 export type HistogramJson = readonly (readonly [number, number])[];
 
+export interface HistogramState {
+  readonly buckets: HistogramJson;
+  readonly max: number;
+}
+
 export class Histogram {
   private readonly buckets = new Map<number, number>();
   private total = 0;
@@ -93,5 +98,20 @@ export class Histogram {
 
   sorted(): HistogramJson {
     return [...this.buckets.entries()].sort(([a], [b]) => a - b);
+  }
+
+  /** Plain data (structured-clone safe: a worker thread sends it back). */
+  toJSON(): HistogramState {
+    return { buckets: this.sorted(), max: this.largest };
+  }
+
+  static fromJSON(state: HistogramState): Histogram {
+    const histogram = new Histogram();
+    for (const [lower, n] of state.buckets) {
+      histogram.buckets.set(lower, n);
+      histogram.total += n;
+    }
+    histogram.largest = state.max;
+    return histogram;
   }
 }

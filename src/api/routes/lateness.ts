@@ -3,6 +3,7 @@ import { Type, type Static } from 'typebox';
 import { delayList, duration, share } from '../../config/parsers.js';
 import type { LatenessService } from '../../lateness/service.js';
 import { validateSettings } from '../../aggregates/window-engine.js';
+import { isKappaError } from '../../shared/errors.js';
 
 // The service is optional in the API's dependencies: `kappa serve` gives one, tests of other
 // routes need not. Declared here so that app.ts only registers the plugin.
@@ -116,11 +117,17 @@ export async function latenessRoutes(app: FastifyInstance, deps: { readonly late
         Object.assign(windows, defaults.windows);
       const problem = validateSettings({ ...windows, delayMs: 0 });
       if (problem !== undefined) return badRequest(reply, 'slide', problem);
-      return service.answer(
-        windows,
-        (parsed['delays'] as readonly number[] | undefined) ?? defaults.delays,
-        (parsed['target'] as number | undefined) ?? defaults.target,
-      );
+      try {
+        return service.answer(
+          windows,
+          (parsed['delays'] as readonly number[] | undefined) ?? defaults.delays,
+          (parsed['target'] as number | undefined) ?? defaults.target,
+        );
+      } catch (error) {
+        // One analysis reads at a time and few wait: a new window setting beyond that is a 503.
+        if (isKappaError(error) && error.code === 'KAPPA_LATENESS_BUSY') void reply.header('retry-after', '5');
+        throw error;
+      }
     },
   );
 }
