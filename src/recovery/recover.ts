@@ -12,6 +12,7 @@ import type { TransactionPolicy } from '../stages/enrich/transaction-policy.js';
 import { Catalog } from './catalog.js';
 import { backlogDone, describeCatchUp, lagOf, type LagReport } from './catch-up.js';
 import { cutoverProblem } from './operations.js';
+import { preflightRefusal, preflightSchemas } from './schema-preflight.js';
 
 /** The aggregator's options (MySQL sink, no side paths), plus how to recover. */
 export interface RecoverOptions extends Omit<
@@ -35,6 +36,11 @@ export interface RecoverOptions extends Omit<
     readonly badRecords: BadRecordPolicy;
     readonly transactions: TransactionPolicy;
   };
+  /**
+   * Replay even when the log holds records of schema ids the registry does not know (they are
+   * dead-lettered); without it `recover` refuses to start, naming the ids (issue 26).
+   */
+  readonly allowDeadLetters?: boolean;
   /** How often the lag is checked and the progress line redrawn. */
   readonly checkEveryMs?: number;
 }
@@ -76,6 +82,17 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
         'KAPPA_RECOVER_REFUSED',
         `${version} is the serving version: recovery always writes a new version (never the live tables); pick another name, e.g. v${Number(version.slice(1)) + 1}`,
       );
+    }
+    if (options.allowDeadLetters !== true) {
+      const [topic, subject] =
+        options.fullChain === undefined
+          ? [options.settings.stagesTopic, 'events_stages' as const]
+          : [options.fullChain.eventsTopic, 'events' as const];
+      const refusal = preflightRefusal(
+        topic,
+        await preflightSchemas({ ...options, signal: inner.signal }, topic, subject),
+      );
+      if (refusal !== undefined) throw refusal;
     }
     await admin.connect();
     if (options.fullChain !== undefined) {

@@ -12,7 +12,13 @@ import { schemaIdOf } from './wire-format.js';
  * schema id is not among them: the record is framed right and the registry should know its schema
  * (a registry still loading its log, a wrong KAPPA_REGISTRY_URL), so it throws KAPPA_SCHEMA_NOT_FOUND.
  */
-export type DecodeFailure = 'not-avro-wire-format' | 'incompatible-schema' | 'undecodable';
+export type DecodeFailure = 'not-avro-wire-format' | 'incompatible-schema' | 'undecodable' | 'unknown-schema-id';
+
+/**
+ * What a schema id the registry does not know is to a decoder: the stages stop on it; analyses
+ * that only read the log (`recover --plan`, the schema preflight) report it as a result instead.
+ */
+export type UnknownSchemaIds = 'stop' | 'report';
 
 /** How long a schema id the registry answers 404 for is asked for again (a registry loading its log). */
 export const SCHEMA_WAIT: RetryPolicy = Object.freeze({ deadlineMs: 30_000, initialDelayMs: 250, maxDelayMs: 5_000 });
@@ -75,6 +81,8 @@ export class AvroDecoder<T> {
     readerSchema: string,
     /** How a schema id the registry does not know is asked for again before giving up. */
     private readonly notFound: RetryPolicy = SCHEMA_WAIT,
+    /** `report`: an unknown id decodes as `{ok: false, reason: 'unknown-schema-id'}` (analyses only). */
+    private readonly unknownIds: UnknownSchemaIds = 'stop',
   ) {
     this.reader = parseAvro(readerSchema);
     this.request = registryRequest(registryUrl);
@@ -91,6 +99,12 @@ export class AvroDecoder<T> {
       }, this.notFound);
     } catch (error) {
       if (!(error instanceof KafkaContextError) || error.code !== 'KAPPA_SCHEMA_NOT_FOUND') throw error;
+      if (this.unknownIds === 'report')
+        return {
+          ok: false,
+          reason: 'unknown-schema-id',
+          detail: `schema id ${schemaId} is not in the schema registry at ${registry}`,
+        };
       // Final: not retriable (kafkajs then does not restart the consumer: the process stops), no cause.
       throw new KafkaContextError(
         'KAPPA_SCHEMA_NOT_FOUND',

@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   KAPPA_KAFKA_UNREACHABLE: { exitCode: 1, retriable: true },
   KAPPA_VERSION_UNKNOWN: { exitCode: 1, retriable: false, httpStatus: 404 },
   KAPPA_RECOVER_REFUSED: { exitCode: 1, retriable: false },
+  KAPPA_RECOVER_PREFLIGHT: { exitCode: 1, retriable: false },
   KAPPA_CUTOVER_REFUSED: { exitCode: 1, retriable: true, httpStatus: 409 },
   KAPPA_ROLLBACK_REFUSED: { exitCode: 1, retriable: false, httpStatus: 409 },
   KAPPA_CUTOVER_UNEXPLAINED: { exitCode: 1, retriable: false, httpStatus: 409 },

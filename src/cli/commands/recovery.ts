@@ -2,6 +2,9 @@ import { createKafka } from '../../kafka/client.js';
 import { Catalog } from '../../recovery/catalog.js';
 import { cutover, diffVersions, rollback, versionStatus } from '../../recovery/operations.js';
 import { runRecover } from '../../recovery/recover.js';
+import { describePlan, describeSchemaIds } from '../../recovery/plan-format.js';
+import { planReplay } from '../../recovery/replay-plan.js';
+import { preflightSchemas } from '../../recovery/schema-preflight.js';
 import { verifyVersions } from '../../recovery/verify.js';
 import { describeTzDrift, tzDrift } from '../../shared/tz-database.js';
 import type { Logger } from '../../shared/logger.js';
@@ -57,6 +60,15 @@ export const recover = defineCommand({
       flag: '--until-caught-up',
       doc: 'exit 0 once every partition is consumed to the end offsets seen at the start (ends on a live log too)',
     },
+    {
+      flag: '--plan',
+      doc: 'change nothing: read the log once and print records per partition, schema ids, dead letters, rows, bytes, late events recovered and the estimated duration',
+    },
+    { flag: '--json', doc: 'with --plan: print the plan as JSON' },
+    {
+      flag: '--allow-dead-letters',
+      doc: 'replay even when the log holds schema ids the registry does not know (their records are dead-lettered)',
+    },
   ],
   run: async ({ config, options, logger, signal, print }) => {
     const values = new OptionValues(options);
@@ -65,9 +77,28 @@ export const recover = defineCommand({
     values.check();
     if (version === undefined) return 2;
     const from = typeof options['from'] === 'string' ? options['from'] : undefined;
+    if (options['plan'] === true) {
+      const job = aggregateJob(config, version, logger, signal, `kappa-plan-${version}`);
+      const startupMs = process.uptime() * 1_000;
+      const plan = await withCatalog(config.mysqlUrl, (catalog) =>
+        from === undefined ? planReplay(catalog, { ...job, startupMs }) : Promise.resolve(undefined),
+      );
+      if (plan === undefined) {
+        const ids = await preflightSchemas(job, from ?? '', 'events');
+        print(
+          options['json'] === true
+            ? JSON.stringify({ version, topic: from, schemaIds: ids })
+            : describeSchemaIds(from ?? '', ids).join('\n'),
+        );
+        return 0;
+      }
+      print(options['json'] === true ? JSON.stringify(plan) : describePlan(plan).join('\n'));
+      return 0;
+    }
     const fullChain = from === undefined ? undefined : { eventsTopic: from, ...(await enrichmentRules(config)) };
     const result = await runRecover({
       ...aggregateJob(config, version, logger, signal, `kappa-recover-${version}`),
+      allowDeadLetters: options['allowDeadLetters'] === true,
       untilCaughtUp: options['untilCaughtUp'] === true,
       cutover: options['cutover'] === true,
       ...(fullChain === undefined ? {} : { fullChain }),
