@@ -9,9 +9,10 @@ import { servingVersion, switchReaders } from './serving-pointer.js';
 
 /**
  * `backlog-done`: `recover --until-caught-up` consumed everything that was in the log when it
- * started (the log kept growing); `caught-up`: it had no lag at all.
+ * started (the log kept growing); `caught-up`: it had no lag at all; `shadow`: `recover --shadow`
+ * caught it up and keeps it live beside the serving version, compared, not served.
  */
-export const VERSION_STATES = ['catching-up', 'backlog-done', 'caught-up', 'serving', 'retired'] as const;
+export const VERSION_STATES = ['catching-up', 'backlog-done', 'caught-up', 'shadow', 'serving', 'retired'] as const;
 export type VersionState = (typeof VERSION_STATES)[number];
 
 export interface VersionRecord {
