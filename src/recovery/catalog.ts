@@ -162,6 +162,21 @@ export class Catalog {
     await switchReaders(this.pool, to, { refusal, expectedCurrent: from });
   }
 
+  /**
+   * The rows of windows starting in (after, through] of a version's table, as `table` gives them:
+   * what the live diff adds when windows have newly closed in both versions.
+   */
+  async tableRange(version: string, dim: Dimension, after: number, through: number): Promise<Map<string, number>> {
+    const names = jobNames(version);
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT window_start, \`${names.column(dim)}\` AS k, count FROM \`${names.table(dim)}\` WHERE window_start > ? AND window_start <= ?`,
+      [new Date(Number.isFinite(after) ? after : 0), new Date(through)],
+    );
+    return new Map(
+      rows.map((row) => [`${(row['window_start'] as Date).getTime()}|${String(row['k'])}`, Number(row['count'])]),
+    );
+  }
+
   /** A version's table of one dimension as `${windowStart}|${key}` → count. */
   async table(version: string, dim: Dimension): Promise<Map<string, number>> {
     const names = jobNames(version);
