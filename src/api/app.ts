@@ -14,6 +14,7 @@ import { versionRoutes, type VersionOperations } from './routes/versions.js';
 import { windowRoutes } from './routes/windows.js';
 import { addSharedSchemas } from './schemas.js';
 import { latenessRoutes } from './routes/lateness.js';
+import { diffRoutes } from './routes/diff.js';
 
 export interface ApiDependencies {
   readonly reads: ApiReads;
@@ -133,6 +134,7 @@ export async function buildApiApp(deps: ApiDependencies): Promise<FastifyInstanc
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerDashboard(app);
   await app.register(latenessRoutes, deps);
+  await app.register(diffRoutes, deps);
 
   await app.register(windowRoutes, { reads: deps.reads, readCounter: deps.metrics.windowReads });
   await app.register(topRoutes, { reads: deps.reads });

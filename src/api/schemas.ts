@@ -29,7 +29,7 @@ export const SwitchResult = Type.Object(
 export const VersionStatus = Type.Object(
   {
     version: Type.String(),
-    state: Type.String({ description: 'catching-up, backlog-done, caught-up, serving or retired' }),
+    state: Type.String({ description: 'catching-up, backlog-done, caught-up, shadow, serving or retired' }),
     serving: Type.Boolean(),
     topic: Type.String(),
     settings: Type.Object({ sizeMs: Type.Integer(), slideMs: Type.Integer(), delayMs: Type.Integer() }),

@@ -14,6 +14,8 @@ import { HttpIngest } from './http-ingest.js';
 import { createApiMetrics, type InProcessStages, type MetricsSnapshot } from './metrics.js';
 import { Queries } from './queries.js';
 import { loadConfig } from '../config/load.js';
+import { explainRows } from '../recovery/explain-versions.js';
+import { LiveDiffService } from '../recovery/live-diff-service.js';
 import { LatenessService, type LatenessDefaults } from '../lateness/service.js';
 import type { Replication } from '../kafka/replication.js';
 
@@ -124,6 +126,12 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
     logger,
     defaults: options.lateness ?? latenessDefaults(),
   });
+  const explainContext = {
+    catalog,
+    source: { kafka, registryUrl: options.registryUrl, schemasDir: options.schemasDir, logger },
+    defaultTimeZone: options.timeZone,
+  };
+  const liveDiff = new LiveDiffService({ catalog, explain: explainContext, logger });
   const queries = new Queries(pool);
   const app = await buildApiApp({
     reads: queries,
@@ -174,10 +182,17 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
     ingestPerMinute: options.ingestRateLimit ?? 600,
     logger,
     lateness,
+    liveDiff,
+    explain: async (from, to, dim, key, windowStart) => {
+      const [row] = await explainRows(explainContext, from, to, [{ dim, key, windowStart }]);
+      if (row === undefined) throw new Error('no explanation');
+      return row;
+    },
   });
   const close = async () => {
     await app.close().catch(() => undefined);
     await lateness.close().catch(() => undefined);
+    liveDiff.close();
     if (ingest !== undefined) await (await ingest.catch(() => undefined))?.close();
     await admin.disconnect().catch(() => undefined);
     await catalog.close().catch(() => undefined);

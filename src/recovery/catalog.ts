@@ -11,9 +11,10 @@ import { servingHistory, servingVersion, switchReaders } from './serving-pointer
 
 /**
  * `backlog-done`: `recover --until-caught-up` consumed everything that was in the log when it
- * started (the log kept growing); `caught-up`: it had no lag at all.
+ * started (the log kept growing); `caught-up`: it had no lag at all; `shadow`: `recover --shadow`
+ * caught it up and keeps it live beside the serving version, compared, not served.
  */
-export const VERSION_STATES = ['catching-up', 'backlog-done', 'caught-up', 'serving', 'retired'] as const;
+export const VERSION_STATES = ['catching-up', 'backlog-done', 'caught-up', 'shadow', 'serving', 'retired'] as const;
 export type VersionState = (typeof VERSION_STATES)[number];
 
 export interface VersionRecord {
@@ -177,6 +178,21 @@ export class Catalog {
   /** A version's window digests of one dimension (issue 26), by window start. */
   digests(version: string, dim: Dimension): ReturnType<typeof readDigests> {
     return readDigests(this.pool, version, dim);
+  }
+
+  /**
+   * The rows of windows starting in (after, through] of a version's table, as `table` gives them:
+   * what the live diff adds when windows have newly closed in both versions.
+   */
+  async tableRange(version: string, dim: Dimension, after: number, through: number): Promise<Map<string, number>> {
+    const names = jobNames(version);
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT window_start, \`${names.column(dim)}\` AS k, count FROM \`${names.table(dim)}\` WHERE window_start > ? AND window_start <= ?`,
+      [new Date(Number.isFinite(after) ? after : 0), new Date(through)],
+    );
+    return new Map(
+      rows.map((row) => [`${(row['window_start'] as Date).getTime()}|${String(row['k'])}`, Number(row['count'])]),
+    );
   }
 
   /** A version's table of one dimension as `${windowStart}|${key}` → count. */

@@ -45,7 +45,9 @@ describe('liveVersions: what kappa up aggregates', () => {
       record('v3', 'backlog-done', 60_000),
       record('v4', 'catching-up', 60_000),
       record('v5', 'caught-up', 60_000, 'events_stages_v5'),
+      record('v6', 'shadow', 60_000),
+      record('v7', 'retired', 60_000),
     ];
-    expect(liveVersions(records, 'v1', fresh).map((entry) => entry.version)).toEqual(['v1', 'v2', 'v3']);
+    expect(liveVersions(records, 'v1', fresh).map((entry) => entry.version)).toEqual(['v1', 'v2', 'v3', 'v6']);
   });
 });

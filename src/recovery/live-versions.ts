@@ -12,7 +12,7 @@ export interface LiveVersion {
 /**
  * Which aggregators `kappa up` runs (pure): the serving version, with the settings it was created
  * with — after a cutover the live pipeline feeds v2, not v1 — plus every candidate that has caught
- * up (or done its backlog) so it stays ready to serve. Retired versions are not fed any more. On
+ * up (or done its backlog) and every shadow, so it stays ready to serve and its diff stays current. Retired versions are not fed any more. On
  * a fresh machine (nothing serves, no v1 yet) v1 with the configured settings.
  */
 export function liveVersions(
@@ -31,7 +31,7 @@ export function liveVersions(
   for (const record of records)
     if (
       record.version !== chosen[0]?.version &&
-      (record.state === 'caught-up' || record.state === 'backlog-done') &&
+      (record.state === 'caught-up' || record.state === 'backlog-done' || record.state === 'shadow') &&
       (record.topic === fresh.topic || record.topic === '')
     )
       chosen.push(live(record));

@@ -121,6 +121,7 @@ export interface VersionStatus {
 export function displayedState(stored: VersionState, serving: boolean, noLagNow: boolean): VersionState {
   if (serving) return 'serving';
   if (stored === 'serving' || stored === 'retired') return 'retired';
+  if (stored === 'shadow') return 'shadow';
   if (noLagNow) return 'caught-up';
   return stored === 'catching-up' ? 'catching-up' : 'backlog-done';
 }

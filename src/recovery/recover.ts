@@ -29,6 +29,11 @@ export interface RecoverOptions extends Omit<
    * every progress tick, while the serving version keeps consuming live data), then keep running.
    */
   readonly cutover?: boolean;
+  /**
+   * Keep the version live beside the serving one once caught up, marked `shadow` (compared by the
+   * live diff, never served) until a cutover or until stopped.
+   */
+  readonly shadow?: boolean;
   /** Full-chain replay: re-enrich this raw topic into `stagesTopic` first. */
   readonly fullChain?: {
     readonly eventsTopic: string;
@@ -208,6 +213,11 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
         await catalog.setState(version, 'caught-up', 'catching-up');
         await catalog.setState(version, 'caught-up', 'backlog-done');
         logger.info({ version, records: Number(lag.total) }, 'caught up: no lag');
+        if (options.shadow === true) {
+          for (const from of ['caught-up', 'backlog-done', 'catching-up'] as const)
+            await catalog.setState(version, 'shadow', from);
+          logger.info({ version }, 'shadow: live beside the serving version, not served');
+        }
       }
       if (!backlog && targets !== undefined && backlogDone(targets, committed)) {
         backlog = true;

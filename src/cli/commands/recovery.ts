@@ -57,6 +57,10 @@ export const recover = defineCommand({
       doc: 'switch readers to the new version as soon as it has caught up with the serving one, and keep it live',
     },
     {
+      flag: '--shadow',
+      doc: 'once caught up, keep the new version live beside the serving one as a shadow (compared by kappa diff and the dashboard, not served) until cutover or Ctrl-C',
+    },
+    {
       flag: '--until-caught-up',
       doc: 'exit 0 once every partition is consumed to the end offsets seen at the start (ends on a live log too)',
     },
@@ -74,6 +78,11 @@ export const recover = defineCommand({
     const values = new OptionValues(options);
     const version = values.get('to', '--to', versionName);
     if (options['to'] === undefined) values.reject('to', 'kappa recover needs --to <version>, e.g. --to v2');
+    if (options['shadow'] === true && (options['cutover'] === true || options['untilCaughtUp'] === true))
+      values.reject(
+        'shadow',
+        '--shadow keeps the version running beside the serving one: leave out --cutover and --until-caught-up (cut over later with kappa cutover)',
+      );
     values.check();
     if (version === undefined) return 2;
     const from = typeof options['from'] === 'string' ? options['from'] : undefined;
@@ -101,6 +110,7 @@ export const recover = defineCommand({
       allowDeadLetters: options['allowDeadLetters'] === true,
       untilCaughtUp: options['untilCaughtUp'] === true,
       cutover: options['cutover'] === true,
+      shadow: options['shadow'] === true,
       ...(fullChain === undefined ? {} : { fullChain }),
     });
     print(

@@ -104,7 +104,7 @@ export const up = defineCommand({
       };
       const enrichment = await enrichJob(config, logger.child({ stage: 'enrich' }), stages.signal, 'kappa-enrich');
       const enrichMetrics = newEnrichMetrics();
-      // The serving version's aggregator (v1 on a fresh machine) and caught-up candidates, each
+      // The serving version's aggregator (v1 on a fresh machine), caught-up candidates and shadows, each
       // with the settings it was created with; a retired version is not fed any more.
       const catalog = await Catalog.open(config.mysqlUrl);
       const live = await Promise.all([catalog.versions(), catalog.serving()])
