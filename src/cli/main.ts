@@ -1,9 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
-import { isBrokerUnreachable } from '../kafka/kafka-errors.js';
 import { ERROR_CODES, isKappaError, KafkaUnreachableError } from '../shared/errors.js';
-import { createLogger } from '../shared/logger.js';
 import type { CommandSpec } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -90,6 +88,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
         if (typeof value === 'string') flags[key] = value;
       }
       const config = loadConfig([...spec.settings, ...COMMON_SETTINGS], { flags, env: io.env });
+      // pino is loaded once a command runs: `kappa --help` does not pay for it.
+      const { createLogger } = await import('../shared/logger.js');
       const logger = createLogger(config.logLevel, 'kappa', config.logFormat).child({ command: spec.name });
       const print = (line: string) => io.stdout(`${line}\n`);
       stopGraceMs = spec.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
@@ -109,6 +109,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       return error.exitCode === 0 ? 0 : 2;
     }
     // No broker answered: told by the error's type (kafkajs's connection errors in its cause chain), not its text.
+    // kafkajs's error types, loaded only on this path: start-up does not pay for kafkajs.
+    const { isBrokerUnreachable } = await import('../kafka/kafka-errors.js');
     if (error instanceof KafkaUnreachableError || (!isKappaError(error) && isBrokerUnreachable(error))) {
       // kafkajs gave up connecting (its own retries are short): say so plainly; a service manager restarts us.
       io.stderr(

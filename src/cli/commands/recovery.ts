@@ -1,14 +1,17 @@
-import { createKafka } from '../../kafka/client.js';
-import { Catalog } from '../../recovery/catalog.js';
-import { cutover, diffVersions, rollback, versionStatus } from '../../recovery/operations.js';
-import { runRecover } from '../../recovery/recover.js';
+import type { Admin } from 'kafkajs';
+import type { Catalog } from '../../recovery/catalog.js';
 import type { Logger } from '../../shared/logger.js';
 import { formatCount } from '../../shared/progress.js';
 import { defineCommand } from '../command.js';
-import { aggregateJob, ENRICH_SETTINGS, enrichmentRules, VERSION_SETTINGS, versionName } from '../job-options.js';
+import { ENRICH_SETTINGS, VERSION_SETTINGS, versionName } from '../job-settings.js';
 import { OptionValues } from '../option-values.js';
 
+// kafkajs, mysql2 and the recovery modules are loaded when a command runs, not when the command
+// line is parsed: `kappa --help` does not pay for them, `kappa status` only for what it uses.
+const operations = () => import('../../recovery/operations.js');
+
 async function withCatalog<T>(mysqlUrl: string, work: (catalog: Catalog) => Promise<T>): Promise<T> {
+  const { Catalog } = await import('../../recovery/catalog.js');
   const catalog = await Catalog.open(mysqlUrl);
   try {
     return await work(catalog);
@@ -20,8 +23,9 @@ async function withCatalog<T>(mysqlUrl: string, work: (catalog: Catalog) => Prom
 async function withAdmin<T>(
   brokers: readonly string[],
   logger: Logger,
-  work: (admin: ReturnType<ReturnType<typeof createKafka>['admin']>) => Promise<T>,
+  work: (admin: Admin) => Promise<T>,
 ): Promise<T> {
+  const { createKafka } = await import('../../kafka/client.js');
   const admin = createKafka({ brokers, logger, clientId: 'kappa-recovery' }).admin();
   await admin.connect();
   try {
@@ -59,6 +63,11 @@ export const recover = defineCommand({
     if (options['to'] === undefined) values.reject('to', 'kappa recover needs --to <version>, e.g. --to v2');
     values.check();
     if (version === undefined) return 2;
+    // Loaded when run, not when the command line is parsed: `kappa --help` and the other commands do not pay for them.
+    const [{ runRecover }, { aggregateJob, enrichmentRules }] = await Promise.all([
+      import('../../recovery/recover.js'),
+      import('../job-options.js'),
+    ]);
     const from = typeof options['from'] === 'string' ? options['from'] : undefined;
     const fullChain = from === undefined ? undefined : { eventsTopic: from, ...(await enrichmentRules(config)) };
     const result = await runRecover({
@@ -90,6 +99,7 @@ export const cutoverCommand = defineCommand({
     if (options['to'] === undefined) values.reject('to', 'kappa cutover needs --to <version>, e.g. --to v2');
     values.check();
     if (to === undefined) return 2;
+    const { cutover } = await operations();
     const result = await withCatalog(config.mysqlUrl, (catalog) =>
       withAdmin(config.kafkaBrokers, logger, (admin) => cutover(catalog, admin, to)),
     );
@@ -107,6 +117,7 @@ export const rollbackCommand = defineCommand({
   summary: 'Switch readers back to the previously serving job version',
   settings: ['mysqlUrl'],
   run: async ({ config, print }) => {
+    const { rollback } = await operations();
     const result = await withCatalog(config.mysqlUrl, (catalog) => rollback(catalog));
     print(`rollback: readers now see ${result.to} (was ${result.from ?? 'nothing'})`);
     return 0;
@@ -126,6 +137,7 @@ export const diffCommand = defineCommand({
     const to = values.get('to', '<to>', versionName);
     values.check();
     if (from === undefined || to === undefined) return 2;
+    const { diffVersions } = await operations();
     const diff = await withCatalog(config.mysqlUrl, (catalog) => diffVersions(catalog, from, to));
     if (options['json'] === true) {
       print(JSON.stringify(diff));
@@ -158,6 +170,7 @@ export const statusCommand = defineCommand({
   settings: ['kafkaBrokers', 'mysqlUrl'],
   options: [{ flag: '--json', doc: 'print the versions as JSON' }],
   run: async ({ config, options, logger, print }) => {
+    const { versionStatus } = await operations();
     const statuses = await withCatalog(config.mysqlUrl, (catalog) =>
       withAdmin(config.kafkaBrokers, logger, (admin) => versionStatus(catalog, admin)),
     );

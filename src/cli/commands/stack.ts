@@ -1,12 +1,8 @@
 import { rm } from 'node:fs/promises';
-import { brokerStatus, startBroker, stopBroker } from '../../stack/broker.js';
-import {
-  registryPaths,
-  registryProcessStatus,
-  startRegistryProcess,
-  stopRegistryProcess,
-} from '../../stack/registry-process.js';
 import { defineCommand } from '../command.js';
+
+/** Loaded when run, not when the command line is parsed: `kappa --help` does not pay for kafkajs. */
+const loadStack = () => Promise.all([import('../../stack/broker.js'), import('../../stack/registry-process.js')]);
 
 /** What starting the local broker and registry reads: `kappa stack up`'s settings, and part of `kappa up`'s. */
 export const STACK_SETTINGS = [
@@ -27,6 +23,7 @@ export const stackUp = defineCommand({
   summary: 'Start the local Kafka broker (single-node KRaft) and the schema registry in the background; idempotent',
   settings: [...STACK_SETTINGS, 'topicReplicationFactor'],
   run: async ({ config, logger, print }) => {
+    const [{ startBroker }, { startRegistryProcess }] = await loadStack();
     const broker = await startBroker({
       stateDir: config.stateDir,
       cacheDir: config.cacheDir,
@@ -65,6 +62,7 @@ export const stackDown = defineCommand({
   options: [{ flag: '--purge', doc: 'also delete the broker data (topics, offsets, registered schemas) and the logs' }],
   run: async ({ config, options, logger, print }) => {
     const purge = options['purge'] === true;
+    const [{ stopBroker }, { registryPaths, stopRegistryProcess }] = await loadStack();
     const registry = await stopRegistryProcess(config.stateDir, 30_000);
     print(`schema registry: ${registry.wasRunning ? 'stopped' : 'was not running'}`);
     const { wasRunning } = await stopBroker({ stateDir: config.stateDir, timeoutMs: 30_000, purge, logger });
@@ -81,6 +79,7 @@ export const stackStatus = defineCommand({
   settings: ['stateDir'],
   options: [{ flag: '--json', doc: 'print the status as one JSON object' }],
   run: async ({ config, options, print }) => {
+    const [{ brokerStatus }, { registryProcessStatus }] = await loadStack();
     const [kafka, registry] = await Promise.all([
       brokerStatus(config.stateDir),
       registryProcessStatus(config.stateDir),
