@@ -4,7 +4,7 @@ import { jobNames } from './job-names.js';
 import { DIGEST_MODULUS, digestSql, type WindowDigest } from './window-digest.js';
 
 /**
- * `kappa_window_digests` (migration 5): per (version, dim, window) the digest of the window's rows.
+ * `kappa_window_digests` (migration 7): per (version, dim, window) the digest of the window's rows.
  * The sink adds a commit's increments in the commit's transaction, so a digest is exactly once too.
  */
 export async function addDigests(
@@ -25,7 +25,7 @@ export async function addDigests(
 
 /**
  * Recomputes a version's digests of one dimension from its table (tables filled without the sink,
- * e.g. by the bench; versions whose rows predate migration 5).
+ * e.g. by the bench; versions whose rows predate migration 7).
  */
 export async function rebuildDigests(connection: Connection, version: string, dim: Dimension): Promise<void> {
   const names = jobNames(version);

@@ -94,12 +94,18 @@ const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly 
          PRIMARY KEY (sequence_key, writer_id)
        )`,
       `ALTER TABLE kappa_id_blocks CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
-      ],
-    },
-    {
+    ],
+  },
+  {
+    // Issue 28: the tz database release a version was created with (shared/tz-database.ts); NULL
+    // for versions created before: unknown, and left so (the release they used is not known).
+    id: 6,
+    statements: [`ALTER TABLE kappa_versions ADD COLUMN tz_version VARCHAR(16) NULL`],
+  },
+  {
     // Issue 26: per (version, dimension, window) an order-independent digest of the window's rows
     // (window-digest.ts), written in the transaction that writes the rows; `kappa verify` compares them.
-    id: 6,
+    id: 7,
     statements: [
       `CREATE TABLE IF NOT EXISTS kappa_window_digests (
          version VARCHAR(16) NOT NULL,
@@ -110,12 +116,6 @@ const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly 
          PRIMARY KEY (version, dim, window_start_ms)
        ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
     ],
-  },
-  {
-    // Issue 28: the tz database release a version was created with (shared/tz-database.ts); NULL
-    // for versions created before: unknown, and left so (the release they used is not known).
-    id: 6,
-    statements: [`ALTER TABLE kappa_versions ADD COLUMN tz_version VARCHAR(16) NULL`],
   },
 ];
 

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../shared/logger.js';
 import type { BenchServerSpec } from './api-server.js';
+import { median } from './report.js';
 
 export interface LoadFigures {
   readonly requestsPerSec: number;
@@ -70,8 +71,6 @@ async function withServer<T>(
     await exited;
   }
 }
-
-const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 /**
  * `GET /api/windows/users?limit=100` (the serving version) of `kappa serve` under 32 concurrent

@@ -6,6 +6,10 @@ export interface BenchRow {
   readonly baseline: { readonly name: string; readonly value: number };
 }
 
+/** The middle value (the upper one of an even count); 0 for none. */
+export const median = (values: readonly number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
 const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
 /** ours / baseline; above 1 means faster than the baseline (for rates). */

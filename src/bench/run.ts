@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { benchAggregate, benchLongReplay } from './aggregate-bench.js';
 import { benchApi } from './api-bench.js';
+import { benchCli } from './cli-bench.js';
 import { fillApiTables } from './api-tables.js';
 import { withBenchDatabase } from './bench-database.js';
 import { benchLatency } from './latency-bench.js';
@@ -42,12 +43,14 @@ const { values } = parseArgs({
     // replay (0: skipped), which shows whether the cost per event and the memory stay flat.
     'replay-events': { type: 'string' },
     'long-replay-events': { type: 'string', default: '5000000' },
-    // Row groups to run (comma-separated): client, generator, enrich, aggregate, api, verify, latency, pipeline.
+    // Row groups to run (comma-separated): cli, client, generator, enrich, aggregate, api, verify, latency, pipeline.
     // Default: all. enrich and pipeline need generator (enrich reads what it wrote; pipeline compares
     // with its rate); api fills its own tables (those the aggregate row's replay leaves).
     // A directory: the API row's server runs under `node --cpu-prof`, its profile written there.
     'cpu-prof-api': { type: 'string' },
-    only: { type: 'string', default: 'client,generator,enrich,aggregate,api,verify,latency,pipeline' },
+    only: { type: 'string', default: 'cli,client,generator,enrich,aggregate,api,verify,latency,pipeline' },
+    // Rounds of the cli group (each: node -e 0, kappa --help, kappa status).
+    'cli-runs': { type: 'string', default: '10' },
   },
 });
 const only = new Set((values.only ?? '').split(',').map((group) => group.trim()));
@@ -94,6 +97,23 @@ try {
   const kafka = createKafka({ brokers: broker.brokers, logger });
   const admin = kafka.admin();
   await admin.connect();
+  if (want('cli')) {
+    logger.info('the compiled CLI: kappa --help, kappa status, node -e 0');
+    const cli = await withBenchDatabase('kappa_bench_cli', (mysqlUrl) =>
+      benchCli({ brokers: broker.brokers, mysqlUrl, runs: Number(values['cli-runs']) }),
+    );
+    for (const [name, timing] of [
+      ['kappa --help', cli.help],
+      ['kappa status (empty catalog; kafkajs and mysql2 loaded, broker and MySQL asked)', cli.status],
+    ] as const)
+      rows.push({
+        name: `${name}: start to exit, compiled CLI (CPU ${timing.cpuSeconds.toFixed(2)} s; node -e 0: ${cli.node.cpuSeconds.toFixed(2)} s)`,
+        value: timing.wallSeconds * 1_000,
+        unit: 'ms',
+        baseline: { name: 'node -e 0', value: cli.node.wallSeconds * 1_000 },
+      });
+    Object.assign(details, { cli });
+  }
   if (want('client')) {
     await admin.createTopics({
       waitForLeaders: true,

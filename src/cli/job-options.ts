@@ -1,5 +1,3 @@
-import { z } from 'zod';
-import { isJobVersion } from '../aggregates/job-names.js';
 import type { AggregateOptions } from '../aggregates/run.js';
 import { versionSettings } from '../aggregates/version-settings.js';
 import type { Config } from '../config/settings.js';
@@ -7,31 +5,7 @@ import { createKafka } from '../kafka/client.js';
 import type { Logger } from '../shared/logger.js';
 import type { EnrichOptions } from '../stages/enrich/run.js';
 import { loadEnrichmentTables } from '../stages/enrich/static-tables.js';
-
-/** `v` + digits: names a job version's consumer group and tables. */
-export const versionName = z.string().refine(isJobVersion, 'expected v followed by digits, e.g. v1');
-
-/** The settings a job version is built from: `kappa up`, `aggregate` and `recover` pick all of them. */
-export const VERSION_SETTINGS = [
-  'kafkaBrokers',
-  'registryUrl',
-  'sink',
-  'mysqlUrl',
-  'mongodbUrl',
-  'topicStages',
-  'topicPartitions',
-  'topicReplicationFactor',
-  'topicMinInsync',
-  'timeZone',
-  'window',
-  'slide',
-  'watermark',
-  'maxFuture',
-  'dims',
-  'commitRecords',
-  'commitInterval',
-  'schemasDir',
-] as const satisfies readonly (keyof Config)[];
+import type { ENRICH_SETTINGS, VERSION_SETTINGS } from './job-settings.js';
 
 /** `recover` always writes MySQL: sink and MongoDB URL may be absent. */
 type JobSettings = Pick<Config, Exclude<(typeof VERSION_SETTINGS)[number], 'sink' | 'mongodbUrl'>> &
@@ -65,32 +39,6 @@ export function aggregateJob(
     signal,
   } satisfies Partial<AggregateOptions>;
 }
-
-/**
- * The settings the enrichment stage is built from: `kappa enrich` and `kappa up` pick all of them,
- * `recover --from` all but the events topic (its `--from`). One list, so a supervisor cannot start
- * the stage without one of them (kappa up once ignored KAPPA_ENRICH_TRANSACTION_MS).
- */
-export const ENRICH_SETTINGS = [
-  'kafkaBrokers',
-  'registryUrl',
-  'topicEvents',
-  'topicStages',
-  'topicPartitions',
-  'topicReplicationFactor',
-  'topicMinInsync',
-  'topicReplicationCheck',
-  'schemasDir',
-  'namesFile',
-  'deptsFile',
-  'genderMale',
-  'genderFemale',
-  'badRecords',
-  'timeZone',
-  'maxFuture',
-  'enrichTransactionMs',
-  'enrichTransactionRecords',
-] as const satisfies readonly (keyof Config)[];
 
 type EnrichSettings = Pick<Config, (typeof ENRICH_SETTINGS)[number]>;
 

@@ -1,11 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
-import { authFailureDetail, isAuthenticationFailure, isBrokerUnreachable } from '../kafka/kafka-errors.js';
-import { useKafkaSecurity } from '../kafka/client.js';
-import { KAFKA_SECURITY_SETTINGS, loadKafkaSecurity } from '../kafka/security.js';
+import { KAFKA_SECURITY_SETTINGS } from '../kafka/security.js';
 import { ERROR_CODES, isKappaError, KafkaUnreachableError } from '../shared/errors.js';
-import { createLogger } from '../shared/logger.js';
 import type { CommandSpec } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -99,7 +96,16 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
         if (typeof value === 'string') flags[key] = value;
       }
       const config = loadConfig(settingKeys, { flags, env: io.env });
-      if (security.length > 0) useKafkaSecurity(await loadKafkaSecurity(config));
+      if (security.length > 0) {
+        // The TLS/SASL options, for commands that talk to Kafka; kafkajs's client loads only then.
+        const [{ useKafkaSecurity }, { loadKafkaSecurity }] = await Promise.all([
+          import('../kafka/client.js'),
+          import('../kafka/security.js'),
+        ]);
+        useKafkaSecurity(await loadKafkaSecurity(config));
+      }
+      // pino is loaded once a command runs: `kappa --help` does not pay for it.
+      const { createLogger } = await import('../shared/logger.js');
       const logger = createLogger(config.logLevel, 'kappa', config.logFormat).child({ command: spec.name });
       const print = (line: string) => io.stdout(`${line}\n`);
       stopGraceMs = spec.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
@@ -118,6 +124,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       // --help and --version end here with exit code 0; every usage mistake is exit 2.
       return error.exitCode === 0 ? 0 : 2;
     }
+    // kafkajs's error types, loaded only on this path: start-up does not pay for kafkajs.
+    const { authFailureDetail, isAuthenticationFailure, isBrokerUnreachable } = await import('../kafka/kafka-errors.js');
     // Wrong credentials: kafkajs does not retry them (KafkaJSSASLAuthenticationError is non-retriable).
     if (isAuthenticationFailure(error)) {
       io.stderr(

@@ -1,16 +1,15 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { KappaError } from '../shared/errors.js';
+import { KAPPA_BIN } from '../shared/kappa-bin.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { isPortFree, isProcessAlive, spawnDetached, tailFile, terminate } from './processes.js';
 import { readStateFile, removeStateFile, writeStateFile } from './state-file.js';
 import type { Replication } from '../kafka/replication.js';
 
-const KAPPA_BIN = fileURLToPath(new URL('../../bin/kappa.js', import.meta.url));
-/** What /proc/<pid>/cmdline holds for our registry: `node …/kappa.js registry …`, NUL-separated. */
+/** What /proc/<pid>/cmdline holds for our registry: `node …/kappa.js registry …` (bin/ or bin/dev/), NUL-separated. */
 const REGISTRY_MARKER = 'kappa.js\u0000registry';
 
 export function registryPaths(stateDir: string) {

@@ -1,7 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { KAPPA_BIN } from '../../src/shared/kappa-bin.js';
 
-export const KAPPA_BIN = fileURLToPath(new URL('../../bin/kappa.js', import.meta.url));
+/**
+ * The `kappa` the tests run: the sources as they are now (bin/dev/kappa.js, through tsx), never a
+ * dist/ built before the last edit. test/compiled-cli.test.ts builds and runs the compiled CLI.
+ */
+export { KAPPA_BIN };
 
 export interface CliResult {
   readonly code: number | null;
@@ -20,7 +24,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
   return env;
 }
 
-/** Runs the real `kappa` executable (node bin/kappa.js) as a separate process. */
+/** Runs the real `kappa` executable (from the sources, see KAPPA_BIN) as a separate process. */
 export function kappa(
   args: readonly string[],
   env: Record<string, string | undefined> = {},

@@ -1,7 +1,6 @@
 import * as parse from '../../config/parsers.js';
-import { runAggregate } from '../../aggregates/run.js';
 import { defineCommand } from '../command.js';
-import { aggregateJob, VERSION_SETTINGS, versionName } from '../job-options.js';
+import { VERSION_SETTINGS, versionName } from '../job-settings.js';
 import { OptionValues } from '../option-values.js';
 
 export const aggregate = defineCommand({
@@ -23,6 +22,11 @@ export const aggregate = defineCommand({
     const idleCloseMs = values.get('idleClose', '--idle-close', parse.duration('30s'));
     values.check();
     if (version === undefined) return 2;
+    // Loaded when run, not when the command line is parsed: `kappa --help` and the other commands do not pay for them.
+    const [{ runAggregate }, { aggregateJob }] = await Promise.all([
+      import('../../aggregates/run.js'),
+      import('../job-options.js'),
+    ]);
     const metrics = await runAggregate({
       ...aggregateJob(config, version, logger, signal, `kappa-aggregate-${version}`),
       publishLate: options['publishLate'] === true,

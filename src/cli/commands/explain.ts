@@ -15,7 +15,7 @@ import {
 } from '../../recovery/explain-versions.js';
 import type { Logger } from '../../shared/logger.js';
 import { defineCommand } from '../command.js';
-import { versionName } from '../job-options.js';
+import { versionName } from '../job-settings.js';
 import { OptionValues } from '../option-values.js';
 
 /** What reading the versions' logs needs. */

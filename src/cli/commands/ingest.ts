@@ -1,9 +1,5 @@
 import { join } from 'node:path';
 import * as parse from '../../config/parsers.js';
-import { checkTemplate } from '../../ingest/event-template.js';
-import { runIngest } from '../../ingest/ingest-run.js';
-import { createKafka } from '../../kafka/client.js';
-import { loadSchemaHistories } from '../../registry/schema-history.js';
 import { defineCommand } from '../command.js';
 import { OptionValues } from '../option-values.js';
 
@@ -51,6 +47,13 @@ export const ingest = defineCommand({
       String(Math.floor(Math.random() * 2 ** 31)),
     );
 
+    // Loaded when run, not when the command line is parsed: `kappa --help` and the other commands do not pay for them.
+    const [{ checkTemplate }, { runIngest }, { createKafka }, { loadSchemaHistories }] = await Promise.all([
+      import('../../ingest/event-template.js'),
+      import('../../ingest/ingest-run.js'),
+      import('../../kafka/client.js'),
+      import('../../registry/schema-history.js'),
+    ]);
     // The template must fit the events schema the generator writes (its latest version).
     const latest = (await loadSchemaHistories(config.schemasDir))
       .find((history) => history.name === 'events')

@@ -1,10 +1,4 @@
-import { validateSettings } from '../../aggregates/window-engine.js';
-import { createKafka } from '../../kafka/client.js';
-import { LatenessAnalyser } from '../../lateness/analyser.js';
-import { formatLateness, toDocument } from '../../lateness/format.js';
-import { readStagesLog } from '../../lateness/log-reader.js';
 import { ConfigError } from '../../shared/errors.js';
-import { Progress } from '../../shared/progress.js';
 import { defineCommand } from '../command.js';
 
 export const latenessCommand = defineCommand({
@@ -23,6 +17,21 @@ export const latenessCommand = defineCommand({
   ],
   options: [{ flag: '--json', doc: 'print the report as JSON' }],
   run: async ({ config, options, logger, signal, print }) => {
+    // Loaded when run, not when the command line is parsed: `kappa --help` and the other commands do not pay for them.
+    const [
+      { validateSettings },
+      { createKafka },
+      { LatenessAnalyser },
+      { formatLateness, toDocument },
+      { readStagesLog },
+    ] = await Promise.all([
+      import('../../aggregates/window-engine.js'),
+      import('../../kafka/client.js'),
+      import('../../lateness/analyser.js'),
+      import('../../lateness/format.js'),
+      import('../../lateness/log-reader.js'),
+    ]);
+    const { Progress } = await import('../../shared/progress.js');
     const windows = { sizeMs: config.window, slideMs: config.slide };
     const problem = validateSettings({ ...windows, delayMs: 0 });
     if (problem !== undefined) throw new ConfigError('slide', `invalid --window/--slide: ${problem}`);

@@ -1,22 +1,18 @@
-import { createKafka } from '../../kafka/client.js';
-import { Catalog } from '../../recovery/catalog.js';
-import { cutover, diffVersions, rollback, versionStatus } from '../../recovery/operations.js';
-import { runRecover } from '../../recovery/recover.js';
-import { describePlan, describeSchemaIds } from '../../recovery/plan-format.js';
-import { planReplay } from '../../recovery/replay-plan.js';
-import { preflightSchemas } from '../../recovery/schema-preflight.js';
-import { verifyVersions } from '../../recovery/verify.js';
-import { describeTzDrift, tzDrift } from '../../shared/tz-database.js';
+import type { Admin } from 'kafkajs';
+import type { Catalog } from '../../recovery/catalog.js';
 import type { Logger } from '../../shared/logger.js';
 import { formatCount } from '../../shared/progress.js';
-import { loadEnrichmentTables } from '../../stages/enrich/static-tables.js';
-import { explainDiff } from '../../recovery/explain-versions.js';
 import { defineCommand } from '../command.js';
 import { EXPLAIN_SETTINGS, printExplainedDiff, requireExplained, withExplainContext } from './explain.js';
-import { aggregateJob, ENRICH_SETTINGS, enrichmentRules, VERSION_SETTINGS, versionName } from '../job-options.js';
+import { ENRICH_SETTINGS, VERSION_SETTINGS, versionName } from '../job-settings.js';
 import { OptionValues } from '../option-values.js';
 
+// kafkajs, mysql2 and the recovery modules are loaded when a command runs, not when the command
+// line is parsed: `kappa --help` does not pay for them, `kappa status` only for what it uses.
+const operations = () => import('../../recovery/operations.js');
+
 async function withCatalog<T>(mysqlUrl: string, work: (catalog: Catalog) => Promise<T>): Promise<T> {
+  const { Catalog } = await import('../../recovery/catalog.js');
   const catalog = await Catalog.open(mysqlUrl);
   try {
     return await work(catalog);
@@ -28,8 +24,9 @@ async function withCatalog<T>(mysqlUrl: string, work: (catalog: Catalog) => Prom
 async function withAdmin<T>(
   brokers: readonly string[],
   logger: Logger,
-  work: (admin: ReturnType<ReturnType<typeof createKafka>['admin']>) => Promise<T>,
+  work: (admin: Admin) => Promise<T>,
 ): Promise<T> {
+  const { createKafka } = await import('../../kafka/client.js');
   const admin = createKafka({ brokers, logger, clientId: 'kappa-recovery' }).admin();
   await admin.connect();
   try {
@@ -85,8 +82,18 @@ export const recover = defineCommand({
       );
     values.check();
     if (version === undefined) return 2;
+    // Loaded when run, not when the command line is parsed: `kappa --help` and the other commands do not pay for them.
+    const [{ runRecover }, { aggregateJob, enrichmentRules }] = await Promise.all([
+      import('../../recovery/recover.js'),
+      import('../job-options.js'),
+    ]);
     const from = typeof options['from'] === 'string' ? options['from'] : undefined;
     if (options['plan'] === true) {
+      const [{ planReplay }, { preflightSchemas }, { describePlan, describeSchemaIds }] = await Promise.all([
+        import('../../recovery/replay-plan.js'),
+        import('../../recovery/schema-preflight.js'),
+        import('../../recovery/plan-format.js'),
+      ]);
       const job = aggregateJob(config, version, logger, signal, `kappa-plan-${version}`);
       const startupMs = process.uptime() * 1_000;
       const plan = await withCatalog(config.mysqlUrl, (catalog) =>
@@ -143,6 +150,7 @@ export const cutoverCommand = defineCommand({
     values.check();
     if (to === undefined) return 2;
     if (options['requireExplained'] === true) await requireExplained(config, logger, signal, to, print);
+    const { cutover } = await operations();
     const result = await withCatalog(config.mysqlUrl, (catalog) =>
       withAdmin(config.kafkaBrokers, logger, (admin) => cutover(catalog, admin, to)),
     );
@@ -160,6 +168,7 @@ export const rollbackCommand = defineCommand({
   summary: 'Switch readers back to the previously serving job version',
   settings: ['mysqlUrl'],
   run: async ({ config, print }) => {
+    const { rollback } = await operations();
     const result = await withCatalog(config.mysqlUrl, (catalog) => rollback(catalog));
     print(`rollback: readers now see ${result.to} (was ${result.from ?? 'nothing'})`);
     return 0;
@@ -186,10 +195,12 @@ export const diffCommand = defineCommand({
     values.check();
     if (from === undefined || to === undefined) return 2;
     if (options['explain'] === true && options['json'] === true) {
+      const { explainDiff } = await import('../../recovery/explain-versions.js');
       const explained = await withExplainContext(config, logger, signal, (context) => explainDiff(context, from, to));
       print(JSON.stringify(explained));
       return 0;
     }
+    const { diffVersions } = await operations();
     const diff = await withCatalog(config.mysqlUrl, (catalog) => diffVersions(catalog, from, to));
     if (options['json'] === true) {
       print(JSON.stringify(diff));
@@ -230,6 +241,7 @@ export const verifyCommand = defineCommand({
     const to = values.get('to', '<to>', versionName);
     values.check();
     if (from === undefined || to === undefined) return 2;
+    const { verifyVersions } = await import('../../recovery/verify.js');
     const result = await withCatalog(config.mysqlUrl, (catalog) => verifyVersions(catalog, from, to));
     if (options['json'] === true) {
       print(JSON.stringify(result, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
@@ -263,6 +275,10 @@ export const statusCommand = defineCommand({
   settings: ['kafkaBrokers', 'mysqlUrl'],
   options: [{ flag: '--json', doc: 'print the versions as JSON' }],
   run: async ({ config, options, logger, print }) => {
+    const [{ versionStatus }, { describeTzDrift, tzDrift }] = await Promise.all([
+      operations(),
+      import('../../shared/tz-database.js'),
+    ]);
     const statuses = await withCatalog(config.mysqlUrl, (catalog) =>
       withAdmin(config.kafkaBrokers, logger, (admin) => versionStatus(catalog, admin)),
     );

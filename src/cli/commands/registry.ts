@@ -1,4 +1,3 @@
-import { startRegistry } from '../../registry/server.js';
 import { defineCommand } from '../command.js';
 import { untilAborted } from '../../shared/abort.js';
 
@@ -7,6 +6,8 @@ export const registry = defineCommand({
   summary: 'Run the bundled schema registry (Confluent REST API, schemas in a Kafka topic) in the foreground',
   settings: ['kafkaBrokers', 'registryHost', 'registryPort', 'registryTopic', 'topicReplicationFactor'],
   run: async ({ config, logger, signal, print }) => {
+    // Loaded when run, not when the command line is parsed: `kappa --help` and the other commands do not pay for them.
+    const { startRegistry } = await import('../../registry/server.js');
     const running = await startRegistry({
       brokers: config.kafkaBrokers,
       topic: config.registryTopic,

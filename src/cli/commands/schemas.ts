@@ -1,7 +1,5 @@
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { valueSubject } from '../../kafka/topics.js';
-import { registerHistory } from '../../registry/register-history.js';
-import { checkSchemaHistory, loadSchemaHistories, type SchemaHistory } from '../../registry/schema-history.js';
+import type { SchemaHistory } from '../../registry/schema-history.js';
 import { KappaError } from '../../shared/errors.js';
 import { defineCommand } from '../command.js';
 
@@ -16,6 +14,8 @@ type SchemaSettings = { readonly schemasDir: string; readonly topicEvents: strin
 
 /** The histories of the schemas directory, refused (exit 1, one line per problem) unless all are compatible. */
 async function checkedHistories(config: SchemaSettings): Promise<SchemaHistory[]> {
+  // Loaded when run, not when the command line is parsed: `kappa --help` does not pay for Avro.
+  const { checkSchemaHistory, loadSchemaHistories } = await import('../../registry/schema-history.js');
   const histories = await loadSchemaHistories(config.schemasDir);
   const problems = histories.flatMap((history) =>
     checkSchemaHistory(history, valueSubject(topicFor(history.name, config))),
@@ -46,6 +46,10 @@ export const schemasRegister = defineCommand({
   settings: ['schemasDir', 'registryUrl', 'topicEvents', 'topicStages'],
   run: async ({ config, print }) => {
     const histories = await checkedHistories(config);
+    const [{ SchemaRegistry }, { registerHistory }] = await Promise.all([
+      import('@kafkajs/confluent-schema-registry'),
+      import('../../registry/register-history.js'),
+    ]);
     const registry = new SchemaRegistry({ host: config.registryUrl });
     for (const history of histories) {
       const subject = valueSubject(topicFor(history.name, config));

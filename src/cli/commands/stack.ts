@@ -2,23 +2,20 @@ import { rm } from 'node:fs/promises';
 import type { Config } from '../../config/settings.js';
 import { KappaError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { brokerStatus, startBroker, stopBroker } from '../../stack/broker.js';
-import { readBrokerState } from '../../stack/broker-state.js';
-import {
-  clusterPorts,
-  clusterStatus,
-  readClusterState,
-  startCluster,
-  stopCluster,
-  type ClusterReport,
-} from '../../stack/cluster.js';
-import {
-  registryPaths,
-  registryProcessStatus,
-  startRegistryProcess,
-  stopRegistryProcess,
-} from '../../stack/registry-process.js';
+import type { ClusterReport } from '../../stack/cluster.js';
+import type { registryProcessStatus } from '../../stack/registry-process.js';
 import { defineCommand } from '../command.js';
+
+/** Loaded when run, not when the command line is parsed: `kappa --help` does not pay for kafkajs. */
+async function loadStack() {
+  const [broker, brokerState, cluster, registry] = await Promise.all([
+    import('../../stack/broker.js'),
+    import('../../stack/broker-state.js'),
+    import('../../stack/cluster.js'),
+    import('../../stack/registry-process.js'),
+  ]);
+  return { ...broker, ...brokerState, ...cluster, ...registry };
+}
 
 /** What starting the local broker and registry reads: `kappa stack up`'s settings, and part of `kappa up`'s. */
 export const STACK_SETTINGS = [
@@ -47,6 +44,7 @@ export const stackUp = defineCommand({
     { flag: '--node-heap <size>', doc: 'JVM heap of each node of a cluster of two or more (default 384m)' },
   ],
   run: async ({ config, options, logger, print }) => {
+    const { startRegistryProcess } = await loadStack();
     const nodes = parseNodeCount(options['brokers']);
     const brokers =
       nodes === 1
@@ -88,6 +86,7 @@ async function startOneBroker(
   logger: Logger,
   print: (line: string) => void,
 ): Promise<readonly string[]> {
+  const { readClusterState, startBroker } = await loadStack();
   if ((await readClusterState(config.stateDir)) !== undefined)
     throw new KappaError(
       'KAPPA_BROKER_START_FAILED',
@@ -117,6 +116,7 @@ async function startLocalCluster(
   logger: Logger,
   print: (line: string) => void,
 ): Promise<readonly string[]> {
+  const { readBrokerState, startCluster, clusterPorts } = await loadStack();
   if ((await readBrokerState(config.stateDir)) !== undefined)
     throw new KappaError(
       'KAPPA_BROKER_START_FAILED',
@@ -146,6 +146,7 @@ export const stackDown = defineCommand({
   settings: ['stateDir'],
   options: [{ flag: '--purge', doc: 'also delete the broker data (topics, offsets, registered schemas) and the logs' }],
   run: async ({ config, options, logger, print }) => {
+    const { stopRegistryProcess, stopCluster, stopBroker, registryPaths } = await loadStack();
     const purge = options['purge'] === true;
     const registry = await stopRegistryProcess(config.stateDir, 30_000);
     print(`schema registry: ${registry.wasRunning ? 'stopped' : 'was not running'}`);
@@ -167,6 +168,7 @@ export const stackStatus = defineCommand({
   settings: ['stateDir', 'cacheDir'],
   options: [{ flag: '--json', doc: 'print the status as one JSON object' }],
   run: async ({ config, options, print }) => {
+    const { clusterStatus, registryProcessStatus, brokerStatus } = await loadStack();
     const cluster = await clusterStatus(config.stateDir, config.cacheDir);
     if (cluster !== undefined)
       return printClusterStatus(cluster, await registryProcessStatus(config.stateDir), options['json'] === true, print);

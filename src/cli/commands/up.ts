@@ -1,19 +1,11 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureDatabase } from '../../aggregates/migrations.js';
-import { runAggregate, type AggregateMetrics } from '../../aggregates/run.js';
-import { Catalog } from '../../recovery/catalog.js';
-import { liveVersions } from '../../recovery/live-versions.js';
-import { runIngest } from '../../ingest/ingest-run.js';
-import { createKafka } from '../../kafka/client.js';
+import type { AggregateMetrics } from '../../aggregates/run.js';
 import { KappaError } from '../../shared/errors.js';
-import { isBrokerReachable, startBroker, stopBroker } from '../../stack/broker.js';
-import { registryAnswers, startRegistryProcess, stopRegistryProcess } from '../../stack/registry-process.js';
-import { newEnrichMetrics, runEnrich } from '../../stages/enrich/run.js';
 import * as parse from '../../config/parsers.js';
 import { API_SETTINGS, apiOptions } from '../api-options.js';
 import { defineCommand } from '../command.js';
-import { aggregateJob, ENRICH_SETTINGS, enrichJob, VERSION_SETTINGS } from '../job-options.js';
+import { ENRICH_SETTINGS, VERSION_SETTINGS } from '../job-settings.js';
 import { OptionValues } from '../option-values.js';
 import { STACK_SETTINGS } from './stack.js';
 import { untilAborted } from '../../shared/abort.js';
@@ -43,6 +35,30 @@ export const up = defineCommand({
     const lateFraction = values.get('lateFraction', '--late-fraction', parse.fraction, '0.05');
     values.check();
     if (rate === undefined || lateFraction === undefined) return 2;
+    // What `kappa up` runs, loaded when it runs: `kappa up --help` and the other commands do not pay for it.
+    const [
+      { ensureDatabase },
+      { runAggregate },
+      { Catalog },
+      { liveVersions },
+      { runIngest },
+      { createKafka },
+      { isBrokerReachable, startBroker, stopBroker },
+      { registryAnswers, startRegistryProcess, stopRegistryProcess },
+      { newEnrichMetrics, runEnrich },
+      { aggregateJob, enrichJob },
+    ] = await Promise.all([
+      import('../../aggregates/migrations.js'),
+      import('../../aggregates/run.js'),
+      import('../../recovery/catalog.js'),
+      import('../../recovery/live-versions.js'),
+      import('../../ingest/ingest-run.js'),
+      import('../../kafka/client.js'),
+      import('../../stack/broker.js'),
+      import('../../stack/registry-process.js'),
+      import('../../stages/enrich/run.js'),
+      import('../job-options.js'),
+    ]);
 
     const stopLocal: (() => Promise<unknown>)[] = [];
     try {
