@@ -299,9 +299,10 @@ describe('resolutionProblems agrees with avsc createResolver', () => {
         const reader = type(render(readerShape, '').schema);
         expect(resolutionProblems(writer, reader).length === 0).toBe(avscCanRead(writer, reader));
       }),
-      { numRuns: 3_000 },
+      // ~8 ms a pair: within a unit test's budget (a new seed each run, so runs add up over time).
+      { numRuns: 150 },
     );
-  }, 120_000);
+  });
 
   it('on random schema evolutions (a writer and a small edit of it, both ways)', () => {
     fc.assert(
@@ -314,9 +315,9 @@ describe('resolutionProblems agrees with avsc createResolver', () => {
           expect(resolutionProblems(after, before).length === 0).toBe(avscCanRead(after, before));
         },
       ),
-      { numRuns: 3_000 },
+      { numRuns: 300 },
     );
-  }, 120_000);
+  });
 
   it('on random schemas read by themselves (always compatible)', () => {
     fc.assert(

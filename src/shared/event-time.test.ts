@@ -119,8 +119,8 @@ const zoneAndInstant = fc
   .constantFrom<Zone>(...ZONES, 'UTC')
   .chain((zone) => fc.tuple(fc.constant(zone), instants(zone)));
 
-// Random instants build a new hour almost every time: generous time for a loaded machine.
-describe('the fast event times agree with the reference (event-time-reference.ts)', { timeout: 120_000 }, () => {
+// Random instants build a new hour almost every time: run counts sized for a unit test's 5 s.
+describe('the fast event times agree with the reference (event-time-reference.ts)', () => {
   it('finds the transitions the tests aim at', () => {
     expect(TRANSITIONS.get('UTC')).toEqual([]);
     expect(TRANSITIONS.get('Asia/Seoul')?.length).toBeGreaterThanOrEqual(1);
@@ -134,7 +134,7 @@ describe('the fast event times agree with the reference (event-time-reference.ts
       fc.property(zoneAndInstant, fc.integer({ min: 0, max: 999 }), ([zone, instant], millis) => {
         expect(clockOf(zone).format(instant + millis)).toBe(referenceFormatEventTime(instant + millis, zone));
       }),
-      { numRuns: 3_000 },
+      { numRuns: 1_500 },
     );
   });
 
@@ -152,7 +152,7 @@ describe('the fast event times agree with the reference (event-time-reference.ts
         const wall = wallClockMillis(time) ?? Number.NaN;
         expect(clockOf(zone).instantOf(wall)).toBe(referenceParseEventTime(time, zone));
       }),
-      { numRuns: 3_000 },
+      { numRuns: 1_500 },
     );
   });
 
@@ -161,9 +161,9 @@ describe('the fast event times agree with the reference (event-time-reference.ts
       const clock = new ZoneClock(zone);
       for (const transition of (TRANSITIONS.get(zone) ?? []).slice(0, 3)) {
         const wallAt = wallClockMillis(referenceFormatEventTime(transition, zone)) ?? 0;
-        for (let wall = wallAt - 2 * 3_600_000; wall < wallAt + 2 * 3_600_000; wall += 7_000)
+        for (let wall = wallAt - 2 * 3_600_000; wall < wallAt + 2 * 3_600_000; wall += 17_000)
           expect(clock.instantOf(wall), `${zone} ${formatWallClock(wall)}`).toBe(referenceInstantOfWall(wall, zone));
-        for (let instant = transition - 3_600_000; instant < transition + 3_600_000; instant += 7_000)
+        for (let instant = transition - 3_600_000; instant < transition + 3_600_000; instant += 17_000)
           expect(clock.format(instant), `${zone} ${instant}`).toBe(referenceFormatEventTime(instant, zone));
       }
     }
@@ -185,7 +185,7 @@ describe('the fast event times agree with the reference (event-time-reference.ts
           expect(isEventTime(time)).toBe(true);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: 80 },
     );
   });
 

@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { ensureTopics } from '../../src/kafka/ensure-topics.js';
@@ -15,9 +14,9 @@ import type { KeyedEvent, WindowSettings } from '../../src/aggregates/window-eng
 import { isLate } from '../../src/ingest/event-generator.js';
 import { parseAvro } from '../../src/registry/avro-schema.js';
 import { encodeWithSchemaId } from '../../src/registry/wire-format.js';
-import { formatEventTime, parseEventTime } from '../../src/shared/event-time.js';
-import { enrich, type EnrichedEvent, type RawEvent } from '../../src/stages/enrich/rules.js';
-import { loadEnrichmentTables } from '../../src/stages/enrich/static-tables.js';
+import { Temporal } from 'temporal-polyfill';
+import { formatEventTime } from '../../src/shared/event-time.js';
+import { enrich, type EnrichedEvent } from '../../src/stages/enrich/rules.js';
 import { SAMPLE_TABLES } from '../../src/stages/enrich/sample-tables.js';
 import { cleanEnv, KAPPA_BIN } from './cli.js';
 import { testKafka, useTestContext } from './context.js';
@@ -29,6 +28,30 @@ import { useRegistryAndProcesses } from './registry.js';
  * What the aggregator tests share: a registry, enriched events written straight into a stages
  * topic, the reference model computed from that log, and the tables read back from MySQL.
  */
+
+/** What the reference model needs of an event: its time and its key in each dimension. */
+interface ReferenceKeys {
+  readonly time: string;
+  readonly user: string;
+  readonly dept: string;
+  readonly age: number;
+}
+
+const stagesKeys = (decoded: unknown): ReferenceKeys => {
+  const record = decoded as EnrichedEvent;
+  return { time: record.time, user: record.user_name, dept: record.dept_name, age: record.age };
+};
+
+/** A `.jsonl` table read line by line: id → name. */
+function jsonlTable(file: URL, idField: 'uid' | 'did'): Map<number, string> {
+  const table = new Map<number, string>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    const row = JSON.parse(line) as Record<string, unknown>;
+    table.set(Number(row[idField]), String(row['name']));
+  }
+  return table;
+}
 export function useAggregateHarness(
   label: string,
   SETTINGS: WindowSettings = { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 },
@@ -55,20 +78,26 @@ export function useAggregateHarness(
     return track(spawn(process.execPath, [KAPPA_BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', log, log] }));
   }
 
-  /** The reference model over an enriched log given as messages, partition by partition in log order. */
+  /**
+   * The reference model over a log given as messages, partition by partition in log order. Event
+   * times are read with Temporal, not kappa's parser ('compatible': SPEC §1.1's rule for skipped and
+   * repeated local times).
+   */
   async function referenceOf(
     messages: readonly TopicMessage[],
-    toEnriched: (decoded: unknown) => EnrichedEvent,
+    toKeys: (decoded: unknown) => ReferenceKeys,
     closeEverything: boolean,
   ): Promise<ReferenceResult> {
     const client = new SchemaRegistry({ host: registryUrl() });
     const partitions = new Map<number, { offset: bigint; event: KeyedEvent }[]>();
     for (const message of messages) {
-      const record = toEnriched(await client.decode(message.value));
-      const time = parseEventTime(record.time, 'Asia/Seoul') ?? Number.NaN;
+      const record = toKeys(await client.decode(message.value));
+      const time = Temporal.PlainDateTime.from(record.time.replace(' ', 'T')).toZonedDateTime('Asia/Seoul', {
+        disambiguation: 'compatible',
+      }).epochMilliseconds;
       const entry = {
         offset: message.offset,
-        event: { time, keys: { user: record.user_name, dept: record.dept_name, age: String(record.age) } },
+        event: { time, keys: { user: record.user, dept: record.dept, age: String(record.age) } },
       };
       const list = partitions.get(message.partition) ?? [];
       list.push(entry);
@@ -87,7 +116,7 @@ export function useAggregateHarness(
     closeEverything = false,
   ): Promise<ReferenceResult> {
     const messages = await readAtLeast(testKafka(context), stagesTopic, expected, 2_000);
-    return referenceOf(messages, (decoded) => decoded as EnrichedEvent, closeEverything);
+    return referenceOf(messages, stagesKeys, closeEverything);
   }
 
   /**
@@ -100,23 +129,32 @@ export function useAggregateHarness(
   ): Promise<ReferenceResult> {
     const messages = await readTopic(testKafka(context), stagesTopic);
     const consumed = messages.filter((message) => message.offset < (next.get(message.partition) ?? 0n));
-    return referenceOf(consumed, (decoded) => decoded as EnrichedEvent, false);
+    return referenceOf(consumed, stagesKeys, false);
   }
 
   /**
-   * The reference model over the raw `events` log (SPEC §1.2–1.3): each event enriched with the
-   * shipped tables, partition by partition in the order the events were produced — what the tables
+   * The reference model over the raw `events` log (SPEC §1.2–1.3): each event joined here with the
+   * shipped names and departments files — the test's own join, not src/stages's, so a wrong join
+   * there shows — partition by partition in the order the events were produced: what the tables
    * must equal whatever the enrichment stage went through (stops, kill -9, backlogs).
    */
   async function referenceFromEvents(eventsTopic: string, closeEverything = false): Promise<ReferenceResult> {
-    const tables = await loadEnrichmentTables({
-      namesFile: fileURLToPath(new URL('../../data/names.jsonl', import.meta.url)),
-      deptsFile: fileURLToPath(new URL('../../data/depts.jsonl', import.meta.url)),
-      genderMale: '남성',
-      genderFemale: '여성',
-    });
+    const names = jsonlTable(new URL('../../data/names.jsonl', import.meta.url), 'uid');
+    const depts = jsonlTable(new URL('../../data/depts.jsonl', import.meta.url), 'did');
     const messages = await readTopic(testKafka(context), eventsTopic);
-    return referenceOf(messages, (decoded) => enrich(decoded as RawEvent, tables), closeEverything);
+    return referenceOf(
+      messages,
+      (decoded) => {
+        const { id, time } = decoded as { id: number; time: string };
+        return {
+          time,
+          user: names.get(id % 10) ?? 'Unknown Name',
+          dept: depts.get(id % 5) ?? 'Unknown Dept',
+          age: (id % 100) + 1,
+        };
+      },
+      closeEverything,
+    );
   }
 
   /** The three tables of a version as `${windowStart}|${dim}|${key}` → count, and its late total. */
