@@ -283,6 +283,23 @@ describe('kappa enrich against the real broker', { timeout: 180_000 }, () => {
     expect(await exitOf(again)).toBe(0);
   });
 
+  it('ends the process when its consumer crashes for good (a bad record under --bad-records fail), instead of idling', async () => {
+    const env: Record<string, string> = { ...pipeline('fail'), KAPPA_BAD_RECORDS: 'fail' };
+    await ingest(env, 5);
+    const producer = testKafka(context).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({
+      topic: env['KAPPA_TOPIC_EVENTS'] ?? '',
+      messages: [{ key: 'garbage', value: Buffer.from('definitely not avro') }],
+    });
+    await producer.disconnect();
+    const stage = startEnrich(env, 'fail');
+    expect(await exitOf(stage)).toBe(1);
+    const log = readFileSync(join(env['KAPPA_STATE_DIR'] ?? '', 'enrich-fail.log'), 'utf8');
+    expect(log).toContain('KAPPA_BAD_RECORD');
+    expect(log).toContain('not-avro-wire-format');
+  });
+
   it('refuses a malformed names file at start-up, naming file and line', () => {
     const env = pipeline('badfile');
     const file = join(env['KAPPA_STATE_DIR'] ?? '', 'names.jsonl');

@@ -1,8 +1,8 @@
-import type { Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { API_WRITER } from '../ingest/id-blocks.js';
 import { IdSequence } from '../ingest/id-sequence.js';
 import { lastIdsPerPartition, WRITER_HEADER } from '../ingest/topic-tail.js';
-import { Partitioners } from '../kafka/kafkajs.js';
+import { ConfigResourceTypes, Partitioners } from '../kafka/kafkajs.js';
 import { ensurePipelineTopics } from '../kafka/ensure-topics.js';
 import type { TopicSettings } from '../kafka/topics.js';
 import type { Logger } from '../shared/logger.js';
@@ -21,6 +21,45 @@ export type EventInput = Readonly<Record<string, unknown>>;
 export interface InputProblem {
   readonly field: string;
   readonly message: string;
+  /** The event (or batch) is larger than the broker takes: 413, not 400. */
+  readonly tooLarge?: true;
+}
+
+/** The broker's default `max.message.bytes` (1 MiB + 12), when the topic's cannot be read. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
+/**
+ * Bytes a record batch carries around one record beyond its value: batch header (61), record
+ * framing (≤ 21), the key (an id: ≤ 16) and the writer header (~20). Rounded up.
+ */
+const RECORD_OVERHEAD = 128;
+
+/** An id whose zig-zag varint is as long as any id's can be (avsc refuses ±2^53 - 1 itself). */
+const LONGEST_ID = 2 ** 52;
+
+/**
+ * The first event (or, as one partition may receive the whole batch in one record batch, the
+ * batch) whose encoded size would exceed the broker's `max.message.bytes` — found before any id is
+ * reserved, so refusing it burns none. Encoded with the largest id, whose varint is longest.
+ */
+export function sizeProblem(encoded: readonly number[], maxMessageBytes: number): InputProblem | undefined {
+  let total = 0;
+  for (const [index, bytes] of encoded.entries()) {
+    if (bytes + RECORD_OVERHEAD > maxMessageBytes)
+      return {
+        field: `events[${index}]`,
+        message: `is ${bytes} bytes encoded; the events topic takes at most ${maxMessageBytes - RECORD_OVERHEAD} per event (max.message.bytes ${maxMessageBytes})`,
+        tooLarge: true,
+      };
+    total += bytes + RECORD_OVERHEAD;
+  }
+  if (total > maxMessageBytes)
+    return {
+      field: 'events',
+      message: `the batch is ${total} bytes encoded; the events topic takes at most ${maxMessageBytes} per request (max.message.bytes): send fewer events per request`,
+      tooLarge: true,
+    };
+  return undefined;
 }
 
 type AvroType = ReturnType<typeof parseAvro>;
@@ -97,6 +136,18 @@ export function prepareEvents(
   return { records, timestampMs: now };
 }
 
+/** The events topic's `max.message.bytes` as the broker reports it (its default when it cannot be read). */
+async function topicMaxMessageBytes(admin: Admin, topic: string): Promise<number> {
+  const described = await admin
+    .describeConfigs({
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
+      includeSynonyms: false,
+    })
+    .catch(() => undefined);
+  const value = Number(described?.resources[0]?.configEntries[0]?.configValue);
+  return Number.isInteger(value) && value > 0 ? value : DEFAULT_MAX_MESSAGE_BYTES;
+}
+
 /**
  * `POST /api/events`: a validated batch to the events topic, with ids reserved from the same
  * sequence as the generator's (they never collide, even when both run at once) and the writer
@@ -116,6 +167,7 @@ export class HttpIngest {
     private readonly fields: ReadonlySet<string>,
     private readonly timeZone: string,
     private readonly maxFutureMs: number,
+    private readonly maxMessageBytes: number,
   ) {}
 
   static async open(options: {
@@ -132,8 +184,11 @@ export class HttpIngest {
     const topic = options.topics.topicEvents;
     const admin = options.kafka.admin();
     await admin.connect();
-    const clusterId = await ensurePipelineTopics(admin, options.topics, options.logger)
-      .then(async () => (await admin.describeCluster()).clusterId)
+    const { clusterId, maxMessageBytes } = await ensurePipelineTopics(admin, options.topics, options.logger)
+      .then(async () => ({
+        clusterId: (await admin.describeCluster()).clusterId,
+        maxMessageBytes: await topicMaxMessageBytes(admin, topic),
+      }))
       .finally(() => admin.disconnect());
     const schema = await registerEventsSchema({
       schemasDir: options.schemasDir,
@@ -158,11 +213,19 @@ export class HttpIngest {
       schema.fields,
       options.timeZone,
       options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
+      maxMessageBytes,
     );
   }
 
+  /** The records, or the first problem: invalid (400) or larger than the broker takes (413, `tooLarge`). */
   prepare(inputs: readonly EventInput[], now = Date.now()): ReturnType<typeof prepareEvents> {
-    return prepareEvents(this.type, this.fields, inputs, this.timeZone, now, this.maxFutureMs);
+    const prepared = prepareEvents(this.type, this.fields, inputs, this.timeZone, now, this.maxFutureMs);
+    if ('problem' in prepared) return prepared;
+    const sizes = prepared.records.map(
+      (record) => encodeWithSchemaId(this.schemaId, this.type, { ...record, id: LONGEST_ID }).length,
+    );
+    const problem = sizeProblem(sizes, this.maxMessageBytes);
+    return problem === undefined ? prepared : { problem };
   }
 
   /**

@@ -63,7 +63,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRouteOptions> = async
       const prepared = ingest.prepare(request.body.events as EventInput[]);
       if ('problem' in prepared)
         throw new RequestError(
-          'KAPPA_BAD_EVENT',
+          prepared.problem.tooLarge === true ? 'KAPPA_PAYLOAD_TOO_LARGE' : 'KAPPA_BAD_EVENT',
           `${prepared.problem.field}: ${prepared.problem.message}`,
           prepared.problem.field,
         );
