@@ -108,14 +108,21 @@ export function useAggregateHarness(
    * shipped tables, partition by partition in the order the events were produced — what the tables
    * must equal whatever the enrichment stage went through (stops, kill -9, backlogs).
    */
-  async function referenceFromEvents(eventsTopic: string, closeEverything = false): Promise<ReferenceResult> {
+  async function referenceFromEvents(
+    eventsTopic: string,
+    closeEverything = false,
+    keep: (event: RawEvent) => boolean = () => true,
+  ): Promise<ReferenceResult> {
     const tables = await loadEnrichmentTables({
       namesFile: fileURLToPath(new URL('../../data/names.jsonl', import.meta.url)),
       deptsFile: fileURLToPath(new URL('../../data/depts.jsonl', import.meta.url)),
       genderMale: '남성',
       genderFemale: '여성',
     });
-    const messages = await readTopic(testKafka(context), eventsTopic);
+    const client = new SchemaRegistry({ host: registryUrl() });
+    const messages: TopicMessage[] = [];
+    for (const message of await readTopic(testKafka(context), eventsTopic))
+      if (keep((await client.decode(message.value)) as RawEvent)) messages.push(message);
     return referenceOf(messages, (decoded) => enrich(decoded as RawEvent, tables), closeEverything);
   }
 
