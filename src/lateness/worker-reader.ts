@@ -18,17 +18,23 @@ export interface WorkerReadResult extends ReadResult {
 }
 
 /**
- * The worker's entry beside this module, with this module's own extension: `.ts` when run through
- * tsx (tests, `bin/kappa.js`), `.js` when compiled. A `.ts` entry needs tsx's loader in the worker
- * too (module hooks are per thread), resolved from here so the working directory does not matter.
+ * How to start the worker: its entry beside this module, with this module's own extension — `.js`
+ * when compiled, `.ts` when run through tsx (tests, `bin/kappa.js`). Module hooks are per thread
+ * and Node 20 does not apply an `--import` loader to a worker's entry module, so a `.ts` entry is
+ * started by a one-line script that registers tsx first (as bin/kappa.js does), with tsx resolved
+ * from here: the working directory does not matter.
  */
-function workerEntry(): { readonly url: URL; readonly execArgv: string[] } {
+function workerStart(): { readonly entry: URL | string; readonly eval: boolean } {
   const here = import.meta.url;
   const extension = here.endsWith('.ts') ? 'ts' : 'js';
-  const url = new URL(`./analysis-worker.${extension}`, here);
-  if (extension === 'js') return { url, execArgv: [...process.execArgv] };
-  const tsx = pathToFileURL(createRequire(here).resolve('tsx')).href;
-  return { url, execArgv: [...process.execArgv, '--import', tsx] };
+  const entry = new URL(`./analysis-worker.${extension}`, here);
+  if (extension === 'js') return { entry, eval: false };
+  const require = createRequire(here);
+  const manifest = require.resolve('tsx/package.json');
+  const exports = (require(manifest) as { exports: Record<string, { import?: { default?: string } }> }).exports;
+  const api = new URL(exports['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs', pathToFileURL(manifest));
+  const script = `import(${JSON.stringify(api.href)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
+  return { entry: script, eval: true };
 }
 
 /**
@@ -52,14 +58,14 @@ export function readInWorker(
     analyser: analyser.toJSON(),
     from: [...from].map(([partition, offset]) => [partition, String(offset)] as const),
   };
-  const { url, execArgv } = workerEntry();
+  const start = workerStart();
   return new Promise<WorkerReadResult>((resolve, reject) => {
     const abandoned = (): WorkerReadResult => ({ analyser, offsets: from, complete: false });
     if (options.signal?.aborted === true) {
       resolve(abandoned());
       return;
     }
-    const worker = new Worker(url, { workerData: request, execArgv });
+    const worker = new Worker(start.entry, { workerData: request, eval: start.eval });
     let settled = false;
     const finish = (settle: () => void) => {
       if (settled) return;

@@ -138,10 +138,19 @@ export function useAggregateHarness(
    * there shows — partition by partition in the order the events were produced: what the tables
    * must equal whatever the enrichment stage went through (stops, kill -9, backlogs).
    */
-  async function referenceFromEvents(eventsTopic: string, closeEverything = false): Promise<ReferenceResult> {
+  async function referenceFromEvents(
+    eventsTopic: string,
+    closeEverything = false,
+    keep: (event: { readonly id: number; readonly time: string }) => boolean = () => true,
+  ): Promise<ReferenceResult> {
     const names = jsonlTable(new URL('../../data/names.jsonl', import.meta.url), 'uid');
     const depts = jsonlTable(new URL('../../data/depts.jsonl', import.meta.url), 'did');
-    const messages = await readTopic(testKafka(context), eventsTopic);
+    const client = new SchemaRegistry({ host: registryUrl() });
+    const messages: TopicMessage[] = [];
+    for (const message of await readTopic(testKafka(context), eventsTopic)) {
+      const decoded = (await client.decode(message.value)) as { id: number | bigint; time: string };
+      if (keep({ id: Number(decoded.id), time: decoded.time })) messages.push(message);
+    }
     return referenceOf(
       messages,
       (decoded) => {
