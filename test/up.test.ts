@@ -92,7 +92,14 @@ describe('kappa up on a machine with nothing running', () => {
 
         // The README's recovery story, exactly as printed, against this live kappa up.
         const story = readmeStory();
-        expect(story.map((command) => command.args[0])).toEqual(['status', 'recover', 'status', 'diff', 'rollback']);
+        expect(story.map((command) => command.args[0])).toEqual([
+          'status',
+          'recover',
+          'recover',
+          'status',
+          'diff',
+          'rollback',
+        ]);
         let recovering: ChildProcess | undefined;
         try {
           for (const [index, command] of story.entries()) {
@@ -113,6 +120,7 @@ describe('kappa up on a machine with nothing running', () => {
               const result = await kappaAsync(command.args, env, 120_000);
               expect(result.code, `kappa ${command.args.join(' ')}\n${result.stderr}`).toBe(0);
               if (index === 0) expect(result.stdout).toMatch(/\*v1 +serving/);
+              if (command.args.includes('--plan')) expect(result.stdout).toMatch(/plan for v2 \(nothing changed\)/);
               if (command.args[0] === 'diff') expect(result.stdout).not.toMatch(/\(-/);
               if (command.args[0] === 'rollback') expect(result.stdout).toContain('readers now see v1 (was v2)');
               if (!waitForServing || /\*v2 +serving/.test(result.stdout)) break;
