@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { LiveDiffAnswer } from '../src/recovery/live-diff-service.js';
-import type { VersionStatus } from '../src/recovery/operations.js';
+import type { VersionDiff, VersionStatus } from '../src/recovery/operations.js';
 import { freePort } from '../src/stack/processes.js';
 import { useAggregateHarness } from './support/aggregate-harness.js';
 import { CHROMIUM, ensureChromium } from './support/chromium.js';
@@ -68,6 +68,35 @@ describe('a shadow version: live beside the serving one, its diff on the dashboa
       expect(users?.unexplained).toBe(0);
       expect(users?.explained).toBe(users?.rows.length);
       expect((users?.totalTo ?? 0) - (users?.totalFrom ?? 0)).toBeGreaterThan(0);
+      // At the same offsets (both versions have consumed the whole log), the live figures are kappa diff's.
+      for (let attempt = 0; attempt < 120; attempt += 1) {
+        const statuses = await statusOf(env);
+        if (statuses.get('v1')?.lag === 0 && statuses.get('v2')?.lag === 0) break;
+        await sleep(500);
+      }
+      const cli = await kappaAsync(['diff', 'v1', 'v2', '--json'], env, 120_000);
+      const table = (JSON.parse(cli.stdout) as VersionDiff).tables.user;
+      const figures = (dim: LiveDiffAnswer['dims'][number] | undefined) => ({
+        totalFrom: dim?.totalFrom,
+        totalTo: dim?.totalTo,
+        differing: dim?.differing,
+        onlyFrom: dim?.onlyFrom,
+        onlyTo: dim?.onlyTo,
+      });
+      const wanted = {
+        totalFrom: table?.totalFrom,
+        totalTo: table?.totalTo,
+        differing: table?.differing.length,
+        onlyFrom: table?.onlyFrom.length,
+        onlyTo: table?.onlyTo.length,
+      };
+      let live = figures(users);
+      for (let attempt = 0; attempt < 120 && JSON.stringify(live) !== JSON.stringify(wanted); attempt += 1) {
+        await sleep(1_000);
+        const again = (await (await fetch(`${url}api/diff?from=v1&to=v2&dim=users`)).json()) as LiveDiffAnswer;
+        live = figures(again.dims[0]);
+      }
+      expect(live).toEqual(wanted);
       const metrics = await (await fetch(`${url}metrics`)).text();
       expect(metrics).toMatch(/kappa_shadow_diff_rows\{from="v1",to="v2",dim="user",kind="explained"\} [1-9]/);
 
