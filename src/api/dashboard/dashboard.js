@@ -188,6 +188,78 @@
       `≤ ${pct} % late needs a watermark of ${seconds(doc.recommendedMs)}`;
   }
 
+  /** The pair compared: the first shadow, else the serving version and the newest other live one. */
+  async function diffPair(versions) {
+    const { pairs } = await json('/api/shadows');
+    if (pairs.length > 0) return pairs[0];
+    const [serving, other] = shown(versions);
+    return serving !== undefined && other !== undefined && serving.serving
+      ? { from: serving.version, to: other.version }
+      : undefined;
+  }
+
+  function cells(row, texts) {
+    row.replaceChildren(...texts.map((text) => Object.assign(document.createElement('td'), { textContent: text })));
+    return row;
+  }
+
+  const signed = (n) => (n > 0 ? `+${n}` : String(n));
+
+  /** Both versions' totals per window closed in both, and the differing rows, marked explained or not. */
+  async function refreshDiff(versions) {
+    const section = document.querySelector('#shadow-diff');
+    const pair = await diffPair(versions);
+    if (pair === undefined) {
+      section.hidden = true;
+      return;
+    }
+    const answer = await json(
+      `/api/diff?from=${encodeURIComponent(pair.from)}&to=${encodeURIComponent(pair.to)}&dim=users`,
+    );
+    section.hidden = false;
+    section.dataset.state = answer.state;
+    document.querySelector('#diff-pair').textContent = `${answer.from} → ${answer.to}`;
+    for (const cell of section.querySelectorAll('th.from')) cell.textContent = answer.from;
+    for (const cell of section.querySelectorAll('th.to')) cell.textContent = answer.to;
+    const users = answer.dims[0];
+    if (users === undefined) {
+      document.querySelector('#diff-summary').textContent = answer.error ?? 'comparing…';
+      return;
+    }
+    document.querySelector('#diff-summary').textContent =
+      `windows closed in both (through ${answer.comparedThrough ?? '–'}): ${users.differing} rows differ, ` +
+      `${users.onlyFrom} only in ${answer.from}, ${users.onlyTo} only in ${answer.to}; total ${users.totalFrom} → ${users.totalTo} ` +
+      `(${signed(users.totalTo - users.totalFrom)}); ${users.explained} explained by lateness, ${users.unexplained} not` +
+      (answer.error ? ` — ${answer.error}` : '');
+    document.querySelector('#diff-windows tbody').replaceChildren(
+      ...users.windows.slice(0, 30).map((window) => {
+        const row = cells(document.createElement('tr'), [
+          window.windowStart,
+          String(window.from),
+          String(window.to),
+          signed(window.to - window.from),
+        ]);
+        if (window.to !== window.from) row.className = 'differs';
+        return row;
+      }),
+    );
+    document.querySelector('#diff-rows tbody').replaceChildren(
+      ...users.rows.slice(0, 50).map((entry) => {
+        const row = cells(document.createElement('tr'), [
+          entry.key,
+          entry.windowStart,
+          String(entry.from),
+          String(entry.to),
+          signed(entry.to - entry.from),
+          entry.explained === null ? '…' : entry.explained ? 'yes (lateness)' : 'NO',
+        ]);
+        row.dataset.explained = String(entry.explained);
+        row.title = `kappa explain ${answer.from} ${answer.to} users "${entry.key}" ${entry.windowStart}`;
+        return row;
+      }),
+    );
+  }
+
   async function refresh() {
     const status = document.querySelector('#status');
     try {
@@ -195,6 +267,9 @@
       renderVersions(versions);
       await refreshLateness(versions).catch((error) => {
         document.querySelector('#lateness-summary').textContent = `lateness unavailable: ${error.message}`;
+      });
+      await refreshDiff(versions).catch((error) => {
+        document.querySelector('#diff-summary').textContent = `diff unavailable: ${error.message}`;
       });
       const wanted = shown(versions);
       for (const [version, entry] of charts) {
