@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { createConnection } from 'mysql2/promise';
@@ -8,8 +9,9 @@ import type { VersionDiff } from '../src/recovery/operations.js';
 import { formatEventTime } from '../src/shared/event-time.js';
 import { startApi } from '../src/api/server.js';
 import { useAggregateHarness } from './support/aggregate-harness.js';
-import { kappaAsync, type CliResult } from './support/cli.js';
+import { cleanEnv, KAPPA_BIN, kappaAsync, type CliResult } from './support/cli.js';
 import { testKafka } from './support/context.js';
+import { logEntry } from './support/logs.js';
 import { readAtLeast } from './support/read-topic.js';
 
 const { context, pipeline, background, referenceFromEvents, tablesOf } = useAggregateHarness('recovery');
@@ -197,9 +199,44 @@ describe('recovery, command by command: aggregate v1, recover v2 on a live log, 
       const total = await recordCount(events);
       await readAtLeast(testKafka(context), stages, total, 0);
       const v1Final = await caughtUp(env, 'v1', total);
-      const again = await ok(['recover', '--to', 'v2', '--watermark', '60s', '--until-caught-up'], env);
-      expect(again).toContain('recover v2: caught up');
-      expect((await status(env)).get('v2')).toMatchObject({ state: 'caught-up', lag: 0, lateEvents: 0 });
+
+      // 5. v2 stopped before the flush, v1 has consumed it: a cutover to v2 is refused, with real
+      // offsets from MySQL and Kafka, and the refusal says that nothing feeds v2 and what to run.
+      const behind = await run(['cutover', '--to', 'v2'], env);
+      expect(behind.code, behind.stderr).toBe(1);
+      expect(behind.stderr).toMatch(
+        new RegExp(
+          `cutover to v2 refused: v2 has not caught up with v1: partition \\d of ${stages} is at offset \\d+, v1 at \\d+; ` +
+            `nothing feeds v2 \\(its consumer group kappa-aggregate\\.${stages}\\.v2 has no members\\): resume it with ` +
+            `\`kappa aggregate --version v2 --stages-topic ${stages} --window 10s --slide 10s --watermark 1m --dims user,dept,age\`.*` +
+            `\`kappa recover --to v2 --stages-topic ${stages} .* --cutover\`.*\\[KAPPA_CUTOVER_REFUSED\\]`,
+        ),
+      );
+      expect((await servingEverywhere(env, api)).pointer).toBe('v1');
+
+      // --wait: the cutover waits while v2 is behind, recovery feeds it, and it switches once v2 has caught up.
+      const waiting = spawn(process.execPath, [KAPPA_BIN, 'cutover', '--to', 'v2', '--wait', '5m'], {
+        env: cleanEnv(env),
+      });
+      let waitingOut = '';
+      let waitingErr = '';
+      waiting.stdout.on('data', (chunk: Buffer) => (waitingOut += chunk.toString()));
+      waiting.stderr.on('data', (chunk: Buffer) => (waitingErr += chunk.toString()));
+      const waited = new Promise<number | null>((resolve) => waiting.once('exit', resolve));
+      try {
+        while (!waitingOut.includes('waiting up to 5m for v2 to catch up: v2 has not caught up with v1')) {
+          expect(waiting.exitCode, waitingErr).toBeNull();
+          await sleep(200);
+        }
+        const again = await ok(['recover', '--to', 'v2', '--watermark', '60s', '--until-caught-up'], env);
+        expect(again).toMatch(/recover v2: (caught up|backlog done)/);
+        expect(await waited, waitingErr).toBe(0);
+      } finally {
+        waiting.kill('SIGKILL');
+      }
+      expect(waitingOut).toContain('cutover: readers now see v2 (was v1');
+      expect(await servingEverywhere(env, api)).toEqual({ pointer: 'v2', api: 'v2', status: ['v2'] });
+      expect((await status(env)).get('v2')).toMatchObject({ state: 'serving', lag: 0, lateEvents: 0 });
       // verify first (window digests): v2 differs from v1 exactly where it counted late events.
       const verified = await run(['verify', 'v1', 'v2'], env);
       expect(verified.code).toBe(1);
@@ -214,23 +251,22 @@ describe('recovery, command by command: aggregate v1, recover v2 on a live log, 
       expect(text).toContain(`${v1Final.lateEvents} recovered`);
       expect(text).not.toMatch(/\(-/);
 
-      // 5. cutover: views, pointer, status and the API switch together.
-      expect(await ok(['cutover', '--to', 'v2'], env)).toContain('readers now see v2 (was v1');
-      expect(await servingEverywhere(env, api)).toEqual({ pointer: 'v2', api: 'v2', status: ['v2'] });
+      // 6. The cutover switched views, pointer, status and the API together.
+      expect(await ok(['cutover', '--to', 'v2'], env)).toContain('v2 already serves');
       expect(await rows('events_users', 'user_name')).toEqual(await rows('events_users_v2', 'user_name'));
       expect(await rows('events_ages', 'age')).toEqual(await rows('events_ages_v2', 'age'));
       let versions = await status(env);
       expect([versions.get('v1')?.state, versions.get('v2')?.state]).toEqual(['retired', 'serving']);
       expect(await ok(['status'], env)).toMatch(/\*v2 +serving/);
 
-      // 6. rollback: back to v1, everywhere at once.
+      // 7. rollback: back to v1, everywhere at once.
       expect(await ok(['rollback'], env)).toContain('readers now see v1 (was v2)');
       expect(await servingEverywhere(env, api)).toEqual({ pointer: 'v1', api: 'v1', status: ['v1'] });
       expect(await rows('events_users', 'user_name')).toEqual(await rows('events_users_v1', 'user_name'));
       versions = await status(env);
       expect([versions.get('v1')?.state, versions.get('v2')?.state]).toEqual(['serving', 'retired']);
 
-      // 7. A version lacking a dimension whose view exists never serves.
+      // 8. A version lacking a dimension whose view exists never serves.
       await ok(['recover', '--to', 'v5', '--dims', 'user', '--until-caught-up'], env);
       const narrow = await run(['cutover', '--to', 'v5'], env);
       expect(narrow.code).toBe(1);
@@ -257,7 +293,15 @@ describe('recovery, command by command: aggregate v1, recover v2 on a live log, 
       // v1's settings. Enrichment preserves each events partition's order (SPEC §1.2), so the new
       // stages log decides lateness exactly as v1's did: v4 equals v1 row for row, and both equal the
       // reference model over the events log.
-      await ok(['recover', '--from', events, '--stages-topic', `${stages}-v4`, '--to', 'v4', '--until-caught-up'], env);
+      // The re-enrichment runs with the enrichment's settings (it once ran with its defaults).
+      const fullChain = await run(
+        ['recover', '--from', events, '--stages-topic', `${stages}-v4`, '--to', 'v4', '--until-caught-up'],
+        { ...env, KAPPA_ENRICH_TRANSACTION_RECORDS: '777', KAPPA_LOG_LEVEL: 'info' },
+      );
+      expect(fullChain.code, fullChain.stderr).toBe(0);
+      expect(logEntry(fullChain.stderr, 'enrichment running')).toMatchObject({
+        transactions: { maxMs: 1_000, maxRecords: 777 },
+      });
       expect((await status(env)).get('v4')).toMatchObject({ topic: `${stages}-v4`, lag: 0 });
       expect(await ok(['verify', 'v1', 'v4'], env)).toMatch(/verify v1 v4: identical over [1-9][\d,]* windows/);
       const v4 = await tablesOf('v4');

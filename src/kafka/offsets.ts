@@ -24,3 +24,9 @@ export async function committedOffsets(admin: Admin, group: string, topic: strin
     ]),
   );
 }
+
+/** How many consumers are members of a group now: 0 when nothing consumes for it (or it never existed). */
+export async function groupMembers(admin: Admin, group: string): Promise<number> {
+  const { groups } = await admin.describeGroups([group]);
+  return groups[0]?.members.length ?? 0;
+}

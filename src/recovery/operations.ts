@@ -1,9 +1,18 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
-import { endOffsets } from '../kafka/offsets.js';
+import { endOffsets, groupMembers } from '../kafka/offsets.js';
 import { KappaError } from '../shared/errors.js';
-import type { Dimension } from '../aggregates/job-names.js';
+import { jobNames, type Dimension } from '../aggregates/job-names.js';
 import type { Catalog, VersionRecord, VersionState } from './catalog.js';
-import { catchUpProblem, diffTables, lagOf, type PartitionOffsets, type TableDiff } from './catch-up.js';
+import {
+  catchUpProblem,
+  closedHorizons,
+  diffTables,
+  lagOf,
+  type PartitionOffsets,
+  type TableDiff,
+} from './catch-up.js';
+import { behindAdvice, type Feeders } from './refusal-advice.js';
 import { closedInBoth } from './verify.js';
 
 export interface SwitchResult {
@@ -40,16 +49,61 @@ export async function cutoverProblem(
   return { candidate, current, ...(problem === undefined ? {} : { problem }) };
 }
 
+export interface CutoverOptions {
+  /** How long to wait for the version to catch up before refusing (`kappa cutover --wait 2m`); 0: refuse at once. */
+  readonly waitMs?: number;
+  /** How often to check while waiting (default 1 s). */
+  readonly checkEveryMs?: number;
+  /** Stops the wait (Ctrl-C): refused as if the time were up. */
+  readonly signal?: AbortSignal;
+  /** Told at every check while waiting why the version may not serve yet. */
+  readonly onWaiting?: (problem: string) => void;
+}
+
+/** Who feeds `version` now (its aggregator's consumer group members); undefined when Kafka cannot say. */
+async function feedersOf(admin: Admin, version: VersionRecord): Promise<Feeders | undefined> {
+  const group = jobNames(version.version).consumerGroup(version.topic);
+  return groupMembers(admin, group).then(
+    (members) => ({ group, members }),
+    () => undefined,
+  );
+}
+
 /**
- * `kappa cutover --to vN`: refuses until vN has caught up, then switches the views and the serving
- * version in one RENAME TABLE — refused when vN lacks a dimension whose view exists.
+ * `kappa cutover --to vN`: refuses until vN has caught up — at once, or after waiting up to
+ * `waitMs` for it — then switches the views and the serving version in one RENAME TABLE (refused
+ * when vN lacks a dimension whose view exists). A refusal says whether anything feeds vN and what
+ * to run.
  */
-export async function cutover(catalog: Catalog, admin: Admin, to: string): Promise<SwitchResult> {
-  const { candidate, current, problem } = await cutoverProblem(catalog, admin, to);
-  if (current === to) return { from: current, to, unchanged: true };
-  if (problem !== undefined) throw new KappaError('KAPPA_CUTOVER_REFUSED', `cutover to ${to} refused: ${problem}`);
-  await catalog.switchTo(candidate, current);
-  return { from: current, to, unchanged: false };
+export async function cutover(
+  catalog: Catalog,
+  admin: Admin,
+  to: string,
+  options: CutoverOptions = {},
+): Promise<SwitchResult> {
+  const waitMs = options.waitMs ?? 0;
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const { candidate, current, problem } = await cutoverProblem(catalog, admin, to);
+    if (current === to) return { from: current, to, unchanged: true };
+    if (problem === undefined) {
+      await catalog.switchTo(candidate, current);
+      return { from: current, to, unchanged: false };
+    }
+    const left = deadline - Date.now();
+    if (left <= 0 || options.signal?.aborted === true) {
+      const feeders = await feedersOf(admin, candidate);
+      throw new KappaError(
+        'KAPPA_CUTOVER_REFUSED',
+        `cutover to ${to} refused${waitMs > 0 ? ` after waiting ${Math.round(waitMs / 1_000)} s` : ''}: ${problem}` +
+          (feeders === undefined ? '' : `; ${behindAdvice(candidate, feeders)}`),
+      );
+    }
+    options.onWaiting?.(problem);
+    await sleep(Math.min(options.checkEveryMs ?? 1_000, left), undefined, {
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    }).catch(() => undefined);
+  }
 }
 
 /** `kappa rollback`: back to the version that served before the current one, without a catch-up check. */

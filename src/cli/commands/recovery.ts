@@ -1,6 +1,7 @@
 import type { Admin } from 'kafkajs';
 import type { Catalog } from '../../recovery/catalog.js';
 import type { Logger } from '../../shared/logger.js';
+import * as parse from '../../config/parsers.js';
 import { formatCount } from '../../shared/progress.js';
 import { defineCommand } from '../command.js';
 import { EXPLAIN_SETTINGS, printExplainedDiff, requireExplained, withExplainContext } from './explain.js';
@@ -142,17 +143,33 @@ export const cutoverCommand = defineCommand({
       flag: '--require-explained',
       doc: 'refuse while a row of the windows closed in both differs for a reason other than lateness (see kappa explain)',
     },
+    {
+      flag: '--wait <duration>',
+      doc: 'if it has not caught up yet, wait up to this long for it (e.g. 2m), then switch (default: refuse at once)',
+    },
   ],
   run: async ({ config, options, logger, signal, print }) => {
     const values = new OptionValues(options);
     const to = values.get('to', '--to', versionName);
     if (options['to'] === undefined) values.reject('to', 'kappa cutover needs --to <version>, e.g. --to v2');
+    const waitMs = values.get('wait', '--wait', parse.duration('2m'));
     values.check();
     if (to === undefined) return 2;
     if (options['requireExplained'] === true) await requireExplained(config, logger, signal, to, print);
     const { cutover } = await operations();
+    let told = false;
     const result = await withCatalog(config.mysqlUrl, (catalog) =>
-      withAdmin(config.kafkaBrokers, logger, (admin) => cutover(catalog, admin, to)),
+      withAdmin(config.kafkaBrokers, logger, (admin) =>
+        cutover(catalog, admin, to, {
+          waitMs: waitMs ?? 0,
+          signal,
+          onWaiting: (problem) => {
+            if (!told) print(`waiting up to ${options['wait'] as string} for ${to} to catch up: ${problem}`);
+            told = true;
+            logger.debug({ to, problem }, 'waiting for the version to catch up');
+          },
+        }),
+      ),
     );
     print(
       result.unchanged
