@@ -106,8 +106,24 @@ async function findValidator(): Promise<Validator | string> {
   return `no Compose implementation found, and \`apt-get install docker-compose\` did not provide one (see ${log}); ${INSTALL_HINT}`;
 }
 
-function composeConfig(validator: Validator, file: string, quiet: boolean): Promise<RunResult> {
-  return run(validator.command, [...validator.prefix, '-f', file, 'config', ...(quiet ? ['-q'] : [])]);
+/** The passwords compose requires (`${VAR:?}`), as a user sets them in the environment or compose/.env. */
+const SECRETS = {
+  MYSQL_ROOT_PASSWORD: 'a1b2c3d4e5f60718',
+  MONGO_ROOT_PASSWORD: '0f1e2d3c4b5a6978',
+  GRAFANA_ADMIN_PASSWORD: '9a8b7c6d5e4f3021',
+} as const;
+
+function composeConfig(
+  validator: Validator,
+  file: string,
+  quiet: boolean,
+  secrets: Readonly<Record<string, string>> = SECRETS,
+): Promise<RunResult> {
+  const env = { ...process.env };
+  for (const name of Object.keys(SECRETS)) delete env[name];
+  return run(validator.command, [...validator.prefix, '-f', file, 'config', ...(quiet ? ['-q'] : [])], {
+    env: { ...env, ...secrets },
+  });
 }
 
 function explain(result: RunResult): string {
@@ -218,7 +234,7 @@ describe('compose/docker-compose.yml', () => {
         /^services:\n/m,
         'services:\n  broken:\n    image: busybox\n    depends_on:\n      - no-such-service\n',
       ),
-      'invalid-port': original.replace(/^(\s+- )"3000:3000"$/m, '$1"3000:not-a-port"'),
+      'invalid-port': original.replace(/^(\s+- )"127\.0\.0\.1:3000:3000"$/m, '$1"127.0.0.1:3000:not-a-port"'),
     };
     for (const [name, text] of Object.entries(defects)) {
       expect(text, `defect ${name} was not applied`).not.toBe(original);
@@ -284,12 +300,49 @@ describe('compose/docker-compose.yml', () => {
       for (const required of ['KAPPA_KAFKA_BROKERS', 'KAPPA_REGISTRY_URL', 'KAPPA_MYSQL_URL', 'KAPPA_MONGODB_URL']) {
         expect(kappa[required], `service ${name} does not set ${required}`).toBeDefined();
       }
-      expect(kappa['KAPPA_KAFKA_BROKERS'], `service ${name} must use the internal listener`).toBe('kafka:29092');
+      expect(kappa['KAPPA_KAFKA_BROKERS'], `service ${name} must use the internal listeners`).toBe(
+        'kafka-1:29092,kafka-2:29092,kafka-3:29092',
+      );
+      expect(kappa['KAPPA_TOPIC_REPLICATION'], `service ${name}: three replicas`).toBe('3');
       // Every value must pass kappa's own validation, exactly as the container would see it.
       expect(
         () => loadConfig(SETTING_KEYS, { env: kappa }),
         `service ${name}: a KAPPA_* value is invalid`,
       ).not.toThrow();
+    }
+  });
+
+  it('is safe by default: ports on 127.0.0.1 only, no default passwords, MongoDB with auth', async () => {
+    const compose = requireValidator();
+    const raw = await readFile(COMPOSE_FILE, 'utf8');
+    const published = [...raw.matchAll(/^\s+- "([^"]*:\d+)"$/gm)].map((match) => match[1] ?? '');
+    expect(published.length).toBeGreaterThanOrEqual(9);
+    for (const port of published) expect(port, 'published on loopback only').toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+    expect(raw).not.toMatch(/MYSQL_ROOT_PASSWORD:-/);
+    expect(raw).toContain('MONGO_INITDB_ROOT_PASSWORD: ${MONGO_ROOT_PASSWORD:?');
+    expect(raw).toContain('GF_SECURITY_ADMIN_PASSWORD: ${GRAFANA_ADMIN_PASSWORD:?');
+    // Compose itself refuses to run without each password, naming it.
+    for (const missing of Object.keys(SECRETS)) {
+      const secrets = Object.fromEntries(Object.entries(SECRETS).filter(([name]) => name !== missing));
+      const result = await composeConfig(compose, COMPOSE_FILE, true, secrets);
+      expect(result.status, `config -q without ${missing}`).not.toBe(0);
+      expect(explain(result)).toContain(missing);
+    }
+  });
+
+  it('runs three KRaft nodes, every one a voter, with three replicas and two in sync', async () => {
+    const compose = requireValidator();
+    const result = await composeConfig(compose, COMPOSE_FILE, false);
+    expect(result.status, explain(result)).toBe(0);
+    const all = services(result.stdout);
+    for (const node of ['kafka-1', 'kafka-2', 'kafka-3']) {
+      const environment = all.get(node)?.environment ?? new Map<string, string>();
+      expect(environment.get('KAFKA_CONTROLLER_QUORUM_VOTERS'), node).toBe(
+        '1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093',
+      );
+      expect(environment.get('KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR'), node).toBe('3');
+      expect(environment.get('KAFKA_TRANSACTION_STATE_LOG_MIN_ISR'), node).toBe('2');
+      expect(environment.get('KAFKA_MIN_INSYNC_REPLICAS'), node).toBe('2');
     }
   });
 });

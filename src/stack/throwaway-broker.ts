@@ -2,8 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../shared/logger.js';
-import { startBroker, stopBroker } from './broker.js';
-import type { BrokerState } from './broker-state.js';
+import { isNodeAlive, startBroker, stopBroker } from './broker.js';
+import { clusterNodePaths, readNodeState, type BrokerState } from './broker-state.js';
+import { startCluster, stopCluster, type NodePorts } from './cluster.js';
 import { freePort } from './processes.js';
 
 export interface ThrowawayBroker {
@@ -59,6 +60,64 @@ export async function startThrowawayBroker(options: ThrowawayBrokerOptions): Pro
       },
     };
   } catch (error) {
+    await rm(stateDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export interface ThrowawayCluster {
+  readonly brokers: readonly string[];
+  /** The node ids with their ports. */
+  readonly nodes: readonly NodePorts[];
+  /** The running JVM's pid of a node (undefined when it is not running). */
+  pidOf(nodeId: number): Promise<number | undefined>;
+  /** Starts the nodes that are not running again (on their data) and waits for the whole cluster. */
+  restartStopped(): Promise<void>;
+  /** Stops every node and deletes everything they wrote. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A local KRaft cluster of `nodes` combined broker + controller nodes on free ports, in the system
+ * temp folder: for the cluster tests (kill a partition leader, the active controller, …).
+ */
+export async function startThrowawayCluster(
+  options: ThrowawayBrokerOptions & { readonly nodes: number },
+): Promise<ThrowawayCluster> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'kappa-cluster-'));
+  const logger = options.logger ?? silentLogger;
+  const nodes: NodePorts[] = [];
+  for (let nodeId = 1; nodeId <= options.nodes; nodeId += 1)
+    nodes.push({ nodeId, port: await freePort(), controllerPort: await freePort() });
+  const start = () =>
+    startCluster({
+      stateDir,
+      cacheDir: options.cacheDir,
+      version: options.version,
+      nodes,
+      heap: options.heap ?? '384m',
+      startTimeoutMs: 180_000,
+      logger,
+    });
+  try {
+    const { brokers } = await start();
+    return {
+      brokers,
+      nodes,
+      pidOf: async (nodeId) => {
+        const state = await readNodeState(clusterNodePaths(stateDir, nodeId));
+        return state !== undefined && isNodeAlive(state) ? state.pid : undefined;
+      },
+      restartStopped: async () => {
+        await start();
+      },
+      stop: async () => {
+        await stopCluster({ stateDir, timeoutMs: 30_000, purge: true, logger });
+        await rm(stateDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await stopCluster({ stateDir, timeoutMs: 10_000, purge: true });
     await rm(stateDir, { recursive: true, force: true });
     throw error;
   }

@@ -55,8 +55,9 @@ function jsonlTable(file: URL, idField: 'uid' | 'did'): Map<number, string> {
 export function useAggregateHarness(
   label: string,
   SETTINGS: WindowSettings = { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 },
+  brokers?: () => readonly string[],
 ) {
-  const context = useTestContext(label);
+  const context = useTestContext(label, brokers);
   const { registryUrl, track } = useRegistryAndProcesses(context);
 
   function pipeline(name: string): Record<string, string> {

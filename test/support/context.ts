@@ -24,12 +24,16 @@ export interface TestContext {
  * Gives a test file its own topic names and database on the shared broker and MariaDB, so files
  * can run in parallel and never see each other's data. Call once at the top of a test file.
  */
-export function useTestContext(label: string): TestContext {
+export function useTestContext(label: string, brokers?: () => readonly string[]): TestContext {
   const id = `${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
   const root = inject('mysqlRootUrl');
   const database = `kappa_t_${id}`.slice(0, 64);
+  const shared = inject('kafkaBrokers');
   const context: TestContext = {
-    brokers: inject('kafkaBrokers'),
+    // A file may bring its own brokers (a cluster it starts in a beforeAll): read when used.
+    get brokers() {
+      return brokers?.() ?? shared;
+    },
     prefix: `t-${id}`,
     database,
     mysqlUrl: `${root}/${database}`,

@@ -8,7 +8,8 @@ export function startTestRegistry(context: TestContext, topic = context.topic('_
   return startRegistry({
     brokers: context.brokers,
     topic,
-    replicationFactor: 1,
+    // 1 on the shared broker; 3 on a cluster a test starts, whose brokers it may kill.
+    replicationFactor: 'auto',
     host: '127.0.0.1',
     port: 0,
     logger: context.logger,
