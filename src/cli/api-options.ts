@@ -17,6 +17,7 @@ export const API_SETTINGS = [
   'apiToken',
   'ingestToken',
   'ingestRateLimit',
+  'apiRateLimit',
 ] as const satisfies readonly (keyof Config)[];
 
 /** The API's options from those settings (one place for `serve` and `up`). */
@@ -36,5 +37,6 @@ export function apiOptions(config: Readonly<Pick<Config, (typeof API_SETTINGS)[n
     token: config.apiToken,
     ingestToken: config.ingestToken,
     ingestRateLimit: config.ingestRateLimit,
+    requestRateLimit: config.apiRateLimit,
   } satisfies Partial<ApiServerOptions>;
 }

@@ -2,8 +2,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
 import { isBrokerUnreachable } from '../kafka/kafka-errors.js';
-import { ERROR_CODES, isKappaError, KafkaUnreachableError } from '../shared/errors.js';
+import { ConfigError, ConfigErrors, ERROR_CODES, isKappaError, KafkaUnreachableError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
+import { maskSecrets } from '../shared/secrets.js';
+import { useRegistryToken } from '../registry/registry-client.js';
 import type { CommandSpec } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -25,8 +27,27 @@ function settingOption(key: SettingKey): Option {
   return new Option(setting.flag, `${setting.doc} [env ${setting.env}, default ${fallback}]`);
 }
 
-/** Settings every command takes. */
-const COMMON_SETTINGS = ['logLevel', 'logFormat'] as const;
+/**
+ * The flag a secret setting would have had (`--api-token`), kept hidden so that giving it is
+ * refused with a message that says what to do instead: a command line shows in `ps`.
+ */
+function refusedSecretFlag(key: SettingKey): Option | undefined {
+  const setting = SETTINGS[key] as { flag: string; env: string; fileEnv?: string };
+  if (setting.fileEnv === undefined) return undefined;
+  return new Option(`${(setting.flag.split(' ')[0] ?? '').replace(/-file$/, '')} <token>`).hideHelp();
+}
+
+function refusal(key: SettingKey, given: string): ConfigError {
+  const setting = SETTINGS[key] as { flag: string; env: string; fileEnv?: string };
+  const fileFlag = setting.flag.split(' ')[0] ?? '';
+  return new ConfigError(
+    key,
+    `${given} is refused: a command line shows in \`ps\` to every user of this machine; set ${setting.env}, or put the token in a file and pass ${fileFlag} <file> (or ${setting.fileEnv ?? ''})`,
+  );
+}
+
+/** Settings every command takes; the registry token because any command may write to the registry. */
+const COMMON_SETTINGS = ['logLevel', 'logFormat', 'registryToken'] as const;
 
 const GROUPS: Readonly<Record<string, string>> = {
   stack: 'The local infrastructure (Kafka broker): up, down, status',
@@ -74,22 +95,33 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     const command = parentOf(program, path).command(leaf).description(spec.summary);
     for (const arg of spec.args ?? []) command.argument(arg);
     const optionNames = new Map<SettingKey, string>();
+    const refusedFlags = new Map<SettingKey, Option>();
     for (const key of [...spec.settings, ...COMMON_SETTINGS]) {
       const option = settingOption(key);
       optionNames.set(key, option.attributeName());
       command.addOption(option);
+      const refused = refusedSecretFlag(key);
+      if (refused !== undefined) {
+        refusedFlags.set(key, refused);
+        command.addOption(refused);
+      }
     }
     for (const extra of spec.options ?? []) command.option(extra.flag, extra.doc);
 
     command.action(async (...received: unknown[]) => {
       const args = received.slice(0, spec.args?.length ?? 0).map(String);
       const options = command.opts<Record<string, unknown>>();
+      const refusals = [...refusedFlags]
+        .filter(([, option]) => options[option.attributeName()] !== undefined)
+        .map(([key, option]) => refusal(key, option.long ?? option.flags));
+      if (refusals.length > 0) throw new ConfigErrors(refusals);
       const flags: Partial<Record<SettingKey, string>> = {};
       for (const [key, attribute] of optionNames) {
         const value = options[attribute];
         if (typeof value === 'string') flags[key] = value;
       }
       const config = loadConfig([...spec.settings, ...COMMON_SETTINGS], { flags, env: io.env });
+      useRegistryToken(config.registryToken);
       const logger = createLogger(config.logLevel, 'kappa', config.logFormat).child({ command: spec.name });
       const print = (line: string) => io.stdout(`${line}\n`);
       stopGraceMs = spec.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
@@ -112,17 +144,19 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     if (error instanceof KafkaUnreachableError || (!isKappaError(error) && isBrokerUnreachable(error))) {
       // kafkajs gave up connecting (its own retries are short): say so plainly; a service manager restarts us.
       io.stderr(
-        `kappa: cannot reach Kafka: ${error instanceof Error ? error.message : String(error)}; is the broker up (\`kappa stack status\`) and KAPPA_KAFKA_BROKERS right? [KAPPA_KAFKA_UNREACHABLE]\n`,
+        `kappa: cannot reach Kafka: ${maskSecrets(error instanceof Error ? error.message : String(error))}; is the broker up (\`kappa stack status\`) and KAPPA_KAFKA_BROKERS right? [KAPPA_KAFKA_UNREACHABLE]\n`,
       );
       return ERROR_CODES.KAPPA_KAFKA_UNREACHABLE.exitCode;
     }
     if (isKappaError(error)) {
       const lines =
         error.code === 'KAPPA_CONFIG_INVALID' ? error.message.split('\n') : [`${error.message} [${error.code}]`];
-      for (const line of lines) io.stderr(`kappa: ${line}\n`);
+      for (const line of lines) io.stderr(`kappa: ${maskSecrets(line)}\n`);
       return error.exitCode;
     }
-    io.stderr(`kappa: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    io.stderr(
+      `kappa: unexpected error: ${maskSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`,
+    );
     return 1;
   } finally {
     process.off('SIGINT', stop);

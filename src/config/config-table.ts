@@ -5,7 +5,9 @@ export function configTable(): string {
   const rows = SETTING_KEYS.map((key) => {
     const setting = SETTINGS[key];
     const fallback = setting.shownDefault ?? (typeof setting.default === 'string' ? setting.default : '');
-    return `| \`${setting.env}\` | \`${setting.flag.split(' ')[0] ?? ''}\` | \`${fallback}\` | ${setting.doc.replace(/\|/g, '\\|')} |`;
+    const fileEnv = (setting as { fileEnv?: string }).fileEnv;
+    const env = fileEnv === undefined ? `\`${setting.env}\`` : `\`${setting.env}\` or \`${fileEnv}\``;
+    return `| ${env} | \`${setting.flag.split(' ')[0] ?? ''}\` | \`${fallback}\` | ${setting.doc.replace(/\|/g, '\\|')} |`;
   });
   return ['| variable | flag | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }

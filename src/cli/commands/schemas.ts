@@ -1,4 +1,4 @@
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { registryClient } from '../../registry/registry-client.js';
 import { valueSubject } from '../../kafka/topics.js';
 import { registerHistory } from '../../registry/register-history.js';
 import { checkSchemaHistory, loadSchemaHistories, type SchemaHistory } from '../../registry/schema-history.js';
@@ -46,7 +46,7 @@ export const schemasRegister = defineCommand({
   settings: ['schemasDir', 'registryUrl', 'topicEvents', 'topicStages'],
   run: async ({ config, print }) => {
     const histories = await checkedHistories(config);
-    const registry = new SchemaRegistry({ host: config.registryUrl });
+    const registry = registryClient(config.registryUrl);
     for (const history of histories) {
       const subject = valueSubject(topicFor(history.name, config));
       for (const { version, id } of await registerHistory(registry, history, subject, config.registryUrl))
