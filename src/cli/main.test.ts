@@ -135,6 +135,13 @@ describe('secrets on the command line (issue 22)', () => {
     },
   );
 
+  it('kappa registry refuses to listen beyond loopback without a registry token (exit 2)', async () => {
+    const { code, stderr } = await run(['registry', '--registry-host', '0.0.0.0', '--brokers', '127.0.0.1:1']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('KAPPA_REGISTRY_TOKEN');
+    expect(stderr).toContain('0.0.0.0');
+  });
+
   it('masks the password of a URL in a configuration error', async () => {
     const { code, stderr } = await run(['status'], { KAPPA_MYSQL_URL: 'mysql://root:S3cret@127.0.0.1:3306' });
     expect(code).toBe(2);

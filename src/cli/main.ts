@@ -123,7 +123,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       const config = loadConfig([...spec.settings, ...COMMON_SETTINGS], { flags, env: io.env });
       useRegistryToken(config.registryToken);
       const logger = createLogger(config.logLevel, 'kappa', config.logFormat).child({ command: spec.name });
-      const print = (line: string) => io.stdout(`${line}\n`);
+      // What a command prints (status tables, URLs) goes through the same masking as errors and logs.
+      const print = (line: string) => io.stdout(`${maskSecrets(line)}\n`);
       stopGraceMs = spec.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
       exitCode = (await spec.run({ config, args, options, logger, signal: controller.signal, print })) ?? 0;
     });
