@@ -80,8 +80,7 @@ describe('random JSON never gets a 500', () => {
           headers: { 'content-type': 'application/json' },
         });
         expect(response.statusCode, `${JSON.stringify(body)} → ${response.body}`).toBeLessThan(500);
-        if (response.statusCode >= 400)
-          expect(response.json()).toMatchObject({ code: expect.stringMatching(/^KAPPA_/) });
+        if (response.statusCode >= 400) expect(response.json<{ code: string }>().code).toMatch(/^KAPPA_/);
       }),
       { numRuns: 150 },
     );
@@ -106,7 +105,8 @@ describe('random JSON never gets a 500', () => {
           headers: { 'content-type': REGISTRY_CONTENT_TYPE },
         });
         expect(response.statusCode, `${method} ${url} ${JSON.stringify(body)} → ${response.body}`).toBeLessThan(500);
-        if (response.statusCode >= 400) expect(response.json()).toMatchObject({ error_code: expect.any(Number) });
+        if (response.statusCode >= 400)
+          expect(typeof response.json<{ error_code: unknown }>().error_code).toBe('number');
       }),
       { numRuns: 300 },
     );
