@@ -395,16 +395,25 @@ describe('misleading', () => {
 
   it('refuses a schema over the log’s 1 MB record limit up front with 42209 naming the limit', async () => {
     const subject = fresh('large');
-    const fields = Array.from({ length: 12_000 }, (_, index) => ({
+    // A body under the 1 MiB request limit whose log record is over 1,000,000 bytes.
+    const fields = Array.from({ length: 8_200 }, (_, index) => ({
       name: `field_${index}_${'p'.repeat(60)}`,
       type: 'string',
       default: '',
     }));
     const schema = record('Large', fields);
-    expect(schema.length).toBeGreaterThan(1_000_000);
-    const answer = await http('POST', `/subjects/${subject}/versions`, { schema });
+    const body = JSON.stringify({ schema });
+    expect(body.length).toBeGreaterThan(1_000_000);
+    expect(body.length).toBeLessThan(1024 * 1024);
+    const answer = await http('POST', `/subjects/${subject}/versions`, body);
     expect(answer).toMatchObject({ status: 422, body: { error_code: 42209 } });
     expect((answer.body as { message: string }).message).toContain('1000000 bytes');
+  });
+
+  it('refuses a body over 1 MiB with 413 before parsing it (issue 22)', async () => {
+    const schema = record('Huge', [{ name: 'x', type: 'string', doc: 'd'.repeat(1024 * 1024) }]);
+    const answer = await http('POST', `/subjects/${fresh('huge')}/versions`, { schema });
+    expect(answer).toMatchObject({ status: 413, body: { error_code: 413 } });
   });
 });
 

@@ -1,8 +1,10 @@
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { httpStatusOf, isKappaError, type ErrorCode } from '../shared/errors.js';
+import { limitRequests, refuseForeignHosts } from '../shared/http-guards.js';
 import type { Logger } from '../shared/logger.js';
 import { registerDashboard } from './dashboard.js';
 import { instrumentHttp, type ApiMetrics } from './metrics.js';
@@ -12,6 +14,7 @@ import { ingestRoutes, type IngestRouteOptions } from './routes/ingest.js';
 import { topRoutes } from './routes/top.js';
 import { versionRoutes, type VersionOperations } from './routes/versions.js';
 import { windowRoutes } from './routes/windows.js';
+import { RequestError } from './request-error.js';
 import { addSharedSchemas } from './schemas.js';
 import { latenessRoutes } from './routes/lateness.js';
 import { diffRoutes } from './routes/diff.js';
@@ -29,6 +32,13 @@ export interface ApiDependencies {
   readonly ingestToken?: string;
   /** POST /api/events per client per minute; 0: unlimited. */
   readonly ingestPerMinute?: number;
+  /** Requests to any route per client per minute, counted before any token check; 0: unlimited (default 6,000). */
+  readonly requestsPerMinute?: number;
+  /**
+   * Serve only requests whose `Host` is 127.0.0.1, localhost or [::1] (default true): what a server
+   * listening on loopback must do against DNS rebinding. server.ts turns it off on other addresses.
+   */
+  readonly loopbackHostsOnly?: boolean;
   readonly logger: Logger;
 }
 
@@ -39,6 +49,7 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  421: 'Misdirected Request',
   429: 'Too Many Requests',
   503: 'Service Unavailable',
 };
@@ -84,6 +95,41 @@ function sendError(reply: FastifyReply, code: ErrorCode, message: string, field?
   });
 }
 
+/** A client that sends its headers slowly, or its body, cannot hold a connection for long (Node's defaults: 60 s, 300 s). */
+export const API_TIMEOUTS = { requestTimeout: 30_000, http: { headersTimeout: 10_000 } } as const;
+
+/**
+ * What every request passes first, in this order, before any route's own hooks (so before a
+ * token is looked at or a body parsed): the Host check on loopback, then the per-client limit.
+ * @fastify/rate-limit is registered here once; routes with their own limit (ingest) use its
+ * `config.rateLimit`.
+ */
+async function guardRequests(app: FastifyInstance, deps: ApiDependencies): Promise<void> {
+  if (deps.loopbackHostsOnly ?? true)
+    refuseForeignHosts(
+      app,
+      (host) =>
+        new RequestError(
+          'KAPPA_MISDIRECTED_REQUEST',
+          `this API listens on loopback and serves only Host 127.0.0.1, localhost or [::1], not ${JSON.stringify(host)} (DNS rebinding)`,
+        ),
+    );
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      new RequestError(
+        'KAPPA_RATE_LIMITED',
+        `more than ${context.max} ingest requests in ${context.after}: retry after ${Math.ceil(context.ttl / 1_000)} s`,
+      ),
+  });
+  limitRequests(
+    app,
+    deps.requestsPerMinute ?? 6_000,
+    (retryAfter, max) =>
+      new RequestError('KAPPA_RATE_LIMITED', `more than ${max} requests in a minute: retry after ${retryAfter} s`),
+  );
+}
+
 /**
  * The query API (SPEC §1.5), one plugin per area under routes/: window counts, top users, versions
  * and admin, ingest, health and metrics; plus OpenAPI at /docs and the dashboard at /. Every route
@@ -94,6 +140,7 @@ export async function buildApiApp(deps: ApiDependencies): Promise<FastifyInstanc
   const app = Fastify({
     logger: false,
     bodyLimit: 1_048_576,
+    ...API_TIMEOUTS,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -116,6 +163,7 @@ export async function buildApiApp(deps: ApiDependencies): Promise<FastifyInstanc
 
   addSharedSchemas(app);
   instrumentHttp(app, deps.metrics);
+  await guardRequests(app, deps);
   await app.register(swagger, {
     openapi: {
       info: {

@@ -1,10 +1,12 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { secretMatches } from '../shared/secrets.js';
 
-/** Whether the request carries `Authorization: Bearer <token>`; never true for an empty token. */
+/**
+ * Whether the request carries `Authorization: Bearer <token>`; never true for an empty token.
+ * Compared as SHA-256 digests (secrets.ts): constant time whatever the length or the bytes sent.
+ */
 export function bearerMatches(request: FastifyRequest, token: string): boolean {
   const header = request.headers.authorization ?? '';
   const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
-  if (token === '' || given.length !== token.length) return false;
-  return timingSafeEqual(Buffer.from(given), Buffer.from(token));
+  return secretMatches(given, token);
 }

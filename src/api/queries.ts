@@ -31,6 +31,11 @@ export interface TopQuery {
   readonly to?: Date;
   /** Hopping versions: only windows starting at a multiple of this (ms) are summed, so each event counts once. */
   readonly alignedToMs?: number;
+  /**
+   * Without `from`: only windows starting less than this long (ms) before `to`, or before the
+   * newest window, are summed; a request never groups a whole table unasked.
+   */
+  readonly recentMs?: number;
 }
 
 export interface UserTotal {
@@ -197,6 +202,13 @@ export class Queries implements ApiReads {
       // DATETIME holds UTC: the difference from the epoch literal does not depend on the session's time zone.
       where.push("MOD(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', window_start) DIV 1000, ?) = 0");
       values.push(query.alignedToMs);
+    }
+    if (query.recentMs !== undefined && query.from === undefined) {
+      // The newest window by the primary key (window_start, key) read backwards: one index lookup.
+      const end = query.to === undefined ? `(SELECT MAX(window_start) FROM \`${names.table('user')}\`)` : '?';
+      where.push(`window_start > DATE_SUB(${end}, INTERVAL ? SECOND)`);
+      if (query.to !== undefined) values.push(query.to);
+      values.push(query.recentMs / 1_000);
     }
     try {
       const [rows] = await this.pool.query<RowDataPacket[]>(

@@ -167,7 +167,7 @@ describe('top users: each event counted once', () => {
       version: 'v1',
       users: [{ user_name: 'Kim', count: 7 }],
     });
-    expect(topQueries).toEqual([{ version: 'v1', n: 3 }]);
+    expect(topQueries).toEqual([{ version: 'v1', n: 3, recentMs: 86_400_000 }]);
   });
 
   it('sums only the windows aligned to the size of a hopping version whose slide divides the size', async () => {
@@ -177,7 +177,7 @@ describe('top users: each event counted once', () => {
     });
     const app = await buildApiApp(deps());
     expect((await app.inject('/api/top/users')).statusCode).toBe(200);
-    expect(topQueries).toEqual([{ version: 'v2', n: 10, alignedToMs: 10_000 }]);
+    expect(topQueries).toEqual([{ version: 'v2', n: 10, alignedToMs: 10_000, recentMs: 86_400_000 }]);
   });
 
   it('refuses a hopping version whose slide does not divide the size, saying why', async () => {
@@ -289,5 +289,83 @@ describe('the app', () => {
     expect(Object.keys(spec.components.schemas)).toEqual(
       expect.arrayContaining(['ErrorBody', 'SwitchResult', 'VersionStatus', 'WindowRow']),
     );
+  });
+});
+
+describe('hostile requests (issue 22)', () => {
+  const batch = { events: [{ hello: 'a' }] };
+
+  it('a non-ASCII bearer of the right length is a 401, not a 500', async () => {
+    const app = await buildApiApp(fakes({ serving: 'v1' }).deps({ ingestToken: 'ingest-token-0123456789' }));
+    const admin = 'é'.repeat('admin-token-0123456789'.length);
+    const cutover = await app.inject({
+      method: 'POST',
+      url: '/api/cutover',
+      payload: { to: 'v2' },
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(cutover.json()).toMatchObject({ statusCode: 401, code: 'KAPPA_UNAUTHORIZED' });
+    const ingest = await app.inject({
+      method: 'POST',
+      url: '/api/events',
+      payload: batch,
+      headers: { authorization: `Bearer ${'日'.repeat('ingest-token-0123456789'.length)}` },
+    });
+    expect(ingest.json()).toMatchObject({ statusCode: 401, code: 'KAPPA_UNAUTHORIZED' });
+  });
+
+  it('on loopback, serves only loopback Host headers (DNS rebinding): 421 with a code otherwise', async () => {
+    const { deps, ingested } = fakes({ serving: 'v1' });
+    const app = await buildApiApp(deps());
+    for (const host of ['evil.example.com', 'evil.example.com:3000', '127.0.0.1.nip.io:3000']) {
+      const read = await app.inject({ url: '/api/windows/users', headers: { host } });
+      expect(read.statusCode, host).toBe(421);
+      expect(read.json()).toMatchObject({ statusCode: 421, code: 'KAPPA_MISDIRECTED_REQUEST' });
+      const write = await app.inject({ method: 'POST', url: '/api/events', payload: batch, headers: { host } });
+      expect(write.statusCode, host).toBe(421);
+    }
+    expect(ingested).toEqual([]);
+    for (const host of ['127.0.0.1:3000', 'localhost:3000', '[::1]:3000', 'localhost'])
+      expect((await app.inject({ url: '/api/windows/users', headers: { host } })).statusCode, host).toBe(200);
+    const anyHost = await buildApiApp(deps({ loopbackHostsOnly: false }));
+    expect((await anyHost.inject({ url: '/api/windows/users', headers: { host: 'api.example.com' } })).statusCode).toBe(
+      200,
+    );
+  });
+
+  it('limits every route per client before authentication: a 401 flood gets 429s', async () => {
+    const app = await buildApiApp(fakes({ serving: 'v1' }).deps({ requestsPerMinute: 3 }));
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 5; attempt += 1)
+      statuses.push(
+        (
+          await app.inject({
+            method: 'POST',
+            url: '/api/cutover',
+            payload: { to: 'v2' },
+            headers: { authorization: 'Bearer wrong-token-0123456789' },
+          })
+        ).statusCode,
+      );
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    const limited = await app.inject('/api/windows/users');
+    expect(limited.json()).toMatchObject({ statusCode: 429, code: 'KAPPA_RATE_LIMITED' });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('sets a request timeout and a headers timeout', async () => {
+    const app = await buildApiApp(fakes().deps());
+    expect(app.server.requestTimeout).toBeGreaterThan(0);
+    expect(app.server.headersTimeout).toBeGreaterThan(0);
+    expect(app.server.headersTimeout).toBeLessThanOrEqual(app.server.requestTimeout);
+  });
+
+  it('top users without from reads only the last day before the newest window (or before to)', async () => {
+    const { deps, topQueries } = fakes({ serving: 'v1' });
+    const app = await buildApiApp(deps());
+    await app.inject('/api/top/users');
+    await app.inject('/api/top/users?to=2026-11-24T00:00:00Z');
+    await app.inject('/api/top/users?from=2026-11-01T00:00:00Z');
+    expect(topQueries.map((query) => query.recentMs)).toEqual([86_400_000, 86_400_000, undefined]);
   });
 });

@@ -9,6 +9,7 @@ import { Catalog } from '../recovery/catalog.js';
 import { cutover, rollback, versionStatus } from '../recovery/operations.js';
 import { ConfigError } from '../shared/errors.js';
 import type { Logger, LogLevel } from '../shared/logger.js';
+import { isLoopback } from '../shared/loopback.js';
 import { buildApiApp } from './app.js';
 import { HttpIngest } from './http-ingest.js';
 import { createApiMetrics, type InProcessStages, type MetricsSnapshot } from './metrics.js';
@@ -41,6 +42,8 @@ export interface ApiServerOptions {
   readonly ingestToken?: string;
   /** POST /api/events per client per minute (0: unlimited; default 600). */
   readonly ingestRateLimit?: number;
+  /** Requests to any route per client per minute, before any token check (0: unlimited; default 6,000). */
+  readonly requestRateLimit?: number;
   readonly logger: Logger;
   readonly stages?: InProcessStages;
   /** GET /api/lateness when a request does not say (window, slide, delays, target); the settings' defaults if omitted. */
@@ -63,11 +66,6 @@ function latenessDefaults(): LatenessDefaults {
 }
 
 /** Builds the API's dependencies (MySQL, Kafka admin, lazily HTTP ingest) and listens. */
-/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-}
-
 export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
   const { logger } = options;
   if (!isLoopback(options.host) && (options.ingestToken ?? '') === '')
@@ -180,6 +178,8 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
     token: options.token,
     ingestToken: options.ingestToken ?? '',
     ingestPerMinute: options.ingestRateLimit ?? 600,
+    requestsPerMinute: options.requestRateLimit ?? 6_000,
+    loopbackHostsOnly: isLoopback(options.host),
     logger,
     lateness,
     liveDiff,

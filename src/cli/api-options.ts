@@ -20,6 +20,7 @@ export const API_SETTINGS = [
   'apiToken',
   'ingestToken',
   'ingestRateLimit',
+  'apiRateLimit',
 ] as const satisfies readonly (keyof Config)[];
 
 /** The API's options from those settings (one place for `serve` and `up`). */
@@ -42,5 +43,6 @@ export function apiOptions(config: Readonly<Pick<Config, (typeof API_SETTINGS)[n
     token: config.apiToken,
     ingestToken: config.ingestToken,
     ingestRateLimit: config.ingestRateLimit,
+    requestRateLimit: config.apiRateLimit,
   } satisfies Partial<ApiServerOptions>;
 }

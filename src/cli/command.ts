@@ -8,7 +8,7 @@ export interface OptionSpec {
 }
 
 export interface CommandContext<K extends SettingKey> {
-  readonly config: Readonly<Pick<Config, K | 'logLevel' | 'logFormat'>>;
+  readonly config: Readonly<Pick<Config, K | 'logLevel' | 'logFormat' | 'registryToken'>>;
   /** Positional arguments, in the order declared by `args`. */
   readonly args: readonly string[];
   /** Values of the command's own options, by commander attribute name (`--late-by` → `lateBy`). */

@@ -119,3 +119,42 @@ describe('kappa command line', () => {
     });
   });
 });
+
+describe('secrets on the command line (issue 22)', () => {
+  it.each([
+    ['serve', '--api-token', 'KAPPA_API_TOKEN', '--api-token-file'],
+    ['up', '--ingest-token', 'KAPPA_INGEST_TOKEN', '--ingest-token-file'],
+    ['registry', '--registry-token', 'KAPPA_REGISTRY_TOKEN', '--registry-token-file'],
+  ])(
+    '%s %s <token> is refused (argv shows in ps), naming the variable and the file flag',
+    async (command, flag, env, file) => {
+      const { code, stderr } = await run([command, flag, 'secret-token-0123456789']);
+      expect(code).toBe(2);
+      expect(stderr).toContain(flag);
+      expect(stderr).toContain(env);
+      expect(stderr).toContain(file);
+      expect(stderr).not.toContain('secret-token-0123456789');
+    },
+  );
+
+  it('kappa registry refuses to listen beyond loopback without a registry token (exit 2)', async () => {
+    const { code, stderr } = await run(['registry', '--registry-host', '0.0.0.0', '--brokers', '127.0.0.1:1']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('KAPPA_REGISTRY_TOKEN');
+    expect(stderr).toContain('0.0.0.0');
+  });
+
+  it('masks the password of a URL in a configuration error', async () => {
+    const { code, stderr } = await run(['status'], { KAPPA_MYSQL_URL: 'mysql://root:S3cret@127.0.0.1:3306' });
+    expect(code).toBe(2);
+    expect(stderr).toContain('mysql://root:***@127.0.0.1:3306');
+    expect(stderr).not.toContain('S3cret');
+  });
+
+  it('masks the password of a URL in any error message it prints', async () => {
+    const { stderr } = await run(['status', '--brokers', '127.0.0.1:1'], {
+      KAPPA_MYSQL_URL: 'mysql://root:S3cret@127.0.0.1:1/kappa',
+    });
+    expect(stderr).not.toContain('S3cret');
+  });
+});

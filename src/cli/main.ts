@@ -2,7 +2,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
 import { KAFKA_SECURITY_SETTINGS } from '../kafka/security.js';
-import { ERROR_CODES, isKappaError, KafkaUnreachableError } from '../shared/errors.js';
+import { ConfigError, ConfigErrors, ERROR_CODES, isKappaError, KafkaUnreachableError } from '../shared/errors.js';
+import { maskSecrets } from '../shared/secrets.js';
 import type { CommandSpec } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -24,8 +25,27 @@ function settingOption(key: SettingKey): Option {
   return new Option(setting.flag, `${setting.doc} [env ${setting.env}, default ${fallback}]`);
 }
 
-/** Settings every command takes. */
-const COMMON_SETTINGS = ['logLevel', 'logFormat'] as const;
+/**
+ * The flag a secret setting would have had (`--api-token`), kept hidden so that giving it is
+ * refused with a message that says what to do instead: a command line shows in `ps`.
+ */
+function refusedSecretFlag(key: SettingKey): Option | undefined {
+  const setting = SETTINGS[key] as { flag: string; env: string; fileEnv?: string };
+  if (setting.fileEnv === undefined) return undefined;
+  return new Option(`${(setting.flag.split(' ')[0] ?? '').replace(/-file$/, '')} <token>`).hideHelp();
+}
+
+function refusal(key: SettingKey, given: string): ConfigError {
+  const setting = SETTINGS[key] as { flag: string; env: string; fileEnv?: string };
+  const fileFlag = setting.flag.split(' ')[0] ?? '';
+  return new ConfigError(
+    key,
+    `${given} is refused: a command line shows in \`ps\` to every user of this machine; set ${setting.env}, or put the token in a file and pass ${fileFlag} <file> (or ${setting.fileEnv ?? ''})`,
+  );
+}
+
+/** Settings every command takes; the registry token because any command may write to the registry. */
+const COMMON_SETTINGS = ['logLevel', 'logFormat', 'registryToken'] as const;
 
 const GROUPS: Readonly<Record<string, string>> = {
   stack: 'The local infrastructure (Kafka broker): up, down, status',
@@ -78,7 +98,13 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       ? KAFKA_SECURITY_SETTINGS
       : [];
     const settingKeys = [...spec.settings, ...security, ...COMMON_SETTINGS];
+    const refusedFlags = new Map<SettingKey, Option>();
     for (const key of settingKeys) {
+      const refused = refusedSecretFlag(key);
+      if (refused !== undefined) {
+        refusedFlags.set(key, refused);
+        command.addOption(refused);
+      }
       // A secret is never a flag: argv is visible to every local user (ps, /proc).
       if (SETTINGS[key].envOnly === true) continue;
       const option = settingOption(key);
@@ -90,6 +116,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     command.action(async (...received: unknown[]) => {
       const args = received.slice(0, spec.args?.length ?? 0).map(String);
       const options = command.opts<Record<string, unknown>>();
+      const refusals = [...refusedFlags]
+        .filter(([, option]) => options[option.attributeName()] !== undefined)
+        .map(([key, option]) => refusal(key, option.long ?? option.flags));
+      if (refusals.length > 0) throw new ConfigErrors(refusals);
       const flags: Partial<Record<SettingKey, string>> = {};
       for (const [key, attribute] of optionNames) {
         const value = options[attribute];
@@ -104,10 +134,14 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
         ]);
         useKafkaSecurity(await loadKafkaSecurity(config));
       }
+      // The registry client loads only when a token is set: other commands do not pay for it.
+      if (config.registryToken !== '')
+        (await import('../registry/registry-client.js')).useRegistryToken(config.registryToken);
       // pino is loaded once a command runs: `kappa --help` does not pay for it.
       const { createLogger } = await import('../shared/logger.js');
       const logger = createLogger(config.logLevel, 'kappa', config.logFormat).child({ command: spec.name });
-      const print = (line: string) => io.stdout(`${line}\n`);
+      // What a command prints (status tables, URLs) goes through the same masking as errors and logs.
+      const print = (line: string) => io.stdout(`${maskSecrets(line)}\n`);
       stopGraceMs = spec.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
       exitCode = (await spec.run({ config, args, options, logger, signal: controller.signal, print })) ?? 0;
     });
@@ -125,7 +159,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       return error.exitCode === 0 ? 0 : 2;
     }
     // kafkajs's error types, loaded only on this path: start-up does not pay for kafkajs.
-    const { authFailureDetail, isAuthenticationFailure, isBrokerUnreachable } = await import('../kafka/kafka-errors.js');
+    const { authFailureDetail, isAuthenticationFailure, isBrokerUnreachable } =
+      await import('../kafka/kafka-errors.js');
     // Wrong credentials: kafkajs does not retry them (KafkaJSSASLAuthenticationError is non-retriable).
     if (isAuthenticationFailure(error)) {
       io.stderr(
@@ -137,17 +172,19 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     if (error instanceof KafkaUnreachableError || (!isKappaError(error) && isBrokerUnreachable(error))) {
       // kafkajs gave up connecting (its own retries are short): say so plainly; a service manager restarts us.
       io.stderr(
-        `kappa: cannot reach Kafka: ${error instanceof Error ? error.message : String(error)}; is the broker up (\`kappa stack status\`) and KAPPA_KAFKA_BROKERS right? [KAPPA_KAFKA_UNREACHABLE]\n`,
+        `kappa: cannot reach Kafka: ${maskSecrets(error instanceof Error ? error.message : String(error))}; is the broker up (\`kappa stack status\`) and KAPPA_KAFKA_BROKERS right? [KAPPA_KAFKA_UNREACHABLE]\n`,
       );
       return ERROR_CODES.KAPPA_KAFKA_UNREACHABLE.exitCode;
     }
     if (isKappaError(error)) {
       const lines =
         error.code === 'KAPPA_CONFIG_INVALID' ? error.message.split('\n') : [`${error.message} [${error.code}]`];
-      for (const line of lines) io.stderr(`kappa: ${line}\n`);
+      for (const line of lines) io.stderr(`kappa: ${maskSecrets(line)}\n`);
       return error.exitCode;
     }
-    io.stderr(`kappa: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    io.stderr(
+      `kappa: unexpected error: ${maskSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`,
+    );
     return 1;
   } finally {
     process.off('SIGINT', stop);

@@ -1,4 +1,5 @@
-import { homedir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigErrors } from '../shared/errors.js';
@@ -161,6 +162,11 @@ const BAD_VALUES: Record<SettingKey, readonly (readonly [string, string])[]> = {
   ],
   apiToken: [['short', 'at least 16 visible characters']],
   ingestToken: [['short', 'at least 16 visible characters']],
+  registryToken: [['short', 'at least 16 visible characters']],
+  apiRateLimit: [
+    ['-1', 'whole number from 0'],
+    ['lots', 'whole number from 0'],
+  ],
   ingestRateLimit: [
     ['-1', 'whole number from 0'],
     ['many', 'whole number from 0'],
@@ -259,10 +265,14 @@ describe('loadConfig: every setting refuses bad input with one line naming it', 
         const fromEnv = errorsOf(() => loadConfig([key], { env: { [env]: value } }));
         expect(fromEnv.errors).toHaveLength(1);
         expect(fromEnv.errors[0]?.setting).toBe(key);
-        expect(fromEnv.message).toContain(`invalid ${env}=${JSON.stringify(value)} (flag ${flagName})`);
+        // A secret's value is never shown, and its flag names a file (tested apart).
+        const secret = SETTINGS[key].fileEnv !== undefined;
+        const shown = secret ? '***' : JSON.stringify(value);
+        expect(fromEnv.message).toContain(`invalid ${env}=${shown} (flag ${flagName})`);
         expect(fromEnv.message).toContain(problem);
         expect(fromEnv.message).not.toContain('\n');
         expect(fromEnv.exitCode).toBe(2);
+        if (secret) return;
 
         const fromFlag = errorsOf(() => loadConfig([key], { env: {}, flags: { [key]: value } }));
         expect(fromFlag.message).toContain(`invalid ${flagName} ${JSON.stringify(value)} (env ${env})`);
@@ -312,5 +322,55 @@ describe('loadConfig: unknown and inconsistent settings', () => {
       }),
     );
     expect(errors.errors.map((error) => error.setting)).toEqual(['stackControllerPort']);
+  });
+});
+
+describe('loadConfig: secrets (issue 22)', () => {
+  it('never shows a password of a URL in an error', () => {
+    const errors = errorsOf(() =>
+      loadConfig(['mysqlUrl', 'mongodbUrl'], {
+        env: { KAPPA_MYSQL_URL: 'mysql://root:S3cret@127.0.0.1:3306', KAPPA_MONGODB_URL: 'mongodb://u:M0ngoPw@h' },
+      }),
+    );
+    expect(errors.message).toContain('mysql://root:***@127.0.0.1:3306');
+    expect(errors.message).toContain('mongodb://u:***@h');
+    expect(errors.message).not.toMatch(/S3cret|M0ngoPw/);
+  });
+
+  it('never shows a token in an error', () => {
+    const errors = errorsOf(() => loadConfig(['apiToken'], { env: { KAPPA_API_TOKEN: 'almost a t0ken' } }));
+    expect(errors.message).toContain('invalid KAPPA_API_TOKEN=*** (flag --api-token-file)');
+    expect(errors.message).not.toContain('t0ken');
+  });
+
+  it('reads a token from the file the flag or KAPPA_*_TOKEN_FILE names, the flag first', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kappa-token-'));
+    const flagFile = join(dir, 'flag');
+    const envFile = join(dir, 'env');
+    writeFileSync(flagFile, 'from-the-flag-file-0123\n');
+    writeFileSync(envFile, 'from-the-env-file-01234\n');
+    expect(loadConfig(['apiToken'], { env: { KAPPA_API_TOKEN_FILE: envFile } }).apiToken).toBe(
+      'from-the-env-file-01234',
+    );
+    expect(
+      loadConfig(['registryToken'], {
+        env: { KAPPA_REGISTRY_TOKEN_FILE: envFile },
+        flags: { registryToken: flagFile },
+      }).registryToken,
+    ).toBe('from-the-flag-file-0123');
+    expect(loadConfig(['ingestToken'], { env: { KAPPA_INGEST_TOKEN: 'from-the-variable-0123' } }).ingestToken).toBe(
+      'from-the-variable-0123',
+    );
+  });
+
+  it('names a token file it cannot read, and refuses a file and a value both set', () => {
+    const missing = errorsOf(() => loadConfig(['apiToken'], { env: { KAPPA_API_TOKEN_FILE: '/nonexistent/token' } }));
+    expect(missing.message).toContain('cannot read KAPPA_API_TOKEN_FILE "/nonexistent/token"');
+    const both = errorsOf(() =>
+      loadConfig(['apiToken'], {
+        env: { KAPPA_API_TOKEN_FILE: '/nonexistent/token', KAPPA_API_TOKEN: 'from-the-variable-0123' },
+      }),
+    );
+    expect(both.message).toContain('set KAPPA_API_TOKEN or KAPPA_API_TOKEN_FILE, not both');
   });
 });

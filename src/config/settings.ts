@@ -23,6 +23,11 @@ export interface Setting<T> {
   readonly envOnly?: boolean;
   readonly schema: z.ZodType<T, string>;
   readonly doc: string;
+  /**
+   * Marks a secret (a token): `env` holds the value, `fileEnv` and the flag name a file holding
+   * it. Never taken from the command line (it would show in `ps`), never shown in an error.
+   */
+  readonly fileEnv?: `KAPPA_${string}_FILE`;
 }
 
 function setting<T>(spec: Setting<T>): Setting<T> {
@@ -168,20 +173,38 @@ export const SETTINGS = {
     doc: 'Address the HTTP API listens on',
   }),
   apiToken: setting({
-    flag: '--api-token <token>',
+    flag: '--api-token-file <file>',
     env: 'KAPPA_API_TOKEN',
+    fileEnv: 'KAPPA_API_TOKEN_FILE',
     default: '',
     shownDefault: '(none: cutover/rollback over HTTP refused)',
     schema: parse.token,
-    doc: 'Bearer token required by POST /api/cutover and /api/rollback',
+    doc: 'Bearer token required by POST /api/cutover and /api/rollback (the value in the variable, or a file holding it)',
   }),
   ingestToken: setting({
-    flag: '--ingest-token <token>',
+    flag: '--ingest-token-file <file>',
     env: 'KAPPA_INGEST_TOKEN',
+    fileEnv: 'KAPPA_INGEST_TOKEN_FILE',
     default: '',
     shownDefault: '(none: ingest open, allowed only on a loopback address)',
     schema: parse.token,
     doc: 'Bearer token required by POST /api/events; required when the API listens on a non-loopback address',
+  }),
+  registryToken: setting({
+    flag: '--registry-token-file <file>',
+    env: 'KAPPA_REGISTRY_TOKEN',
+    fileEnv: 'KAPPA_REGISTRY_TOKEN_FILE',
+    default: '',
+    shownDefault: '(none: registry writes open, allowed only on a loopback address)',
+    schema: parse.token,
+    doc: 'Bearer token the bundled schema registry requires for writes (POST, PUT, DELETE), and kappa sends to the registry; required when the registry listens on a non-loopback address',
+  }),
+  apiRateLimit: setting({
+    flag: '--api-rate-limit <n>',
+    env: 'KAPPA_API_RATE_LIMIT',
+    default: '6000',
+    schema: parse.integer(0, 1_000_000, 6_000),
+    doc: 'Requests to any API route per client address per minute, counted before any token check (0: unlimited); beyond it 429 with Retry-After',
   }),
   ingestRateLimit: setting({
     flag: '--ingest-rate-limit <n>',

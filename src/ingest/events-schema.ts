@@ -1,4 +1,4 @@
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { registryClient } from '../registry/registry-client.js';
 import { valueSubject } from '../kafka/topics.js';
 import { parseAvro } from '../registry/avro-schema.js';
 import { registerHistory } from '../registry/register-history.js';
@@ -23,7 +23,7 @@ export async function registerEventsSchema(options: {
   if (history === undefined)
     throw new KappaError('KAPPA_SCHEMAS_INVALID', `${options.schemasDir} has no events/ schema history`);
   const registered = await registerHistory(
-    new SchemaRegistry({ host: options.registryUrl }),
+    registryClient(options.registryUrl),
     history,
     valueSubject(options.topic),
     options.registryUrl,

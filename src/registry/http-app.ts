@@ -5,7 +5,9 @@ import Fastify, {
   type FastifyRequest,
   type HTTPMethods,
 } from 'fastify';
+import { limitRequests, refuseForeignHosts } from '../shared/http-guards.js';
 import type { Logger } from '../shared/logger.js';
+import { secretMatches } from '../shared/secrets.js';
 import { configRoutes, type ServerIdentity } from './http-config-routes.js';
 import { registryRoutes } from './http-routes.js';
 import { schemaRoutes } from './http-schema-routes.js';
@@ -29,6 +31,53 @@ export interface RegistryAppOptions {
   readonly service: RegistryService;
   readonly logger?: Logger;
   readonly identity?: ServerIdentity;
+  /** Bearer token every POST, PUT and DELETE needs; empty or absent: writes are open (loopback only, see server.ts). */
+  readonly writeToken?: string;
+  /** Serve only loopback `Host` headers (default true; server.ts turns it off on other addresses). */
+  readonly loopbackHostsOnly?: boolean;
+  /** Requests per client per minute, counted before the token check (default 6,000; 0: unlimited). */
+  readonly requestsPerMinute?: number;
+}
+
+/** The largest request body: a schema log record is at most 1 MB (MAX_LOG_RECORD_BYTES), so no write needs more. */
+export const REGISTRY_BODY_LIMIT = 1024 * 1024;
+
+const READ_METHODS: readonly string[] = ['GET', 'HEAD', 'OPTIONS'];
+
+/**
+ * The guards every request passes before its body is read: loopback Host, the per-client limit,
+ * then the token for anything but a read (Fastify runs `onRequest` before parsing the body).
+ */
+function guardRegistry(app: FastifyInstance, options: RegistryAppOptions): void {
+  if (options.loopbackHostsOnly ?? true)
+    refuseForeignHosts(
+      app,
+      (host) =>
+        new RegistryError(
+          'MISDIRECTED_REQUEST',
+          `This schema registry listens on loopback and serves only Host 127.0.0.1, localhost or [::1], not ${JSON.stringify(host)}`,
+        ),
+    );
+  limitRequests(
+    app,
+    options.requestsPerMinute ?? 6_000,
+    (retryAfter, max) =>
+      new RegistryError('RATE_LIMITED', `More than ${max} requests in a minute: retry after ${retryAfter} s`),
+  );
+  const token = options.writeToken ?? '';
+  if (token === '') return;
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (READ_METHODS.includes(request.method)) return done();
+    const header = request.headers.authorization ?? '';
+    const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+    if (secretMatches(given, token)) return done();
+    done(
+      new RegistryError(
+        'UNAUTHORIZED',
+        'Writes to this schema registry need Authorization: Bearer $KAPPA_REGISTRY_TOKEN',
+      ),
+    );
+  });
 }
 
 /**
@@ -56,7 +105,10 @@ export function buildRegistryApp(options: RegistryAppOptions): FastifyInstance {
     // Subjects of RecordNameStrategy carry a whole namespace: Fastify's default limit (100) is far
     // too small; Node's own limit on the request line (16 KiB) is the one that applies.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
-    bodyLimit: 4 * 1024 * 1024,
+    bodyLimit: REGISTRY_BODY_LIMIT,
+    // A client that sends its headers or body slowly cannot hold a connection for long.
+    requestTimeout: 30_000,
+    http: { headersTimeout: 10_000 },
   });
 
   app.removeContentTypeParser('application/json');
@@ -75,6 +127,8 @@ export function buildRegistryApp(options: RegistryAppOptions): FastifyInstance {
       );
     }
   });
+
+  guardRegistry(app, options);
 
   app.addHook('onSend', (request, reply, payload, done) => {
     if (String(reply.getHeader('content-type') ?? '').startsWith('application/json'))

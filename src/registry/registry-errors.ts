@@ -15,7 +15,12 @@ export const REGISTRY_ERRORS = {
   /** Routing and request errors, in Confluent's (Jersey's) shape: error_code = HTTP status. */
   BAD_REQUEST: { status: 400, errorCode: 400 },
   NOT_FOUND: { status: 404, errorCode: 404 },
+  /** A write (POST, PUT, DELETE) without the registry's bearer token (KAPPA_REGISTRY_TOKEN). */
+  UNAUTHORIZED: { status: 401, errorCode: 40101 },
   METHOD_NOT_ALLOWED: { status: 405, errorCode: 405 },
+  /** A registry on loopback asked under another name (DNS rebinding). */
+  MISDIRECTED_REQUEST: { status: 421, errorCode: 421 },
+  RATE_LIMITED: { status: 429, errorCode: 429 },
   INCOMPATIBLE_SCHEMA: { status: 409, errorCode: 409 },
   INVALID_SCHEMA: { status: 422, errorCode: 42201 },
   INVALID_VERSION: { status: 422, errorCode: 42202 },

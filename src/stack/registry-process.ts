@@ -35,6 +35,8 @@ export interface StartRegistryProcessOptions {
   readonly topic: string;
   readonly replicationFactor: Replication;
   readonly startTimeoutMs: number;
+  /** Handed to the registry in its environment (KAPPA_REGISTRY_TOKEN), never on its command line. */
+  readonly token?: string;
   readonly logger?: Logger;
 }
 
@@ -106,7 +108,12 @@ export async function startRegistryProcess(
     '--log-format',
     'json',
   ];
-  const pid = spawnDetached(process.execPath, args, paths.logFile);
+  // The token travels in the environment: a command line shows in `ps` to every user.
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env['KAPPA_REGISTRY_TOKEN_FILE'];
+  if ((options.token ?? '') === '') delete env['KAPPA_REGISTRY_TOKEN'];
+  else env['KAPPA_REGISTRY_TOKEN'] = options.token;
+  const pid = spawnDetached(process.execPath, args, paths.logFile, env);
   if (pid === undefined) throw new KappaError('KAPPA_REGISTRY_START_FAILED', `could not start ${process.execPath}`);
   const state: RegistryProcessState = {
     pid,

@@ -1,4 +1,3 @@
-import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { bearerMatches } from '../bearer.js';
@@ -18,16 +17,8 @@ export interface IngestRouteOptions {
 }
 
 /** `POST /api/events`: a batch of events validated against the `events` schema into the events topic. */
-export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRouteOptions> = async (app, options) => {
-  // Only this plugin's routes are limited (global: false + the route's config); 429 with Retry-After.
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_request, context) =>
-      new RequestError(
-        'KAPPA_RATE_LIMITED',
-        `more than ${context.max} ingest requests in ${context.after}: retry after ${Math.ceil(context.ttl / 1_000)} s`,
-      ),
-  });
+export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRouteOptions> = (app, options) => {
+  // The route's own limit (config.rateLimit) comes from @fastify/rate-limit, registered once in app.ts.
   app.post(
     '/api/events',
     {
@@ -72,4 +63,5 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRouteOptions> = async
       return reply.status(202).send({ accepted: prepared.records.length, firstId: ids.first, lastId: ids.last });
     },
   );
+  return Promise.resolve();
 };

@@ -22,13 +22,17 @@ export function onceEach(version: string, settings: WindowSettings): { alignedTo
   );
 }
 
+/** Without `from`, /api/top/users sums the last day of windows (before `to`, or before the newest window). */
+export const TOP_DEFAULT_RECENT_MS = 86_400_000;
+
 /** `GET /api/top/users`: the users with the most events, each event counted once. */
 export const topRoutes: FastifyPluginCallbackTypebox<{ reads: ApiReads }> = (app, { reads }, done) => {
   app.get(
     '/api/top/users',
     {
       schema: {
-        summary: 'The users with the most events over windows starting in [from, to), each event counted once',
+        summary:
+          'The users with the most events over windows starting in [from, to), each event counted once; without from, the last day of windows before to (or before the newest window)',
         querystring: Type.Object(
           {
             from: Type.Optional(Instant),
@@ -64,7 +68,7 @@ export const topRoutes: FastifyPluginCallbackTypebox<{ reads: ApiReads }> = (app
         version,
         n: request.query.n ?? 10,
         ...onceEach(version, settings),
-        ...(start === undefined ? {} : { from: start }),
+        ...(start === undefined ? { recentMs: TOP_DEFAULT_RECENT_MS } : { from: start }),
         ...(end === undefined ? {} : { to: end }),
       });
       return { version, users: [...users] };

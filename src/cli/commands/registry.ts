@@ -14,6 +14,7 @@ export const registry = defineCommand({
       replicationFactor: config.topicReplicationFactor,
       host: config.registryHost,
       port: config.registryPort,
+      token: config.registryToken,
       logger,
     });
     print(`schema registry: listening on ${running.url} (schemas in topic ${config.registryTopic})`);

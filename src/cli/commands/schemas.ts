@@ -46,11 +46,11 @@ export const schemasRegister = defineCommand({
   settings: ['schemasDir', 'registryUrl', 'topicEvents', 'topicStages'],
   run: async ({ config, print }) => {
     const histories = await checkedHistories(config);
-    const [{ SchemaRegistry }, { registerHistory }] = await Promise.all([
-      import('@kafkajs/confluent-schema-registry'),
+    const [{ registryClient }, { registerHistory }] = await Promise.all([
+      import('../../registry/registry-client.js'),
       import('../../registry/register-history.js'),
     ]);
-    const registry = new SchemaRegistry({ host: config.registryUrl });
+    const registry = registryClient(config.registryUrl);
     for (const history of histories) {
       const subject = valueSubject(topicFor(history.name, config));
       for (const { version, id } of await registerHistory(registry, history, subject, config.registryUrl))

@@ -58,6 +58,7 @@ export const stackUp = defineCommand({
       topic: config.registryTopic,
       replicationFactor: config.topicReplicationFactor,
       startTimeoutMs: config.stackStartTimeout,
+      token: config.registryToken,
       logger,
     });
     print(

@@ -100,6 +100,7 @@ export const up = defineCommand({
           topic: config.registryTopic,
           replicationFactor: config.topicReplicationFactor,
           startTimeoutMs: config.stackStartTimeout,
+          token: config.registryToken,
           logger,
         });
         if (!registry.alreadyRunning) stopLocal.unshift(() => stopRegistryProcess(config.stateDir, 30_000));

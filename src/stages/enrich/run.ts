@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { registryClient } from '../../registry/registry-client.js';
 import type { Batch, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer, Transaction } from 'kafkajs';
 import { Partitioners } from '../../kafka/kafkajs.js';
 import { ensurePipelineTopics } from '../../kafka/ensure-topics.js';
@@ -153,7 +153,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
     const histories = await loadSchemaHistories(options.schemasDir);
     const stagesHistory = latest(histories, 'events_stages');
     const registered = await registerHistory(
-      new SchemaRegistry({ host: options.registryUrl }),
+      registryClient(options.registryUrl),
       stagesHistory,
       valueSubject(names.stages),
       options.registryUrl,
