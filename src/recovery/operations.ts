@@ -6,7 +6,6 @@ import { jobNames, type Dimension } from '../aggregates/job-names.js';
 import type { Catalog, VersionRecord, VersionState } from './catalog.js';
 import {
   catchUpProblem,
-  closedHorizons,
   diffTables,
   lagOf,
   type PartitionOffsets,
