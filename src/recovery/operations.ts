@@ -4,13 +4,7 @@ import { endOffsets, groupMembers } from '../kafka/offsets.js';
 import { KappaError } from '../shared/errors.js';
 import { jobNames, type Dimension } from '../aggregates/job-names.js';
 import type { Catalog, VersionRecord, VersionState } from './catalog.js';
-import {
-  catchUpProblem,
-  diffTables,
-  lagOf,
-  type PartitionOffsets,
-  type TableDiff,
-} from './catch-up.js';
+import { catchUpProblem, diffTables, lagOf, type PartitionOffsets, type TableDiff } from './catch-up.js';
 import { behindAdvice, type Feeders } from './refusal-advice.js';
 import { closedInBoth } from './verify.js';
 
