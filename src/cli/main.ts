@@ -4,6 +4,7 @@ import { SETTINGS, type SettingKey } from '../config/settings.js';
 import { KAFKA_SECURITY_SETTINGS } from '../kafka/security.js';
 import { ConfigError, ConfigErrors, ERROR_CODES, isKappaError, KafkaUnreachableError } from '../shared/errors.js';
 import { maskSecrets } from '../shared/secrets.js';
+import { isMySqlError } from '../shared/sql-errors.js';
 import type { CommandSpec } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -175,6 +176,13 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
         `kappa: cannot reach Kafka: ${maskSecrets(error instanceof Error ? error.message : String(error))}; is the broker up (\`kappa stack status\`) and KAPPA_KAFKA_BROKERS right? [KAPPA_KAFKA_UNREACHABLE]\n`,
       );
       return ERROR_CODES.KAPPA_KAFKA_UNREACHABLE.exitCode;
+    }
+    // MySQL refused us or did not answer (a wrong password, a server down): say so, not "unexpected".
+    if (isMySqlError(error)) {
+      io.stderr(
+        `kappa: MySQL answered: ${maskSecrets(error.message)}${error.code === undefined ? '' : ` (${error.code})`}; check KAPPA_MYSQL_URL and that the server is up [KAPPA_MYSQL_UNAVAILABLE]\n`,
+      );
+      return ERROR_CODES.KAPPA_MYSQL_UNAVAILABLE.exitCode;
     }
     if (isKappaError(error)) {
       const lines =

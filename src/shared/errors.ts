@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   KAPPA_INGEST_BUFFER_CORRUPT: { exitCode: 1, retriable: false },
   KAPPA_LATENESS_NO_TOPIC: { exitCode: 1, retriable: true },
   KAPPA_SCHEMA_NOT_FOUND: { exitCode: 1, retriable: false },
+  KAPPA_MYSQL_UNAVAILABLE: { exitCode: 1, retriable: true },
   KAPPA_SQL_REJECTED: { exitCode: 1, retriable: false },
   KAPPA_CONSUMER_CRASHED: { exitCode: 1, retriable: false },
   KAPPA_GENERATOR_FAILED: { exitCode: 1, retriable: false },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { permanentSqlError } from './sql-errors.js';
+import { isMySqlError, permanentSqlError } from './sql-errors.js';
 
 describe('permanentSqlError', () => {
   it('codes data errors KAPPA_SQL_REJECTED, not retriable, naming MySQL’s code', () => {
@@ -18,5 +18,23 @@ describe('permanentSqlError', () => {
       expect(permanentSqlError({ code }, 'x')).toBeUndefined();
     expect(permanentSqlError(new Error('boom'), 'x')).toBeUndefined();
     expect(permanentSqlError(undefined, 'x')).toBeUndefined();
+  });
+});
+
+describe('isMySqlError', () => {
+  it('tells a server answer or a failed connection of the driver from any other error', () => {
+    const denied = Object.assign(new Error("Access denied for user 'nobody'"), {
+      code: 'ER_ACCESS_DENIED_ERROR',
+      sqlState: '28000',
+    });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3306'), {
+      code: 'ECONNREFUSED',
+      fatal: true,
+    });
+    expect(isMySqlError(denied)).toBe(true);
+    expect(isMySqlError(refused)).toBe(true);
+    expect(isMySqlError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(false);
+    expect(isMySqlError(new TypeError('x is undefined'))).toBe(false);
+    expect(isMySqlError({ sqlState: '28000' })).toBe(false);
   });
 });

@@ -39,3 +39,13 @@ export function permanentSqlError(error: unknown, what: string): KappaError | un
     `${what}: MySQL refused it with ${code} (${typeof sqlMessage === 'string' ? sqlMessage : 'no message'}); retrying cannot fix this`,
   );
 }
+
+/**
+ * An error from the MySQL driver (mysql2): a server answer (it carries `sqlState`) or a connection
+ * that failed (`fatal` with a code). What the command line tells apart from a bug in kappa.
+ */
+export function isMySqlError(error: unknown): error is Error & { readonly code?: string } {
+  if (!(error instanceof Error)) return false;
+  const fields = error as { sqlState?: unknown; fatal?: unknown; code?: unknown };
+  return typeof fields.sqlState === 'string' || (fields.fatal === true && typeof fields.code === 'string');
+}

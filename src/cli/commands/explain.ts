@@ -1,18 +1,8 @@
 import { z } from 'zod';
 import { dimensionOfSegment, isDimension, type Dimension } from '../../aggregates/dimensions.js';
 import type { Config } from '../../config/settings.js';
-import { createKafka } from '../../kafka/client.js';
-import { Catalog } from '../../recovery/catalog.js';
-import { describeRow, describeRowInFull } from '../../recovery/explain-format.js';
 import type { RowExplanation } from '../../recovery/explain.js';
-import {
-  explainDiff,
-  explainRows,
-  firstUnexplained,
-  unexplainedError,
-  type ExplainContext,
-  type ExplainedDiff,
-} from '../../recovery/explain-versions.js';
+import type { ExplainContext, ExplainedDiff } from '../../recovery/explain-versions.js';
 import type { Logger } from '../../shared/logger.js';
 import { defineCommand } from '../command.js';
 import { versionName } from '../job-settings.js';
@@ -22,6 +12,16 @@ import { OptionValues } from '../option-values.js';
 export const EXPLAIN_SETTINGS = ['kafkaBrokers', 'registryUrl', 'mysqlUrl', 'schemasDir', 'timeZone'] as const;
 type ExplainConfig = Readonly<Pick<Config, (typeof EXPLAIN_SETTINGS)[number]>>;
 
+// kafkajs, mysql2 and the explanation's modules load when a command runs, not when the command
+// line is parsed: `kappa --help` does not pay for them.
+const explaining = async () => {
+  const [versions, format] = await Promise.all([
+    import('../../recovery/explain-versions.js'),
+    import('../../recovery/explain-format.js'),
+  ]);
+  return { ...versions, ...format };
+};
+
 /** Runs `work` with a catalogue and the log source of an explanation, closing both after. */
 export async function withExplainContext<T>(
   config: ExplainConfig,
@@ -29,6 +29,10 @@ export async function withExplainContext<T>(
   signal: AbortSignal,
   work: (context: ExplainContext) => Promise<T>,
 ): Promise<T> {
+  const [{ Catalog }, { createKafka }] = await Promise.all([
+    import('../../recovery/catalog.js'),
+    import('../../kafka/client.js'),
+  ]);
   const catalog = await Catalog.open(config.mysqlUrl);
   try {
     return await work({
@@ -95,6 +99,7 @@ export const explainCommand = defineCommand({
     const key = args[3];
     if (from === undefined || to === undefined || dim === undefined || time === undefined || key === undefined)
       return 2;
+    const { explainRows, describeRowInFull } = await explaining();
     const [row] = await withExplainContext(config, logger, signal, async (context) => {
       const { settings } = await context.catalog.version(to);
       // Any instant of the window names it: the start of the last window (of `to`) containing it.
@@ -119,6 +124,7 @@ export async function requireExplained(
   to: string,
   print: (line: string) => void,
 ): Promise<void> {
+  const { explainDiff, firstUnexplained, unexplainedError, describeRowInFull } = await explaining();
   await withExplainContext(config, logger, signal, async (context) => {
     const serving = await context.catalog.serving();
     if (serving === undefined || serving === to) return;
@@ -140,6 +146,7 @@ export async function printExplainedDiff(
   to: string,
   print: (line: string) => void,
 ): Promise<ExplainedDiff> {
+  const { explainDiff, describeRow } = await explaining();
   const explained = await withExplainContext(config, logger, signal, (context) => explainDiff(context, from, to));
   const { late, rows } = explained;
   const unexplained = rows.filter((row) => !row.exact || !row.byLateness);
