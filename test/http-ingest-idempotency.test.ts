@@ -63,6 +63,18 @@ describe('POST /api/events with an Idempotency-Key (real broker and MariaDB)', {
     expect(unkeyed.json<{ firstId: number }>().firstId).toBeGreaterThan(first.json<{ lastId: number }>().lastId);
   });
 
+  it('serialises two requests with the same key sent at once: one set of ids, each written once', async () => {
+    const body = { events: [{ hello: 'r1' }, { hello: 'r2' }, { hello: 'r3' }] };
+    const [one, two] = await Promise.all([
+      post(body, { 'idempotency-key': 'order-race' }),
+      post(body, { 'idempotency-key': 'order-race' }),
+    ]);
+    expect(one.statusCode).toBe(202);
+    expect(two.json()).toEqual(one.json());
+    const counts = await keyCounts();
+    for (const id of idsOf(one.json())) expect(counts.get(id)).toBe(1);
+  });
+
   it('refuses the same key with another body (422) and a malformed key (400)', async () => {
     const first = await post({ events: [{ hello: 'x' }] }, { 'idempotency-key': 'order-2' });
     expect(first.statusCode).toBe(202);
@@ -115,7 +127,11 @@ describe('POST /api/events with an Idempotency-Key (real broker and MariaDB)', {
 
       // The retry runs 10 s later: a defaulted `time` would differ if it were prepared anew.
       const retried = await ingest.writeKeyed('order-3', inputs, Date.now() + 10_000);
-      expect(retried).toEqual({ first: Number(sentKeys[0]), last: Number(sentKeys[5]) });
+      expect(retried).toEqual({
+        first: Number(sentKeys[0]),
+        last: Number(sentKeys[5]),
+        written: 6 - partial.length,
+      });
       const after = (await readTopic(testKafka(context), events)).filter((message) =>
         sentKeys.includes(message.key ?? ''),
       );

@@ -266,13 +266,14 @@ export class HttpIngest {
    * remembers (ids, body digest, each partition's end offset) and sends; a retry with the same body
    * gets the same ids, and when the first send did not finish (failed half-way, or the process
    * died) the records are rebuilt as first prepared (`now` = its time) and only the ids the log
-   * lacks are sent. The same key with another body: KAPPA_IDEMPOTENCY_KEY_REUSED.
+   * lacks are sent (`written`: how many this call sent). The same key with another body:
+   * KAPPA_IDEMPOTENCY_KEY_REUSED.
    */
   async writeKeyed(
     key: string,
     inputs: readonly EventInput[],
     now: number = Date.now(),
-  ): Promise<{ first: number; last: number } | { problem: InputProblem }> {
+  ): Promise<{ first: number; last: number; written: number } | { problem: InputProblem }> {
     const digest = bodyDigest(inputs);
     return this.requests.withKey(key, now, async (held) => {
       const stored = await held.find();
@@ -281,7 +282,7 @@ export class HttpIngest {
           'KAPPA_IDEMPOTENCY_KEY_REUSED',
           'this Idempotency-Key was used in the last 24 h for another body; use a new key for a new request',
         );
-      if (stored?.done === true) return { first: stored.first, last: stored.last };
+      if (stored?.done === true) return { first: stored.first, last: stored.last, written: 0 };
       const prepared = this.prepare(inputs, stored?.createdMs ?? now);
       if ('problem' in prepared) return prepared;
       const { records, timestampMs } = prepared;
@@ -291,7 +292,7 @@ export class HttpIngest {
         await held.insert({ digest, ...ids, createdMs: timestampMs, offsets });
         await this.send(await this.messages(records, ids.first, timestampMs));
         await held.markDone();
-        return ids;
+        return { ...ids, written: records.length };
       }
       const present = await idsInLog(this.kafka, this.topic, {
         from: stored.offsets,
@@ -304,7 +305,7 @@ export class HttpIngest {
       );
       if (missing.length > 0) await this.send(missing);
       await held.markDone();
-      return { first: stored.first, last: stored.last };
+      return { first: stored.first, last: stored.last, written: missing.length };
     });
   }
 

@@ -60,7 +60,7 @@ function fakes(options: { serving?: string; settings?: Record<string, WindowSett
         },
         writeKeyed: (_key, events) => {
           ingested.push(...events);
-          return Promise.resolve({ first: 0, last: events.length - 1 });
+          return Promise.resolve({ first: 0, last: events.length - 1, written: events.length });
         },
       }),
     readiness: { kafka: () => Promise.resolve(), registry: () => Promise.resolve(), mysql: () => Promise.resolve() },
