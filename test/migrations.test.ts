@@ -14,10 +14,12 @@ const sql = <T>(query: string, values: unknown[] = []) => sqlRows<T>(context.mys
 const KAPPA_TABLES = [
   'kappa_id_blocks',
   'kappa_id_sequence',
+  'kappa_ingest_requests',
   'kappa_migrations',
   'kappa_progress',
   'kappa_serving',
   'kappa_versions',
+  'kappa_window_digests',
 ];
 
 async function tables(): Promise<string[]> {

@@ -117,6 +117,26 @@ const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly 
        ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
     ],
   },
+  {
+    // Issue 22: keyed HTTP ingest requests (Idempotency-Key, src/api/ingest-requests.ts): a retry
+    // gets the ids first reserved and resends only what the log lacks (each partition is scanned
+    // from its end offset before the first send). Kept 24 h.
+    id: 8,
+    statements: [
+      `CREATE TABLE IF NOT EXISTS kappa_ingest_requests (
+         sequence_key VARCHAR(320) NOT NULL,
+         request_key VARCHAR(200) NOT NULL,
+         body_sha256 CHAR(64) NOT NULL,
+         first_id BIGINT NOT NULL,
+         last_id BIGINT NOT NULL,
+         created_ms BIGINT NOT NULL,
+         offsets TEXT NOT NULL,
+         done BOOLEAN NOT NULL,
+         PRIMARY KEY (sequence_key, request_key),
+         KEY created (created_ms)
+       ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {

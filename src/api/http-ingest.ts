@@ -1,6 +1,8 @@
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import { createPool, type Pool } from 'mysql2/promise';
+import type { Admin, Kafka, Message, Producer, ProducerRecord } from 'kafkajs';
 import { API_WRITER } from '../ingest/id-blocks.js';
 import { IdSequence } from '../ingest/id-sequence.js';
+import { idsInLog } from '../ingest/ids-in-log.js';
 import { lastIdsPerPartition, WRITER_HEADER } from '../ingest/topic-tail.js';
 import { ConfigResourceTypes, Partitioners } from '../kafka/kafkajs.js';
 import { ensurePipelineTopics } from '../kafka/ensure-topics.js';
@@ -11,6 +13,14 @@ import { registerEventsSchema } from '../ingest/events-schema.js';
 import { encodeWithSchemaId } from '../registry/wire-format.js';
 import { formatEventTime, parseEventTime } from '../shared/event-time.js';
 import { DEFAULT_MAX_FUTURE_MS, futureTimeProblem } from '../shared/time-bounds.js';
+import { KappaError } from '../shared/errors.js';
+import { bodyDigest } from './idempotency-key.js';
+import { IngestRequests } from './ingest-requests.js';
+
+/** How a batch reaches the broker: the producer's send (a seam for tests that fail half-way). */
+export type IngestSend = (producer: Producer, record: ProducerRecord) => Promise<unknown>;
+
+const producerSend: IngestSend = (producer, record) => producer.send(record);
 
 /** At most this many events per POST /api/events. */
 export const MAX_BATCH = 1_000;
@@ -168,6 +178,9 @@ export class HttpIngest {
     private readonly timeZone: string,
     private readonly maxFutureMs: number,
     private readonly maxMessageBytes: number,
+    private readonly pool: Pool,
+    private readonly requests: IngestRequests,
+    private readonly sendRecord: IngestSend,
   ) {}
 
   static async open(options: {
@@ -180,6 +193,8 @@ export class HttpIngest {
     /** KAPPA_MAX_FUTURE: how far `time` may be ahead of the record's timestamp (default 1 h). */
     maxFutureMs?: number;
     logger: Logger;
+    /** Tests only: how batches are sent (default: the producer's send). */
+    send?: IngestSend;
   }): Promise<HttpIngest> {
     const topic = options.topics.topicEvents;
     const admin = options.kafka.admin();
@@ -202,7 +217,9 @@ export class HttpIngest {
       allowAutoTopicCreation: false,
     });
     await producer.connect();
+    // IdSequence.open creates the database and runs the migrations (kappa_ingest_requests among them).
     const sequence = await IdSequence.open(options.mysqlUrl, clusterId, topic);
+    const pool = createPool({ uri: options.mysqlUrl, connectionLimit: 4 });
     return new HttpIngest(
       options.kafka,
       producer,
@@ -214,6 +231,9 @@ export class HttpIngest {
       options.timeZone,
       options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
       maxMessageBytes,
+      pool,
+      new IngestRequests(pool, `${clusterId}/${topic}`),
+      options.send ?? producerSend,
     );
   }
 
@@ -236,25 +256,94 @@ export class HttpIngest {
     records: readonly Record<string, unknown>[],
     timestampMs: number = Date.now(),
   ): Promise<{ first: number; last: number }> {
+    const ids = await this.reserve(records.length);
+    await this.send(await this.messages(records, ids.first, timestampMs));
+    return ids;
+  }
+
+  /**
+   * `write` under an Idempotency-Key: the first request with the key prepares (at `now`), reserves,
+   * remembers (ids, body digest, each partition's end offset) and sends; a retry with the same body
+   * gets the same ids, and when the first send did not finish (failed half-way, or the process
+   * died) the records are rebuilt as first prepared (`now` = its time) and only the ids the log
+   * lacks are sent (`written`: how many this call sent). The same key with another body:
+   * KAPPA_IDEMPOTENCY_KEY_REUSED.
+   */
+  async writeKeyed(
+    key: string,
+    inputs: readonly EventInput[],
+    now: number = Date.now(),
+  ): Promise<{ first: number; last: number; written: number } | { problem: InputProblem }> {
+    const digest = bodyDigest(inputs);
+    return this.requests.withKey(key, now, async (held) => {
+      const stored = await held.find();
+      if (stored !== undefined && stored.digest !== digest)
+        throw new KappaError(
+          'KAPPA_IDEMPOTENCY_KEY_REUSED',
+          'this Idempotency-Key was used in the last 24 h for another body; use a new key for a new request',
+        );
+      if (stored?.done === true) return { first: stored.first, last: stored.last, written: 0 };
+      const prepared = this.prepare(inputs, stored?.createdMs ?? now);
+      if ('problem' in prepared) return prepared;
+      const { records, timestampMs } = prepared;
+      if (stored === undefined) {
+        const ids = await this.reserve(records.length);
+        const offsets = await this.endOffsets();
+        await held.insert({ digest, ...ids, createdMs: timestampMs, offsets });
+        await this.send(await this.messages(records, ids.first, timestampMs));
+        await held.markDone();
+        return { ...ids, written: records.length };
+      }
+      const present = await idsInLog(this.kafka, this.topic, {
+        from: stored.offsets,
+        first: stored.first,
+        last: stored.last,
+        writer: 'api',
+      });
+      const missing = (await this.messages(records, stored.first, timestampMs)).filter(
+        (message) => !present.has(Number(message.key)),
+      );
+      if (missing.length > 0) await this.send(missing);
+      await held.markDone();
+      return { first: stored.first, last: stored.last, written: missing.length };
+    });
+  }
+
+  private async reserve(size: number): Promise<{ first: number; last: number }> {
     this.floor ??= Math.max(-1, ...(await lastIdsPerPartition(this.kafka, this.topic)).values()) + 1;
-    const block = await this.sequence.reserve({ writer: API_WRITER, size: records.length, floor: this.floor });
+    const block = await this.sequence.reserve({ writer: API_WRITER, size, floor: this.floor });
+    return { first: block.first, last: block.first + size - 1 };
+  }
+
+  private async messages(
+    records: readonly Record<string, unknown>[],
+    first: number,
+    timestampMs: number,
+  ): Promise<Message[]> {
     this.partitions ??= await this.partitionCount();
     const partitions = this.partitions;
-    await this.producer.send({
-      topic: this.topic,
-      acks: -1,
-      messages: records.map((record, index) => {
-        const id = block.first + index;
-        return {
-          key: String(id),
-          value: encodeWithSchemaId(this.schemaId, this.type, { ...record, id }),
-          partition: id % partitions,
-          timestamp: String(timestampMs),
-          headers: { [WRITER_HEADER]: 'api' },
-        };
-      }),
+    return records.map((record, index) => {
+      const id = first + index;
+      return {
+        key: String(id),
+        value: encodeWithSchemaId(this.schemaId, this.type, { ...record, id }),
+        partition: id % partitions,
+        timestamp: String(timestampMs),
+        headers: { [WRITER_HEADER]: 'api' },
+      };
     });
-    return { first: block.first, last: block.first + records.length - 1 };
+  }
+
+  private async send(messages: Message[]): Promise<void> {
+    await this.sendRecord(this.producer, { topic: this.topic, acks: -1, messages });
+  }
+
+  /** Each partition's end offset now: a send that follows lands at or after it. */
+  private async endOffsets(): Promise<Map<number, string>> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(this.topic).finally(() => admin.disconnect());
+    return new Map(offsets.map(({ partition, high }) => [partition, high]));
   }
 
   private async partitionCount(): Promise<number> {
@@ -269,5 +358,6 @@ export class HttpIngest {
   async close(): Promise<void> {
     await this.producer.disconnect().catch(() => undefined);
     await this.sequence.close().catch(() => undefined);
+    await this.pool.end().catch(() => undefined);
   }
 }

@@ -58,6 +58,10 @@ function fakes(options: { serving?: string; settings?: Record<string, WindowSett
           ingested.push(...records);
           return Promise.resolve({ first: 0, last: records.length - 1 });
         },
+        writeKeyed: (_key, events) => {
+          ingested.push(...events);
+          return Promise.resolve({ first: 0, last: events.length - 1, written: events.length });
+        },
       }),
     readiness: { kafka: () => Promise.resolve(), registry: () => Promise.resolve(), mysql: () => Promise.resolve() },
     metrics: createApiMetrics(() => Promise.resolve({ topics: {}, enrichLag: 0, versions: [] })),
