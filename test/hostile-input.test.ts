@@ -266,6 +266,42 @@ const HTTP_CASES: readonly HttpCase[] = [
     code: 'KAPPA_PAYLOAD_TOO_LARGE',
     field: 'events[0]',
   },
+  {
+    name: 'the same Idempotency-Key with another body',
+    run: async () => {
+      const key = 'hostile-idempotency-1';
+      const body = { events: [{ hello: 'once', time: now() }] };
+      const first = await ingest(body, { 'idempotency-key': key });
+      expect(first.status).toBe(202);
+      // The same request again: the same ids, nothing written twice (the final check reads the log).
+      const again = await http(api, 'POST', '/api/events', {
+        body: JSON.stringify(body),
+        headers: { 'idempotency-key': key },
+      });
+      expect([again.status, again.body['firstId'], again.body['lastId']]).toEqual([
+        202,
+        first.body['firstId'],
+        first.body['lastId'],
+      ]);
+      return http(api, 'POST', '/api/events', {
+        body: JSON.stringify({ events: [{ hello: 'other' }] }),
+        headers: { 'idempotency-key': key },
+      });
+    },
+    status: 422,
+    code: 'KAPPA_IDEMPOTENCY_KEY_REUSED',
+  },
+  {
+    name: 'an Idempotency-Key that is not printable ASCII',
+    run: () =>
+      http(api, 'POST', '/api/events', {
+        body: JSON.stringify({ events: [{ hello: 'x' }] }),
+        headers: { 'idempotency-key': 'x'.repeat(201) },
+      }),
+    status: 400,
+    code: 'KAPPA_BAD_REQUEST',
+    field: 'Idempotency-Key',
+  },
   // Query routes
   {
     name: 'a lateness analysis of 86,400,000 windows per event',
