@@ -292,7 +292,7 @@ const HTTP_CASES: readonly HttpCase[] = [
     code: 'KAPPA_IDEMPOTENCY_KEY_REUSED',
   },
   {
-    name: 'an Idempotency-Key that is not printable ASCII',
+    name: 'an Idempotency-Key of 201 characters',
     run: () =>
       http(api, 'POST', '/api/events', {
         body: JSON.stringify({ events: [{ hello: 'x' }] }),
