@@ -16,6 +16,7 @@ import { registerEventsSchema, type EventsSchema } from './events-schema.js';
 import { needsLogSearch, resumePoint, type IdBlock } from './id-blocks.js';
 import { IdSequence } from './id-sequence.js';
 import { pace, startPacing } from './pacer.js';
+import { partitionBatches } from './partition-batches.js';
 import { lastIdsPerPartition, WRITER_HEADER, WRITER_ID_HEADER } from './topic-tail.js';
 import { claimWriterFolder } from './writer-lock.js';
 
@@ -76,24 +77,34 @@ function createProducer(kafka: Kafka): Producer {
   });
 }
 
+/**
+ * Sends records as one request per partition (see partition-batches.ts: a send spanning several
+ * leaders can be stored twice when one of them dies), waiting for every request to settle before
+ * failing: a caller that reconciles with the log after a failure never races a request in flight.
+ */
 async function send(
   producer: Producer,
   topic: string,
   writerId: string,
   records: readonly BufferedRecord[],
 ): Promise<void> {
-  if (records.length === 0) return;
-  await producer.send({
-    topic,
-    acks: -1,
-    compression: CompressionTypes.GZIP,
-    messages: records.map((record) => ({
-      key: String(record.id),
-      value: Buffer.from(record.value, 'base64'),
-      partition: record.partition,
-      headers: { [WRITER_HEADER]: 'generator', [WRITER_ID_HEADER]: writerId },
-    })),
-  });
+  const results = await Promise.allSettled(
+    partitionBatches(records).map((batch) =>
+      producer.send({
+        topic,
+        acks: -1,
+        compression: CompressionTypes.GZIP,
+        messages: batch.map((record) => ({
+          key: String(record.id),
+          value: Buffer.from(record.value, 'base64'),
+          partition: record.partition,
+          headers: { [WRITER_HEADER]: 'generator', [WRITER_ID_HEADER]: writerId },
+        })),
+      }),
+    ),
+  );
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
 }
 
 /** Bounded retries of a start-up step right after topic creation, while metadata settles on the brokers. */
