@@ -658,7 +658,9 @@ describe('hostile input against a live kappa up', () => {
         if (!ids.has(id)) expect(id, `id ${id} burned`).toBeGreaterThan(maxGenerator);
 
       const deadLetters = await readTopic(kafka, `${events}.dlq`);
-      expect(deadLetters.length).toBe(rawDeadLetters);
+      expect(
+        deadLetters.map((message) => message.headers?.['kappa.dlq.reason']?.toString() ?? '?').sort(),
+      ).toHaveLength(rawDeadLetters);
       expect(deadLetters.map((message) => message.headers?.['kappa.dlq.reason']?.toString())).toContain('future-time');
 
       // The stages log holds each enriched event once, and v1's tables equal the reference model over

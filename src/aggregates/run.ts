@@ -49,6 +49,12 @@ export interface AggregateOptions {
    * (`future-time`), like an unparseable time. Default 1 h.
    */
   readonly maxFutureMs?: number;
+  /**
+   * A schema id the registry does not know: `stop` (default) stops the stage with
+   * KAPPA_SCHEMA_NOT_FOUND; `dead-letter` counts its records bad and dead-letters them — what
+   * `recover --allow-dead-letters` asked for knowingly, after the preflight named the ids.
+   */
+  readonly unknownSchemaIds?: 'stop' | 'dead-letter';
   readonly logger: Logger;
   readonly signal: AbortSignal;
   /** Counters to update live; a fresh set when omitted. */
@@ -121,7 +127,12 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
     const stagesSchema = histories.find((history) => history.name === 'events_stages')?.versions.at(-1)?.schema;
     if (stagesSchema === undefined)
       throw new KappaError('KAPPA_SCHEMAS_INVALID', 'the schemas directory has no events_stages/ history');
-    const decoder = new AvroDecoder<EnrichedEvent>(options.registryUrl, stagesSchema, schemaWait(logger));
+    const decoder = new AvroDecoder<EnrichedEvent>(
+      options.registryUrl,
+      stagesSchema,
+      schemaWait(logger),
+      options.unknownSchemaIds === 'dead-letter' ? 'report' : 'stop',
+    );
     const lateTopic = options.publishLate === true ? names.lateTopic(topic) : undefined;
     const deadLetterTopic = names.deadLetterTopic(topic);
     // The stages topic (like every stage, idempotently: the aggregator may start before the

@@ -160,6 +160,7 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
             version,
             settings: options.settings,
             ...(options.maxFutureMs === undefined ? {} : { maxFutureMs: options.maxFutureMs }),
+            ...(options.allowDeadLetters === true ? { unknownSchemaIds: 'dead-letter' as const } : {}),
             ...(options.limits === undefined ? {} : { limits: options.limits }),
             ...(options.onSink === undefined ? {} : { onSink: options.onSink }),
             logger: logger.child({ stage: 'aggregate' }),
