@@ -4,6 +4,7 @@ import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import { Partitioners } from '../kafka/kafkajs.js';
 import { ensureTopics } from '../kafka/ensure-topics.js';
 import type { Logger } from '../shared/logger.js';
+import { retry } from '../shared/retry.js';
 import { decodeLogRecord, logRecordKey, type LogRecord } from './log-records.js';
 import type { SchemaLog } from './registry-service.js';
 import type { Replication } from '../kafka/replication.js';
@@ -83,8 +84,13 @@ export async function openKafkaSchemaLog(options: KafkaSchemaLogOptions): Promis
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) replace(`the log reader crashed: ${payload.error.message}`);
     });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+    } catch (error) {
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
     await consumer.run({
       autoCommit: false,
       eachMessage: ({ message }) => {
@@ -100,11 +106,25 @@ export async function openKafkaSchemaLog(options: KafkaSchemaLogOptions): Promis
     return consumer;
   };
 
-  let reader = await startReader();
+  // A reader can crash while it is still starting (the topic's metadata not everywhere yet): its
+  // replacement then waits for the first start to return (`reader` is unset until then).
+  let reader: Awaited<ReturnType<typeof startReader>> | undefined;
+  let crashedWhileStarting: string | undefined;
+  // A new topic's metadata reaches every broker of a cluster a little later: a subscription that
+  // meets UNKNOWN_TOPIC_OR_PARTITION (retriable) is tried again for a while.
+  reader = await retry(() => startReader(), {
+    deadlineMs: 30_000,
+    onRetry: (error) => logger.warn({ err: error, topic }, 'the log reader could not subscribe yet; trying again'),
+  });
+  if (crashedWhileStarting !== undefined) replace(crashedWhileStarting);
 
   /** Replaces the reader (once at a time); a failed attempt is retried by the next check. */
   function replace(why: string): void {
     if (closed || replacing !== undefined) return;
+    if (reader === undefined) {
+      crashedWhileStarting = why;
+      return;
+    }
     logger.warn({ topic, delivered }, `${why}: starting a new log reader`);
     const old = reader;
     replacing = (async () => {
@@ -145,7 +165,7 @@ export async function openKafkaSchemaLog(options: KafkaSchemaLogOptions): Promis
       closed = true;
       clearInterval(watch);
       await replacing;
-      await Promise.allSettled([reader.disconnect(), producer.disconnect(), admin.disconnect()]);
+      await Promise.allSettled([reader?.disconnect(), producer.disconnect(), admin.disconnect()]);
     },
   };
 }
