@@ -107,7 +107,9 @@ describe('explain: every differing row, event by event', () => {
       await ok(['recover', '--to', 'v2', '--watermark', '60s', '--until-caught-up'], env);
       const explained = JSON.parse(await ok(['diff', 'v1', 'v2', '--explain', '--json'], env)) as ExplainedDiff;
       const users = explained.diff.tables.user;
-      expect(users?.differing.length ?? 0).toBeGreaterThan(0);
+      // Rows that differ or exist in v2 only (a window holding only late events has no v1 row): which
+      // of the two depends on how fast the generator ran, not on the semantics.
+      expect((users?.differing.length ?? 0) + (users?.onlyTo.length ?? 0)).toBeGreaterThan(0);
       expect(explained.rows.length).toBeGreaterThan(0);
       expectExact(explained.rows);
       for (const row of explained.rows) {
