@@ -8,19 +8,22 @@ import type { ApiMetrics } from '../metrics.js';
 import { RequestError } from '../request-error.js';
 import { ErrorRef, Instant, VersionName } from '../schemas.js';
 
+/** Explains one row of a diff: the events that make `from` and `to` differ there. */
+type ExplainRow = (
+  from: string,
+  to: string,
+  dim: Dimension,
+  key: string,
+  windowStart: number,
+) => Promise<RowExplanation>;
+
 // Optional in the API's dependencies: `kappa serve` gives them, tests of other routes need not.
 declare module '../app.js' {
   interface ApiDependencies {
     /** GET /api/diff: the live diff between the serving version and a shadow, kept in the background. */
     readonly liveDiff?: LiveDiffService;
     /** GET /api/explain: replays both versions' logs (in the background, never in a request). */
-    readonly explain?: (
-      from: string,
-      to: string,
-      dim: Dimension,
-      key: string,
-      windowStart: number,
-    ) => Promise<RowExplanation>;
+    readonly explain?: ExplainRow;
   }
 }
 
@@ -126,13 +129,7 @@ export async function diffRoutes(
   app: FastifyInstance,
   deps: {
     readonly liveDiff?: LiveDiffService;
-    readonly explain?: (
-      from: string,
-      to: string,
-      dim: Dimension,
-      key: string,
-      windowStart: number,
-    ) => Promise<RowExplanation>;
+    readonly explain?: ExplainRow;
     readonly metrics: ApiMetrics;
   },
 ) {
