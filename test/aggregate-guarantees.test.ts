@@ -6,7 +6,7 @@ import { Partitioners } from '../src/kafka/kafkajs.js';
 import { parseAvro } from '../src/registry/avro-schema.js';
 import { encodeWithSchemaId } from '../src/registry/wire-format.js';
 import { formatEventTime } from '../src/shared/event-time.js';
-import type { EnrichedEvent } from '../src/stages/enrich/rules.js';
+import type { EnrichedEvent } from '../src/model/enriched-event.js';
 import { useAggregateHarness } from './support/aggregate-harness.js';
 import { kappaAsync } from './support/cli.js';
 import { testKafka, createTestTopic } from './support/context.js';

@@ -1,4 +1,4 @@
-import { versionSettings } from '../src/aggregates/version-settings.js';
+import { versionSettings } from '../src/model/version-settings.js';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createConnection, createPool } from 'mysql2/promise';
@@ -158,7 +158,7 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
   it('counts each event once in the top users of a hopping version (only windows aligned to the size)', async () => {
     const stop2 = new AbortController();
     const hopping = runAggregate({
-      ...aggregateOptions({ window: 10_000, slide: 5_000, watermark: 15_000 }),
+      ...aggregateOptions({ window: 10_000, slide: 5_000, watermarkDelay: 15_000 }),
       version: 'v2',
       signal: stop2.signal,
     });
@@ -400,7 +400,7 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  function aggregateOptions(window = { window: 10_000, slide: 10_000, watermark: 15_000 }) {
+  function aggregateOptions(window = { window: 10_000, slide: 10_000, watermarkDelay: 15_000 }) {
     return {
       kafka: createKafka({ brokers: context.brokers, logger: context.logger }),
       registryUrl: env['KAPPA_REGISTRY_URL'] ?? '',

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Partitioners } from '../src/kafka/kafkajs.js';
 import { parseAvro } from '../src/registry/avro-schema.js';
 import { encodeWithSchemaId } from '../src/registry/wire-format.js';
-import type { EnrichedEvent } from '../src/stages/enrich/rules.js';
+import type { EnrichedEvent } from '../src/model/enriched-event.js';
 import { cleanEnv, KAPPA_BIN, kappaAsync } from './support/cli.js';
 import { testKafka, useTestContext } from './support/context.js';
 import { readAtLeast } from './support/read-topic.js';

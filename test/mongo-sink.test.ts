@@ -2,7 +2,7 @@ import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoSink } from '../src/aggregates/mongo-sink.js';
 import type { CommitRequest } from '../src/aggregates/sink.js';
-import { versionSettings } from '../src/aggregates/version-settings.js';
+import { versionSettings } from '../src/model/version-settings.js';
 import type { WindowRow } from '../src/aggregates/window-engine.js';
 import { useTestContext } from './support/context.js';
 
@@ -11,7 +11,7 @@ const SETTINGS = { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 };
 const VERSION = versionSettings({
   window: 10_000,
   slide: 10_000,
-  watermark: 15_000,
+  watermarkDelay: 15_000,
   dims: ['user'],
   timeZone: 'Asia/Seoul',
   topicStages: 'stages',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MySqlSink } from '../src/aggregates/mysql-sink.js';
-import { versionSettings } from '../src/aggregates/version-settings.js';
+import { versionSettings } from '../src/model/version-settings.js';
 import { useTestContext } from './support/context.js';
 import { sqlRows } from './support/mariadb.js';
 
@@ -13,7 +13,7 @@ describe('MySqlSink against MariaDB', () => {
     const settings = versionSettings({
       window: 10_000,
       slide: 10_000,
-      watermark: 15_000,
+      watermarkDelay: 15_000,
       dims: ['user'],
       timeZone: 'UTC',
       topicStages: 'zombie-stages',
@@ -58,7 +58,7 @@ describe('MySqlSink against MariaDB', () => {
       const settings = versionSettings({
         window: 36_000_000,
         slide: 36_000_000,
-        watermark: 15_000,
+        watermarkDelay: 15_000,
         dims: ['user'],
         timeZone: 'UTC',
         topicStages: 'far-stages',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MySqlSink } from '../src/aggregates/mysql-sink.js';
-import { versionSettings } from '../src/aggregates/version-settings.js';
+import { versionSettings } from '../src/model/version-settings.js';
 import { Catalog } from '../src/recovery/catalog.js';
 import { kappaAsync } from './support/cli.js';
 import { createTestTopic, testKafka, useTestContext } from './support/context.js';
@@ -23,7 +23,7 @@ describe('the time-zone database a version was created with (real MariaDB, real 
     const settings = versionSettings({
       window: 10_000,
       slide: 10_000,
-      watermark: 15_000,
+      watermarkDelay: 15_000,
       timeZone: 'Europe/Dublin',
       topicStages: topic,
     });

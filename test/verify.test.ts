@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MySqlSink } from '../src/aggregates/mysql-sink.js';
 import { readDigests, rebuildDigests } from '../src/aggregates/digest-store.js';
 import type { CommitRequest } from '../src/aggregates/sink.js';
-import { versionSettings } from '../src/aggregates/version-settings.js';
+import { versionSettings } from '../src/model/version-settings.js';
 import type { WindowRow } from '../src/aggregates/window-engine.js';
 import { kappaAsync } from './support/cli.js';
 import { useTestContext } from './support/context.js';
@@ -13,7 +13,7 @@ const TOPIC = 'verify-stages';
 const settings = versionSettings({
   window: 10_000,
   slide: 10_000,
-  watermark: 15_000,
+  watermarkDelay: 15_000,
   dims: ['user', 'age'],
   timeZone: 'UTC',
   topicStages: TOPIC,

@@ -4,7 +4,8 @@ import { referenceModel } from '../../test/support/reference-model.js';
 import { AggregationDriver, type StagedRecord, type TopicMessages } from './aggregation-driver.js';
 import type { Classified } from './batch-plan.js';
 import { MemorySink } from './memory-sink.js';
-import type { KeyedEvent, WindowSettings } from './window-engine.js';
+import type { KeyedEvent } from './window-engine.js';
+import type { WindowSettings } from '../model/window-settings.js';
 
 /**
  * The aggregator driven without a broker (like Kafka Streams' TopologyTestDriver): records are

@@ -4,7 +4,8 @@ import { KappaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { planBatch, type Classified } from './batch-plan.js';
 import type { AggregateSink } from './sink.js';
-import { PartitionWindows, type WindowRow, type WindowSettings } from './window-engine.js';
+import { PartitionWindows, type WindowRow } from './window-engine.js';
+import { type WindowSettings } from '../model/window-settings.js';
 
 /** A record of the stages topic as fetched: what the engine needs comes from `classify`. */
 export interface StagedRecord {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EnrichedEvent } from '../stages/enrich/rules.js';
+import type { EnrichedEvent } from '../model/enriched-event.js';
 import { classify, type ClassifyContext } from './batch-plan.js';
 
 const EVENT: EnrichedEvent = {

@@ -1,9 +1,10 @@
 import type { DecodeResult } from '../registry/avro-decoder.js';
 import { parseEventTime } from '../shared/event-time.js';
 import { futureTimeProblem, windowRangeProblem } from '../shared/time-bounds.js';
-import type { EnrichedEvent } from '../stages/enrich/rules.js';
-import { keyProblem, keysOf, type Dimension } from './dimensions.js';
-import type { KeyedEvent, WindowSettings } from './window-engine.js';
+import type { EnrichedEvent } from '../model/enriched-event.js';
+import { keyProblem, keysOf, type Dimension } from '../model/dimensions.js';
+import type { KeyedEvent } from './window-engine.js';
+import type { WindowSettings } from '../model/window-settings.js';
 
 /**
  * The aggregator's batch decisions, pure: where a fetched batch starts relative to the partition's

@@ -1,5 +1,5 @@
 import type { Connection, Pool, RowDataPacket } from 'mysql2/promise';
-import type { Dimension } from './dimensions.js';
+import type { Dimension } from '../model/dimensions.js';
 import { jobNames } from './job-names.js';
 import { DIGEST_MODULUS, digestSql, type WindowDigest } from './window-digest.js';
 

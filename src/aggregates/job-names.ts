@@ -1,7 +1,7 @@
-import { DIMENSION_SPECS, type Dimension } from './dimensions.js';
-import type { SinkKind } from './sink.js';
+import { DIMENSION_SPECS, type Dimension } from '../model/dimensions.js';
+import type { SinkKind } from '../model/version-settings.js';
 
-export { DIMENSIONS, type Dimension } from './dimensions.js';
+export { DIMENSIONS, type Dimension } from '../model/dimensions.js';
 
 export function isJobVersion(name: string): boolean {
   return /^v\d{1,6}$/.test(name);

@@ -1,5 +1,5 @@
 import type { AggregateSink, CommitRequest, PartitionProgress, PreparedVersion, VersionSpec } from './sink.js';
-import { settingsMismatch } from './version-settings.js';
+import { settingsMismatch } from '../model/version-settings.js';
 import type { PartitionSnapshot } from './window-engine.js';
 import { KappaError } from '../shared/errors.js';
 import { runningTzVersion } from '../shared/tz-database.js';

@@ -1,5 +1,5 @@
 import { createConnection, type Connection } from 'mysql2/promise';
-import { dimensionSpec, type Dimension } from './dimensions.js';
+import { dimensionSpec, type Dimension } from '../model/dimensions.js';
 import { jobNames } from './job-names.js';
 import { MIGRATIONS_LOCK_WAIT_S, takeMigrationsLock } from './migration-lock.js';
 

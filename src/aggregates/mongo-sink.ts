@@ -11,10 +11,10 @@ import {
 import { KappaError } from '../shared/errors.js';
 import { runningTzVersion } from '../shared/tz-database.js';
 import { retry as retrying } from '../shared/retry.js';
-import { sqlKey, type Dimension } from './dimensions.js';
+import { sqlKey, type Dimension } from '../model/dimensions.js';
 import { jobNames } from './job-names.js';
 import type { AggregateSink, CommitRequest, PartitionProgress, PreparedVersion, VersionSpec } from './sink.js';
-import { settingsMismatch } from './version-settings.js';
+import { recordedSettingsOfRow, settingsMismatch, versionRowOf } from '../model/version-settings.js';
 import type { PartitionSnapshot } from './window-engine.js';
 
 const DUPLICATE_KEY = 11000;
@@ -120,13 +120,7 @@ export class MongoSink implements AggregateSink {
     await this.versions
       .insertOne({
         _id: spec.version,
-        window_ms: settings.window.sizeMs,
-        slide_ms: settings.window.slideMs,
-        watermark_ms: settings.window.delayMs,
-        dims: settings.dims.join(','),
-        stages_topic: settings.stagesTopic,
-        time_zone: settings.timeZone,
-        sink: settings.sink,
+        ...versionRowOf(settings),
         ...(tzVersion === null ? {} : { tz_version: tzVersion }),
         state: 'catching-up',
         created_at: new Date(),
@@ -136,19 +130,7 @@ export class MongoSink implements AggregateSink {
       });
     const stored = await this.versions.findOne({ _id: spec.version });
     const problem =
-      stored === null
-        ? undefined
-        : settingsMismatch(
-            spec.version,
-            {
-              window: { sizeMs: stored.window_ms, slideMs: stored.slide_ms, delayMs: stored.watermark_ms },
-              dims: stored.dims,
-              stagesTopic: stored.stages_topic ?? null,
-              timeZone: stored.time_zone ?? null,
-              sink: stored.sink ?? null,
-            },
-            settings,
-          );
+      stored === null ? undefined : settingsMismatch(spec.version, recordedSettingsOfRow(stored), settings);
     if (problem !== undefined) throw new KappaError('KAPPA_VERSION_SETTINGS_MISMATCH', problem);
     if (stored !== null && stored.time_zone === undefined)
       await this.versions.updateOne(

@@ -1,16 +1,15 @@
 import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
 import { KappaError } from '../shared/errors.js';
-import { serveIfNoneServes } from '../recovery/serving-pointer.js';
 import { inTransaction } from '../shared/mysql.js';
 import { permanentSqlError } from '../shared/sql-errors.js';
 import { countIncident } from '../shared/incidents.js';
-import { sqlKey, type Dimension } from './dimensions.js';
+import { sqlKey, type Dimension } from '../model/dimensions.js';
 import { addDigests } from './digest-store.js';
 import { jobNames } from './job-names.js';
 import { ensureDatabase, ensureVersionTables, migrate } from './migrations.js';
 import { runningTzVersion } from '../shared/tz-database.js';
 import type { AggregateSink, CommitRequest, PartitionProgress, PreparedVersion, VersionSpec } from './sink.js';
-import { settingsMismatch } from './version-settings.js';
+import { recordedSettingsOfRow, settingsMismatch, versionRowOf, type VersionRow } from '../model/version-settings.js';
 import { digestIncrements } from './window-digest.js';
 import type { PartitionSnapshot, WindowRow } from './window-engine.js';
 
@@ -34,8 +33,6 @@ function byPrimaryKey(a: WindowRow, b: WindowRow): number {
 export class MySqlSink implements AggregateSink {
   private readonly names;
   private dims: readonly Dimension[] = [];
-  /** Some version serves (SPEC §1.4: until one does, the first to commit rows becomes the serving one). */
-  private someoneServes = false;
   /** Commits that failed and were retried by the caller (deadlocks, lock waits): the bench reports them. */
   retries = 0;
 
@@ -68,18 +65,19 @@ export class MySqlSink implements AggregateSink {
     const connection = await this.pool.getConnection();
     try {
       await migrate(connection);
+      const row = versionRowOf(settings);
       await connection.query(
         `INSERT IGNORE INTO kappa_versions (version, window_ms, slide_ms, watermark_ms, dims, state, created_at, stages_topic, time_zone, sink, tz_version)
          VALUES (?, ?, ?, ?, ?, 'catching-up', UTC_TIMESTAMP(3), ?, ?, ?, ?)`,
         [
           spec.version,
-          settings.window.sizeMs,
-          settings.window.slideMs,
-          settings.window.delayMs,
-          settings.dims.join(','),
-          settings.stagesTopic,
-          settings.timeZone,
-          settings.sink,
+          row.window_ms,
+          row.slide_ms,
+          row.watermark_ms,
+          row.dims,
+          row.stages_topic,
+          row.time_zone,
+          row.sink,
           runningTzVersion(),
         ],
       );
@@ -87,26 +85,11 @@ export class MySqlSink implements AggregateSink {
         'SELECT window_ms, slide_ms, watermark_ms, dims, stages_topic, time_zone, sink, tz_version FROM kappa_versions WHERE version = ?',
         [spec.version],
       );
-      const row = rows[0];
-      const text = (value: unknown) => (typeof value === 'string' ? value : null);
+      const recorded = rows[0];
       const problem =
-        row === undefined
+        recorded === undefined
           ? undefined
-          : settingsMismatch(
-              spec.version,
-              {
-                window: {
-                  sizeMs: Number(row['window_ms']),
-                  slideMs: Number(row['slide_ms']),
-                  delayMs: Number(row['watermark_ms']),
-                },
-                dims: String(row['dims']),
-                stagesTopic: text(row['stages_topic']),
-                timeZone: text(row['time_zone']),
-                sink: text(row['sink']),
-              },
-              settings,
-            );
+          : settingsMismatch(spec.version, recordedSettingsOfRow(recorded as VersionRow), settings);
       if (problem !== undefined) throw new KappaError('KAPPA_VERSION_SETTINGS_MISMATCH', problem);
       // Settings an older kappa did not record yet: recorded now, on the version's first start since.
       await connection.query(
@@ -114,7 +97,8 @@ export class MySqlSink implements AggregateSink {
         [settings.stagesTopic, settings.timeZone, settings.sink, spec.version],
       );
       await ensureVersionTables(connection, spec.version, settings.dims);
-      return { tzVersion: text(row?.['tz_version']) };
+      const tzVersion: unknown = recorded?.['tz_version'];
+      return { tzVersion: typeof tzVersion === 'string' ? tzVersion : null };
     } finally {
       connection.release();
     }
@@ -146,19 +130,6 @@ export class MySqlSink implements AggregateSink {
   }
 
   async commit(request: CommitRequest): Promise<boolean> {
-    const committed = await this.commitRowsAndProgress(request);
-    if (committed && request.rows.length > 0 && !this.someoneServes)
-      // Not part of the commit: a failure here is retried with the next commit's rows.
-      this.someoneServes = await serveIfNoneServes(this.pool, { version: this.names.version, dims: this.dims }).catch(
-        () => {
-          countIncident('swallowed', 'serve-if-none-serves');
-          return false;
-        },
-      );
-    return committed;
-  }
-
-  private async commitRowsAndProgress(request: CommitRequest): Promise<boolean> {
     try {
       return await inTransaction(this.pool, async (connection) => {
         const [current] = await connection.query<RowDataPacket[]>(

@@ -12,7 +12,7 @@ import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import { KappaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { describeTzDrift, tzDrift } from '../shared/tz-database.js';
-import type { EnrichedEvent } from '../stages/enrich/rules.js';
+import type { EnrichedEvent } from '../model/enriched-event.js';
 import {
   AggregationDriver,
   newAggregateMetrics,
@@ -22,11 +22,12 @@ import {
 } from './aggregation-driver.js';
 import { classify } from './batch-plan.js';
 import { jobNames } from './job-names.js';
+import { observeCommits, type AfterRowsCommitted } from './commit-observer.js';
 import { MongoSink } from './mongo-sink.js';
 import { MySqlSink } from './mysql-sink.js';
 import type { AggregateSink } from './sink.js';
-import type { VersionSettings } from './version-settings.js';
-import { validateSettings } from './window-engine.js';
+import type { VersionSettings } from '../model/version-settings.js';
+import { validateSettings } from '../model/window-settings.js';
 import type { Replication } from '../kafka/replication.js';
 
 export { newAggregateMetrics, type AggregateMetrics } from './aggregation-driver.js';
@@ -70,6 +71,11 @@ export interface AggregateOptions {
   readonly limits?: Partial<CommitLimits>;
   /** Told of the sink once it is open (the bench reads its retry count). */
   readonly onSink?: (sink: AggregateSink) => void;
+  /**
+   * Called after each commit that wrote rows: where the composition (cli/job-options.ts, recovery)
+   * hands in the serving decision (recovery/serving-pointer.ts `serveFirstToCommit`).
+   */
+  readonly afterRowsCommitted?: AfterRowsCommitted;
 }
 
 /**
@@ -101,11 +107,12 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
   const maxFutureMs = options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
   const names = jobNames(version);
   const topic = settings.stagesTopic;
-  const sink: AggregateSink =
+  const store: AggregateSink =
     settings.sink === 'mongodb'
       ? await MongoSink.open(options.mongodbUrl ?? 'mongodb://127.0.0.1:27017/kappa', version, topic)
       : await MySqlSink.open(options.mysqlUrl, version, topic);
-  options.onSink?.(sink);
+  options.onSink?.(store);
+  const sink = observeCommits(store, options.afterRowsCommitted);
   const metrics = options.metrics ?? newAggregateMetrics();
   const closers: (() => Promise<void>)[] = [];
   const group = names.consumerGroup(topic, settings.sink);

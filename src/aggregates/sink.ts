@@ -1,8 +1,5 @@
-import type { VersionSettings } from './version-settings.js';
+import type { VersionSettings } from '../model/version-settings.js';
 import type { PartitionSnapshot, WindowRow } from './window-engine.js';
-
-export const SINKS = ['mysql', 'mongodb'] as const;
-export type SinkKind = (typeof SINKS)[number];
 
 /** A version as registered in its store: its settings never change. */
 export interface VersionSpec {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sqlKey, type Dimension } from './dimensions.js';
+import { sqlKey, type Dimension } from '../model/dimensions.js';
 import type { WindowRow } from './window-engine.js';
 
 /**

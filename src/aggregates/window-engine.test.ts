@@ -1,15 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { referenceModel } from '../../test/support/reference-model.js';
-import {
-  PartitionWindows,
-  validateSettings,
-  windowsOf,
-  type KeyedEvent,
-  type PartitionSnapshot,
-  type WindowRow,
-  type WindowSettings,
-} from './window-engine.js';
+import { PartitionWindows, type KeyedEvent, type PartitionSnapshot, type WindowRow } from './window-engine.js';
+import { validateSettings, windowsOf, type WindowSettings } from '../model/window-settings.js';
 
 const tumbling: WindowSettings = { sizeMs: 10_000, slideMs: 10_000, delayMs: 15_000 };
 const at = (seconds: number, user = 'Kim'): KeyedEvent => ({ time: seconds * 1_000, keys: { user } });

@@ -7,13 +7,7 @@
  * assignment of partitions, restarts or rebalances.
  */
 
-import { windowCountProblem, windowSizeProblem } from '../shared/time-bounds.js';
-
-export interface WindowSettings {
-  readonly sizeMs: number;
-  readonly slideMs: number;
-  readonly delayMs: number;
-}
+import type { WindowSettings } from '../model/window-settings.js';
 
 /** An event reduced to what the engine needs: its time and its key per dimension (user, dept, age). */
 export interface KeyedEvent {
@@ -51,26 +45,6 @@ export interface AdvanceResult {
 export interface StepResult extends AdvanceResult {
   /** Rows of the windows this event's watermark advance closed, ascending by window start. */
   readonly emitted: readonly WindowRow[];
-}
-
-export function validateSettings(settings: WindowSettings): string | undefined {
-  const { sizeMs, slideMs, delayMs } = settings;
-  if (!(Number.isSafeInteger(sizeMs) && sizeMs > 0))
-    return 'the window size must be a positive whole number of milliseconds';
-  if (!(Number.isSafeInteger(slideMs) && slideMs > 0 && slideMs <= sizeMs))
-    return 'the slide must be positive and at most the window size';
-  if (!(Number.isSafeInteger(delayMs) && delayMs >= 0)) return 'the watermark delay must be zero or more';
-  // Bounded work per event (SPEC §3), and windows the tables can store at all.
-  return windowCountProblem(sizeMs, slideMs) ?? windowSizeProblem(sizeMs);
-}
-
-/** Starts of the windows [start, start + size) that contain `time`, ascending (epoch-aligned). */
-export function windowsOf(time: number, settings: WindowSettings): number[] {
-  const { sizeMs, slideMs } = settings;
-  const last = Math.floor(time / slideMs) * slideMs;
-  const starts: number[] = [];
-  for (let start = last; start > time - sizeMs; start -= slideMs) starts.unshift(start);
-  return starts;
 }
 
 /** One source partition's windows and watermark; `advance` + `drain` (or `step`) is the whole of its logic. */

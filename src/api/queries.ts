@@ -1,6 +1,7 @@
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { jobNames, type Dimension } from '../aggregates/job-names.js';
-import type { WindowSettings } from '../aggregates/window-engine.js';
+import type { WindowSettings } from '../model/window-settings.js';
+import { windowOfRow, type VersionRow } from '../model/version-settings.js';
 import { isNoSuchTable, servingVersion } from '../recovery/serving-pointer.js';
 import { SERVING_POINTER, viewName } from '../recovery/switch-plan.js';
 import { RequestError } from './request-error.js';
@@ -185,11 +186,7 @@ export class Queries implements ApiReads {
     );
     const row = rows[0];
     if (row === undefined) return undefined;
-    const settings = {
-      sizeMs: Number(row['window_ms']),
-      slideMs: Number(row['slide_ms']),
-      delayMs: Number(row['watermark_ms']),
-    };
+    const settings = windowOfRow(row as VersionRow);
     this.settings.set(version, settings);
     return settings;
   }

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { WindowSettings } from '../aggregates/window-engine.js';
+import type { WindowSettings } from '../model/window-settings.js';
 import type { VersionStatus } from '../recovery/operations.js';
 import { KappaError } from '../shared/errors.js';
 import { buildApiApp, type ApiDependencies } from './app.js';

@@ -12,7 +12,8 @@ import { parseAvro } from '../registry/avro-schema.js';
 import { encodeWithSchemaId } from '../registry/wire-format.js';
 import { formatEventTime } from '../shared/event-time.js';
 import type { Logger } from '../shared/logger.js';
-import { enrich, type EnrichedEvent } from '../stages/enrich/rules.js';
+import { enrich } from '../stages/enrich/rules.js';
+import { type EnrichedEvent } from '../model/enriched-event.js';
 import { SAMPLE_TABLES } from '../stages/enrich/sample-tables.js';
 import type { Throughput } from './kafkajs-baseline.js';
 
@@ -122,11 +123,8 @@ export async function benchAggregate(
   // `kappa recover --to v2 --watermark 60s --until-caught-up`: wall time from offset 0 to caught
   // up, start-up, group join and lag checks included.
   const [v1, v2] = await withBenchDatabase('kappa_bench', async (mysqlUrl) => {
-    const replay = (mode: ReplayRequest['mode'], version: string, watermarkMs: number) =>
-      replayInChild(
-        { ...replaySource(brokers, registryUrl, topic, events), mysqlUrl, mode, version, watermarkMs },
-        logger,
-      );
+    const replay = (mode: ReplayRequest['mode'], version: string, delayMs: number) =>
+      replayInChild({ ...replaySource(brokers, registryUrl, topic, events), mysqlUrl, mode, version, delayMs }, logger);
     return [await replay('aggregate', 'v1', 15_000), await replay('recover', 'v2', 60_000)] as const;
   });
   return {
@@ -162,7 +160,7 @@ export async function benchLongReplay(
         mysqlUrl,
         mode: 'aggregate',
         version: 'v1',
-        watermarkMs: 15_000,
+        delayMs: 15_000,
       },
       logger,
     ),

@@ -1,8 +1,8 @@
 import { createPool } from 'mysql2/promise';
-import { DEFAULT_DIMS, DIMENSION_SPECS, type Dimension } from '../aggregates/dimensions.js';
+import { DEFAULT_DIMS, DIMENSION_SPECS, type Dimension } from '../model/dimensions.js';
 import { jobNames } from '../aggregates/job-names.js';
 import { MySqlSink } from '../aggregates/mysql-sink.js';
-import { versionSettings } from '../aggregates/version-settings.js';
+import { versionSettings } from '../model/version-settings.js';
 import { switchReaders } from '../recovery/serving-pointer.js';
 import { enrich } from '../stages/enrich/rules.js';
 import { SAMPLE_TABLES } from '../stages/enrich/sample-tables.js';
@@ -57,7 +57,7 @@ export async function fillApiTables(mysqlUrl: string, stagesTopic: string, event
   const settings = versionSettings({
     window: 10_000,
     slide: 10_000,
-    watermark: 15_000,
+    watermarkDelay: 15_000,
     timeZone: 'Asia/Seoul',
     topicStages: stagesTopic,
   });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import { createConnection } from 'mysql2/promise';
 import { MYSQL_ROOT } from './bench-database.js';
-import { versionSettings } from '../aggregates/version-settings.js';
+import { versionSettings } from '../model/version-settings.js';
 import { runAggregate } from '../aggregates/run.js';
 import { registerEventsSchema } from '../ingest/events-schema.js';
 import { Partitioners } from '../kafka/kafkajs.js';
@@ -20,7 +20,7 @@ const ZONE = 'Asia/Seoul';
  * here is late; the 2 s watermark is the wait the measured latency includes (a late event would
  * never reach its window's total, and the window would drop out of the measurement).
  */
-const WATERMARK_MS = 2_000;
+const WATERMARK_DELAY_MS = 2_000;
 
 export interface LatencyFigures {
   readonly samples: number;
@@ -134,7 +134,7 @@ export async function benchLatency(
         settings: versionSettings({
           window: 1_000,
           slide: 1_000,
-          watermark: WATERMARK_MS,
+          watermarkDelay: WATERMARK_DELAY_MS,
           dims: ['user'],
           timeZone: ZONE,
           topicStages: 'lat-stages',

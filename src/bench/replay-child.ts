@@ -4,7 +4,7 @@
  * first. Runs what `kappa aggregate` or `kappa recover --until-caught-up` run, reports its figures
  * over IPC and exits.
  */
-import { versionSettings } from '../aggregates/version-settings.js';
+import { versionSettings } from '../model/version-settings.js';
 import { runAggregate, type AggregateMetrics } from '../aggregates/run.js';
 import { MySqlSink } from '../aggregates/mysql-sink.js';
 import type { AggregateSink } from '../aggregates/sink.js';
@@ -21,7 +21,7 @@ export interface ReplayRequest {
   readonly schemasDir: string;
   readonly topic: string;
   readonly version: string;
-  readonly watermarkMs: number;
+  readonly delayMs: number;
   /** aggregate: stop once this many records were consumed. */
   readonly events: number;
 }
@@ -51,7 +51,7 @@ const job = {
   settings: versionSettings({
     window: 10_000,
     slide: 10_000,
-    watermark: request.watermarkMs,
+    watermarkDelay: request.delayMs,
     timeZone: 'Asia/Seoul',
     topicStages: request.topic,
   }),

@@ -3,7 +3,7 @@ import { createConnection } from 'mysql2/promise';
 import { rebuildDigests } from '../aggregates/digest-store.js';
 import { jobNames } from '../aggregates/job-names.js';
 import { MySqlSink } from '../aggregates/mysql-sink.js';
-import { versionSettings } from '../aggregates/version-settings.js';
+import { versionSettings } from '../model/version-settings.js';
 import { Catalog } from '../recovery/catalog.js';
 import { diffVersions } from '../recovery/operations.js';
 import { verifyVersions } from '../recovery/verify.js';
@@ -31,7 +31,7 @@ export async function benchVerify(mysqlUrl: string, stagesTopic: string, rounds 
   const settings = versionSettings({
     window: 10_000,
     slide: 10_000,
-    watermark: 15_000,
+    watermarkDelay: 15_000,
     timeZone: 'Asia/Seoul',
     topicStages: stagesTopic,
   });

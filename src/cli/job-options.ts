@@ -1,7 +1,8 @@
 import type { AggregateOptions } from '../aggregates/run.js';
-import { versionSettings } from '../aggregates/version-settings.js';
+import { versionSettings } from '../model/version-settings.js';
 import type { Config } from '../config/settings.js';
 import { createKafka } from '../kafka/client.js';
+import { serveFirstToCommit } from '../recovery/serving-pointer.js';
 import type { Logger } from '../shared/logger.js';
 import type { EnrichOptions } from '../stages/enrich/run.js';
 import { loadEnrichmentTables } from '../stages/enrich/static-tables.js';
@@ -22,6 +23,7 @@ export function aggregateJob(
   signal: AbortSignal,
   clientId: string,
 ) {
+  const settings = versionSettings(config);
   return {
     kafka: createKafka({ brokers: config.kafkaBrokers, logger, clientId }),
     registryUrl: config.registryUrl,
@@ -32,9 +34,13 @@ export function aggregateJob(
     topicMinInsync: config.topicMinInsync,
     schemasDir: config.schemasDir,
     version,
-    settings: versionSettings(config),
+    settings,
     maxFutureMs: config.maxFuture,
     limits: { maxRecords: config.commitRecords, maxMs: config.commitInterval },
+    // SPEC §1.4: the first version to commit rows serves; decided by recovery, not by the sink.
+    ...(settings.sink === 'mysql'
+      ? { afterRowsCommitted: serveFirstToCommit(config.mysqlUrl, { version, dims: settings.dims }) }
+      : {}),
     logger,
     signal,
   } satisfies Partial<AggregateOptions>;

@@ -22,7 +22,7 @@ export const VERSION_SETTINGS = [
   'timeZone',
   'window',
   'slide',
-  'watermark',
+  'watermarkDelay',
   'maxFuture',
   'dims',
   'commitRecords',

@@ -28,7 +28,7 @@ describe('loadConfig: sources', () => {
         'apiPort',
         'window',
         'slide',
-        'watermark',
+        'watermarkDelay',
         'timeZone',
       ],
       { env: {} },
@@ -42,19 +42,19 @@ describe('loadConfig: sources', () => {
       apiPort: 3000,
       window: 10_000,
       slide: 10_000,
-      watermark: 15_000,
+      watermarkDelay: 15_000,
       timeZone: 'Asia/Seoul',
     });
   });
 
   it('prefers a flag to the environment, and the environment to the default', () => {
     const env = { KAPPA_KAFKA_BROKERS: 'env-host:1', KAPPA_WATERMARK: '60 minutes' };
-    const config = loadConfig(['kafkaBrokers', 'watermark', 'window'], {
+    const config = loadConfig(['kafkaBrokers', 'watermarkDelay', 'window'], {
       env,
       flags: { kafkaBrokers: 'flag-a:2, flag-b:3' },
     });
     expect(config.kafkaBrokers).toEqual(['flag-a:2', 'flag-b:3']);
-    expect(config.watermark).toBe(3_600_000);
+    expect(config.watermarkDelay).toBe(3_600_000);
     expect(config.window).toBe(10_000);
   });
 
@@ -219,7 +219,7 @@ const BAD_VALUES: Record<SettingKey, readonly (readonly [string, string])[]> = {
     ['soon', 'positive duration'],
   ],
   slide: [['-10s', 'positive duration']],
-  watermark: [['15', 'positive duration with a unit']],
+  watermarkDelay: [['15', 'positive duration with a unit']],
   maxFuture: [
     ['1', 'positive duration with a unit'],
     ['0s', 'positive duration'],

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { delayProblem } from '../lateness/analyser.js';
+import { delayProblem } from '../shared/three-digits.js';
 import { parseDuration } from './duration.js';
 
 /**

@@ -2,8 +2,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
-import { DIMENSIONS } from '../aggregates/dimensions.js';
-import { SINKS } from '../aggregates/sink.js';
+import { DIMENSIONS } from '../model/dimensions.js';
+import { SINKS } from '../model/version-settings.js';
 import * as parse from './parsers.js';
 
 /**
@@ -276,7 +276,7 @@ export const SETTINGS = {
     schema: parse.duration('10s'),
     doc: 'Aggregation window slide (equal to the window: tumbling)',
   }),
-  watermark: setting({
+  watermarkDelay: setting({
     flag: '--watermark <duration>',
     env: 'KAPPA_WATERMARK',
     default: '15s',

@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PartitionWindows, windowsOf, type WindowSettings } from '../aggregates/window-engine.js';
-import { LatenessAnalyser, delayProblem, type LatenessWindows } from './analyser.js';
-import { bucketOf, isBoundary } from './histogram.js';
+import { PartitionWindows } from '../aggregates/window-engine.js';
+import { windowsOf, type WindowSettings } from '../model/window-settings.js';
+import { LatenessAnalyser, type LatenessWindows } from './analyser.js';
+import { delayProblem } from '../shared/three-digits.js';
+import { bucketOf, isBoundary } from '../shared/three-digits.js';
 
 type Log = readonly (readonly number[])[];
 

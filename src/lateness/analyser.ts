@@ -11,8 +11,9 @@
  * many for D" for every D at once, with memory bounded by the histograms' buckets (see histogram.ts),
  * not by the log.
  */
-import { windowsOf, type WindowSettings } from '../aggregates/window-engine.js';
-import { Histogram, isBoundary, type HistogramState } from './histogram.js';
+import { windowsOf, type WindowSettings } from '../model/window-settings.js';
+import { isBoundary, nextRound } from '../shared/three-digits.js';
+import { Histogram, type HistogramState } from './histogram.js';
 
 export type LatenessWindows = Pick<WindowSettings, 'sizeMs' | 'slideMs'>;
 
@@ -73,19 +74,6 @@ interface PartitionState {
   maxTime: number | null;
   bad: number;
   readonly lateness: Histogram;
-}
-
-/** Why `delayMs` cannot be answered exactly, or undefined when it can. */
-export function delayProblem(delayMs: number): string | undefined {
-  return isBoundary(delayMs)
-    ? undefined
-    : `${delayMs} ms has more than three significant digits; use e.g. ${nextRound(delayMs)} ms`;
-}
-
-function nextRound(value: number): number {
-  let step = 1;
-  while (Math.round(value) >= 1_000 * step) step *= 10;
-  return Math.ceil(value / step) * step;
 }
 
 /** The smallest whole second (a histogram boundary) above `value`. */

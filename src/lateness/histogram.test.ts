@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Histogram, bucketOf, bucketWidth, isBoundary } from './histogram.js';
+import { Histogram } from './histogram.js';
+import { bucketOf, bucketWidth, isBoundary } from '../shared/three-digits.js';
 
 describe('Histogram', () => {
   it('has a bucket per ms below 1 s and three significant digits above', () => {

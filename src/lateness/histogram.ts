@@ -7,25 +7,7 @@
  * people type (15 s, 90 s, 5 m, 1 h, 1.5 h), are all boundaries.
  */
 
-/** The lower bound of the bucket holding `value` (an integer ≥ 0). */
-export function bucketOf(value: number): number {
-  if (value < 1_000) return value;
-  let step = 1;
-  while (value >= 1_000 * step) step *= 10;
-  return Math.floor(value / step) * step;
-}
-
-/** The width of the bucket starting at `lower` (a boundary). */
-export function bucketWidth(lower: number): number {
-  let step = 1;
-  while (lower >= 1_000 * step) step *= 10;
-  return step;
-}
-
-/** Whether counts at or above `value` are exact: a whole number of ms that starts its own bucket. */
-export function isBoundary(value: number): boolean {
-  return Number.isSafeInteger(value) && value >= 0 && bucketOf(value) === value;
-}
+import { bucketOf, isBoundary } from '../shared/three-digits.js';
 
 /** Plain JSON form: [bucket lower bound, count] pairs, ascending. */
 export type HistogramJson = readonly (readonly [number, number])[];

@@ -5,7 +5,7 @@ import { loadSchemaHistories } from '../registry/schema-history.js';
 import { KappaError } from '../shared/errors.js';
 import { parseEventTime } from '../shared/event-time.js';
 import type { Logger } from '../shared/logger.js';
-import type { EnrichedEvent } from '../stages/enrich/rules.js';
+import type { EnrichedEvent } from '../model/enriched-event.js';
 import type { LatenessAnalyser } from './analyser.js';
 
 export interface StagesLogSource {

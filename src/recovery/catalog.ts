@@ -1,9 +1,9 @@
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { jobNames, type Dimension } from '../aggregates/job-names.js';
-import { parseDims } from '../aggregates/version-settings.js';
+import { parseDims, windowOfRow, type VersionRow } from '../model/version-settings.js';
 import { ensureDatabase, migrate } from '../aggregates/migrations.js';
 import { readDigests } from '../aggregates/digest-store.js';
-import type { WindowSettings } from '../aggregates/window-engine.js';
+import type { WindowSettings } from '../model/window-settings.js';
 import { KappaError } from '../shared/errors.js';
 import { runningTzVersion, tzDrift, type TzDrift } from '../shared/tz-database.js';
 import type { PartitionOffsets } from './catch-up.js';
@@ -75,11 +75,7 @@ export class Catalog {
     );
     return rows.map((row) => ({
       version: String(row['version']),
-      settings: {
-        sizeMs: Number(row['window_ms']),
-        slideMs: Number(row['slide_ms']),
-        delayMs: Number(row['watermark_ms']),
-      },
+      settings: windowOfRow(row as VersionRow),
       dims: parseDims(String(row['dims'])),
       state: String(row['state']) as VersionState,
       topic: String(row['stages_topic'] ?? ''),

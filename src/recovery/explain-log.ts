@@ -2,12 +2,12 @@ import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { classify } from '../aggregates/batch-plan.js';
-import type { Dimension } from '../aggregates/dimensions.js';
+import type { Dimension } from '../model/dimensions.js';
 import { AvroDecoder } from '../registry/avro-decoder.js';
 import { loadSchemaHistories } from '../registry/schema-history.js';
 import { KappaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { EnrichedEvent } from '../stages/enrich/rules.js';
+import type { EnrichedEvent } from '../model/enriched-event.js';
 import type { PartitionOffsets } from './catch-up.js';
 import type { VersionReplay } from './explain.js';
 

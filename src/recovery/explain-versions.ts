@@ -1,5 +1,5 @@
-import { isDimension, type Dimension } from '../aggregates/dimensions.js';
-import { windowsOf } from '../aggregates/window-engine.js';
+import { isDimension, type Dimension } from '../model/dimensions.js';
+import { windowsOf } from '../model/window-settings.js';
 import { KappaError } from '../shared/errors.js';
 import type { Catalog, VersionRecord } from './catalog.js';
 import { closedHorizons } from './catch-up.js';

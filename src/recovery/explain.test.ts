@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PartitionWindows, type WindowSettings } from '../aggregates/window-engine.js';
+import { PartitionWindows } from '../aggregates/window-engine.js';
+import { type WindowSettings } from '../model/window-settings.js';
 import { explainRow, VersionReplay, type LoggedEvent } from './explain.js';
 
 const USERS = ['Kim Minjun', 'Lee Seoyeon', 'Park Jiho'];

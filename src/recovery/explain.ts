@@ -1,4 +1,5 @@
-import { PartitionWindows, windowsOf, type WindowSettings } from '../aggregates/window-engine.js';
+import { PartitionWindows } from '../aggregates/window-engine.js';
+import { windowsOf, type WindowSettings } from '../model/window-settings.js';
 
 /**
  * Exact explanations of a differing row (issue 25), pure: each version's log is replayed through

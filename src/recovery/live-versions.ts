@@ -1,5 +1,5 @@
 import type { Dimension } from '../aggregates/job-names.js';
-import type { WindowSettings } from '../aggregates/window-engine.js';
+import type { WindowSettings } from '../model/window-settings.js';
 import type { VersionRecord } from './catalog.js';
 
 export interface LiveVersion {

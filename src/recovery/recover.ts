@@ -13,11 +13,12 @@ import { Catalog } from './catalog.js';
 import { backlogDone, describeCatchUp, lagOf, type LagReport } from './catch-up.js';
 import { cutoverProblem } from './operations.js';
 import { preflightRefusal, preflightSchemas } from './schema-preflight.js';
+import { serveFirstToCommit } from './serving-pointer.js';
 
 /** The aggregator's options (MySQL sink, no side paths), plus how to recover. */
 export interface RecoverOptions extends Omit<
   AggregateOptions,
-  'mongodbUrl' | 'metrics' | 'publishLate' | 'idleCloseMs'
+  'mongodbUrl' | 'metrics' | 'publishLate' | 'idleCloseMs' | 'afterRowsCommitted'
 > {
   /**
    * Stop (and resolve) once every partition is consumed to the end offsets observed when the
@@ -163,6 +164,7 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
             ...(options.allowDeadLetters === true ? { unknownSchemaIds: 'dead-letter' as const } : {}),
             ...(options.limits === undefined ? {} : { limits: options.limits }),
             ...(options.onSink === undefined ? {} : { onSink: options.onSink }),
+            afterRowsCommitted: serveFirstToCommit(options.mysqlUrl, { version, dims: options.settings.dims }),
             logger: logger.child({ stage: 'aggregate' }),
             signal: inner.signal,
             metrics,

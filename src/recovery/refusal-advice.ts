@@ -1,5 +1,5 @@
 import type { Dimension } from '../aggregates/job-names.js';
-import type { WindowSettings } from '../aggregates/window-engine.js';
+import type { WindowSettings } from '../model/window-settings.js';
 
 /** The version a cutover was refused for, with what it was created with (its catalog record). */
 export interface BehindVersion {

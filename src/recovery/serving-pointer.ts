@@ -1,4 +1,5 @@
-import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
+import { countIncident } from '../shared/incidents.js';
 import { KappaError, type ErrorCode } from '../shared/errors.js';
 import { rollbackOrDestroy } from '../shared/mysql.js';
 import { MANAGED_NAMES, planSwitch, SERVING_POINTER, type SwitchTarget } from './switch-plan.js';
@@ -126,8 +127,7 @@ export async function switchReaders(pool: Pool, to: SwitchTarget, options: Switc
 
 /**
  * SPEC §1.4: when no version serves yet, the first version that commits rows becomes the serving
- * one. Called by the MySQL sink after a commit with rows; true when some version serves afterwards
- * (this one or another), so the caller stops asking.
+ * one. True when some version serves afterwards (this one or another), so the caller stops asking.
  */
 export async function serveIfNoneServes(pool: Pool, to: SwitchTarget): Promise<boolean> {
   if ((await servingVersion(pool)) !== undefined) return true;
@@ -139,4 +139,33 @@ export async function serveIfNoneServes(pool: Pool, to: SwitchTarget): Promise<b
     throw error;
   }
   return true;
+}
+
+/**
+ * The serving decision of SPEC §1.4 for a version aggregating into MySQL, as the aggregator's
+ * `afterRowsCommitted` (aggregates/commit-observer.ts): after each commit with rows, until some
+ * version serves, `serveIfNoneServes`. The aggregator only reports commits; who serves is decided
+ * here. A failure is counted and tried again with the next commit's rows; one attempt at a time.
+ * It opens its own connection per attempt: once some version serves, it never connects again.
+ */
+export function serveFirstToCommit(mysqlUrl: string, to: SwitchTarget): () => Promise<void> {
+  let someoneServes = false;
+  let attempt: Promise<void> | undefined;
+  const tryToServe = async () => {
+    const pool = createPool({ uri: mysqlUrl, timezone: 'Z', connectionLimit: 1 });
+    try {
+      someoneServes = await serveIfNoneServes(pool, to);
+    } catch {
+      countIncident('swallowed', 'serve-if-none-serves');
+    } finally {
+      await pool.end().catch(() => undefined);
+    }
+  };
+  return () => {
+    if (someoneServes) return Promise.resolve();
+    attempt ??= tryToServe().finally(() => {
+      attempt = undefined;
+    });
+    return attempt;
+  };
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { windowsOf } from '../aggregates/window-engine.js';
+import { windowsOf } from '../model/window-settings.js';
 import {
   futureTimeProblem,
   MAX_DATETIME_MS,

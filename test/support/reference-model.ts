@@ -1,4 +1,5 @@
-import type { KeyedEvent, WindowSettings } from '../../src/aggregates/window-engine.js';
+import type { KeyedEvent } from '../../src/aggregates/window-engine.js';
+import type { WindowSettings } from '../../src/model/window-settings.js';
 
 export interface ReferenceResult {
   /** `${windowStart}|${dim}|${key}` → total over partitions. */

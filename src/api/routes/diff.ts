@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Gauge } from 'prom-client';
 import { Type } from 'typebox';
-import { dimensionOfSegment, isDimension, type Dimension } from '../../aggregates/dimensions.js';
+import { dimensionOfSegment, isDimension, type Dimension } from '../../model/dimensions.js';
 import type { RowExplanation } from '../../recovery/explain.js';
 import type { LiveDiffService } from '../../recovery/live-diff-service.js';
 import type { ApiMetrics } from '../metrics.js';

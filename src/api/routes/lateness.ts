@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { delayList, duration, share } from '../../config/parsers.js';
 import type { LatenessService } from '../../lateness/service.js';
-import { validateSettings } from '../../aggregates/window-engine.js';
+import { validateSettings } from '../../model/window-settings.js';
 import { isKappaError } from '../../shared/errors.js';
 
 // The service is optional in the API's dependencies: `kappa serve` gives one, tests of other

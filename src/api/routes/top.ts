@@ -1,6 +1,6 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { WindowSettings } from '../../aggregates/window-engine.js';
+import type { WindowSettings } from '../../model/window-settings.js';
 import type { ApiReads } from '../queries.js';
 import { RequestError } from '../request-error.js';
 import { ErrorRef, Instant, VersionName } from '../schemas.js';

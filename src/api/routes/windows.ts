@@ -1,6 +1,6 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { DIMENSION_SPECS, DIMENSIONS, dimensionOfSegment, type Dimension } from '../../aggregates/dimensions.js';
+import { DIMENSION_SPECS, DIMENSIONS, dimensionOfSegment, type Dimension } from '../../model/dimensions.js';
 import { FreshCoalescer } from '../fresh-coalescer.js';
 import type { ApiReads, WindowQuery } from '../queries.js';
 import { RequestError } from '../request-error.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dimensionOfSegment, isDimension, type Dimension } from '../../aggregates/dimensions.js';
+import { dimensionOfSegment, isDimension, type Dimension } from '../../model/dimensions.js';
 import type { Config } from '../../config/settings.js';
 import type { RowExplanation } from '../../recovery/explain.js';
 import type { ExplainContext, ExplainedDiff } from '../../recovery/explain-versions.js';

@@ -25,7 +25,7 @@ export const latenessCommand = defineCommand({
       { formatLateness, toDocument },
       { readStagesLog },
     ] = await Promise.all([
-      import('../../aggregates/window-engine.js'),
+      import('../../model/window-settings.js'),
       import('../../kafka/client.js'),
       import('../../lateness/analyser.js'),
       import('../../lateness/format.js'),

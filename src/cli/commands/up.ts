@@ -127,7 +127,7 @@ export const up = defineCommand({
       const live = await Promise.all([catalog.versions(), catalog.serving()])
         .then(([records, serving]) =>
           liveVersions(records, serving, {
-            settings: { sizeMs: config.window, slideMs: config.slide, delayMs: config.watermark },
+            settings: { sizeMs: config.window, slideMs: config.slide, delayMs: config.watermarkDelay },
             dims: config.dims,
             topic: config.topicStages,
           }),
@@ -156,7 +156,7 @@ export const up = defineCommand({
                   ...config,
                   window: entry.settings.sizeMs,
                   slide: entry.settings.slideMs,
-                  watermark: entry.settings.delayMs,
+                  watermarkDelay: entry.settings.delayMs,
                   dims: entry.dims,
                   topicStages: entry.topic,
                 },

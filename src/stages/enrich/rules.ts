@@ -1,7 +1,7 @@
-import { DIMENSIONS, DIMENSION_SPECS, keyProblem } from '../../aggregates/dimensions.js';
+import { DIMENSIONS, DIMENSION_SPECS, keyProblem } from '../../model/dimensions.js';
+import type { EnrichedEvent } from '../../model/enriched-event.js';
 import { isEventTime, parseEventTime } from '../../shared/event-time.js';
 import { futureTimeProblem } from '../../shared/time-bounds.js';
-import type { StaticTable } from './static-tables.js';
 
 /** A raw event as decoded from `events` (v1 records have no event_ts). */
 export interface RawEvent {
@@ -11,17 +11,8 @@ export interface RawEvent {
   readonly event_ts?: number | null;
 }
 
-/** A record of `events_stages` (schemas/events_stages/v1.avsc). */
-export interface EnrichedEvent {
-  readonly time: string;
-  readonly user_id: number;
-  readonly user_name: string;
-  readonly dept_name: string;
-  readonly gender: string;
-  readonly age: number;
-  readonly hello: string;
-  readonly id: number;
-}
+/** A static lookup table of the enrichment: key → name (static-tables.ts loads it from a file). */
+export type StaticTable = ReadonlyMap<number, string>;
 
 export interface EnrichmentTables {
   /** names.jsonl: uid → name. */

@@ -1,9 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { KappaError } from '../../shared/errors.js';
-import type { EnrichmentTables } from './rules.js';
-
-/** A static lookup table of the enrichment: `{"<key>": n, "name": "..."}` per line. */
-export type StaticTable = ReadonlyMap<number, string>;
+import type { EnrichmentTables, StaticTable } from './rules.js';
 
 /**
  * Parses a JSON-lines table such as data/names.jsonl (`{"uid":0,"name":"..."}`). Blank lines are

@@ -1,6 +1,9 @@
 import { DEFAULT_DIMS, DIMENSIONS, isDimension, type Dimension } from './dimensions.js';
-import type { SinkKind } from './sink.js';
-import type { WindowSettings } from './window-engine.js';
+import type { WindowSettings } from './window-settings.js';
+
+/** The stores a version's rows can go to (aggregates/mysql-sink.ts, aggregates/mongo-sink.ts). */
+export const SINKS = ['mysql', 'mongodb'] as const;
+export type SinkKind = (typeof SINKS)[number];
 
 /**
  * All that a version's tables depend on (SPEC §1.3): recorded when the version is created, never
@@ -18,7 +21,7 @@ export interface VersionSettings {
 export interface VersionConfig {
   readonly window: number;
   readonly slide: number;
-  readonly watermark: number;
+  readonly watermarkDelay: number;
   readonly dims?: readonly Dimension[];
   readonly timeZone: string;
   readonly topicStages: string;
@@ -27,7 +30,7 @@ export interface VersionConfig {
 
 export function versionSettings(config: VersionConfig): VersionSettings {
   return Object.freeze({
-    window: Object.freeze({ sizeMs: config.window, slideMs: config.slide, delayMs: config.watermark }),
+    window: Object.freeze({ sizeMs: config.window, slideMs: config.slide, delayMs: config.watermarkDelay }),
     dims: Object.freeze([...(config.dims ?? DEFAULT_DIMS)]),
     timeZone: config.timeZone,
     stagesTopic: config.topicStages,
@@ -42,6 +45,53 @@ export interface RecordedSettings {
   readonly timeZone: string | null;
   readonly stagesTopic: string | null;
   readonly sink: string | null;
+}
+
+/**
+ * A version as its store records it: a `kappa_versions` row (MySQL) or document (MongoDB), with
+ * the same names in both. Mind the names: `watermark_ms` here is the watermark *delay* (a
+ * setting), while `kappa_progress.watermark_ms` is a partition's watermark *position* in event
+ * time. The stored names stay; in code the delay is `delayMs` and the position `watermark`.
+ */
+export interface VersionRow {
+  readonly window_ms: unknown;
+  readonly slide_ms: unknown;
+  readonly watermark_ms: unknown;
+  readonly dims: unknown;
+  /** Null or absent in versions created by an older kappa, like the two below. */
+  readonly stages_topic?: unknown;
+  readonly time_zone?: unknown;
+  readonly sink?: unknown;
+}
+
+/** The window settings a version's row records. */
+export function windowOfRow(row: Pick<VersionRow, 'window_ms' | 'slide_ms' | 'watermark_ms'>): WindowSettings {
+  return { sizeMs: Number(row.window_ms), slideMs: Number(row.slide_ms), delayMs: Number(row.watermark_ms) };
+}
+
+/** All the settings a version's row records (null: not recorded yet). */
+export function recordedSettingsOfRow(row: VersionRow): RecordedSettings {
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  return {
+    window: windowOfRow(row),
+    dims: String(row.dims),
+    timeZone: text(row.time_zone),
+    stagesTopic: text(row.stages_topic),
+    sink: text(row.sink),
+  };
+}
+
+/** The row a version's settings are recorded as (the inverse of recordedSettingsOfRow). */
+export function versionRowOf(settings: VersionSettings) {
+  return {
+    window_ms: settings.window.sizeMs,
+    slide_ms: settings.window.slideMs,
+    watermark_ms: settings.window.delayMs,
+    dims: settings.dims.join(','),
+    stages_topic: settings.stagesTopic,
+    time_zone: settings.timeZone,
+    sink: settings.sink,
+  } as const satisfies VersionRow;
 }
 
 interface Comparison {

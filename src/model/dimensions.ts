@@ -1,4 +1,4 @@
-import type { EnrichedEvent } from '../stages/enrich/rules.js';
+import type { EnrichedEvent } from './enriched-event.js';
 
 /**
  * A dimension, defined once: everything else (tables, columns, the engine's keys, API routes,

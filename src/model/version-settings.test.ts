@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DIMENSION_SPECS, DIMENSIONS, keyProblem, keysOf } from './dimensions.js';
-import { jobNames } from './job-names.js';
 import { settingsMismatch, versionSettings, type RecordedSettings } from './version-settings.js';
 
 const wanted = versionSettings({
   window: 10_000,
   slide: 10_000,
-  watermark: 15_000,
+  watermarkDelay: 15_000,
   dims: ['user', 'dept', 'age'],
   timeZone: 'Asia/Seoul',
   topicStages: 'events_stages',
@@ -57,7 +56,7 @@ describe('dimensions: each defined once', () => {
 
   it('gives every dimension its own key, table, column and API segment (gender included)', () => {
     expect(keysOf(event, DIMENSIONS)).toEqual({ user: 'Lee', dept: 'Data', age: '42', gender: '여성' });
-    expect(jobNames('v3').table('gender')).toBe('events_genders_v3');
+    expect(DIMENSION_SPECS.gender.table).toBe('events_genders');
     expect(new Set(DIMENSIONS.map((dim) => DIMENSION_SPECS[dim].table)).size).toBe(DIMENSIONS.length);
     expect(new Set(DIMENSIONS.map((dim) => DIMENSION_SPECS[dim].segment)).size).toBe(DIMENSIONS.length);
   });
