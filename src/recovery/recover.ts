@@ -9,6 +9,7 @@ import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import { newEnrichMetrics, runEnrich, type BadRecordPolicy } from '../stages/enrich/run.js';
 import type { EnrichmentTables } from '../stages/enrich/rules.js';
 import type { TransactionPolicy } from '../stages/enrich/transaction-policy.js';
+import { StageSupervisor } from '../stages/runtime/supervisor.js';
 import { Catalog } from './catalog.js';
 import { backlogDone, describeCatchUp, lagOf, type LagReport } from './catch-up.js';
 import { cutoverProblem } from './operations.js';
@@ -71,12 +72,10 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
   const { kafka, logger, version } = options;
   const catalog = await Catalog.open(options.mysqlUrl);
   const admin = kafka.admin();
-  const inner = new AbortController();
-  const stop = () => inner.abort();
-  options.signal.addEventListener('abort', stop, { once: true });
+  // Ctrl-C stops the stages; the command returns once they have stopped.
+  const stages = new StageSupervisor({ logger, signal: options.signal });
   const metrics: AggregateMetrics = { in: 0, late: 0, rows: 0, bad: 0 };
   const progress = new Progress(logger, `recover ${version}`);
-  const running: Promise<unknown>[] = [];
   let lag: LagReport = lagOf(new Map(), new Map());
   let caughtUp = false;
   let backlog = false;
@@ -95,7 +94,7 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
           : [options.fullChain.eventsTopic, 'events' as const];
       const refusal = preflightRefusal(
         topic,
-        await preflightSchemas({ ...options, signal: inner.signal }, topic, subject),
+        await preflightSchemas({ ...options, signal: stages.signal }, topic, subject),
       );
       if (refusal !== undefined) throw refusal;
     }
@@ -119,58 +118,7 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
       );
       if (problem !== undefined) throw new KappaError('KAPPA_STAGES_PARTITIONS', problem);
     }
-    const failed = new Promise<never>((_, reject) => {
-      const watch = (work: Promise<unknown>) =>
-        work.catch((error: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
-      if (options.fullChain !== undefined) {
-        const { eventsTopic, tables, badRecords, transactions } = options.fullChain;
-        running.push(
-          watch(
-            runEnrich({
-              kafka,
-              registryUrl: options.registryUrl,
-              topics: {
-                topicEvents: eventsTopic,
-                topicStages: options.settings.stagesTopic,
-                topicPartitions: options.topicPartitions,
-                topicReplicationFactor: options.topicReplicationFactor,
-              },
-              schemasDir: options.schemasDir,
-              tables,
-              badRecords,
-              timeZone: options.settings.timeZone,
-              maxFutureMs: options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
-              transactions,
-              logger: logger.child({ stage: 'enrich' }),
-              signal: inner.signal,
-              metrics: newEnrichMetrics(),
-            }),
-          ),
-        );
-      }
-      running.push(
-        watch(
-          runAggregate({
-            kafka,
-            registryUrl: options.registryUrl,
-            mysqlUrl: options.mysqlUrl,
-            topicPartitions: options.topicPartitions,
-            topicReplicationFactor: options.topicReplicationFactor,
-            schemasDir: options.schemasDir,
-            version,
-            settings: options.settings,
-            ...(options.maxFutureMs === undefined ? {} : { maxFutureMs: options.maxFutureMs }),
-            ...(options.allowDeadLetters === true ? { unknownSchemaIds: 'dead-letter' as const } : {}),
-            ...(options.limits === undefined ? {} : { limits: options.limits }),
-            ...(options.onSink === undefined ? {} : { onSink: options.onSink }),
-            logger: logger.child({ stage: 'aggregate' }),
-            signal: inner.signal,
-            metrics,
-          }),
-        ),
-      );
-    });
-    failed.catch(() => undefined);
+    startStages(stages, options, metrics);
 
     const startedAt = Date.now();
     // The backlog: the end offsets when the replay starts. A full chain first waits for the
@@ -178,8 +126,8 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
     const eventsTargets =
       options.fullChain === undefined ? undefined : await endOffsets(admin, options.fullChain.eventsTopic);
     let targets = eventsTargets === undefined ? await endOffsets(admin, options.settings.stagesTopic) : undefined;
-    while (!inner.signal.aborted) {
-      await Promise.race([sleep(options.checkEveryMs ?? 500), failed]);
+    while (!stages.signal.aborted) {
+      await Promise.race([sleep(options.checkEveryMs ?? 500), stages.failed]);
       const enriched =
         options.fullChain === undefined
           ? undefined
@@ -251,10 +199,56 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
     };
   } finally {
     progress.done();
-    inner.abort();
-    await Promise.allSettled(running);
-    options.signal.removeEventListener('abort', stop);
+    await stages.stop();
     await admin.disconnect().catch(() => undefined);
     await catalog.close().catch(() => undefined);
   }
+}
+
+/** A full chain's enrichment into the new stages topic, and the version's aggregator. */
+function startStages(stages: StageSupervisor, options: RecoverOptions, metrics: AggregateMetrics): void {
+  const { kafka, logger } = options;
+  if (options.fullChain !== undefined) {
+    const { eventsTopic, tables, badRecords, transactions } = options.fullChain;
+    stages.start('enrich', (signal) =>
+      runEnrich({
+        kafka,
+        registryUrl: options.registryUrl,
+        topics: {
+          topicEvents: eventsTopic,
+          topicStages: options.settings.stagesTopic,
+          topicPartitions: options.topicPartitions,
+          topicReplicationFactor: options.topicReplicationFactor,
+        },
+        schemasDir: options.schemasDir,
+        tables,
+        badRecords,
+        timeZone: options.settings.timeZone,
+        maxFutureMs: options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
+        transactions,
+        logger: logger.child({ stage: 'enrich' }),
+        signal,
+        metrics: newEnrichMetrics(),
+      }),
+    );
+  }
+  stages.start(`aggregate ${options.version}`, (signal) =>
+    runAggregate({
+      kafka,
+      registryUrl: options.registryUrl,
+      mysqlUrl: options.mysqlUrl,
+      topicPartitions: options.topicPartitions,
+      topicReplicationFactor: options.topicReplicationFactor,
+      schemasDir: options.schemasDir,
+      version: options.version,
+      settings: options.settings,
+      ...(options.maxFutureMs === undefined ? {} : { maxFutureMs: options.maxFutureMs }),
+      ...(options.allowDeadLetters === true ? { unknownSchemaIds: 'dead-letter' as const } : {}),
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+      ...(options.onSink === undefined ? {} : { onSink: options.onSink }),
+      logger: logger.child({ stage: 'aggregate' }),
+      signal,
+      metrics,
+    }),
+  );
 }
