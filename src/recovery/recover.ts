@@ -1,18 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runAggregate, type AggregateMetrics, type AggregateOptions } from '../aggregates/run.js';
+import type { Admin } from 'kafkajs';
+import type { AggregateMetrics, AggregateOptions } from '../aggregates/run.js';
 import { ensurePipelineTopics } from '../kafka/ensure-topics.js';
 import { committedOffsets, endOffsets } from '../kafka/offsets.js';
 import { enrichGroup, stagesPartitioningProblem } from '../kafka/topics.js';
 import { KappaError } from '../shared/errors.js';
 import { Progress } from '../shared/progress.js';
-import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
-import { newEnrichMetrics, runEnrich, type BadRecordPolicy } from '../stages/enrich/run.js';
+import type { BadRecordPolicy } from '../stages/enrich/run.js';
 import type { EnrichmentTables } from '../stages/enrich/rules.js';
 import type { TransactionPolicy } from '../stages/enrich/transaction-policy.js';
 import { StageSupervisor } from '../stages/runtime/supervisor.js';
 import { Catalog } from './catalog.js';
 import { backlogDone, describeCatchUp, lagOf, type LagReport } from './catch-up.js';
 import { cutoverProblem } from './operations.js';
+import { startReplayStages } from './replay-stages.js';
 import { preflightRefusal, preflightSchemas } from './schema-preflight.js';
 
 /** The aggregator's options (MySQL sink, no side paths), plus how to recover. */
@@ -81,44 +82,10 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
   let backlog = false;
   let cutOverFrom: string | null | undefined;
   try {
-    if ((await catalog.serving()) === version) {
-      throw new KappaError(
-        'KAPPA_RECOVER_REFUSED',
-        `${version} is the serving version: recovery always writes a new version (never the live tables); pick another name, e.g. v${Number(version.slice(1)) + 1}`,
-      );
-    }
-    if (options.allowDeadLetters !== true) {
-      const [topic, subject] =
-        options.fullChain === undefined
-          ? [options.settings.stagesTopic, 'events_stages' as const]
-          : [options.fullChain.eventsTopic, 'events' as const];
-      const refusal = preflightRefusal(
-        topic,
-        await preflightSchemas({ ...options, signal: stages.signal }, topic, subject),
-      );
-      if (refusal !== undefined) throw refusal;
-    }
+    await refuseToStart(catalog, options, stages.signal);
     await admin.connect();
-    if (options.fullChain !== undefined) {
-      // The new stages topic exists before either stage looks for it.
-      const topics = await ensurePipelineTopics(
-        admin,
-        {
-          topicEvents: options.fullChain.eventsTopic,
-          topicStages: options.settings.stagesTopic,
-          topicPartitions: options.topicPartitions,
-          topicReplicationFactor: options.topicReplicationFactor,
-        },
-        logger,
-      );
-      const problem = stagesPartitioningProblem(
-        { events: options.fullChain.eventsTopic, stages: options.settings.stagesTopic },
-        topics.eventsPartitions,
-        topics.stagesPartitions,
-      );
-      if (problem !== undefined) throw new KappaError('KAPPA_STAGES_PARTITIONS', problem);
-    }
-    startStages(stages, options, metrics);
+    await prepareStagesTopic(admin, options);
+    startReplayStages(stages, options, metrics);
 
     const startedAt = Date.now();
     // The backlog: the end offsets when the replay starts. A full chain first waits for the
@@ -205,50 +172,43 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
   }
 }
 
-/** A full chain's enrichment into the new stages topic, and the version's aggregator. */
-function startStages(stages: StageSupervisor, options: RecoverOptions, metrics: AggregateMetrics): void {
-  const { kafka, logger } = options;
-  if (options.fullChain !== undefined) {
-    const { eventsTopic, tables, badRecords, transactions } = options.fullChain;
-    stages.start('enrich', (signal) =>
-      runEnrich({
-        kafka,
-        registryUrl: options.registryUrl,
-        topics: {
-          topicEvents: eventsTopic,
-          topicStages: options.settings.stagesTopic,
-          topicPartitions: options.topicPartitions,
-          topicReplicationFactor: options.topicReplicationFactor,
-        },
-        schemasDir: options.schemasDir,
-        tables,
-        badRecords,
-        timeZone: options.settings.timeZone,
-        maxFutureMs: options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
-        transactions,
-        logger: logger.child({ stage: 'enrich' }),
-        signal,
-        metrics: newEnrichMetrics(),
-      }),
+/** Recovery never writes the serving version's tables, nor replays records it cannot decode unless told to. */
+async function refuseToStart(catalog: Catalog, options: RecoverOptions, signal: AbortSignal): Promise<void> {
+  const { version } = options;
+  if ((await catalog.serving()) === version) {
+    throw new KappaError(
+      'KAPPA_RECOVER_REFUSED',
+      `${version} is the serving version: recovery always writes a new version (never the live tables); pick another name, e.g. v${Number(version.slice(1)) + 1}`,
     );
   }
-  stages.start(`aggregate ${options.version}`, (signal) =>
-    runAggregate({
-      kafka,
-      registryUrl: options.registryUrl,
-      mysqlUrl: options.mysqlUrl,
+  if (options.allowDeadLetters !== true) {
+    const [topic, subject] =
+      options.fullChain === undefined
+        ? [options.settings.stagesTopic, 'events_stages' as const]
+        : [options.fullChain.eventsTopic, 'events' as const];
+    const refusal = preflightRefusal(topic, await preflightSchemas({ ...options, signal }, topic, subject));
+    if (refusal !== undefined) throw refusal;
+  }
+}
+
+/** A full chain: the new stages topic exists, partitioned like the raw one, before either stage looks for it. */
+async function prepareStagesTopic(admin: Admin, options: RecoverOptions): Promise<void> {
+  const { fullChain } = options;
+  if (fullChain === undefined) return;
+  const topics = await ensurePipelineTopics(
+    admin,
+    {
+      topicEvents: fullChain.eventsTopic,
+      topicStages: options.settings.stagesTopic,
       topicPartitions: options.topicPartitions,
       topicReplicationFactor: options.topicReplicationFactor,
-      schemasDir: options.schemasDir,
-      version: options.version,
-      settings: options.settings,
-      ...(options.maxFutureMs === undefined ? {} : { maxFutureMs: options.maxFutureMs }),
-      ...(options.allowDeadLetters === true ? { unknownSchemaIds: 'dead-letter' as const } : {}),
-      ...(options.limits === undefined ? {} : { limits: options.limits }),
-      ...(options.onSink === undefined ? {} : { onSink: options.onSink }),
-      logger: logger.child({ stage: 'aggregate' }),
-      signal,
-      metrics,
-    }),
+    },
+    options.logger,
   );
+  const problem = stagesPartitioningProblem(
+    { events: fullChain.eventsTopic, stages: options.settings.stagesTopic },
+    topics.eventsPartitions,
+    topics.stagesPartitions,
+  );
+  if (problem !== undefined) throw new KappaError('KAPPA_STAGES_PARTITIONS', problem);
 }
