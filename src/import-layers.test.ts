@@ -15,6 +15,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['config'],
   ['kafka'],
   ['registry', 'stack'],
+  ['stages/runtime'],
   ['stages/enrich'],
   ['aggregates'],
   ['ingest', 'lateness'],

@@ -1,19 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runAggregate, type AggregateMetrics, type AggregateOptions } from '../aggregates/run.js';
+import type { Admin } from 'kafkajs';
+import type { AggregateMetrics, AggregateOptions } from '../aggregates/run.js';
 import { ensurePipelineTopics } from '../kafka/ensure-topics.js';
 import { committedOffsets, endOffsets } from '../kafka/offsets.js';
 import { enrichGroup, stagesPartitioningProblem } from '../kafka/topics.js';
 import { KappaError } from '../shared/errors.js';
 import { Progress } from '../shared/progress.js';
-import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
-import { newEnrichMetrics, runEnrich, type BadRecordPolicy } from '../stages/enrich/run.js';
+import type { BadRecordPolicy } from '../stages/enrich/run.js';
 import type { EnrichmentTables } from '../stages/enrich/rules.js';
 import type { TransactionPolicy } from '../stages/enrich/transaction-policy.js';
+import { StageSupervisor } from '../stages/runtime/supervisor.js';
 import { Catalog } from './catalog.js';
 import { backlogDone, describeCatchUp, lagOf, type LagReport } from './catch-up.js';
 import { cutoverProblem } from './operations.js';
+import { startReplayStages } from './replay-stages.js';
 import { preflightRefusal, preflightSchemas } from './schema-preflight.js';
-import { serveFirstToCommit } from './serving-pointer.js';
 
 /** The aggregator's options (MySQL sink, no side paths), plus how to recover. */
 export interface RecoverOptions extends Omit<
@@ -72,107 +73,19 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
   const { kafka, logger, version } = options;
   const catalog = await Catalog.open(options.mysqlUrl);
   const admin = kafka.admin();
-  const inner = new AbortController();
-  const stop = () => inner.abort();
-  options.signal.addEventListener('abort', stop, { once: true });
+  // Ctrl-C stops the stages; the command returns once they have stopped.
+  const stages = new StageSupervisor({ logger, signal: options.signal });
   const metrics: AggregateMetrics = { in: 0, late: 0, rows: 0, bad: 0 };
   const progress = new Progress(logger, `recover ${version}`);
-  const running: Promise<unknown>[] = [];
   let lag: LagReport = lagOf(new Map(), new Map());
   let caughtUp = false;
   let backlog = false;
   let cutOverFrom: string | null | undefined;
   try {
-    if ((await catalog.serving()) === version) {
-      throw new KappaError(
-        'KAPPA_RECOVER_REFUSED',
-        `${version} is the serving version: recovery always writes a new version (never the live tables); pick another name, e.g. v${Number(version.slice(1)) + 1}`,
-      );
-    }
-    if (options.allowDeadLetters !== true) {
-      const [topic, subject] =
-        options.fullChain === undefined
-          ? [options.settings.stagesTopic, 'events_stages' as const]
-          : [options.fullChain.eventsTopic, 'events' as const];
-      const refusal = preflightRefusal(
-        topic,
-        await preflightSchemas({ ...options, signal: inner.signal }, topic, subject),
-      );
-      if (refusal !== undefined) throw refusal;
-    }
+    await refuseToStart(catalog, options, stages.signal);
     await admin.connect();
-    if (options.fullChain !== undefined) {
-      // The new stages topic exists before either stage looks for it.
-      const topics = await ensurePipelineTopics(
-        admin,
-        {
-          topicEvents: options.fullChain.eventsTopic,
-          topicStages: options.settings.stagesTopic,
-          topicPartitions: options.topicPartitions,
-          topicReplicationFactor: options.topicReplicationFactor,
-        },
-        logger,
-      );
-      const problem = stagesPartitioningProblem(
-        { events: options.fullChain.eventsTopic, stages: options.settings.stagesTopic },
-        topics.eventsPartitions,
-        topics.stagesPartitions,
-      );
-      if (problem !== undefined) throw new KappaError('KAPPA_STAGES_PARTITIONS', problem);
-    }
-    const failed = new Promise<never>((_, reject) => {
-      const watch = (work: Promise<unknown>) =>
-        work.catch((error: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
-      if (options.fullChain !== undefined) {
-        const { eventsTopic, tables, badRecords, transactions } = options.fullChain;
-        running.push(
-          watch(
-            runEnrich({
-              kafka,
-              registryUrl: options.registryUrl,
-              topics: {
-                topicEvents: eventsTopic,
-                topicStages: options.settings.stagesTopic,
-                topicPartitions: options.topicPartitions,
-                topicReplicationFactor: options.topicReplicationFactor,
-              },
-              schemasDir: options.schemasDir,
-              tables,
-              badRecords,
-              timeZone: options.settings.timeZone,
-              maxFutureMs: options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
-              transactions,
-              logger: logger.child({ stage: 'enrich' }),
-              signal: inner.signal,
-              metrics: newEnrichMetrics(),
-            }),
-          ),
-        );
-      }
-      running.push(
-        watch(
-          runAggregate({
-            kafka,
-            registryUrl: options.registryUrl,
-            mysqlUrl: options.mysqlUrl,
-            topicPartitions: options.topicPartitions,
-            topicReplicationFactor: options.topicReplicationFactor,
-            schemasDir: options.schemasDir,
-            version,
-            settings: options.settings,
-            ...(options.maxFutureMs === undefined ? {} : { maxFutureMs: options.maxFutureMs }),
-            ...(options.allowDeadLetters === true ? { unknownSchemaIds: 'dead-letter' as const } : {}),
-            ...(options.limits === undefined ? {} : { limits: options.limits }),
-            ...(options.onSink === undefined ? {} : { onSink: options.onSink }),
-            afterRowsCommitted: serveFirstToCommit(options.mysqlUrl, { version, dims: options.settings.dims }),
-            logger: logger.child({ stage: 'aggregate' }),
-            signal: inner.signal,
-            metrics,
-          }),
-        ),
-      );
-    });
-    failed.catch(() => undefined);
+    await prepareStagesTopic(admin, options);
+    startReplayStages(stages, options, metrics);
 
     const startedAt = Date.now();
     // The backlog: the end offsets when the replay starts. A full chain first waits for the
@@ -180,8 +93,8 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
     const eventsTargets =
       options.fullChain === undefined ? undefined : await endOffsets(admin, options.fullChain.eventsTopic);
     let targets = eventsTargets === undefined ? await endOffsets(admin, options.settings.stagesTopic) : undefined;
-    while (!inner.signal.aborted) {
-      await Promise.race([sleep(options.checkEveryMs ?? 500), failed]);
+    while (!stages.signal.aborted) {
+      await Promise.race([sleep(options.checkEveryMs ?? 500), stages.failed]);
       const enriched =
         options.fullChain === undefined
           ? undefined
@@ -253,10 +166,49 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
     };
   } finally {
     progress.done();
-    inner.abort();
-    await Promise.allSettled(running);
-    options.signal.removeEventListener('abort', stop);
+    await stages.stop();
     await admin.disconnect().catch(() => undefined);
     await catalog.close().catch(() => undefined);
   }
+}
+
+/** Recovery never writes the serving version's tables, nor replays records it cannot decode unless told to. */
+async function refuseToStart(catalog: Catalog, options: RecoverOptions, signal: AbortSignal): Promise<void> {
+  const { version } = options;
+  if ((await catalog.serving()) === version) {
+    throw new KappaError(
+      'KAPPA_RECOVER_REFUSED',
+      `${version} is the serving version: recovery always writes a new version (never the live tables); pick another name, e.g. v${Number(version.slice(1)) + 1}`,
+    );
+  }
+  if (options.allowDeadLetters !== true) {
+    const [topic, subject] =
+      options.fullChain === undefined
+        ? [options.settings.stagesTopic, 'events_stages' as const]
+        : [options.fullChain.eventsTopic, 'events' as const];
+    const refusal = preflightRefusal(topic, await preflightSchemas({ ...options, signal }, topic, subject));
+    if (refusal !== undefined) throw refusal;
+  }
+}
+
+/** A full chain: the new stages topic exists, partitioned like the raw one, before either stage looks for it. */
+async function prepareStagesTopic(admin: Admin, options: RecoverOptions): Promise<void> {
+  const { fullChain } = options;
+  if (fullChain === undefined) return;
+  const topics = await ensurePipelineTopics(
+    admin,
+    {
+      topicEvents: fullChain.eventsTopic,
+      topicStages: options.settings.stagesTopic,
+      topicPartitions: options.topicPartitions,
+      topicReplicationFactor: options.topicReplicationFactor,
+    },
+    options.logger,
+  );
+  const problem = stagesPartitioningProblem(
+    { events: fullChain.eventsTopic, stages: options.settings.stagesTopic },
+    topics.eventsPartitions,
+    topics.stagesPartitions,
+  );
+  if (problem !== undefined) throw new KappaError('KAPPA_STAGES_PARTITIONS', problem);
 }

@@ -8,13 +8,14 @@ import { defineCommand } from '../command.js';
 
 /** Loaded when run, not when the command line is parsed: `kappa --help` does not pay for kafkajs. */
 async function loadStack() {
-  const [broker, brokerState, cluster, registry] = await Promise.all([
+  const [broker, brokerState, cluster, registry, localStack] = await Promise.all([
     import('../../stack/broker.js'),
     import('../../stack/broker-state.js'),
     import('../../stack/cluster.js'),
     import('../../stack/registry-process.js'),
+    import('../../stack/local-stack.js'),
   ]);
-  return { ...broker, ...brokerState, ...cluster, ...registry };
+  return { ...broker, ...brokerState, ...cluster, ...registry, ...localStack };
 }
 
 /** What starting the local broker and registry reads: `kappa stack up`'s settings, and part of `kappa up`'s. */
@@ -44,23 +45,13 @@ export const stackUp = defineCommand({
     { flag: '--node-heap <size>', doc: 'JVM heap of each node of a cluster of two or more (default 384m)' },
   ],
   run: async ({ config, options, logger, print }) => {
-    const { startRegistryProcess } = await loadStack();
+    const { startLocalRegistry } = await loadStack();
     const nodes = parseNodeCount(options['brokers']);
     const brokers =
       nodes === 1
         ? await startOneBroker(config, logger, print)
         : await startLocalCluster(config, nodes, options, logger, print);
-    const registry = await startRegistryProcess({
-      stateDir: config.stateDir,
-      brokers,
-      host: config.registryHost,
-      port: config.registryPort,
-      topic: config.registryTopic,
-      replicationFactor: config.topicReplicationFactor,
-      startTimeoutMs: config.stackStartTimeout,
-      token: config.registryToken,
-      logger,
-    });
+    const registry = await startLocalRegistry(config, brokers, logger);
     print(
       `schema registry: ${registry.alreadyRunning ? 'already running' : 'started'} on ${registry.state.url} (pid ${registry.state.pid}, log ${registry.state.logFile})`,
     );
@@ -87,22 +78,13 @@ async function startOneBroker(
   logger: Logger,
   print: (line: string) => void,
 ): Promise<readonly string[]> {
-  const { readClusterState, startBroker } = await loadStack();
+  const { readClusterState, startLocalBroker } = await loadStack();
   if ((await readClusterState(config.stateDir)) !== undefined)
     throw new KappaError(
       'KAPPA_BROKER_START_FAILED',
       `${config.stateDir} holds a local cluster: start it with kappa stack up --brokers N, or remove it with kappa stack down --purge`,
     );
-  const broker = await startBroker({
-    stateDir: config.stateDir,
-    cacheDir: config.cacheDir,
-    version: config.kafkaVersion,
-    port: config.stackKafkaPort,
-    controllerPort: config.stackControllerPort,
-    heap: config.stackKafkaHeap,
-    startTimeoutMs: config.stackStartTimeout,
-    logger,
-  });
+  const broker = await startLocalBroker(config, logger);
   const { state } = broker;
   print(
     `kafka ${state.version}: ${broker.alreadyRunning ? 'already running' : 'started'} on ${state.host}:${state.port} (pid ${state.pid}, log ${state.logFile})`,

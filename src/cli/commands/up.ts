@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AggregateMetrics } from '../../aggregates/run.js';
-import { KappaError } from '../../shared/errors.js';
+import type { Config } from '../../config/settings.js';
 import * as parse from '../../config/parsers.js';
 import { API_SETTINGS, apiOptions } from '../api-options.js';
 import { defineCommand } from '../command.js';
@@ -39,162 +38,80 @@ export const up = defineCommand({
     const [
       { ensureDatabase },
       { runAggregate },
-      { Catalog },
-      { liveVersions },
       { runIngest },
       { createKafka },
-      { isBrokerReachable, startBroker, stopBroker },
-      { registryAnswers, startRegistryProcess, stopRegistryProcess },
+      { ensureStack },
       { newEnrichMetrics, runEnrich },
+      { StageSupervisor },
       { aggregateJob, enrichJob },
     ] = await Promise.all([
       import('../../aggregates/migrations.js'),
       import('../../aggregates/run.js'),
-      import('../../recovery/catalog.js'),
-      import('../../recovery/live-versions.js'),
       import('../../ingest/ingest-run.js'),
       import('../../kafka/client.js'),
-      import('../../stack/broker.js'),
-      import('../../stack/registry-process.js'),
+      import('../../stack/local-stack.js'),
       import('../../stages/enrich/run.js'),
+      import('../../stages/runtime/supervisor.js'),
       import('../job-options.js'),
     ]);
 
     const stopLocal: (() => Promise<unknown>)[] = [];
     try {
       // 1. Kafka and the registry: the configured ones when they answer, else the local stack.
-      const localBroker = `127.0.0.1:${config.stackKafkaPort}`;
-      if (!(await isBrokerReachable(config.kafkaBrokers))) {
-        if (config.kafkaBrokers.length !== 1 || config.kafkaBrokers[0] !== localBroker) {
-          throw new KappaError(
-            'KAPPA_BROKER_START_FAILED',
-            `Kafka at ${config.kafkaBrokers.join(',')} does not answer (and is not the local stack's ${localBroker}, which kappa up would start)`,
-          );
-        }
-        print(`starting the local Kafka broker on ${localBroker} (first run: fetching the jars takes a minute)…`);
-        const broker = await startBroker({
-          stateDir: config.stateDir,
-          cacheDir: config.cacheDir,
-          version: config.kafkaVersion,
-          port: config.stackKafkaPort,
-          controllerPort: config.stackControllerPort,
-          heap: config.stackKafkaHeap,
-          startTimeoutMs: config.stackStartTimeout,
-          logger,
-        });
-        if (!broker.alreadyRunning)
-          stopLocal.unshift(() => stopBroker({ stateDir: config.stateDir, timeoutMs: 30_000, logger }));
-      }
-      if (!(await registryAnswers(config.registryUrl))) {
-        const localRegistry = `http://${config.registryHost}:${config.registryPort}`;
-        if (config.registryUrl !== localRegistry)
-          throw new KappaError(
-            'KAPPA_REGISTRY_START_FAILED',
-            `the schema registry at ${config.registryUrl} does not answer (and is not the local ${localRegistry}, which kappa up would start)`,
-          );
-        const registry = await startRegistryProcess({
-          stateDir: config.stateDir,
-          brokers: config.kafkaBrokers,
-          host: config.registryHost,
-          port: config.registryPort,
-          topic: config.registryTopic,
-          replicationFactor: config.topicReplicationFactor,
-          startTimeoutMs: config.stackStartTimeout,
-          token: config.registryToken,
-          logger,
-        });
-        if (!registry.alreadyRunning) stopLocal.unshift(() => stopRegistryProcess(config.stateDir, 30_000));
-      }
+      stopLocal.unshift(...(await ensureStack(config, logger, print)));
       // 2. MySQL must be there (kappa does not run a database server); migrations run with the stages.
       await ensureDatabase(config.mysqlUrl);
 
-      // 3. The pipeline, in this process, and the API.
-      const stages = new AbortController();
-      const kafka = (clientId: string) => createKafka({ brokers: config.kafkaBrokers, logger, clientId });
-      const topics = {
-        topicEvents: config.topicEvents,
-        topicStages: config.topicStages,
-        topicPartitions: config.topicPartitions,
-        topicReplicationFactor: config.topicReplicationFactor,
-        topicMinInsync: config.topicMinInsync,
-        topicReplicationCheck: config.topicReplicationCheck,
-      };
+      // 3. The pipeline, in this process, and the API. Stages stop before the broker does: each
+      // finishes its transaction or commit and disconnects (45 s at most).
+      const stages = new StageSupervisor({ logger, stopGraceMs: 45_000 });
+      stopLocal.unshift(() => stages.stop());
       const enrichment = await enrichJob(config, logger.child({ stage: 'enrich' }), stages.signal, 'kappa-enrich');
       const enrichMetrics = newEnrichMetrics();
-      // The serving version's aggregator (v1 on a fresh machine), caught-up candidates and shadows, each
-      // with the settings it was created with; a retired version is not fed any more.
-      const catalog = await Catalog.open(config.mysqlUrl);
-      const live = await Promise.all([catalog.versions(), catalog.serving()])
-        .then(([records, serving]) =>
-          liveVersions(records, serving, {
-            settings: { sizeMs: config.window, slideMs: config.slide, delayMs: config.watermarkDelay },
-            dims: config.dims,
-            topic: config.topicStages,
-          }),
-        )
-        .finally(() => catalog.close());
+      const live = await liveVersionsOf(config);
       const aggregateMetrics: Record<string, AggregateMetrics> = Object.fromEntries(
         live.map((entry) => [entry.version, { in: 0, late: 0, rows: 0, bad: 0 }]),
       );
-      const running: Promise<unknown>[] = [];
-      const failed = new Promise<never>((_, reject) => {
-        const watch = (name: string, work: Promise<unknown>) => {
-          running.push(work.catch(() => undefined));
-          return work.then(
-            () => (stages.signal.aborted ? undefined : reject(new Error(`${name} stopped unexpectedly`))),
-            (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))),
-          );
-        };
-        void watch('enrich', runEnrich({ ...enrichment, metrics: enrichMetrics }));
-        for (const entry of live)
-          void watch(
-            `aggregate ${entry.version}`,
-            runAggregate({
-              // The version's recorded settings (the aggregator refuses any other value).
-              ...aggregateJob(
-                {
-                  ...config,
-                  window: entry.settings.sizeMs,
-                  slide: entry.settings.slideMs,
-                  watermarkDelay: entry.settings.delayMs,
-                  dims: entry.dims,
-                  topicStages: entry.topic,
-                },
-                entry.version,
-                logger.child({ stage: 'aggregate', version: entry.version }),
-                stages.signal,
-                `kappa-aggregate-${entry.version}`,
-              ),
-              metrics: aggregateMetrics[entry.version] ?? { in: 0, late: 0, rows: 0, bad: 0 },
-            }),
-          );
-        void watch(
-          'ingest',
-          runIngest({
-            kafka: kafka('kappa-ingest'),
-            registryUrl: config.registryUrl,
-            topics,
-            schemasDir: config.schemasDir,
-            rate,
-            template: { hello: 'ssm-seoul' },
-            timeZone: config.timeZone,
-            lateFraction,
-            lateByMs: 30_000,
-            seed: Math.floor(Math.random() * 2 ** 31),
-            bufferDir: join(config.stateDir, 'ingest', config.topicEvents),
-            mysqlUrl: config.mysqlUrl,
-            logger: logger.child({ stage: 'ingest' }),
-            signal: stages.signal,
+      stages.start('enrich', () => runEnrich({ ...enrichment, metrics: enrichMetrics }));
+      for (const entry of live)
+        stages.start(`aggregate ${entry.version}`, (stop) =>
+          runAggregate({
+            // The version's recorded settings (the aggregator refuses any other value).
+            ...aggregateJob(
+              {
+                ...config,
+                window: entry.settings.sizeMs,
+                slide: entry.settings.slideMs,
+                watermarkDelay: entry.settings.delayMs,
+                dims: entry.dims,
+                topicStages: entry.topic,
+              },
+              entry.version,
+              logger.child({ stage: 'aggregate', version: entry.version }),
+              stop,
+              `kappa-aggregate-${entry.version}`,
+            ),
+            metrics: aggregateMetrics[entry.version] ?? { in: 0, late: 0, rows: 0, bad: 0 },
           }),
         );
-      });
-      failed.catch(() => undefined);
-      // Stages stop before the broker does: each finishes its transaction or commit and disconnects.
-      const stopStages = async () => {
-        stages.abort();
-        await Promise.race([Promise.all(running), sleep(45_000)]);
-      };
-      stopLocal.unshift(stopStages);
+      stages.start('ingest', (stop) =>
+        runIngest({
+          kafka: createKafka({ brokers: config.kafkaBrokers, logger, clientId: 'kappa-ingest' }),
+          registryUrl: config.registryUrl,
+          topics: config,
+          schemasDir: config.schemasDir,
+          rate,
+          template: { hello: 'ssm-seoul' },
+          timeZone: config.timeZone,
+          lateFraction,
+          lateByMs: 30_000,
+          seed: Math.floor(Math.random() * 2 ** 31),
+          bufferDir: join(config.stateDir, 'ingest', config.topicEvents),
+          mysqlUrl: config.mysqlUrl,
+          logger: logger.child({ stage: 'ingest' }),
+          signal: stop,
+        }),
+      );
       // Loaded when needed: Fastify and its plugins take seconds to load, which every other command would pay.
       const { startApi } = await import('../../api/server.js');
       const api = await startApi({
@@ -208,7 +125,7 @@ export const up = defineCommand({
       );
       print(`aggregating ${live.map((entry) => entry.version).join(', ')} (the serving version first)`);
 
-      await Promise.race([failed, untilAborted(signal)]);
+      await Promise.race([stages.failed, untilAborted(signal)]);
       print('stopping…');
       return 0;
     } finally {
@@ -217,3 +134,27 @@ export const up = defineCommand({
     }
   },
 });
+
+/**
+ * The serving version (v1 on a fresh machine), caught-up candidates and shadows, each with the
+ * settings it was created with; a retired version is not fed any more.
+ */
+async function liveVersionsOf(
+  config: Pick<Config, 'mysqlUrl' | 'window' | 'slide' | 'watermarkDelay' | 'dims' | 'topicStages'>,
+) {
+  const [{ Catalog }, { liveVersions }] = await Promise.all([
+    import('../../recovery/catalog.js'),
+    import('../../recovery/live-versions.js'),
+  ]);
+  const catalog = await Catalog.open(config.mysqlUrl);
+  try {
+    const [records, serving] = await Promise.all([catalog.versions(), catalog.serving()]);
+    return liveVersions(records, serving, {
+      settings: { sizeMs: config.window, slideMs: config.slide, delayMs: config.watermarkDelay },
+      dims: config.dims,
+      topic: config.topicStages,
+    });
+  } finally {
+    await catalog.close();
+  }
+}

@@ -1,0 +1,55 @@
+import { runAggregate, type AggregateMetrics } from '../aggregates/run.js';
+import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
+import { newEnrichMetrics, runEnrich } from '../stages/enrich/run.js';
+import type { StageSupervisor } from '../stages/runtime/supervisor.js';
+import type { RecoverOptions } from './recover.js';
+import { serveFirstToCommit } from './serving-pointer.js';
+
+/** A full chain's enrichment into the new stages topic, and the version's aggregator. */
+export function startReplayStages(stages: StageSupervisor, options: RecoverOptions, metrics: AggregateMetrics): void {
+  const { kafka, logger } = options;
+  if (options.fullChain !== undefined) {
+    const { eventsTopic, tables, badRecords, transactions } = options.fullChain;
+    stages.start('enrich', (signal) =>
+      runEnrich({
+        kafka,
+        registryUrl: options.registryUrl,
+        topics: {
+          topicEvents: eventsTopic,
+          topicStages: options.settings.stagesTopic,
+          topicPartitions: options.topicPartitions,
+          topicReplicationFactor: options.topicReplicationFactor,
+        },
+        schemasDir: options.schemasDir,
+        tables,
+        badRecords,
+        timeZone: options.settings.timeZone,
+        maxFutureMs: options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
+        transactions,
+        logger: logger.child({ stage: 'enrich' }),
+        signal,
+        metrics: newEnrichMetrics(),
+      }),
+    );
+  }
+  stages.start(`aggregate ${options.version}`, (signal) =>
+    runAggregate({
+      kafka,
+      registryUrl: options.registryUrl,
+      mysqlUrl: options.mysqlUrl,
+      topicPartitions: options.topicPartitions,
+      topicReplicationFactor: options.topicReplicationFactor,
+      schemasDir: options.schemasDir,
+      version: options.version,
+      settings: options.settings,
+      ...(options.maxFutureMs === undefined ? {} : { maxFutureMs: options.maxFutureMs }),
+      ...(options.allowDeadLetters === true ? { unknownSchemaIds: 'dead-letter' as const } : {}),
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+      ...(options.onSink === undefined ? {} : { onSink: options.onSink }),
+      afterRowsCommitted: serveFirstToCommit(options.mysqlUrl, { version: options.version, dims: options.settings.dims }),
+      logger: logger.child({ stage: 'aggregate' }),
+      signal,
+      metrics,
+    }),
+  );
+}
