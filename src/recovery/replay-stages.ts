@@ -46,7 +46,10 @@ export function startReplayStages(stages: StageSupervisor, options: RecoverOptio
       ...(options.allowDeadLetters === true ? { unknownSchemaIds: 'dead-letter' as const } : {}),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       ...(options.onSink === undefined ? {} : { onSink: options.onSink }),
-      afterRowsCommitted: serveFirstToCommit(options.mysqlUrl, { version: options.version, dims: options.settings.dims }),
+      afterRowsCommitted: serveFirstToCommit(options.mysqlUrl, {
+        version: options.version,
+        dims: options.settings.dims,
+      }),
       logger: logger.child({ stage: 'aggregate' }),
       signal,
       metrics,
