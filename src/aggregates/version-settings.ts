@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import { DEFAULT_DIMS, DIMENSIONS, isDimension, type Dimension } from './dimensions.js';
 import type { SinkKind } from './sink.js';
 import type { WindowSettings } from './window-engine.js';
@@ -12,6 +13,11 @@ export interface VersionSettings {
   readonly timeZone: string;
   readonly stagesTopic: string;
   readonly sink: SinkKind;
+  /**
+   * KAPPA_MAX_FUTURE: a record whose time is further ahead of its record timestamp is bad
+   * (`future-time`): which records count depends on it, so a version keeps the one it started with.
+   */
+  readonly maxFutureMs: number;
 }
 
 /** The configuration a version's settings come from (the names of config/settings.ts). */
@@ -23,6 +29,7 @@ export interface VersionConfig {
   readonly timeZone: string;
   readonly topicStages: string;
   readonly sink?: SinkKind;
+  readonly maxFuture?: number;
 }
 
 export function versionSettings(config: VersionConfig): VersionSettings {
@@ -32,6 +39,7 @@ export function versionSettings(config: VersionConfig): VersionSettings {
     timeZone: config.timeZone,
     stagesTopic: config.topicStages,
     sink: config.sink ?? 'mysql',
+    maxFutureMs: config.maxFuture ?? DEFAULT_MAX_FUTURE_MS,
   });
 }
 
@@ -42,6 +50,7 @@ export interface RecordedSettings {
   readonly timeZone: string | null;
   readonly stagesTopic: string | null;
   readonly sink: string | null;
+  readonly maxFutureMs: number | null;
 }
 
 interface Comparison {
@@ -88,6 +97,13 @@ function comparisons(recorded: RecordedSettings, wanted: VersionSettings): reado
       format: same,
     },
     { setting: 'sink', flag: '--sink', recorded: recorded.sink, wanted: wanted.sink, format: same },
+    {
+      setting: 'max future',
+      flag: '--max-future',
+      recorded: recorded.maxFutureMs === null ? null : String(recorded.maxFutureMs),
+      wanted: String(wanted.maxFutureMs),
+      format: ms,
+    },
   ];
 }
 

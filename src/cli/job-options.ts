@@ -13,7 +13,7 @@ type JobSettings = Pick<Config, Exclude<(typeof VERSION_SETTINGS)[number], 'sink
 
 /**
  * What `kappa up`, `kappa aggregate` and `kappa recover` hand the aggregator: one definition of a
- * version's settings (window, slide, watermark, dims, time zone, stages topic, sink).
+ * version's settings (window, slide, watermark, dims, time zone, stages topic, sink, max future).
  */
 export function aggregateJob(
   config: Readonly<JobSettings>,
@@ -33,7 +33,6 @@ export function aggregateJob(
     schemasDir: config.schemasDir,
     version,
     settings: versionSettings(config),
-    maxFutureMs: config.maxFuture,
     limits: { maxRecords: config.commitRecords, maxMs: config.commitInterval },
     logger,
     signal,

@@ -5,7 +5,6 @@ import { committedOffsets, endOffsets } from '../kafka/offsets.js';
 import { enrichGroup, stagesPartitioningProblem } from '../kafka/topics.js';
 import { KappaError } from '../shared/errors.js';
 import { Progress } from '../shared/progress.js';
-import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import { newEnrichMetrics, runEnrich, type BadRecordPolicy } from '../stages/enrich/run.js';
 import type { EnrichmentTables } from '../stages/enrich/rules.js';
 import type { TransactionPolicy } from '../stages/enrich/transaction-policy.js';
@@ -139,7 +138,8 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
               tables,
               badRecords,
               timeZone: options.settings.timeZone,
-              maxFutureMs: options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
+              // The version's bound: the aggregator applies it to the same record timestamps again.
+              maxFutureMs: options.settings.maxFutureMs,
               transactions,
               logger: logger.child({ stage: 'enrich' }),
               signal: inner.signal,
@@ -159,7 +159,6 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
             schemasDir: options.schemasDir,
             version,
             settings: options.settings,
-            ...(options.maxFutureMs === undefined ? {} : { maxFutureMs: options.maxFutureMs }),
             ...(options.allowDeadLetters === true ? { unknownSchemaIds: 'dead-letter' as const } : {}),
             ...(options.limits === undefined ? {} : { limits: options.limits }),
             ...(options.onSink === undefined ? {} : { onSink: options.onSink }),
