@@ -155,7 +155,8 @@ export async function planReplay(catalog: Catalog, options: PlanOptions): Promis
           });
           if (classified.kind === 'bad') {
             tally.deadLetter(record.value, classified.reason);
-            analyser.bad(partition);
+            if (classified.reason === 'future-time') analyser.future(partition);
+            else analyser.bad(partition);
             deadLetters += 1;
           } else analyser.step(partition, classified.event.time);
         }
