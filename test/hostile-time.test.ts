@@ -147,6 +147,15 @@ describe('an event time far ahead of its record timestamp (real broker, registry
         await sleep(1_000);
       }
       expect(v3).toMatchObject({ lag: 0, badRecords: 2 });
+      // kappa lateness decides as the aggregator does: the future-time record is no event (it would
+      // move the partition's largest time to 9999), counted apart; the out-of-range one is bad.
+      const lateness = await kappaAsync(
+        ['lateness', '--json', '--window', '10h', '--slide', '10h'],
+        versionEnv,
+        120_000,
+      );
+      expect(lateness.code, lateness.stderr).toBe(0);
+      expect(JSON.parse(lateness.stdout)).toMatchObject({ events: 2, bad: 1, future: 1 });
       // The dead-letter topic exists once the aggregator has started.
       const dead = await readAtLeast(testKafka(context), `${stages}.dlq`, 2, 2_000);
       expect(dead.map((message) => message.headers?.['kappa.dlq.reason']?.toString())).toEqual([

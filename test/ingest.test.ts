@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -239,6 +239,56 @@ describe('kappa ingest when things fail', () => {
     expect(total).toBeGreaterThan(1_000);
     expectContiguousOnce(records, total);
   });
+
+  it(
+    'halts when it cannot buffer a chunk: exit 1 KAPPA_GENERATOR_FAILED, sending stops, the next start loses nothing',
+    { timeout: 180_000 },
+    async () => {
+      const topic = context.topic('unbuffered');
+      const stateDir = mkdtempSync(join(tmpdir(), 'kappa-unbuffered-'));
+      const env = envFor(topic, stateDir);
+      const child = spawn(process.execPath, [KAPPA_BIN, 'ingest', '--rate', '50'], {
+        env: cleanEnv(env),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      try {
+        await waitForRecords(testKafka(context), topic, 100);
+        // The generator writes each chunk to `<first id>.json.tmp` first: a folder in that place for
+        // every id from the log's end on makes its next write fail (EISDIR, even as root), whatever
+        // chunk it is at. Sending and removing sent chunks go on unhindered.
+        const [writer] = readdirSync(join(stateDir, 'ingest', topic));
+        const folder = join(stateDir, 'ingest', topic, writer ?? '');
+        const inLog = await readTopic(testKafka(context), topic);
+        const from = Math.max(...inLog.map((message) => Number(message.key))) + 1;
+        const blocked = Array.from({ length: 20_000 }, (_, index) =>
+          join(folder, `chunk-${String(from + index).padStart(16, '0')}.json.tmp`),
+        );
+        for (const path of blocked)
+          try {
+            mkdirSync(path);
+          } catch (error) {
+            // The chunk being written right now: the generator's next one is blocked.
+            if ((error as { code?: string }).code !== 'EEXIST') throw error;
+          }
+        const code = await exited;
+        expect(code, stderr).toBe(1);
+        expect(stderr).toMatch(/KAPPA_GENERATOR_FAILED/);
+        expect(stderr).toMatch(/EISDIR.*\.json\.tmp/);
+        for (const path of blocked) rmSync(path, { recursive: true, force: true });
+        // What it generated but did not send is in its buffer: the next start delivers it first.
+        const restarted = await kappaAsync(['ingest', '--count', '10', '--rate', '0'], env);
+        expect(restarted.code, restarted.stderr).toBe(0);
+        const records = await decodeAll(await readTopic(testKafka(context), topic));
+        const total = Math.max(...records.map((record) => record.id)) + 1;
+        expectContiguousOnce(records, total);
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    },
+  );
 
   it('buffers on disk while the broker is down for 10 s and delivers every id exactly once, in order', async () => {
     // A broker of its own: stopping the shared one would break the other test files.

@@ -91,4 +91,43 @@ describe('MySqlSink against MariaDB', () => {
       }
     },
   );
+
+  it(
+    'records KAPPA_MAX_FUTURE per version and refuses another bound, recording it for a version created before',
+    { timeout: 60_000 },
+    async () => {
+      const settings = (maxFuture: number) =>
+        versionSettings({
+          window: 10_000,
+          slide: 10_000,
+          watermarkDelay: 15_000,
+          dims: ['user'],
+          timeZone: 'UTC',
+          topicStages: 'future-stages',
+          maxFuture,
+        });
+      const prepare = async (version: string, maxFuture: number) => {
+        const sink = await MySqlSink.open(context.mysqlUrl, version, 'future-stages');
+        try {
+          await sink.prepare({ version, settings: settings(maxFuture) });
+        } finally {
+          await sink.close();
+        }
+      };
+      await prepare('v5', 3_600_000);
+      expect(await sql('SELECT max_future_ms FROM kappa_versions WHERE version = ?', ['v5'])).toEqual([
+        { max_future_ms: 3_600_000 },
+      ]);
+      // Another bound decides other records future-time: the same log would give other counts.
+      await expect(prepare('v5', 7_200_000)).rejects.toMatchObject({ code: 'KAPPA_VERSION_SETTINGS_MISMATCH' });
+      await expect(prepare('v5', 7_200_000)).rejects.toThrow(/max future 3600s, not 7200s.*--max-future 3600s/);
+      await prepare('v5', 3_600_000);
+      // A version an older kappa created (no bound recorded) records the one it is next started with.
+      await sql('UPDATE kappa_versions SET max_future_ms = NULL WHERE version = ?', ['v5']);
+      await prepare('v5', 7_200_000);
+      expect(await sql('SELECT max_future_ms FROM kappa_versions WHERE version = ?', ['v5'])).toEqual([
+        { max_future_ms: 7_200_000 },
+      ]);
+    },
+  );
 });

@@ -29,10 +29,10 @@ export class MemorySink implements AggregateSink {
 
   prepare(spec: VersionSpec): Promise<PreparedVersion> {
     if (this.spec !== undefined) {
-      const { window, dims, timeZone, stagesTopic, sink } = this.spec.settings;
+      const { window, dims, timeZone, stagesTopic, sink, maxFutureMs } = this.spec.settings;
       const problem = settingsMismatch(
         spec.version,
-        { window, dims: dims.join(','), timeZone, stagesTopic, sink },
+        { window, dims: dims.join(','), timeZone, stagesTopic, sink, maxFutureMs },
         spec.settings,
       );
       if (problem !== undefined) return Promise.reject(new KappaError('KAPPA_VERSION_SETTINGS_MISMATCH', problem));

@@ -137,6 +137,12 @@ const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly 
        ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
     ],
   },
+  {
+    // KAPPA_MAX_FUTURE decides which records are future-time (bad): recorded per version like its
+    // other settings. NULL for versions created before: their next start records the bound it uses.
+    id: 9,
+    statements: [`ALTER TABLE kappa_versions ADD COLUMN max_future_ms BIGINT NULL`],
+  },
 ];
 
 export interface MigrateOptions {

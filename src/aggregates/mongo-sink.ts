@@ -61,6 +61,8 @@ interface VersionDoc {
   sink?: string;
   /** The tz database release it was created with (absent: created before kappa recorded it). */
   tz_version?: string;
+  /** KAPPA_MAX_FUTURE (absent: created before kappa recorded it). */
+  max_future_ms?: number;
   state: string;
   created_at: Date;
 }
@@ -137,6 +139,8 @@ export class MongoSink implements AggregateSink {
         { _id: spec.version },
         { $set: { stages_topic: settings.stagesTopic, time_zone: settings.timeZone, sink: settings.sink } },
       );
+    if (stored !== null && stored.max_future_ms === undefined)
+      await this.versions.updateOne({ _id: spec.version }, { $set: { max_future_ms: settings.maxFutureMs } });
     return { tzVersion: stored?.tz_version ?? null };
   }
 

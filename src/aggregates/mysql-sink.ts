@@ -67,8 +67,8 @@ export class MySqlSink implements AggregateSink {
       await migrate(connection);
       const row = versionRowOf(settings);
       await connection.query(
-        `INSERT IGNORE INTO kappa_versions (version, window_ms, slide_ms, watermark_ms, dims, state, created_at, stages_topic, time_zone, sink, tz_version)
-         VALUES (?, ?, ?, ?, ?, 'catching-up', UTC_TIMESTAMP(3), ?, ?, ?, ?)`,
+        `INSERT IGNORE INTO kappa_versions (version, window_ms, slide_ms, watermark_ms, dims, state, created_at, stages_topic, time_zone, sink, tz_version, max_future_ms)
+         VALUES (?, ?, ?, ?, ?, 'catching-up', UTC_TIMESTAMP(3), ?, ?, ?, ?, ?)`,
         [
           spec.version,
           row.window_ms,
@@ -79,10 +79,11 @@ export class MySqlSink implements AggregateSink {
           row.time_zone,
           row.sink,
           runningTzVersion(),
+          row.max_future_ms,
         ],
       );
       const [rows] = await connection.query<RowDataPacket[]>(
-        'SELECT window_ms, slide_ms, watermark_ms, dims, stages_topic, time_zone, sink, tz_version FROM kappa_versions WHERE version = ?',
+        'SELECT window_ms, slide_ms, watermark_ms, dims, stages_topic, time_zone, sink, tz_version, max_future_ms FROM kappa_versions WHERE version = ?',
         [spec.version],
       );
       const recorded = rows[0];
@@ -93,8 +94,9 @@ export class MySqlSink implements AggregateSink {
       if (problem !== undefined) throw new KappaError('KAPPA_VERSION_SETTINGS_MISMATCH', problem);
       // Settings an older kappa did not record yet: recorded now, on the version's first start since.
       await connection.query(
-        `UPDATE kappa_versions SET stages_topic = COALESCE(stages_topic, ?), time_zone = COALESCE(time_zone, ?), sink = COALESCE(sink, ?) WHERE version = ?`,
-        [settings.stagesTopic, settings.timeZone, settings.sink, spec.version],
+        `UPDATE kappa_versions SET stages_topic = COALESCE(stages_topic, ?), time_zone = COALESCE(time_zone, ?), sink = COALESCE(sink, ?),
+           max_future_ms = COALESCE(max_future_ms, ?) WHERE version = ?`,
+        [settings.stagesTopic, settings.timeZone, settings.sink, settings.maxFutureMs, spec.version],
       );
       await ensureVersionTables(connection, spec.version, settings.dims);
       const tzVersion: unknown = recorded?.['tz_version'];

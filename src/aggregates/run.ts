@@ -8,7 +8,6 @@ import { countIncident } from '../shared/incidents.js';
 import { consumerCrashed } from '../kafka/crash-watch.js';
 import { loadSchemaHistories } from '../registry/schema-history.js';
 import { untilAborted } from '../shared/abort.js';
-import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import { KappaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { describeTzDrift, tzDrift } from '../shared/tz-database.js';
@@ -43,13 +42,11 @@ export interface AggregateOptions {
   readonly topicMinInsync?: Replication;
   readonly schemasDir: string;
   readonly version: string;
-  /** All the version's tables depend on (window, dims, time zone, stages topic, sink): see version-settings.ts. */
-  readonly settings: VersionSettings;
   /**
-   * KAPPA_MAX_FUTURE: a record whose time is further ahead of its record timestamp is bad
-   * (`future-time`), like an unparseable time. Default 1 h.
+   * All the version's tables depend on (window, dims, time zone, stages topic, sink, max future):
+   * see version-settings.ts.
    */
-  readonly maxFutureMs?: number;
+  readonly settings: VersionSettings;
   /**
    * A schema id the registry does not know: `stop` (default) stops the stage with
    * KAPPA_SCHEMA_NOT_FOUND; `dead-letter` counts its records bad and dead-letters them — what
@@ -104,7 +101,6 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
   const { kafka, logger, signal, version, settings } = options;
   const problem = validateSettings(settings.window);
   if (problem !== undefined) throw new KappaError('KAPPA_CONFIG_INVALID', problem);
-  const maxFutureMs = options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
   const names = jobNames(version);
   const topic = settings.stagesTopic;
   const store: AggregateSink =
@@ -167,7 +163,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
           dims: settings.dims,
           window: settings.window,
           timestampMs: record.timestampMs,
-          maxFutureMs,
+          maxFutureMs: settings.maxFutureMs,
         }),
       publish: async (batches) => {
         await producer.sendBatch({

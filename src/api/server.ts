@@ -119,6 +119,7 @@ export async function startApi(options: ApiServerOptions): Promise<RunningApi> {
       schemasDir: options.schemasDir,
       topic: options.topicStages,
       timeZone: options.timeZone,
+      ...(options.maxFutureMs === undefined ? {} : { maxFutureMs: options.maxFutureMs }),
       logLevel: logger.level as LogLevel,
     },
     logger,

@@ -14,7 +14,7 @@ type JobSettings = Pick<Config, Exclude<(typeof VERSION_SETTINGS)[number], 'sink
 
 /**
  * What `kappa up`, `kappa aggregate` and `kappa recover` hand the aggregator: one definition of a
- * version's settings (window, slide, watermark, dims, time zone, stages topic, sink).
+ * version's settings (window, slide, watermark, dims, time zone, stages topic, sink, max future).
  */
 export function aggregateJob(
   config: Readonly<JobSettings>,
@@ -35,7 +35,6 @@ export function aggregateJob(
     schemasDir: config.schemasDir,
     version,
     settings,
-    maxFutureMs: config.maxFuture,
     limits: { maxRecords: config.commitRecords, maxMs: config.commitInterval },
     // SPEC §1.4: the first version to commit rows serves; decided by recovery, not by the sink.
     ...(settings.sink === 'mysql'

@@ -208,6 +208,31 @@ describe('LatenessAnalyser', () => {
     ]);
   });
 
+  it('counts a time too far ahead of its record timestamp as future-time, apart from events and bad records', () => {
+    const analyser = new LatenessAnalyser({ sizeMs: 10_000, slideMs: 10_000 });
+    const stamped = { timestampMs: BASE + 60_000, maxFutureMs: 3_600_000 };
+    analyser.record(0, BASE, stamped);
+    // One hour ahead of the timestamp is still an event; beyond it, future-time (as the aggregator decides).
+    analyser.record(2, BASE + 60_000 + 3_600_000, stamped);
+    analyser.record(0, Date.UTC(9999, 11, 31, 23, 59, 59), stamped);
+    analyser.record(1, undefined, stamped);
+    // Not ahead of its own timestamp, but its window ends after 9999-12-31: a bad record to the aggregator.
+    const top = Date.UTC(9999, 11, 31, 23, 59, 59);
+    analyser.record(1, top, { timestampMs: top, maxFutureMs: 3_600_000 });
+    analyser.record(1, BASE, { timestampMs: -1, maxFutureMs: 3_600_000 });
+    const report = analyser.report([15_000], 0.001);
+    expect([report.events, report.bad, report.future]).toEqual([2, 2, 2]);
+    expect(report.partitions.map((entry) => [entry.partition, entry.events, entry.bad, entry.future])).toEqual([
+      [0, 1, 0, 1],
+      [1, 0, 2, 1],
+      [2, 1, 0, 0],
+    ]);
+    // The far-future time moved nothing: the event after it is not late.
+    analyser.record(0, BASE + 1_000, stamped);
+    expect(analyser.report([0], 0.001).delays[0]?.lateEvents).toBe(0);
+    expect(LatenessAnalyser.fromJSON(analyser.toJSON()).report([0], 0.001)).toEqual(analyser.report([0], 0.001));
+  });
+
   it('a log with 5 % of events 30 s late needs 30 s for 0.1 % (window 10 s)', () => {
     const analyser = new LatenessAnalyser({ sizeMs: 10_000, slideMs: 10_000 });
     for (let id = 0; id < 20_000; id += 1) {

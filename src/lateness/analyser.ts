@@ -13,6 +13,7 @@
  */
 import { windowsOf, type WindowSettings } from '../model/window-settings.js';
 import { isBoundary, nextRound } from '../shared/three-digits.js';
+import { futureTimeProblem, windowRangeProblem } from '../shared/time-bounds.js';
 import { Histogram, type HistogramState } from './histogram.js';
 
 export type LatenessWindows = Pick<WindowSettings, 'sizeMs' | 'slideMs'>;
@@ -30,6 +31,7 @@ export interface PartitionLateness extends Distribution {
   readonly partition: number;
   readonly events: number;
   readonly bad: number;
+  readonly future: number;
 }
 
 export interface DelayCost {
@@ -46,8 +48,14 @@ export interface LatenessReport {
   readonly windows: LatenessWindows;
   /** Events decoded with a parsable time (bad records excluded). */
   readonly events: number;
-  /** Records that could not be decoded or whose time does not parse. */
+  /** Records that could not be decoded, whose time does not parse or whose windows leave the DATETIME range. */
   readonly bad: number;
+  /**
+   * Records whose time is further ahead of their record timestamp than KAPPA_MAX_FUTURE: bad
+   * records to the stages (`future-time`), counted apart — as events they would make every later
+   * event of their partition look late.
+   */
+  readonly future: number;
   readonly overall: Distribution;
   readonly partitions: readonly PartitionLateness[];
   readonly delays: readonly DelayCost[];
@@ -64,7 +72,7 @@ export interface AnalyserState {
   readonly windows: LatenessWindows;
   readonly partitions: readonly (readonly [
     number,
-    { maxTime: number | null; bad: number; lateness: HistogramState },
+    { maxTime: number | null; bad: number; future?: number; lateness: HistogramState },
   ])[];
   readonly eventThresholds: HistogramState;
   readonly windowThresholds: HistogramState;
@@ -73,6 +81,7 @@ export interface AnalyserState {
 interface PartitionState {
   maxTime: number | null;
   bad: number;
+  future: number;
   readonly lateness: Histogram;
 }
 
@@ -94,7 +103,7 @@ export class LatenessAnalyser {
   private partition(partition: number): PartitionState {
     let state = this.partitions.get(partition);
     if (state === undefined) {
-      state = { maxTime: null, bad: 0, lateness: new Histogram() };
+      state = { maxTime: null, bad: 0, future: 0, lateness: new Histogram() };
       this.partitions.set(partition, state);
     }
     return state;
@@ -104,7 +113,7 @@ export class LatenessAnalyser {
   clone(): LatenessAnalyser {
     const copy = new LatenessAnalyser(this.windows);
     for (const [partition, state] of this.partitions)
-      copy.partitions.set(partition, { maxTime: state.maxTime, bad: state.bad, lateness: state.lateness.clone() });
+      copy.partitions.set(partition, { ...state, lateness: state.lateness.clone() });
     copy.eventThresholds.merge(this.eventThresholds);
     copy.windowThresholds.merge(this.windowThresholds);
     return copy;
@@ -115,7 +124,10 @@ export class LatenessAnalyser {
       windows: { ...this.windows },
       partitions: [...this.partitions].map(
         ([partition, state]) =>
-          [partition, { maxTime: state.maxTime, bad: state.bad, lateness: state.lateness.toJSON() }] as const,
+          [
+            partition,
+            { maxTime: state.maxTime, bad: state.bad, future: state.future, lateness: state.lateness.toJSON() },
+          ] as const,
       ),
       eventThresholds: this.eventThresholds.toJSON(),
       windowThresholds: this.windowThresholds.toJSON(),
@@ -128,11 +140,29 @@ export class LatenessAnalyser {
       analyser.partitions.set(partition, {
         maxTime: entry.maxTime,
         bad: entry.bad,
+        future: entry.future ?? 0,
         lateness: Histogram.fromJSON(entry.lateness),
       });
     analyser.eventThresholds.merge(Histogram.fromJSON(state.eventThresholds));
     analyser.windowThresholds.merge(Histogram.fromJSON(state.windowThresholds));
     return analyser;
+  }
+
+  /**
+   * The partition's next record, in log order: its time (undefined: undecodable, or a time that
+   * does not parse) and what bounds it. Decided as the aggregator decides (batch-plan.ts): a time
+   * more than `maxFutureMs` ahead of the record's timestamp is future-time, a window outside the
+   * DATETIME range bad; only the rest are events.
+   */
+  record(
+    partition: number,
+    time: number | undefined,
+    bound: { readonly timestampMs: number; readonly maxFutureMs: number },
+  ): void {
+    if (time === undefined) this.bad(partition);
+    else if (futureTimeProblem(time, bound.timestampMs, bound.maxFutureMs) !== undefined) this.future(partition);
+    else if (windowRangeProblem(time, this.windows) !== undefined) this.bad(partition);
+    else this.step(partition, time);
   }
 
   /** The partition's next event (epoch ms), in log order. */
@@ -161,6 +191,11 @@ export class LatenessAnalyser {
   /** A record of the partition that could not be decoded or whose time does not parse. */
   bad(partition: number): void {
     this.partition(partition).bad += 1;
+  }
+
+  /** A record of the partition whose time is too far ahead of its record timestamp (future-time). */
+  future(partition: number): void {
+    this.partition(partition).future += 1;
   }
 
   get events(): number {
@@ -198,7 +233,13 @@ export class LatenessAnalyser {
       .sort(([a], [b]) => a - b)
       .map(([partition, state]): PartitionLateness => {
         overall.merge(state.lateness);
-        return { partition, events: state.lateness.count, bad: state.bad, ...distribution(state.lateness) };
+        return {
+          partition,
+          events: state.lateness.count,
+          bad: state.bad,
+          future: state.future,
+          ...distribution(state.lateness),
+        };
       });
     const costs = [...new Set(delays)]
       .sort((a, b) => a - b)
@@ -216,6 +257,7 @@ export class LatenessAnalyser {
       windows: { ...this.windows },
       events,
       bad: partitions.reduce((sum, entry) => sum + entry.bad, 0),
+      future: partitions.reduce((sum, entry) => sum + entry.future, 0),
       overall: distribution(overall),
       partitions,
       delays: costs,

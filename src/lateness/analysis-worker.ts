@@ -16,6 +16,7 @@ export interface WorkerRequest {
   readonly schemasDir: string;
   readonly topic: string;
   readonly timeZone: string;
+  readonly maxFutureMs?: number;
   readonly logLevel: LogLevel;
   readonly analyser: AnalyserState;
   /** [partition, next offset as a decimal string] */
@@ -42,6 +43,7 @@ async function run(request: WorkerRequest): Promise<WorkerReply> {
       schemasDir: request.schemasDir,
       topic: request.topic,
       timeZone: request.timeZone,
+      ...(request.maxFutureMs === undefined ? {} : { maxFutureMs: request.maxFutureMs }),
       logger,
     },
     { from: new Map(request.from.map(([partition, offset]) => [partition, BigInt(offset)])) },

@@ -20,7 +20,7 @@ describe('formatLateness', () => {
       { partition: 1, next: '100' },
     ]);
     const lines = formatLateness(document);
-    expect(lines[0]).toBe('lateness of events_stages: 200 events, 0 bad, read to offsets 0:100 1:100');
+    expect(lines[0]).toBe('lateness of events_stages: 200 events, 0 bad, 0 future-time, read to offsets 0:100 1:100');
     // Id 49 is in partition 1 after id 47: 47 s − 19 s behind; its window ends at 20 s, so 28 s recovers it.
     expect(lines).toContain('all               200      0s      0s     28s     28s     28s');
     expect(lines).toContain('0                 100      0s      0s      0s      0s      0s');

@@ -39,6 +39,7 @@ export function formatLateness(document: LatenessDocument): string[] {
   const { windows } = document;
   const lines = [
     `lateness of ${document.topic}: ${formatCount(document.events)} events, ${formatCount(document.bad)} bad, ` +
+      `${formatCount(document.future)} future-time, ` +
       `read to offsets ${document.offsets.map((entry) => `${entry.partition}:${entry.next}`).join(' ') || '(empty)'}`,
     `window ${formatDuration(windows.sizeMs)}, slide ${formatDuration(windows.slideMs)}`,
     '',

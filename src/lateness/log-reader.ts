@@ -6,6 +6,7 @@ import { KappaError } from '../shared/errors.js';
 import { parseEventTime } from '../shared/event-time.js';
 import type { Logger } from '../shared/logger.js';
 import type { EnrichedEvent } from '../model/enriched-event.js';
+import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import type { LatenessAnalyser } from './analyser.js';
 
 export interface StagesLogSource {
@@ -14,6 +15,8 @@ export interface StagesLogSource {
   readonly schemasDir: string;
   readonly topic: string;
   readonly timeZone: string;
+  /** KAPPA_MAX_FUTURE: a time further ahead of its record's timestamp is future-time, no event (default 1 h). */
+  readonly maxFutureMs?: number;
   readonly logger: Logger;
 }
 
@@ -92,6 +95,7 @@ export async function readStagesLog(
 
   const decoder = await stagesDecoder(source.registryUrl, source.schemasDir);
   const timeOf = cachedTimeParser(source.timeZone);
+  const maxFutureMs = source.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
   const consumer = kafka.consumer({
     groupId: `kappa-lateness-${randomUUID()}`,
     readUncommitted: false,
@@ -116,8 +120,8 @@ export async function readStagesLog(
               if (BigInt(message.offset) < from) continue;
               const decoded = await decoder.decode(message.value);
               const time = decoded.ok ? timeOf(decoded.value.time) : undefined;
-              if (time === undefined) analyser.bad(batch.partition);
-              else analyser.step(batch.partition, time);
+              // Bounded by the record's timestamp in the log, as the aggregator bounds it.
+              analyser.record(batch.partition, time, { timestampMs: Number(message.timestamp), maxFutureMs });
             }
             // Control records (transaction markers) and aborted records count as read too.
             if (batch.firstOffset() !== null) {

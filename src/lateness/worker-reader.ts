@@ -54,6 +54,7 @@ export function readInWorker(
     schemasDir: source.schemasDir,
     topic: source.topic,
     timeZone: source.timeZone,
+    ...(source.maxFutureMs === undefined ? {} : { maxFutureMs: source.maxFutureMs }),
     logLevel: source.logLevel ?? 'warn',
     analyser: analyser.toJSON(),
     from: [...from].map(([partition, offset]) => [partition, String(offset)] as const),

@@ -2,14 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { DIMENSION_SPECS, DIMENSIONS, keyProblem, keysOf } from './dimensions.js';
 import { settingsMismatch, versionSettings, type RecordedSettings } from './version-settings.js';
 
-const wanted = versionSettings({
+const CONFIG = {
   window: 10_000,
   slide: 10_000,
   watermarkDelay: 15_000,
   dims: ['user', 'dept', 'age'],
   timeZone: 'Asia/Seoul',
   topicStages: 'events_stages',
-});
+} as const;
+
+const wanted = versionSettings(CONFIG);
 
 const recorded: RecordedSettings = {
   window: wanted.window,
@@ -17,13 +19,14 @@ const recorded: RecordedSettings = {
   timeZone: 'Asia/Seoul',
   stagesTopic: 'events_stages',
   sink: 'mysql',
+  maxFutureMs: 3_600_000,
 };
 
 describe('settingsMismatch: a version is all of its settings', () => {
   it('accepts the recorded settings, and takes settings an older kappa did not record from the start', () => {
     expect(settingsMismatch('v1', recorded, wanted)).toBeUndefined();
     expect(
-      settingsMismatch('v1', { ...recorded, timeZone: null, stagesTopic: null, sink: null }, wanted),
+      settingsMismatch('v1', { ...recorded, timeZone: null, stagesTopic: null, sink: null, maxFutureMs: null }, wanted),
     ).toBeUndefined();
   });
 
@@ -35,10 +38,19 @@ describe('settingsMismatch: a version is all of its settings', () => {
     ['time zone', { timeZone: 'UTC' }, /time zone UTC, not Asia\/Seoul.*--time-zone UTC/],
     ['stages topic', { stagesTopic: 'other' }, /stages topic other.*--stages-topic other/],
     ['sink', { sink: 'mongodb' }, /sink mongodb, not mysql.*--sink mongodb/],
+    // KAPPA_MAX_FUTURE decides which records are future-time (bad): a replay with another bound counts others.
+    ['max future', { maxFutureMs: 7_200_000 }, /max future 7200s, not 3600s.*--max-future 7200s/],
   ] as const)('refuses another %s, naming it, its recorded value and the flag', (_, change, message) => {
     const problem = settingsMismatch('v1', { ...recorded, ...change }, wanted);
     expect(problem).toMatch(message);
     expect(problem).toMatch(/new version \(e\.g\. kappa recover --to v2\)/);
+  });
+});
+
+describe('versionSettings', () => {
+  it('takes KAPPA_MAX_FUTURE (default 1 h): it decides which records count', () => {
+    expect(wanted.maxFutureMs).toBe(3_600_000);
+    expect(versionSettings({ ...CONFIG, maxFuture: 60_000 }).maxFutureMs).toBe(60_000);
   });
 });
 

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import { DEFAULT_DIMS, DIMENSIONS, isDimension, type Dimension } from './dimensions.js';
 import type { WindowSettings } from './window-settings.js';
 
@@ -15,6 +16,11 @@ export interface VersionSettings {
   readonly timeZone: string;
   readonly stagesTopic: string;
   readonly sink: SinkKind;
+  /**
+   * KAPPA_MAX_FUTURE: a record whose time is further ahead of its record timestamp is bad
+   * (`future-time`): which records count depends on it, so a version keeps the one it started with.
+   */
+  readonly maxFutureMs: number;
 }
 
 /** The configuration a version's settings come from (the names of config/settings.ts). */
@@ -26,6 +32,7 @@ export interface VersionConfig {
   readonly timeZone: string;
   readonly topicStages: string;
   readonly sink?: SinkKind;
+  readonly maxFuture?: number;
 }
 
 export function versionSettings(config: VersionConfig): VersionSettings {
@@ -35,6 +42,7 @@ export function versionSettings(config: VersionConfig): VersionSettings {
     timeZone: config.timeZone,
     stagesTopic: config.topicStages,
     sink: config.sink ?? 'mysql',
+    maxFutureMs: config.maxFuture ?? DEFAULT_MAX_FUTURE_MS,
   });
 }
 
@@ -45,6 +53,7 @@ export interface RecordedSettings {
   readonly timeZone: string | null;
   readonly stagesTopic: string | null;
   readonly sink: string | null;
+  readonly maxFutureMs: number | null;
 }
 
 /**
@@ -62,6 +71,7 @@ export interface VersionRow {
   readonly stages_topic?: unknown;
   readonly time_zone?: unknown;
   readonly sink?: unknown;
+  readonly max_future_ms?: unknown;
 }
 
 /** The window settings a version's row records. */
@@ -78,6 +88,7 @@ export function recordedSettingsOfRow(row: VersionRow): RecordedSettings {
     timeZone: text(row.time_zone),
     stagesTopic: text(row.stages_topic),
     sink: text(row.sink),
+    maxFutureMs: row.max_future_ms === null || row.max_future_ms === undefined ? null : Number(row.max_future_ms),
   };
 }
 
@@ -91,6 +102,7 @@ export function versionRowOf(settings: VersionSettings) {
     stages_topic: settings.stagesTopic,
     time_zone: settings.timeZone,
     sink: settings.sink,
+    max_future_ms: settings.maxFutureMs,
   } as const satisfies VersionRow;
 }
 
@@ -138,6 +150,13 @@ function comparisons(recorded: RecordedSettings, wanted: VersionSettings): reado
       format: same,
     },
     { setting: 'sink', flag: '--sink', recorded: recorded.sink, wanted: wanted.sink, format: same },
+    {
+      setting: 'max future',
+      flag: '--max-future',
+      recorded: recorded.maxFutureMs === null ? null : String(recorded.maxFutureMs),
+      wanted: String(wanted.maxFutureMs),
+      format: ms,
+    },
   ];
 }
 

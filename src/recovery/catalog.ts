@@ -138,6 +138,16 @@ export class Catalog {
     return typeof zone === 'string' ? zone : null;
   }
 
+  /** The event-time bound a version's aggregator applies (KAPPA_MAX_FUTURE), as recorded (null: not recorded yet). */
+  async maxFuture(version: string): Promise<number | null> {
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      'SELECT max_future_ms FROM kappa_versions WHERE version = ?',
+      [version],
+    );
+    const bound: unknown = rows[0]?.['max_future_ms'];
+    return bound === null || bound === undefined ? null : Number(bound);
+  }
+
   async setState(version: string, state: VersionState, onlyFrom?: VersionState): Promise<void> {
     if (onlyFrom === undefined)
       await this.pool.query('UPDATE kappa_versions SET state = ? WHERE version = ?', [state, version]);

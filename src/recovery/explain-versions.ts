@@ -1,6 +1,7 @@
 import { isDimension, type Dimension } from '../model/dimensions.js';
 import { windowsOf } from '../model/window-settings.js';
 import { KappaError } from '../shared/errors.js';
+import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import type { Catalog, VersionRecord } from './catalog.js';
 import { closedHorizons } from './catch-up.js';
 import { explainRow, VersionReplay, type RowExplanation } from './explain.js';
@@ -43,6 +44,8 @@ async function replayBoth(
       topic: record.topic,
       until: await catalog.offsets(record.version, record.topic),
       timeZone: (await catalog.timeZone(record.version)) ?? context.defaultTimeZone,
+      // The bound the version's aggregator applied: another one would explain other records away.
+      maxFutureMs: (await catalog.maxFuture(record.version)) ?? DEFAULT_MAX_FUTURE_MS,
       dims: record.dims,
     })),
   );

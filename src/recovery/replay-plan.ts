@@ -1,4 +1,3 @@
-import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Kafka } from 'kafkajs';
@@ -23,9 +22,8 @@ export interface PlanOptions {
   readonly schemasDir: string;
   readonly mysqlUrl: string;
   readonly version: string;
+  /** The version's settings, its event-time bound (KAPPA_MAX_FUTURE) included. */
   readonly settings: VersionSettings;
-  /** The event-time bound of the replay (KAPPA_MAX_FUTURE); default 1 h. */
-  readonly maxFutureMs?: number;
   /** Records fed to the real driver with MySQL commits (into a scratch database) to time the replay. */
   readonly sampleRecords?: number;
   /** What starting the command cost this process (ms): the replay's command pays it too. */
@@ -109,7 +107,7 @@ export async function planReplay(catalog: Catalog, options: PlanOptions): Promis
     'events_stages',
   );
   const tally = new SchemaTally(decoder);
-  const maxFutureMs = options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
+  const { maxFutureMs } = settings;
   const analyser = new LatenessAnalyser({ sizeMs: settings.window.sizeMs, slideMs: settings.window.slideMs });
   const memory = new MemorySink();
   const driverFor = (sink: AggregateSink) =>
@@ -157,7 +155,8 @@ export async function planReplay(catalog: Catalog, options: PlanOptions): Promis
           });
           if (classified.kind === 'bad') {
             tally.deadLetter(record.value, classified.reason);
-            analyser.bad(partition);
+            if (classified.reason === 'future-time') analyser.future(partition);
+            else analyser.bad(partition);
             deadLetters += 1;
           } else analyser.step(partition, classified.event.time);
         }

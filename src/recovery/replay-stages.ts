@@ -1,5 +1,4 @@
 import { runAggregate, type AggregateMetrics } from '../aggregates/run.js';
-import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import { newEnrichMetrics, runEnrich } from '../stages/enrich/run.js';
 import type { StageSupervisor } from '../stages/runtime/supervisor.js';
 import type { RecoverOptions } from './recover.js';
@@ -24,7 +23,8 @@ export function startReplayStages(stages: StageSupervisor, options: RecoverOptio
         tables,
         badRecords,
         timeZone: options.settings.timeZone,
-        maxFutureMs: options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
+        // The version's bound: the aggregator applies it to the same record timestamps again.
+        maxFutureMs: options.settings.maxFutureMs,
         transactions,
         logger: logger.child({ stage: 'enrich' }),
         signal,
@@ -42,7 +42,6 @@ export function startReplayStages(stages: StageSupervisor, options: RecoverOptio
       schemasDir: options.schemasDir,
       version: options.version,
       settings: options.settings,
-      ...(options.maxFutureMs === undefined ? {} : { maxFutureMs: options.maxFutureMs }),
       ...(options.allowDeadLetters === true ? { unknownSchemaIds: 'dead-letter' as const } : {}),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       ...(options.onSink === undefined ? {} : { onSink: options.onSink }),

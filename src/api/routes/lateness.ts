@@ -30,9 +30,19 @@ const LatenessDocument = Type.Object({
   windows: Windows,
   events: Type.Integer(),
   bad: Type.Integer(),
+  future: Type.Integer({
+    description:
+      "records whose time is further ahead of their record's timestamp than KAPPA_MAX_FUTURE (future-time): no events",
+  }),
   overall: Type.Object(Distribution, { description: 'lateness in ms, 3 significant digits (max exact)' }),
   partitions: Type.Array(
-    Type.Object({ partition: Type.Integer(), events: Type.Integer(), bad: Type.Integer(), ...Distribution }),
+    Type.Object({
+      partition: Type.Integer(),
+      events: Type.Integer(),
+      bad: Type.Integer(),
+      future: Type.Integer(),
+      ...Distribution,
+    }),
   ),
   delays: Type.Array(
     Type.Object({

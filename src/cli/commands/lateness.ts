@@ -10,6 +10,7 @@ export const latenessCommand = defineCommand({
     'topicStages',
     'schemasDir',
     'timeZone',
+    'maxFuture',
     'window',
     'slide',
     'latenessDelays',
@@ -46,6 +47,7 @@ export const latenessCommand = defineCommand({
         schemasDir: config.schemasDir,
         topic: config.topicStages,
         timeZone: config.timeZone,
+        maxFutureMs: config.maxFuture,
         logger,
       },
       {
