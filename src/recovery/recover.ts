@@ -119,6 +119,13 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
       );
       if (problem !== undefined) throw new KappaError('KAPPA_STAGES_PARTITIONS', problem);
     }
+    // What the versions API and the dashboard show while it catches up (issue 26): the records to
+    // replay and the start, beside the figures of a `recover --plan` made for the same settings.
+    const source = options.fullChain?.eventsTopic ?? options.settings.stagesTopic;
+    await catalog.recordReplayStart(
+      { version, stagesTopic: options.settings.stagesTopic, sourceTopic: source, settings: options.settings.window },
+      await endOffsets(admin, source),
+    );
     const failed = new Promise<never>((_, reject) => {
       const watch = (work: Promise<unknown>) =>
         work.catch((error: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
