@@ -17,6 +17,7 @@ const KAPPA_TABLES = [
   'kappa_ingest_requests',
   'kappa_migrations',
   'kappa_progress',
+  'kappa_replay_plans',
   'kappa_serving',
   'kappa_versions',
   'kappa_window_digests',

@@ -1,9 +1,13 @@
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readMongoDigests } from '../src/aggregates/mongo-digest-store.js';
 import { MongoSink } from '../src/aggregates/mongo-sink.js';
 import type { CommitRequest } from '../src/aggregates/sink.js';
 import { versionSettings } from '../src/model/version-settings.js';
+import { digestIncrements } from '../src/aggregates/window-digest.js';
 import type { WindowRow } from '../src/aggregates/window-engine.js';
+import { MongoVersions } from '../src/recovery/mongo-versions.js';
+import { verifyVersions } from '../src/recovery/verify.js';
 import { useTestContext } from './support/context.js';
 
 const context = useTestContext('mongo-sink');
@@ -156,6 +160,56 @@ describe('MongoSink against the MongoDB stand-in (mongo-java-server)', () => {
     );
     expect(await counts('v5')).toEqual(Object.fromEntries(keys.map((key) => [`0|${key}`, 21])));
     await sink.close();
+  });
+
+  it('writes window digests exactly once with the rows, so kappa verify compares MongoDB versions (issue 26)', async () => {
+    const closedAll = (partition: number, expected: bigint | null, next: bigint, rows: readonly WindowRow[]) => ({
+      ...request(partition, expected, next, rows),
+      watermark: 100_000,
+    });
+    // v11 and v12: the same final rows, committed in other splits; v12 crashes halfway through applying one.
+    const v11 = await open('v11');
+    expect(await v11.commit(closedAll(0, null, 2n, [row(0, 'Kim', 3), row(0, 'Lee', 1)]))).toBe(true);
+    expect(await v11.commit(closedAll(1, null, 1n, [row(0, 'Kim', 2)]))).toBe(true);
+    expect(await v11.commit(closedAll(0, 2n, 3n, [row(10_000, 'Kim', 4)]))).toBe(true);
+    await v11.close();
+    const v12 = await open('v12');
+    expect(await v12.commit(closedAll(1, null, 1n, [row(0, 'Kim', 2)]))).toBe(true);
+    expect(await v12.commit(closedAll(0, null, 1n, [row(0, 'Kim', 1)]))).toBe(true);
+    const pending = await v12.stage(closedAll(0, 1n, 3n, [row(0, 'Kim', 2), row(0, 'Lee', 1), row(10_000, 'Kim', 4)]));
+    expect(pending).toBeDefined();
+    if (pending === undefined) return;
+    await v12.apply(0, pending);
+    await v12.close();
+    // Restarted: the load finishes the pending commit again; the guard adds nothing twice.
+    const restarted = await open('v12', [0]);
+    await restarted.close();
+    const v13 = await open('v13');
+    expect(await v13.commit(closedAll(0, null, 3n, [row(0, 'Kim', 3), row(0, 'Lee', 2), row(10_000, 'Kim', 4)]))).toBe(
+      true,
+    );
+    expect(await v13.commit(closedAll(1, null, 1n, [row(0, 'Kim', 2)]))).toBe(true);
+    await v13.close();
+
+    const final = [row(0, 'Kim', 5), row(0, 'Lee', 1), row(10_000, 'Kim', 4)];
+    const formula = new Map(
+      digestIncrements(final, ['user']).map((entry) => [
+        entry.windowStart,
+        { digest: entry.digest, total: entry.total },
+      ]),
+    );
+    expect(await readMongoDigests(client.db(), 'v11', 'user')).toEqual(formula);
+    expect(await readMongoDigests(client.db(), 'v12', 'user')).toEqual(formula);
+
+    const versions = await MongoVersions.open(context.mongodbUrl);
+    try {
+      expect(await verifyVersions(versions, 'v11', 'v12')).toMatchObject({ identical: true, windows: 2 });
+      const changed = await verifyVersions(versions, 'v11', 'v13');
+      expect(changed.identical).toBe(false);
+      expect(changed.tables.user?.differing.map((entry) => entry.windowStart)).toEqual([0]);
+    } finally {
+      await versions.close();
+    }
   });
 
   it('marks idle-closed rows, and refuses a version whose settings changed', async () => {

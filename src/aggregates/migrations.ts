@@ -143,6 +143,32 @@ const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly 
     id: 9,
     statements: [`ALTER TABLE kappa_versions ADD COLUMN max_future_ms BIGINT NULL`],
   },
+  {
+    // Issue 26: a candidate's replay plan, shown by `kappa status --json`, the versions API and the
+    // dashboard while it catches up. `recover --plan` records its figures (planned_*, expected_*,
+    // estimate_seconds); `recover` records what it has to read when it starts (started_*), keeping
+    // the planned figures only when they were planned for the same topics and window settings.
+    id: 10,
+    statements: [
+      `CREATE TABLE IF NOT EXISTS kappa_replay_plans (
+         version VARCHAR(16) NOT NULL PRIMARY KEY,
+         stages_topic VARCHAR(249) NOT NULL,
+         source_topic VARCHAR(249) NOT NULL,
+         window_ms BIGINT NOT NULL,
+         slide_ms BIGINT NOT NULL,
+         watermark_ms BIGINT NOT NULL,
+         planned_at_ms BIGINT NULL,
+         planned_records BIGINT NULL,
+         expected_late BIGINT NULL,
+         compared_with VARCHAR(16) NULL,
+         expected_recovered BIGINT NULL,
+         estimate_seconds DOUBLE NULL,
+         started_at_ms BIGINT NULL,
+         started_records BIGINT NULL,
+         done_at_start BIGINT NULL
+       ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {

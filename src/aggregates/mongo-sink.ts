@@ -13,9 +13,11 @@ import { runningTzVersion } from '../shared/tz-database.js';
 import { retry as retrying } from '../shared/retry.js';
 import { sqlKey, type Dimension } from '../model/dimensions.js';
 import { jobNames } from './job-names.js';
+import { digestUpdates, MONGO_DIGESTS } from './mongo-digest-store.js';
 import type { AggregateSink, CommitRequest, PartitionProgress, PreparedVersion, VersionSpec } from './sink.js';
 import { recordedSettingsOfRow, settingsMismatch, versionRowOf } from '../model/version-settings.js';
-import type { PartitionSnapshot } from './window-engine.js';
+import { digestIncrements } from './window-digest.js';
+import type { PartitionSnapshot, WindowRow } from './window-engine.js';
 
 const DUPLICATE_KEY = 11000;
 /** Rows that lost an insert race to another partition: another round applies them (retry.ts asks `retriable`). */
@@ -90,6 +92,8 @@ function isDuplicateKey(error: unknown): boolean {
  * each update guarded by the partition's commit number stored on the row document
  * (`kappa_applied.<partition>`), so applying twice adds once; (3) the pending rows are cleared.
  * A crash after (1) leaves the rows pending: whoever loads the partition next applies them first.
+ * The windows' digests (`kappa_window_digests`, for `kappa verify`) are applied in step (2) by the
+ * same guard, from the same pending rows: exactly once, as the MySQL sink's are in its transaction.
  */
 export class MongoSink implements AggregateSink {
   private readonly names;
@@ -245,6 +249,22 @@ export class MongoSink implements AggregateSink {
     }
     for (const [table, operations] of byCollection)
       await this.applyTo(this.db.collection(table), operations, partition, pending.seq);
+    // The windows' digests (issue 26, `kappa verify`) take the commit's increments by the same guard:
+    // derived from the pending rows, they are applied exactly once with them.
+    const rows: WindowRow[] = pending.rows.map(([windowStart, windowEnd, dim, key, count]) => ({
+      windowStart,
+      windowEnd,
+      dim,
+      key,
+      count,
+    }));
+    const dims = [...new Set(rows.map((row) => row.dim as Dimension))];
+    await this.applyTo(
+      this.db.collection(MONGO_DIGESTS),
+      digestUpdates(this.names.version, digestIncrements(rows, dims), applied, pending.seq),
+      partition,
+      pending.seq,
+    );
   }
 
   /**

@@ -225,6 +225,45 @@ describe('admin routes', () => {
   });
 });
 
+describe('versions route', () => {
+  it("carries a candidate's plan (issue 26) through the response schema, whole", { timeout: 60_000 }, async () => {
+    const plan = {
+      records: 6_000,
+      startedAt: '2026-12-05T08:00:00.000Z',
+      ratePerSecond: 1_200,
+      etaSeconds: 2.5,
+      plannedAt: '2026-12-05T07:59:00.000Z',
+      plannedRecords: 6_000,
+      expectedLate: 3,
+      comparedWith: 'v1',
+      expectedRecovered: 41,
+      estimateSeconds: 6.1,
+    };
+    const status: VersionStatus = {
+      version: 'v2',
+      state: 'catching-up',
+      serving: false,
+      topic: 'stages',
+      settings: { sizeMs: 10_000, slideMs: 10_000, delayMs: 60_000 },
+      dims: ['user'],
+      lag: 3_000,
+      processed: 3_000,
+      watermark: null,
+      lateEvents: 0,
+      lateWindows: 0,
+      badRecords: 0,
+      tzVersion: null,
+      plan,
+    };
+    const { deps } = fakes({ serving: 'v1' });
+    const app = await buildApiApp(
+      deps({ operations: { ...deps().operations, versions: () => Promise.resolve([status]) } }),
+    );
+    const body = (await app.inject('/api/versions')).json<{ versions: VersionStatus[] }>();
+    expect(body.versions[0]?.plan).toEqual(plan);
+  });
+});
+
 describe('ingest: who may write, how often', () => {
   const batch = { events: [{ hello: 'a' }] };
   it('is open without an ingest token (loopback), and needs the bearer token when one is set', async () => {

@@ -26,6 +26,9 @@ export const SwitchResult = Type.Object(
   { $id: 'SwitchResult' },
 );
 
+const NullableInteger = (description: string) => Type.Union([Type.Integer(), Type.Null()], { description });
+const NullableString = (description: string) => Type.Union([Type.String(), Type.Null()], { description });
+
 export const VersionStatus = Type.Object(
   {
     version: Type.String(),
@@ -42,6 +45,27 @@ export const VersionStatus = Type.Object(
       description: '(event, window) misses: with hopping windows an event may miss some only',
     }),
     badRecords: Type.Integer({ description: 'records that could not be decoded or whose time does not parse' }),
+    plan: Type.Optional(
+      Type.Object(
+        {
+          records: NullableInteger('records to replay: the end offsets when `kappa recover` started'),
+          startedAt: NullableString('when `kappa recover` started the replay'),
+          ratePerSecond: NullableInteger('records per second since the replay started'),
+          etaSeconds: Type.Union([Type.Number(), Type.Null()], {
+            description: 'seconds left while catching up (measured rate, else the plan estimate); 0 once caught up',
+          }),
+          plannedAt: NullableString('when `kappa recover --plan` made the plan'),
+          plannedRecords: NullableInteger('records the plan read'),
+          expectedLate: NullableInteger('late events the plan says this version will count'),
+          comparedWith: NullableString('the serving version the plan compared with'),
+          expectedRecovered: NullableInteger('late events of comparedWith this version will count'),
+          estimateSeconds: Type.Union([Type.Number(), Type.Null()], {
+            description: "the plan's estimated duration of the replay",
+          }),
+        },
+        { description: 'the replay plan (issue 26), when `kappa recover` recorded one' },
+      ),
+    ),
   },
   { $id: 'VersionStatus' },
 );

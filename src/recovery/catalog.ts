@@ -7,6 +7,8 @@ import type { WindowSettings } from '../model/window-settings.js';
 import { KappaError } from '../shared/errors.js';
 import { runningTzVersion, tzDrift, type TzDrift } from '../shared/tz-database.js';
 import type { PartitionOffsets } from './catch-up.js';
+import type { PlannedFigures, StoredPlan } from './plan-progress.js';
+import { readPlans, recordPlanned, recordStarted, type PlanKey } from './plan-store.js';
 import { servingHistory, servingVersion, switchReaders } from './serving-pointer.js';
 
 /**
@@ -179,6 +181,29 @@ export class Catalog {
     refusal: 'KAPPA_CUTOVER_REFUSED' | 'KAPPA_ROLLBACK_REFUSED' = 'KAPPA_CUTOVER_REFUSED',
   ): Promise<void> {
     await switchReaders(this.pool, to, { refusal, expectedCurrent: from });
+  }
+
+  /** The recorded replay plans (issue 26), by version. */
+  plans(): Promise<Map<string, StoredPlan>> {
+    return readPlans(this.pool);
+  }
+
+  /** `recover --plan`'s figures, for the dashboard while the version catches up. */
+  recordPlan(key: PlanKey, planned: PlannedFigures): Promise<void> {
+    return recordPlanned(this.pool, key, planned);
+  }
+
+  /**
+   * `recover` starting: the records it has to read (the source topic's end offsets) and where the
+   * version stands, so the API can measure its rate and ETA.
+   */
+  async recordReplayStart(key: PlanKey, sourceEnds: PartitionOffsets): Promise<void> {
+    const sum = (offsets: PartitionOffsets) => Number([...offsets.values()].reduce((total, next) => total + next, 0n));
+    await recordStarted(this.pool, key, {
+      atMs: Date.now(),
+      records: sum(sourceEnds),
+      doneAtStart: sum(await this.offsets(key.version, key.stagesTopic)),
+    });
   }
 
   /** A version's window digests of one dimension (issue 26), by window start. */

@@ -5,6 +5,7 @@ import { KappaError } from '../shared/errors.js';
 import { jobNames, type Dimension } from '../aggregates/job-names.js';
 import type { Catalog, VersionRecord, VersionState } from './catalog.js';
 import { catchUpProblem, diffTables, lagOf, type PartitionOffsets, type TableDiff } from './catch-up.js';
+import { planProgress, type VersionPlan } from './plan-progress.js';
 import { behindAdvice, type Feeders } from './refusal-advice.js';
 import { closedInBoth } from './verify.js';
 
@@ -158,6 +159,8 @@ export interface VersionStatus {
   readonly badRecords: number;
   /** The tz database release it was created with; null: unknown (created before kappa recorded it). */
   readonly tzVersion: string | null;
+  /** Its replay plan and ETA, when `recover` (and `recover --plan`) recorded one (issue 26). */
+  readonly plan?: VersionPlan;
 }
 
 /**
@@ -178,14 +181,17 @@ export async function versionStatus(catalog: Catalog, admin: Admin): Promise<Ver
   const serving = await catalog.serving();
   const ends = new Map<string, PartitionOffsets>();
   const statuses: VersionStatus[] = [];
+  const plans = await catalog.plans();
   for (const record of await catalog.versions()) {
     if (!ends.has(record.topic)) ends.set(record.topic, await endOffsets(admin, record.topic));
     const progress = await catalog.progress(record.version, record.topic);
     const lag = lagOf(ends.get(record.topic) ?? new Map(), new Map(progress.map((row) => [row.partition, row.next])));
     const watermarks = progress.map((row) => row.watermark).filter((value): value is number => value !== null);
+    const state = displayedState(record.state, record.version === serving, lag.lag === 0n && lag.total > 0n);
+    const plan = plans.get(record.version);
     statuses.push({
       version: record.version,
-      state: displayedState(record.state, record.version === serving, lag.lag === 0n && lag.total > 0n),
+      state,
       serving: record.version === serving,
       topic: record.topic,
       settings: record.settings,
@@ -197,6 +203,9 @@ export async function versionStatus(catalog: Catalog, admin: Admin): Promise<Ver
       lateWindows: progress.reduce((sum, row) => sum + row.lateWindows, 0),
       badRecords: progress.reduce((sum, row) => sum + row.badRecords, 0),
       tzVersion: record.tzVersion,
+      ...(plan === undefined
+        ? {}
+        : { plan: planProgress(plan, { state, processed: Number(lag.done), lag: Number(lag.lag) }, Date.now()) }),
     });
   }
   return statuses;

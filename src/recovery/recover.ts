@@ -85,6 +85,13 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
     await refuseToStart(catalog, options, stages.signal);
     await admin.connect();
     await prepareStagesTopic(admin, options);
+    // What the versions API and the dashboard show while it catches up (issue 26): the records to
+    // replay and the start, beside the figures of a `recover --plan` made for the same settings.
+    const source = options.fullChain?.eventsTopic ?? options.settings.stagesTopic;
+    await catalog.recordReplayStart(
+      { version, stagesTopic: options.settings.stagesTopic, sourceTopic: source, settings: options.settings.window },
+      await endOffsets(admin, source),
+    );
     startReplayStages(stages, options, metrics);
 
     const startedAt = Date.now();

@@ -13,6 +13,8 @@ import { LatenessAnalyser } from '../lateness/analyser.js';
 import type { AvroDecoder } from '../registry/avro-decoder.js';
 import type { EnrichedEvent } from '../model/enriched-event.js';
 import type { Catalog } from './catalog.js';
+import type { PlannedFigures } from './plan-progress.js';
+import type { PlanKey } from './plan-store.js';
 import { scanLog } from './log-scan.js';
 import { readerDecoder, SchemaTally, type SchemaIdReport } from './schema-preflight.js';
 
@@ -227,5 +229,27 @@ export async function planReplay(catalog: Catalog, options: PlanOptions): Promis
       // record through the driver with MySQL commits.
       seconds: Math.round((startupMs + 2 * readMs + records * perRecordMs) / 100) / 10,
     },
+  };
+}
+
+/** What a plan is for: the dashboard shows its figures for a replay of the same topics and settings. */
+export function planKey(plan: ReplayPlan, settings: VersionSettings): PlanKey {
+  return {
+    version: plan.version,
+    stagesTopic: settings.stagesTopic,
+    sourceTopic: plan.topic,
+    settings: settings.window,
+  };
+}
+
+/** The figures `recover --plan` records for the versions API and the dashboard. */
+export function plannedFigures(plan: ReplayPlan, atMs = Date.now()): PlannedFigures {
+  return {
+    atMs,
+    records: plan.records,
+    expectedLate: plan.late.planned,
+    comparedWith: plan.late.servingVersion ?? null,
+    expectedRecovered: plan.late.recovered ?? null,
+    estimateSeconds: plan.estimate.seconds,
   };
 }

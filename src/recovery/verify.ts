@@ -1,11 +1,12 @@
 import type { Dimension } from '../aggregates/job-names.js';
-import type { Catalog, VersionRecord } from './catalog.js';
+import type { VersionRecord } from './catalog.js';
 import { closedHorizons, type ClosedWindows } from './catch-up.js';
 import { compareDigests, type DigestComparison } from './digest-compare.js';
+import type { VersionSource } from './version-source.js';
 
 /** The windows each of two versions has closed, for a comparison of like with like (SPEC §1.4). */
 export async function closedInBoth(
-  catalog: Catalog,
+  catalog: Pick<VersionSource, 'progress'>,
   a: VersionRecord,
   b: VersionRecord,
 ): Promise<{ readonly from: ClosedWindows; readonly to: ClosedWindows }> {
@@ -32,7 +33,7 @@ export interface VersionVerification {
  * `kappa verify vA vB`: the versions' window digests compared over the windows closed in both — one
  * row per window and dimension read, not every row (`diff` then shows the rows of a differing window).
  */
-export async function verifyVersions(catalog: Catalog, from: string, to: string): Promise<VersionVerification> {
+export async function verifyVersions(catalog: VersionSource, from: string, to: string): Promise<VersionVerification> {
   const [a, b] = [await catalog.version(from), await catalog.version(to)];
   const closed = await closedInBoth(catalog, a, b);
   const tables: Partial<Record<Dimension, DigestComparison>> = {};

@@ -20,11 +20,37 @@
     return picked.length > 0 ? picked : versions.slice(-1);
   }
 
+  function duration(seconds) {
+    if (seconds < 60) return `${Math.ceil(seconds)} s`;
+    const minutes = Math.floor(seconds / 60);
+    return minutes < 60
+      ? `${minutes} min ${Math.round(seconds % 60)} s`
+      : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  }
+
+  /** A candidate's plan (issue 26): time left while it catches up, and the late events it will recover. */
+  function planCells(version) {
+    const plan = version.plan;
+    if (plan === undefined || version.serving || version.state === 'retired') return ['', ''];
+    let eta = '–';
+    if (version.state !== 'catching-up') eta = 'caught up';
+    else if (plan.etaSeconds !== null)
+      eta = `~${duration(plan.etaSeconds)}${plan.ratePerSecond === null ? ' (plan)' : ` at ${plan.ratePerSecond.toLocaleString('en-US')}/s`}`;
+    const recovered =
+      plan.expectedRecovered === null
+        ? plan.expectedLate === null
+          ? '–'
+          : `${plan.expectedLate.toLocaleString('en-US')} late`
+        : `${plan.expectedRecovered.toLocaleString('en-US')} (vs ${plan.comparedWith})`;
+    return [eta, recovered];
+  }
+
   function renderVersions(versions) {
     const body = document.querySelector('#versions tbody');
     body.replaceChildren(
       ...versions.map((version) => {
         const row = document.createElement('tr');
+        row.dataset.version = version.version;
         if (version.serving) row.className = 'serving';
         const cells = [
           version.version,
@@ -34,7 +60,14 @@
           String(version.lateEvents),
           `${version.settings.sizeMs / 1000} s / ${version.settings.delayMs / 1000} s`,
         ];
-        row.replaceChildren(...cells.map((text) => Object.assign(document.createElement('td'), { textContent: text })));
+        const [eta, recovered] = planCells(version);
+        row.replaceChildren(
+          ...cells.map((text) => Object.assign(document.createElement('td'), { textContent: text })),
+          Object.assign(document.createElement('td'), { className: 'plan-eta', textContent: eta }),
+          Object.assign(document.createElement('td'), { className: 'plan-recovered', textContent: recovered }),
+        );
+        if (typeof version.plan?.expectedRecovered === 'number')
+          row.dataset.expectedRecovered = String(version.plan.expectedRecovered);
         return row;
       }),
     );

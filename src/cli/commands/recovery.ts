@@ -90,16 +90,21 @@ export const recover = defineCommand({
     ]);
     const from = typeof options['from'] === 'string' ? options['from'] : undefined;
     if (options['plan'] === true) {
-      const [{ planReplay }, { preflightSchemas }, { describePlan, describeSchemaIds }] = await Promise.all([
-        import('../../recovery/replay-plan.js'),
-        import('../../recovery/schema-preflight.js'),
-        import('../../recovery/plan-format.js'),
-      ]);
+      const [{ planReplay, planKey, plannedFigures }, { preflightSchemas }, { describePlan, describeSchemaIds }] =
+        await Promise.all([
+          import('../../recovery/replay-plan.js'),
+          import('../../recovery/schema-preflight.js'),
+          import('../../recovery/plan-format.js'),
+        ]);
       const job = aggregateJob(config, version, logger, signal, `kappa-plan-${version}`);
       const startupMs = process.uptime() * 1_000;
-      const plan = await withCatalog(config.mysqlUrl, (catalog) =>
-        from === undefined ? planReplay(catalog, { ...job, startupMs }) : Promise.resolve(undefined),
-      );
+      const plan = await withCatalog(config.mysqlUrl, async (catalog) => {
+        if (from !== undefined) return undefined;
+        const made = await planReplay(catalog, { ...job, startupMs });
+        // For the versions API and the dashboard once `recover` replays with the same settings.
+        await catalog.recordPlan(planKey(made, job.settings), plannedFigures(made));
+        return made;
+      });
       if (plan === undefined) {
         const ids = await preflightSchemas(job, from ?? '', 'events');
         print(
