@@ -9,7 +9,7 @@ import type { ExplainedDiff } from '../src/recovery/explain-versions.js';
 import type { VersionStatus } from '../src/recovery/operations.js';
 import { freePort } from '../src/stack/processes.js';
 import { useAggregateHarness } from './support/aggregate-harness.js';
-import { kappaAsync, type CliResult } from './support/cli.js';
+import { kappaAsync, kappaOk, versionStatuses, type CliResult } from './support/cli.js';
 import { testKafka } from './support/context.js';
 import { readAtLeast, readTopic } from './support/read-topic.js';
 
@@ -30,16 +30,8 @@ function run(args: readonly string[], env: Record<string, string>): Promise<CliR
   return kappaAsync(args, env, 240_000);
 }
 
-async function ok(args: readonly string[], env: Record<string, string>): Promise<string> {
-  const result = await run(args, env);
-  expect(result.code, `kappa ${args.join(' ')}\n${result.stdout}\n${result.stderr}`).toBe(0);
-  return result.stdout;
-}
-
-async function status(env: Record<string, string>): Promise<Map<string, VersionStatus>> {
-  const statuses = JSON.parse(await ok(['status', '--json'], env)) as VersionStatus[];
-  return new Map(statuses.map((entry) => [entry.version, entry]));
-}
+const ok = kappaOk;
+const status = versionStatuses;
 
 /** Polls `check` every `everyMs` until it returns a value, or fails after `timeoutMs` with `what`. */
 async function until<T>(what: () => string, check: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
