@@ -10,7 +10,7 @@ import type { ExplainedDiff } from '../src/recovery/explain-versions.js';
 import type { VersionStatus } from '../src/recovery/operations.js';
 import { formatEventTime } from '../src/shared/event-time.js';
 import { useAggregateHarness } from './support/aggregate-harness.js';
-import { kappaAsync, type CliResult } from './support/cli.js';
+import { kappaAsync, kappaOk, versionStatuses, type CliResult } from './support/cli.js';
 import { testKafka } from './support/context.js';
 import { readAtLeast } from './support/read-topic.js';
 
@@ -22,16 +22,8 @@ function run(args: readonly string[], env: Record<string, string>): Promise<CliR
   return kappaAsync(args, env, 240_000);
 }
 
-async function ok(args: readonly string[], env: Record<string, string>): Promise<string> {
-  const result = await run(args, env);
-  expect(result.code, `kappa ${args.join(' ')}\n${result.stdout}\n${result.stderr}`).toBe(0);
-  return result.stdout;
-}
-
-async function status(env: Record<string, string>): Promise<Map<string, VersionStatus>> {
-  const statuses = JSON.parse(await ok(['status', '--json'], env)) as VersionStatus[];
-  return new Map(statuses.map((entry) => [entry.version, entry]));
-}
+const ok = kappaOk;
+const status = versionStatuses;
 
 async function caughtUp(env: Record<string, string>, version: string, records: number): Promise<VersionStatus> {
   const deadline = Date.now() + 120_000;

@@ -3,7 +3,7 @@ import { windowsOf } from '../model/window-settings.js';
 import { KappaError } from '../shared/errors.js';
 import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import type { Catalog, VersionRecord } from './catalog.js';
-import { closedHorizons } from './catch-up.js';
+import { closedHorizons, type PartitionOffsets } from './catch-up.js';
 import { explainRow, VersionReplay, type RowExplanation } from './explain.js';
 import { replayLogs, type LogSource } from './explain-log.js';
 import { diffVersions, type VersionDiff } from './operations.js';
@@ -86,6 +86,76 @@ async function explainReplayed(
   return rows.map((row) =>
     explainRow(from, to, row.dim, row.key, row.windowStart, { from: countFrom(row), to: countTo(row) }),
   );
+}
+
+/** Whether a replay read up to `reached` can go on to `progress`: no partition went back. */
+function continues(reached: PartitionOffsets, progress: PartitionOffsets): boolean {
+  return [...reached].every(([partition, offset]) => (progress.get(partition) ?? 0n) >= offset);
+}
+
+/**
+ * The live diff's explanations (issue 25): the rows of each newly compared range of windows,
+ * explained by both versions' replays *continued* from where the last pass stopped — not replayed
+ * from the log's start every pass. Exact as `explainRows` is: the same engine steps over the same
+ * records in log order, only in several reads. Windows explained are forgotten (the live diff
+ * compares each window once), so what a replay keeps is bounded by the windows not yet compared.
+ */
+export class ContinuedExplainer {
+  private state: { replayed: Replayed; reached: [PartitionOffsets, PartitionOffsets] } | undefined;
+  /** Windows starting at or before this have been explained: a replay keeps nothing of them. */
+  private forgotten = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly context: ExplainContext,
+    readonly from: string,
+    readonly to: string,
+  ) {}
+
+  /** Explains `rows` (windows closed in both) and forgets every window starting at or before `through`. */
+  async explain(rows: readonly RowRef[], through: number): Promise<RowExplanation[]> {
+    const { catalog } = this.context;
+    const records = [await catalog.version(this.from), await catalog.version(this.to)] as const;
+    const progress = [
+      await catalog.offsets(records[0].version, records[0].topic),
+      await catalog.offsets(records[1].version, records[1].topic),
+    ] as const;
+    let state = this.state;
+    // A version started over (re-created, another topic): its replay starts over too.
+    if (
+      state === undefined ||
+      state.replayed.records[0].topic !== records[0].topic ||
+      state.replayed.records[1].topic !== records[1].topic ||
+      !continues(state.reached[0], progress[0]) ||
+      !continues(state.reached[1], progress[1])
+    ) {
+      const wanted = (start: number) => start > this.forgotten;
+      const [a, b] = records.map((record) => new VersionReplay(record.version, record.settings, record.dims, wanted));
+      state = {
+        replayed: { from: a as VersionReplay, to: b as VersionReplay, records },
+        reached: [new Map(), new Map()],
+      };
+    }
+    // Until this read completes the replays are between two states: a failure starts them over.
+    this.state = undefined;
+    const { replayed, reached } = state;
+    const replays = [replayed.from, replayed.to];
+    const targets = await Promise.all(
+      records.map(async (record, index) => ({
+        replay: replays[index] as VersionReplay,
+        topic: record.topic,
+        from: reached[index] as PartitionOffsets,
+        until: progress[index] as PartitionOffsets,
+        timeZone: (await catalog.timeZone(record.version)) ?? this.context.defaultTimeZone,
+        dims: record.dims,
+      })),
+    );
+    await replayLogs(targets, this.context.source);
+    const explained = await explainReplayed(catalog, replayed, rows);
+    if (through > this.forgotten) this.forgotten = through;
+    for (const replay of replays) replay.forget(this.forgotten);
+    this.state = { replayed, reached: [progress[0], progress[1]] };
+    return explained;
+  }
 }
 
 /** The late events `to` recovered, by where they fall in `to`. */

@@ -56,8 +56,8 @@ export class VersionReplay {
   private readonly partitions = new Map<number, PartitionReplay>();
   /** windowStart → id → sighting */
   private readonly seen = new Map<number, Map<string, Sighting>>();
-  /** `${dim}|${windowStart}|${key}` → count, from the rows the engine emitted. */
-  private readonly emitted = new Map<string, number>();
+  /** windowStart → `${dim}|${key}` → count, from the rows the engine emitted. */
+  private readonly emitted = new Map<number, Map<string, number>>();
   /** Late events (counted in none of their windows): id → event time. */
   private readonly late = new Map<string, number>();
   private records = 0;
@@ -107,8 +107,13 @@ export class VersionReplay {
       partition.max = { time: event.time, offset: event.offset };
     for (const row of partition.windows.drain()) {
       if (!this.wanted(row.windowStart)) continue;
-      const id = `${row.dim}|${row.windowStart}|${row.key}`;
-      this.emitted.set(id, (this.emitted.get(id) ?? 0) + row.count);
+      let window = this.emitted.get(row.windowStart);
+      if (window === undefined) {
+        window = new Map();
+        this.emitted.set(row.windowStart, window);
+      }
+      const id = `${row.dim}|${row.key}`;
+      window.set(id, (window.get(id) ?? 0) + row.count);
     }
   }
 
@@ -135,7 +140,19 @@ export class VersionReplay {
 
   /** The row the engine emitted for (dim, key, window), summed over partitions (0: none, or not closed). */
   engineCount(dim: string, key: string, windowStart: number): number {
-    return this.emitted.get(`${dim}|${windowStart}|${key}`) ?? 0;
+    return this.emitted.get(windowStart)?.get(`${dim}|${key}`) ?? 0;
+  }
+
+  /**
+   * Drops what the replay keeps of the windows starting at or before `through` (explained, never
+   * asked about again: the live diff compares each window once), and the late events of no later
+   * window. A replay that goes on reading the log must then be `wanted` none of those windows.
+   */
+  forget(through: number): void {
+    for (const start of this.seen.keys()) if (start <= through) this.seen.delete(start);
+    for (const start of this.emitted.keys()) if (start <= through) this.emitted.delete(start);
+    for (const [id, time] of this.late)
+      if (windowsOf(time, this.settings).every((start) => start <= through)) this.late.delete(id);
   }
 
   /** Whether every partition the replay read has closed the window. */

@@ -1,7 +1,7 @@
 import type { Logger } from '../shared/logger.js';
 import type { Catalog, VersionRecord } from './catalog.js';
 import { closedHorizons } from './catch-up.js';
-import { explainRows, type ExplainContext } from './explain-versions.js';
+import { ContinuedExplainer, type ExplainContext } from './explain-versions.js';
 import { closedInBothThrough, LiveDiff, type LiveDimDocument, type LiveRow } from './live-diff.js';
 
 export interface LiveDiffAnswer {
@@ -20,6 +20,8 @@ interface Pair {
   /** Replaced once, on the first pass, when the versions' common dimensions are known. */
   diff: LiveDiff;
   running: Promise<void> | null;
+  /** Explains the rows of each newly compared range, its replays continued pass after pass. */
+  explainer: ContinuedExplainer | undefined;
   finishedAt: number;
   error: string | null;
 }
@@ -36,7 +38,8 @@ export interface LiveDiffOptions {
 /**
  * `GET /api/diff` behind the scenes, like `LatenessService`: each (from, to) pair asked about is
  * brought up to date in the background — the windows newly closed in both read from both tables
- * (`Catalog.tableRange`), their differing rows explained — and a request is answered at once from
+ * (`Catalog.tableRange`), their differing rows explained by replays continued from the last
+ * pass (`ContinuedExplainer`) — and a request is answered at once from
  * the figures so far.
  */
 export class LiveDiffService {
@@ -87,7 +90,13 @@ export class LiveDiffService {
     const id = `${from}|${to}`;
     let pair = this.pairs.get(id);
     if (pair === undefined) {
-      pair = { diff: new LiveDiff(from, to, []), running: null, finishedAt: 0, error: null };
+      pair = {
+        diff: new LiveDiff(from, to, []),
+        running: null,
+        explainer: this.options.explain && new ContinuedExplainer(this.options.explain, from, to),
+        finishedAt: 0,
+        error: null,
+      };
       this.pairs.set(id, pair);
     }
     return pair;
@@ -135,16 +144,14 @@ export class LiveDiffService {
         ),
       );
     diff.advance(through);
-    if (this.options.explain === undefined || added.length === 0) return;
-    const explained = await explainRows(
-      this.options.explain,
-      a.version,
-      b.version,
+    if (pair.explainer === undefined || added.length === 0) return;
+    const explained = await pair.explainer.explain(
       added.map((row) => ({
         dim: row.dim as VersionRecord['dims'][number],
         key: row.key,
         windowStart: row.windowStart,
       })),
+      through,
     );
     explained.forEach((explanation, index) => {
       const row = added[index];

@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { AvroDecoder, type DecodeResult } from '../registry/avro-decoder.js';
-import { loadSchemaHistories } from '../registry/schema-history.js';
+import { newestSchema } from '../registry/schema-history.js';
 import { schemaIdOf } from '../registry/wire-format.js';
 import { KappaError } from '../shared/errors.js';
 import { scanLog } from './log-scan.js';
@@ -25,10 +25,7 @@ export async function readerDecoder<T>(
   schemasDir: string,
   subject: string,
 ): Promise<AvroDecoder<T>> {
-  const histories = await loadSchemaHistories(schemasDir);
-  const schema = histories.find((history) => history.name === subject)?.versions.at(-1)?.schema;
-  if (schema === undefined)
-    throw new KappaError('KAPPA_SCHEMAS_INVALID', `the schemas directory has no ${subject}/ history`);
+  const schema = await newestSchema(schemasDir, subject);
   // An analysis reports the ids the registry does not know (asked once) instead of stopping on them.
   return new AvroDecoder<T>(registryUrl, schema, { attempts: 1 }, 'report');
 }

@@ -54,6 +54,15 @@ async function readLevels(dir: string): Promise<Record<string, CompatibilityLeve
   return levels;
 }
 
+/** The newest schema of one folder (`events_stages`, `events`): what a stage reads that topic with. */
+export async function newestSchema(dir: string, subject: string): Promise<string> {
+  const histories = await loadSchemaHistories(dir);
+  const schema = histories.find((history) => history.name === subject)?.versions.at(-1)?.schema;
+  if (schema === undefined)
+    throw new KappaError('KAPPA_SCHEMAS_INVALID', `the schemas directory has no ${subject}/ history`);
+  return schema;
+}
+
 /** Reads every folder of a schemas directory; versions must run v1, v2, … without gaps. */
 export async function loadSchemaHistories(dir: string): Promise<SchemaHistory[]> {
   const levels = await readLevels(dir);

@@ -1,4 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { expect } from 'vitest';
+import type { VersionStatus } from '../../src/recovery/operations.js';
 import { KAPPA_BIN } from '../../src/shared/kappa-bin.js';
 
 /**
@@ -59,4 +61,21 @@ export function kappaAsync(
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** `kappaAsync` that must succeed: the test fails with the command's output otherwise; returns stdout. */
+export async function kappaOk(
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  timeoutMs = 240_000,
+): Promise<string> {
+  const result = await kappaAsync(args, env, timeoutMs);
+  expect(result.code, `kappa ${args.join(' ')}\n${result.stdout}\n${result.stderr}`).toBe(0);
+  return result.stdout;
+}
+
+/** `kappa status --json`, by version. */
+export async function versionStatuses(env: Record<string, string | undefined>): Promise<Map<string, VersionStatus>> {
+  const statuses = JSON.parse(await kappaOk(['status', '--json'], env)) as VersionStatus[];
+  return new Map(statuses.map((entry) => [entry.version, entry]));
 }
