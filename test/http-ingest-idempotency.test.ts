@@ -1,6 +1,8 @@
 import type { ProducerRecord } from 'kafkajs';
+import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpIngest, type IngestSend } from '../src/api/http-ingest.js';
+import { idempotencyLockName } from '../src/api/idempotency-key.js';
 import { startApi, type RunningApi } from '../src/api/server.js';
 import { testKafka, useTestContext } from './support/context.js';
 import { readTopic } from './support/read-topic.js';
@@ -74,6 +76,36 @@ describe('POST /api/events with an Idempotency-Key (real broker and MariaDB)', {
     const counts = await keyCounts();
     for (const id of idsOf(one.json())) expect(counts.get(id)).toBe(1);
   });
+
+  it(
+    'answers 409 KAPPA_IDEMPOTENCY_KEY_BUSY with Retry-After when the key stays locked past the wait (not 500)',
+    { timeout: 180_000 },
+    async () => {
+      // Another API process still working on the key: it holds the key's named lock.
+      const admin = testKafka(context).admin();
+      await admin.connect();
+      const { clusterId } = await admin.describeCluster().finally(() => admin.disconnect());
+      const holder = await createConnection({ uri: context.mysqlUrl });
+      try {
+        const lock = idempotencyLockName(`${clusterId}/${events}`, 'order-busy');
+        const [taken] = await holder.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [lock]);
+        expect(Number(taken[0]?.['got'])).toBe(1);
+        const body = { events: [{ hello: 'busy' }] };
+        // MySQL gives up on the lock after the 30 s wait.
+        const busy = await post(body, { 'idempotency-key': 'order-busy' });
+        expect(busy.statusCode).toBe(409);
+        expect(busy.json()).toMatchObject({ code: 'KAPPA_IDEMPOTENCY_KEY_BUSY' });
+        expect(busy.json<{ message: string }>().message).toMatch(/still running after 30 s/);
+        expect(Number(busy.headers['retry-after'])).toBeGreaterThan(0);
+        await holder.query('SELECT RELEASE_LOCK(?)', [lock]);
+        // Once the other request is done, the retry goes through.
+        const retried = await post(body, { 'idempotency-key': 'order-busy' });
+        expect(retried.statusCode).toBe(202);
+      } finally {
+        await holder.end();
+      }
+    },
+  );
 
   it('refuses the same key with another body (422) and a malformed key (400)', async () => {
     const first = await post({ events: [{ hello: 'x' }] }, { 'idempotency-key': 'order-2' });

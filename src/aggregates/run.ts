@@ -20,6 +20,7 @@ import {
   type StagedRecord,
 } from './aggregation-driver.js';
 import { classify } from './batch-plan.js';
+import { startIdleClose } from './idle-close.js';
 import { jobNames } from './job-names.js';
 import { observeCommits, type AfterRowsCommitted } from './commit-observer.js';
 import { MongoSink } from './mongo-sink.js';
@@ -252,16 +253,8 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
     });
     const idleCloseMs = options.idleCloseMs;
     if (idleCloseMs !== undefined) {
-      const timer = setInterval(() => {
-        void driver.idleClose(idleCloseMs).then((rows) => {
-          if (rows > 0)
-            logger.info(
-              { rows, idleMs: idleCloseMs },
-              'closed the windows of idle partitions (rows marked idle_closed)',
-            );
-        });
-      }, 1_000);
-      closers.push(() => Promise.resolve(clearInterval(timer)));
+      const stop = startIdleClose(driver, idleCloseMs, logger);
+      closers.push(() => Promise.resolve(stop()));
     }
     logger.info(
       { version, group, topic, ...settings.window, dims: settings.dims, sink: settings.sink, idleCloseMs },

@@ -5,6 +5,9 @@ import { IDEMPOTENCY_KEY_TTL_MS, idempotencyLockName } from './idempotency-key.j
 /** How long a keyed request waits for another request with the same key (a retry racing the first). */
 const LOCK_WAIT_S = 30;
 
+/** What a request refused with KAPPA_IDEMPOTENCY_KEY_BUSY is told to wait before retrying (Retry-After, s). */
+export const KEY_BUSY_RETRY_AFTER_S = 5;
+
 /** A keyed `POST /api/events` as first received: its ids, when, and where each partition ended before its send. */
 export interface IngestRequest {
   readonly digest: string;
@@ -39,9 +42,11 @@ export class IngestRequests {
       const lock = idempotencyLockName(this.sequenceKey, key);
       const [locked] = await connection.query<RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS got', [lock, LOCK_WAIT_S]);
       if (Number(locked[0]?.['got']) !== 1)
+        // A conflict of this request with another, not a failure of kappa (RFC draft
+        // "The Idempotency-Key HTTP Header Field" §2.6: a request still being processed is a 409).
         throw new KappaError(
-          'KAPPA_INTERNAL',
-          `another request with this Idempotency-Key is still running after ${LOCK_WAIT_S} s`,
+          'KAPPA_IDEMPOTENCY_KEY_BUSY',
+          `another request with this Idempotency-Key is still running after ${LOCK_WAIT_S} s; retry it in ${KEY_BUSY_RETRY_AFTER_S} s`,
         );
       try {
         await connection.query('DELETE FROM kappa_ingest_requests WHERE created_ms < ?', [

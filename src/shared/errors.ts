@@ -62,6 +62,7 @@ export const ERROR_CODES = {
   KAPPA_PAYLOAD_TOO_LARGE: { exitCode: 1, retriable: false, httpStatus: 413 },
   KAPPA_UNSUPPORTED_MEDIA_TYPE: { exitCode: 1, retriable: false, httpStatus: 415 },
   KAPPA_IDEMPOTENCY_KEY_REUSED: { exitCode: 1, retriable: false, httpStatus: 422 },
+  KAPPA_IDEMPOTENCY_KEY_BUSY: { exitCode: 1, retriable: true, httpStatus: 409 },
   KAPPA_RATE_LIMITED: { exitCode: 1, retriable: true, httpStatus: 429 },
   KAPPA_MISDIRECTED_REQUEST: { exitCode: 1, retriable: false, httpStatus: 421 },
   KAPPA_INTERNAL: { exitCode: 1, retriable: true, httpStatus: 500 },

@@ -3,6 +3,8 @@ import { Type } from 'typebox';
 import { bearerMatches } from '../bearer.js';
 import { MAX_BATCH, type EventInput, type HttpIngest, type InputProblem } from '../http-ingest.js';
 import { validIdempotencyKey } from '../idempotency-key.js';
+import { KEY_BUSY_RETRY_AFTER_S } from '../ingest-requests.js';
+import { isKappaError } from '../../shared/errors.js';
 import type { ApiMetrics } from '../metrics.js';
 import { RequestError } from '../request-error.js';
 import { ErrorRef } from '../schemas.js';
@@ -27,7 +29,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRouteOptions> = (app,
       schema: {
         summary: `Ingest a batch of up to ${MAX_BATCH} events into the events topic (ids assigned by kappa)`,
         description:
-          'With an `Idempotency-Key` header (1–200 printable ASCII characters), a retry with the same key and body within 24 h gets the same ids and writes nothing twice, also after a send that failed half-way; the same key with another body is a 422 (KAPPA_IDEMPOTENCY_KEY_REUSED).',
+          'With an `Idempotency-Key` header (1–200 printable ASCII characters), a retry with the same key and body within 24 h gets the same ids and writes nothing twice, also after a send that failed half-way; the same key with another body is a 422 (KAPPA_IDEMPOTENCY_KEY_REUSED); a key another request still works on after 30 s is a 409 (KAPPA_IDEMPOTENCY_KEY_BUSY) with Retry-After.',
         ...(options.token === '' ? {} : { security: [{ bearer: [] }] }),
         body: Type.Object(
           { events: Type.Array(Type.Object({}, { additionalProperties: true }), { minItems: 1, maxItems: MAX_BATCH }) },
@@ -37,6 +39,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRouteOptions> = (app,
           202: Type.Object({ accepted: Type.Integer(), firstId: Type.Integer(), lastId: Type.Integer() }),
           400: ErrorRef,
           401: ErrorRef,
+          409: ErrorRef,
           413: ErrorRef,
           422: ErrorRef,
           429: ErrorRef,
@@ -70,7 +73,11 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRouteOptions> = (app,
         if ('problem' in prepared) throw problemError(prepared.problem);
         ids = { ...(await ingest.write(prepared.records, prepared.timestampMs)), written: events.length };
       } else {
-        const keyed = await ingest.writeKeyed(key, events);
+        const keyed = await ingest.writeKeyed(key, events).catch((error: unknown) => {
+          if (isKappaError(error) && error.code === 'KAPPA_IDEMPOTENCY_KEY_BUSY')
+            void reply.header('retry-after', String(KEY_BUSY_RETRY_AFTER_S));
+          throw error;
+        });
         if ('problem' in keyed) throw problemError(keyed.problem);
         ids = keyed;
       }
