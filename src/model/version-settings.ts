@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
-import { DEFAULT_DIMS, DIMENSIONS, isDimension, type Dimension } from './dimensions.js';
+import { DEFAULT_DIMS, isDimension, type Dimension } from './dimensions.js';
 import type { WindowSettings } from './window-settings.js';
 
 /** The stores a version's rows can go to (aggregates/mysql-sink.ts, aggregates/mongo-sink.ts). */
@@ -181,5 +181,3 @@ export function settingsMismatch(
 export function parseDims(text: string): Dimension[] {
   return text.split(',').filter(isDimension);
 }
-
-export { DIMENSIONS };
