@@ -160,6 +160,8 @@ export class EnrichmentDriver<R> {
     fetched: Fetched,
     control: BatchControl,
   ): Promise<BatchOutcome> {
+    // An empty batch (kafkajs filtered it whole) says nothing about where the consumer stands.
+    if (records.length === 0) return { kind: 'done' };
     let transaction = this.transactions.get(partition);
     if (transaction === undefined) {
       transaction = new PartitionTransaction(partition, this.options.port);
