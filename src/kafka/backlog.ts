@@ -17,3 +17,9 @@ export function batchEnd(batch: { firstOffset(): string | null; lastOffset(): st
 export function isBacklog(end: bigint | undefined, highWatermark: string | bigint): boolean {
   return end !== undefined && BigInt(highWatermark) - end > LIVE_LAG_RECORDS;
 }
+
+/** Where a kafkajs batch's fetch started, control records included (kafkajs keeps it, untyped). */
+export function fetchedFrom(batch: object): bigint | undefined {
+  const offset = (batch as { fetchedOffset?: unknown }).fetchedOffset;
+  return typeof offset === 'string' || typeof offset === 'number' ? BigInt(offset) : undefined;
+}

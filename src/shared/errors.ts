@@ -53,6 +53,7 @@ export const ERROR_CODES = {
   KAPPA_KAFKA_SECURITY_INVALID: { exitCode: 2, retriable: false },
   KAPPA_TOPIC_UNDER_REPLICATED: { exitCode: 1, retriable: false },
   KAPPA_LATENESS_BUSY: { exitCode: 1, retriable: true, httpStatus: 503 },
+  KAPPA_ENRICH_ILLEGAL_TRANSITION: { exitCode: 1, retriable: false },
   // The HTTP API's answers (src/api): the JSON error body carries the code, the status comes from here.
   KAPPA_BAD_REQUEST: { exitCode: 1, retriable: false, httpStatus: 400 },
   KAPPA_BAD_EVENT: { exitCode: 1, retriable: false, httpStatus: 400 },

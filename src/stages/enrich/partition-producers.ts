@@ -6,12 +6,11 @@ import { enrichTransactionalId } from '../../kafka/topics.js';
 export interface PartitionProducer {
   readonly producer: Producer;
   /**
-   * The next offset not yet committed for the partition: read when this producer takes over,
-   * advanced by every commit. Records below it were already processed — by the old owner, or by
-   * this one before kafkajs delivered them again (it re-delivers a batch after an error or a
-   * rebalance even when part of it was committed).
+   * The group's committed offset for the partition (-1: none), read once this producer had fenced
+   * earlier owners. The EnrichmentDriver skips the records below it: already processed by the old
+   * owner (kafkajs re-delivers a batch after an error or a rebalance even when part of it was committed).
    */
-  floor: bigint;
+  readonly committed: bigint;
 }
 
 /**
@@ -48,17 +47,17 @@ export class PartitionProducers {
     // The old owner's last transaction may have committed just before it died: initialising the
     // producer waits for that commit, but the group coordinator applies its offsets a moment later,
     // and kafkajs cannot ask for stable offsets (KIP-447's requireStable). Read until two reads agree.
-    let floor = await this.committed(partition);
+    let committed = await this.committedOffset(partition);
     for (let attempt = 0; attempt < 10; attempt += 1) {
       await sleep(300);
-      const again = await this.committed(partition);
-      if (again === floor) break;
-      floor = again;
+      const again = await this.committedOffset(partition);
+      if (again === committed) break;
+      committed = again;
     }
-    return { producer, floor };
+    return { producer, committed };
   }
 
-  private async committed(partition: number): Promise<bigint> {
+  private async committedOffset(partition: number): Promise<bigint> {
     const [offsets] = await this.admin.fetchOffsets({ groupId: this.group, topics: [this.topic] });
     return BigInt(offsets?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1');
   }

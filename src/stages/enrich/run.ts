@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { registryClient } from '../../registry/registry-client.js';
-import type { Batch, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer, Transaction } from 'kafkajs';
+import type { EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { Partitioners } from '../../kafka/kafkajs.js';
 import { ensurePipelineTopics } from '../../kafka/ensure-topics.js';
 import {
@@ -18,12 +17,22 @@ import { loadSchemaHistories, type SchemaHistory } from '../../registry/schema-h
 import { encodeWithSchemaId } from '../../registry/wire-format.js';
 import { KappaError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { PartitionProducers, type PartitionProducer } from './partition-producers.js';
-import { nextSliceSize, SEND_SLICE, shouldCommit, type TransactionPolicy } from './transaction-policy.js';
+import { PartitionProducers } from './partition-producers.js';
+import { SEND_SLICE, type TransactionPolicy } from './transaction-policy.js';
 import { enrich, invalidReason, keysProblem, type EnrichmentTables, type RawEvent } from './rules.js';
 import { untilAborted } from '../../shared/abort.js';
-import { batchEnd, isBacklog } from '../../kafka/backlog.js';
+import { batchEnd, fetchedFrom, isBacklog } from '../../kafka/backlog.js';
 import { consumerCrashed } from '../../kafka/crash-watch.js';
+import {
+  DEFAULT_TRANSACTION_POLICY,
+  EnrichmentDriver,
+  newEnrichMetrics,
+  type Enriched,
+  type EnrichMetrics,
+} from './enrichment-driver.js';
+import { KafkaTransactionPort } from './kafka-transaction-port.js';
+
+export { DEFAULT_TRANSACTION_POLICY, newEnrichMetrics, type EnrichMetrics } from './enrichment-driver.js';
 
 export type BadRecordPolicy = 'dead-letter' | 'skip' | 'fail';
 
@@ -45,22 +54,6 @@ export interface EnrichOptions {
   readonly metrics?: EnrichMetrics;
   /** How big a transaction gets while catching up (default: 1 s of work or 50,000 records). */
   readonly transactions?: TransactionPolicy;
-}
-
-export const DEFAULT_TRANSACTION_POLICY: TransactionPolicy = { maxMs: 1_000, maxRecords: 50_000 };
-
-/** Counters for /metrics: records in, enriched out, dead-lettered, skipped. */
-export interface EnrichMetrics {
-  in: number;
-  out: number;
-  dlq: number;
-  skipped: number;
-  /** When the first record was processed (ms since the epoch), 0 before. */
-  firstRecordAt: number;
-}
-
-export function newEnrichMetrics(): EnrichMetrics {
-  return { in: 0, out: 0, dlq: 0, skipped: 0, firstRecordAt: 0 };
 }
 
 /** Key bytes of the few user ids (id % 10) made once, not a Buffer per record; others as they come. */
@@ -94,26 +87,13 @@ function deadLetterHeaders(
   };
 }
 
-/** An open transaction of one input partition: what it holds so far. */
-interface Open {
-  readonly owned: PartitionProducer;
-  readonly transaction: Transaction;
-  readonly openedAt: number;
-  records: number;
-  stages: number;
-  deadLetters: number;
-}
-
-/** Aborts a transaction, never waiting more than 10 s on a stuck producer; failures are ignored. */
-function abortWithin(open: Open): Promise<unknown> {
-  return Promise.race([open.transaction.abort().catch(() => undefined), sleep(10_000)]);
-}
-
 /**
  * `kappa enrich`: events → events_stages, exactly once. An input partition's records are enriched
  * and written, with the consumer offset, in Kafka transactions of that partition's producer (one
- * per fetched batch on live data, longer while catching up: TransactionPolicy); readers of events_stages use read_committed. Bad records go to events.dlq in the same
- * transaction (policy `dead-letter`), so they are neither lost nor processed twice either.
+ * per fetched batch on live data, longer while catching up: TransactionPolicy); readers of
+ * events_stages use read_committed. Bad records go to events.dlq in the same transaction (policy
+ * `dead-letter`), so they are neither lost nor processed twice either. The transactions' decisions
+ * live in EnrichmentDriver (broker-free); this is the kafkajs adapter: fetch, decode, enrich, seek.
  */
 export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> {
   const { kafka, logger, signal } = options;
@@ -124,12 +104,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
   const metrics = options.metrics ?? newEnrichMetrics();
   const policy = options.transactions ?? DEFAULT_TRANSACTION_POLICY;
   const producers = new PartitionProducers(kafka, admin, group, names.events);
-  /**
-   * Transactions left open at the end of a batch with a backlog behind it (a catch-up): the next
-   * batch of the partition continues them when it starts where they stopped, so transactions are
-   * sized by the policy (1 s of work or 50,000 records), not by kafkajs's fetches.
-   */
-  const carried = new Map<number, Open & { readonly next: bigint }>();
+  let driver: EnrichmentDriver<KafkaMessage> | undefined;
   // A 10 s session: a killed instance's partitions move on within seconds, not kafkajs's default 30.
   const consumer = kafka.consumer({
     groupId: group,
@@ -166,20 +141,13 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
       schemaWait(logger),
     );
 
-    const toMessages = async (
-      batch: Batch,
-      slice: readonly KafkaMessage[],
-      floor: bigint,
-    ): Promise<{ stages: Message[]; deadLetters: Message[] }> => {
+    const toMessages = async (partition: number, slice: readonly KafkaMessage[]): Promise<Enriched> => {
       const stages: Message[] = [];
       const deadLetters: Message[] = [];
       // Writer schemas of the whole slice at once; then no await per record.
       await decoder.prepare(slice.map((message) => message.value));
-      // Offsets rise within a batch: skip the records below the floor once, not a BigInt per record.
-      let first = 0;
-      while (first < slice.length && BigInt(slice[first]?.offset ?? '0') < floor) first += 1;
-      if (first < slice.length && metrics.firstRecordAt === 0) metrics.firstRecordAt = Date.now();
-      for (let index = first; index < slice.length; index += 1) {
+      if (slice.length > 0 && metrics.firstRecordAt === 0) metrics.firstRecordAt = Date.now();
+      for (let index = 0; index < slice.length; index += 1) {
         const message = slice[index] as KafkaMessage;
         metrics.in += 1;
         const decoded = decoder.decodeSync(message.value);
@@ -201,7 +169,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
           stages.push({
             key: keyBytes(enriched.user_id),
             value: encodeWithSchemaId(outId, outType, enriched),
-            partition: batch.partition,
+            partition,
             timestamp: message.timestamp,
           });
           continue;
@@ -210,13 +178,13 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
         if (options.badRecords === 'fail')
           throw new KappaError(
             'KAPPA_BAD_RECORD',
-            `${names.events}[${batch.partition}]@${message.offset}: ${reason}: ${detail}`,
+            `${names.events}[${partition}]@${message.offset}: ${reason}: ${detail}`,
           );
         if (options.badRecords === 'skip') {
           metrics.skipped += 1;
           countIncident('skipped', 'enrich-bad-record');
           logger.warn(
-            { topic: names.events, partition: batch.partition, offset: message.offset, reason, detail },
+            { topic: names.events, partition, offset: message.offset, reason, detail },
             'bad record skipped (--bad-records skip)',
           );
           continue;
@@ -224,114 +192,54 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
         deadLetters.push({
           key: message.key,
           value: message.value,
-          partition: batch.partition % deadLetterPartitions,
-          headers: deadLetterHeaders(names.events, batch.partition, message, reason, detail),
+          partition: partition % deadLetterPartitions,
+          headers: deadLetterHeaders(names.events, partition, message, reason, detail),
         });
       }
       return { stages, deadLetters };
     };
 
+    const transactional = new EnrichmentDriver<KafkaMessage>({
+      port: new KafkaTransactionPort(producers, group, names.events),
+      stagesTopic: names.stages,
+      deadLetterTopic: names.deadLetter,
+      offsetOf: (message) => BigInt(message.offset),
+      enrich: toMessages,
+      policy,
+      metrics,
+      logger,
+    });
+    driver = transactional;
+
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const assigned = new Set(payload.memberAssignment[names.events] ?? []);
       logger.info({ group, partitions: [...assigned] }, 'partitions assigned');
       // kafkajs fetches again from the committed offsets: transactions carried over are given up.
-      const given = [...carried.entries()];
-      carried.clear();
-      void Promise.all(given.map(([partition, open]) => abandon(partition, open))).then(() =>
-        producers.retain(assigned),
-      );
+      transactional.rebalance(assigned).catch((error: unknown) => {
+        logger.warn({ err: error }, 'giving up the transactions of the last assignment failed');
+      });
     });
 
     await plain?.connect();
     await consumer.connect();
     await consumer.subscribe({ topic: names.events, fromBeginning: true });
 
-    /** Commits the transaction with the consumer offset `next` (the first record not in it). */
-    const commit = async (partition: number, open: Open, next: bigint): Promise<void> => {
-      await open.transaction.sendOffsets({
-        consumerGroupId: group,
-        topics: [{ topic: names.events, partitions: [{ partition, offset: String(next) }] }],
-      });
-      await open.transaction.commit();
-      open.owned.floor = next;
-      metrics.out += open.stages;
-      metrics.dlq += open.deadLetters;
-    };
-
-    /**
-     * Fenced by the partition's new owner, a transaction kafkajs cannot finish, a bad record under
-     * `fail`, or a batch given up (stopping, rebalance): abort what can be aborted (never waiting on
-     * a stuck producer) and drop the producer; the consumer resumes from the committed offset.
-     */
-    const abandon = async (partition: number, open: Open): Promise<void> => {
-      await abortWithin(open);
-      await Promise.race([producers.drop(partition), sleep(10_000)]);
-    };
-
-    /** Exactly once: the batch in transactions sized by the policy, live ones ending with the batch. */
+    /** Exactly once: the driver decides; kafkajs fetches, and seeks where the driver says. */
     const transactBatch = async (payload: EachBatchPayload): Promise<void> => {
       const { batch } = payload;
-      let open: Open | undefined;
-      const left = carried.get(batch.partition);
-      carried.delete(batch.partition);
-      const first = batch.messages[0];
-      if (left !== undefined) {
-        if (first !== undefined && BigInt(first.offset) === left.next) open = left;
-        // Not the continuation (a re-delivery, a seek): give it up, its records are redone.
-        else await abandon(batch.partition, left);
-      }
-      const backlog = isBacklog(batchEnd(batch), batch.highWatermark);
-      try {
-        for (let start = 0; start < batch.messages.length;) {
-          if (!payload.isRunning() || payload.isStale()) break;
-          const slice = batch.messages.slice(start, start + nextSliceSize(policy, open));
-          start += slice.length;
-          const last = slice.at(-1)?.offset ?? batch.lastOffset();
-          const owned = open?.owned ?? (await producers.get(batch.partition));
-          const { stages, deadLetters } = await toMessages(batch, slice, owned.floor);
-          // Entirely below the floor (committed by an earlier owner): nothing to write or commit.
-          if (open === undefined && stages.length + deadLetters.length === 0 && BigInt(last) < owned.floor) {
-            payload.resolveOffset(last);
-            continue;
-          }
-          open ??= {
-            owned,
-            transaction: await owned.producer.transaction(),
-            openedAt: Date.now(),
-            records: 0,
-            stages: 0,
-            deadLetters: 0,
-          };
-          if (stages.length > 0) await open.transaction.send({ topic: names.stages, messages: stages });
-          if (deadLetters.length > 0) await open.transaction.send({ topic: names.deadLetter, messages: deadLetters });
-          open.records += slice.length;
-          open.stages += stages.length;
-          open.deadLetters += deadLetters.length;
-          if (shouldCommit(policy, open, Date.now(), start >= batch.messages.length && !backlog)) {
-            await commit(batch.partition, open, BigInt(last) + 1n);
-            open = undefined;
-            payload.resolveOffset(last);
-          }
-          await payload.heartbeat();
-        }
-      } catch (error) {
-        if (open !== undefined) await abandon(batch.partition, open);
-        logger.warn(
-          { err: error, partition: batch.partition },
-          'transaction failed; resuming from the committed offset',
-        );
-        throw error;
-      }
-      if (open === undefined) return;
-      const last = batch.messages.at(-1);
-      if (backlog && last !== undefined && payload.isRunning() && !payload.isStale()) {
-        // The whole batch is in the open transaction: fetch on, and continue it with the next batch.
-        carried.set(batch.partition, { ...open, next: BigInt(last.offset) + 1n });
-        payload.resolveOffset(last.offset);
-        return;
-      }
-      // Given up mid-transaction: its records were not committed, the partition's next owner redoes them.
-      await abandon(batch.partition, open);
+      const { partition } = batch;
+      const from = fetchedFrom(batch);
+      const outcome = await transactional.batch(
+        partition,
+        batch.messages,
+        { ...(from === undefined ? {} : { from }), backlog: isBacklog(batchEnd(batch), batch.highWatermark) },
+        {
+          isActive: () => payload.isRunning() && !payload.isStale(),
+          processed: (next) => payload.resolveOffset(String(next - 1n)),
+          heartbeat: () => payload.heartbeat(),
+        },
+      );
+      if (outcome.kind === 'seek') consumer.seek({ topic: names.events, partition, offset: String(outcome.offset) });
     };
 
     /** At-least-once (bench only): slices sent plainly, offsets auto-committed. */
@@ -340,11 +248,11 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
       for (let start = 0; start < batch.messages.length; start += SEND_SLICE) {
         if (!payload.isRunning() || payload.isStale()) return;
         const slice = batch.messages.slice(start, start + SEND_SLICE);
-        const { stages, deadLetters } = await toMessages(batch, slice, -1n);
+        const { stages, deadLetters } = await toMessages(batch.partition, slice);
         await producer.sendBatch({
           topicMessages: [
-            { topic: names.stages, messages: stages },
-            { topic: names.deadLetter, messages: deadLetters },
+            { topic: names.stages, messages: [...stages] },
+            { topic: names.deadLetter, messages: [...deadLetters] },
           ].filter((entry) => entry.messages.length > 0),
         });
         metrics.out += stages.length;
@@ -376,8 +284,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
   } finally {
     await consumer.disconnect().catch(() => undefined);
     // An open transaction would hold read_committed readers of the stages topic until it times out.
-    await Promise.all([...carried.values()].map(abortWithin));
-    carried.clear();
+    await driver?.stop();
     await producers.closeAll();
     await plain?.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
