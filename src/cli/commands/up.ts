@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AggregateMetrics } from '../../aggregates/run.js';
 import { KappaError } from '../../shared/errors.js';
+import { KAFKA_SECURITY_SETTINGS } from '../../kafka/security.js';
 import * as parse from '../../config/parsers.js';
 import { API_SETTINGS, apiOptions } from '../api-options.js';
 import { defineCommand } from '../command.js';
@@ -23,6 +24,8 @@ export const up = defineCommand({
       ...API_SETTINGS,
       ...STACK_SETTINGS,
       ...ENRICH_SETTINGS,
+      // Read by every Kafka client anyway; named here because the registry child gets them too.
+      ...KAFKA_SECURITY_SETTINGS,
     ] as const),
   ],
   options: [
@@ -101,6 +104,8 @@ export const up = defineCommand({
           replicationFactor: config.topicReplicationFactor,
           startTimeoutMs: config.stackStartTimeout,
           token: config.registryToken,
+          // The brokers kappa up was given, with their TLS / SASL (flags included) — not the local stack's.
+          security: config,
           logger,
         });
         if (!registry.alreadyRunning) stopLocal.unshift(() => stopRegistryProcess(config.stateDir, 30_000));
