@@ -98,7 +98,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     const security: readonly SettingKey[] = (spec.settings as readonly SettingKey[]).includes('kafkaBrokers')
       ? KAFKA_SECURITY_SETTINGS
       : [];
-    const settingKeys = [...spec.settings, ...security, ...COMMON_SETTINGS];
+    // Each once: a command may name the security settings itself (kappa up hands them to the registry).
+    const settingKeys = [...new Set([...spec.settings, ...security, ...COMMON_SETTINGS])];
     const refusedFlags = new Map<SettingKey, Option>();
     for (const key of settingKeys) {
       const refused = refusedSecretFlag(key);

@@ -1,4 +1,5 @@
 import type { Replication } from '../kafka/replication.js';
+import type { KafkaSecuritySettings } from '../kafka/security.js';
 import { KappaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { isBrokerReachable, startBroker, stopBroker, type StartBrokerResult } from './broker.js';
@@ -47,11 +48,16 @@ export function startLocalBroker(settings: LocalBrokerSettings, logger: Logger):
   });
 }
 
-/** The local schema registry on `brokers` (idempotent like the broker). */
+/**
+ * The local schema registry on `brokers` (idempotent like the broker). `security`: the brokers'
+ * TLS / SASL settings, handed to the child in its environment; none for the local stack's own
+ * plaintext brokers (whatever the shell holds for another cluster is not passed on).
+ */
 export function startLocalRegistry(
   settings: LocalRegistrySettings,
   brokers: readonly string[],
   logger: Logger,
+  security?: KafkaSecuritySettings,
 ): Promise<{ readonly state: RegistryProcessState; readonly alreadyRunning: boolean }> {
   return startRegistryProcess({
     stateDir: settings.stateDir,
@@ -62,6 +68,7 @@ export function startLocalRegistry(
     replicationFactor: settings.topicReplicationFactor,
     startTimeoutMs: settings.stackStartTimeout,
     token: settings.registryToken,
+    ...(security === undefined ? {} : { security }),
     logger,
   });
 }
@@ -73,7 +80,8 @@ export function startLocalRegistry(
  * what it had started before it throws.
  */
 export async function ensureStack(
-  settings: LocalStackSettings & { readonly kafkaBrokers: readonly string[]; readonly registryUrl: string },
+  settings: LocalStackSettings &
+    KafkaSecuritySettings & { readonly kafkaBrokers: readonly string[]; readonly registryUrl: string },
   logger: Logger,
   print: (line: string) => void,
 ): Promise<(() => Promise<unknown>)[]> {
@@ -114,7 +122,8 @@ async function startMissing(
         'KAPPA_REGISTRY_START_FAILED',
         `the schema registry at ${settings.registryUrl} does not answer (and is not the local ${localRegistry}, which kappa up would start)`,
       );
-    const registry = await startLocalRegistry(settings, settings.kafkaBrokers, logger);
+    // The brokers kappa up was given, with their TLS / SASL (flags included).
+    const registry = await startLocalRegistry(settings, settings.kafkaBrokers, logger, settings);
     if (!registry.alreadyRunning) stops.unshift(() => stopRegistryProcess(settings.stateDir, 30_000));
   }
 }

@@ -2,6 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { SETTINGS } from '../config/settings.js';
+import { KAFKA_SECURITY_SETTINGS, type KafkaSecuritySettings } from '../kafka/security.js';
 import { KappaError } from '../shared/errors.js';
 import { KAPPA_BIN } from '../shared/kappa-bin.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
@@ -37,7 +39,35 @@ export interface StartRegistryProcessOptions {
   readonly startTimeoutMs: number;
   /** Handed to the registry in its environment (KAPPA_REGISTRY_TOKEN), never on its command line. */
   readonly token?: string;
+  /**
+   * TLS / SASL to `brokers`, handed to the registry in its environment (a password never on its
+   * command line). Absent: plaintext — the local stack's brokers.
+   */
+  readonly security?: KafkaSecuritySettings;
   readonly logger?: Logger;
+}
+
+/**
+ * The registry child's environment: this process's, with the token and the Kafka security settings
+ * replaced by the ones resolved here (from flags, environment or files). Inherited KAPPA_KAFKA_SSL_* /
+ * KAPPA_KAFKA_SASL_* would otherwise apply to brokers they were not meant for (a shell set up for a
+ * managed cluster running `kappa stack up`), and flags given to `kappa up` would not reach the child.
+ */
+export function registryChildEnv(
+  parent: NodeJS.ProcessEnv,
+  options: Pick<StartRegistryProcessOptions, 'token' | 'security'>,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...parent };
+  delete env['KAPPA_REGISTRY_TOKEN_FILE'];
+  if ((options.token ?? '') === '') delete env['KAPPA_REGISTRY_TOKEN'];
+  else env['KAPPA_REGISTRY_TOKEN'] = options.token;
+  for (const key of KAFKA_SECURITY_SETTINGS) {
+    const { env: name, default: fallback } = SETTINGS[key];
+    delete env[name];
+    const value = options.security?.[key];
+    if (value !== undefined && value !== fallback) env[name] = value;
+  }
+  return env;
 }
 
 /** Whether a schema registry answers at `url` (GET /subjects within 2 s). */
@@ -108,11 +138,8 @@ export async function startRegistryProcess(
     '--log-format',
     'json',
   ];
-  // The token travels in the environment: a command line shows in `ps` to every user.
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env['KAPPA_REGISTRY_TOKEN_FILE'];
-  if ((options.token ?? '') === '') delete env['KAPPA_REGISTRY_TOKEN'];
-  else env['KAPPA_REGISTRY_TOKEN'] = options.token;
+  // The token and the SASL password travel in the environment: a command line shows in `ps` to every user.
+  const env = registryChildEnv(process.env, options);
   const pid = spawnDetached(process.execPath, args, paths.logFile, env);
   if (pid === undefined) throw new KappaError('KAPPA_REGISTRY_START_FAILED', `could not start ${process.execPath}`);
   const state: RegistryProcessState = {

@@ -90,6 +90,7 @@ export function useAggregateHarness(
     messages: readonly TopicMessage[],
     toKeys: (decoded: unknown) => ReferenceKeys,
     closeEverything: boolean,
+    settings: WindowSettings = SETTINGS,
   ): Promise<ReferenceResult> {
     const client = new SchemaRegistry({ host: registryUrl() });
     const partitions = new Map<number, { offset: bigint; event: KeyedEvent }[]>();
@@ -109,7 +110,7 @@ export function useAggregateHarness(
     const ordered = [...partitions.values()].map((entries) =>
       entries.sort((a, b) => (a.offset < b.offset ? -1 : 1)).map((entry) => entry.event),
     );
-    return referenceModel(ordered, SETTINGS, closeEverything);
+    return referenceModel(ordered, settings, closeEverything);
   }
 
   /** The reference model over the actual events_stages log, partition by partition in log order. */
@@ -139,12 +140,14 @@ export function useAggregateHarness(
    * The reference model over the raw `events` log (SPEC §1.2–1.3): each event joined here with the
    * shipped names and departments files — the test's own join, not src/stages's, so a wrong join
    * there shows — partition by partition in the order the events were produced: what the tables
-   * must equal whatever the enrichment stage went through (stops, kill -9, backlogs).
+   * must equal whatever the enrichment stage went through (stops, kill -9, backlogs). `settings`:
+   * another version's window settings (same window size) than the harness's.
    */
   async function referenceFromEvents(
     eventsTopic: string,
     closeEverything = false,
     keep: (event: { readonly id: number; readonly time: string }) => boolean = () => true,
+    settings: WindowSettings = SETTINGS,
   ): Promise<ReferenceResult> {
     const names = jsonlTable(new URL('../../data/names.jsonl', import.meta.url), 'uid');
     const depts = jsonlTable(new URL('../../data/depts.jsonl', import.meta.url), 'did');
@@ -166,6 +169,7 @@ export function useAggregateHarness(
         };
       },
       closeEverything,
+      settings,
     );
   }
 

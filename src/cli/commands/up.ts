@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { AggregateMetrics } from '../../aggregates/run.js';
 import type { Config } from '../../config/settings.js';
+import { KAFKA_SECURITY_SETTINGS } from '../../kafka/security.js';
 import * as parse from '../../config/parsers.js';
 import { API_SETTINGS, apiOptions } from '../api-options.js';
 import { defineCommand } from '../command.js';
@@ -22,6 +23,8 @@ export const up = defineCommand({
       ...API_SETTINGS,
       ...STACK_SETTINGS,
       ...ENRICH_SETTINGS,
+      // Read by every Kafka client anyway; named here because the registry child gets them too.
+      ...KAFKA_SECURITY_SETTINGS,
     ] as const),
   ],
   options: [
