@@ -144,7 +144,8 @@ async function runPipeline(
       seconds: elapsed,
       samples,
       produced,
-      sustained: behind <= 2 * produced,
+      // Nothing written is not keeping up (a generator that never got going, a cluster gone).
+      sustained: last.produced > 0 && behind <= 2 * produced,
       throughput: Math.max(0, last.produced - behind) / elapsed,
     };
   } finally {

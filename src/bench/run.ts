@@ -12,6 +12,7 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { createKafka } from '../kafka/client.js';
+import { topicNames } from '../kafka/topics.js';
 import { createLogger } from '../shared/logger.js';
 import { requireJava } from '../stack/java.js';
 import { ensureKafkaJars } from '../stack/kafka-jars.js';
@@ -308,6 +309,20 @@ try {
   }
   if (want('api')) {
     logger.info('kappa serve: GET /api/windows/users under load, on the tables a 1,000,000-event replay leaves');
+    // The topics kappa serve's /metrics reports on exist, as the stages leave them in a deployment:
+    // a refresh meeting a missing topic fails, and until one succeeds every scrape waits for one.
+    const { events, stages, deadLetter } = topicNames({
+      topicEvents: 'bench-events',
+      topicStages: 'bench-stages-replay',
+    });
+    const apiAdmin = kafka.admin();
+    await apiAdmin.connect();
+    await apiAdmin
+      .createTopics({
+        waitForLeaders: true,
+        topics: [events, stages, deadLetter].map((topic) => ({ topic, numPartitions: 3 })),
+      })
+      .finally(() => apiAdmin.disconnect());
     await withBenchDatabase('kappa_bench_api', async (mysqlUrl) => {
       await fillApiTables(mysqlUrl, 'bench-stages-replay');
       const api = await benchApi({
@@ -497,3 +512,5 @@ await writeFile(
   `${JSON.stringify({ date: new Date().toISOString(), records, recordSize, machine, rows: rows.map((row) => ({ ...row, ratio: ratio(row), roundRatios: roundRatios(row) })), details }, null, 2)}\n`,
 );
 process.stdout.write(`results: bench/results/${stamp}.json\n`);
+// A client of a cluster stopped under it (the pipeline rows) may still hold a retry timer.
+process.exit(0);
