@@ -160,6 +160,8 @@ export function createApiMetrics(
   });
 
   let refreshedAt: number | undefined;
+  /** Only the process's first scrape waits: one that waited on every scrape while refreshes failed took up to firstWaitMs each. */
+  let waitedOnce = false;
   let inFlight: Promise<void> | undefined;
   const refreshInBackground = (): Promise<void> =>
     (inFlight ??= refresh()
@@ -220,14 +222,15 @@ export function createApiMetrics(
     },
     async scrape() {
       setStageRecords();
-      if (refreshedAt === undefined) {
+      if (!waitedOnce) {
+        waitedOnce = true;
         // The first scrape: wait a little for real figures rather than serve empty gauges.
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           refreshInBackground(),
           new Promise((resolve) => (timer = setTimeout(resolve, firstWaitMs).unref())),
         ]).finally(() => clearTimeout(timer));
-      } else if (now() - refreshedAt >= refreshMs) void refreshInBackground();
+      } else if (refreshedAt === undefined || now() - refreshedAt >= refreshMs) void refreshInBackground();
       if (refreshedAt !== undefined) snapshotAge.set((now() - refreshedAt) / 1_000);
     },
   };
