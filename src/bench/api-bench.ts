@@ -34,6 +34,8 @@ async function load(url: string, seconds: number): Promise<LoadFigures> {
 async function scrapeTimes(url: string, seconds: number, everyMs = 50): Promise<number[]> {
   const script = `
     const [url, seconds, every] = process.argv.slice(1);
+    // Untimed: the first fetch of a process loads and compiles undici (seconds on a loaded machine).
+    await (await fetch(url)).text();
     const end = Date.now() + Number(seconds) * 1000;
     const times = [];
     while (Date.now() < end) {
