@@ -72,7 +72,7 @@ describe('GET /metrics figures (createApiMetrics.scrape)', () => {
     source.release(3);
   });
 
-  it('waits only on the first scrape: while no refresh has succeeded, later scrapes start one and do not wait', async () => {
+  it('waits only until the first refresh settled: after a failed one, scrapes start another and do not wait', async () => {
     // A refresh that fails (a topic not created yet), then one that hangs: with firstWaitMs 60 s a
     // scrape that waited would outlive the test's timeout.
     let calls = 0;

@@ -160,8 +160,11 @@ export function createApiMetrics(
   });
 
   let refreshedAt: number | undefined;
-  /** Only the process's first scrape waits: one that waited on every scrape while refreshes failed took up to firstWaitMs each. */
-  let waitedOnce = false;
+  /**
+   * Scrapes wait (up to firstWaitMs) only until the first refresh has settled: one that failed —
+   * a topic not created yet — used to make every later scrape wait for another.
+   */
+  let firstSettled = false;
   let inFlight: Promise<void> | undefined;
   const refreshInBackground = (): Promise<void> =>
     (inFlight ??= refresh()
@@ -169,7 +172,10 @@ export function createApiMetrics(
         refreshFailures.inc();
         onRefreshError?.(error);
       })
-      .finally(() => (inFlight = undefined)));
+      .finally(() => {
+        inFlight = undefined;
+        firstSettled = true;
+      }));
 
   function setStageRecords(): void {
     stageRecords.reset();
@@ -222,8 +228,7 @@ export function createApiMetrics(
     },
     async scrape() {
       setStageRecords();
-      if (!waitedOnce) {
-        waitedOnce = true;
+      if (!firstSettled) {
         // The first scrape: wait a little for real figures rather than serve empty gauges.
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
