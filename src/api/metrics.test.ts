@@ -72,6 +72,25 @@ describe('GET /metrics figures (createApiMetrics.scrape)', () => {
     source.release(3);
   });
 
+  it('waits only until the first refresh settled: after a failed one, scrapes start another and do not wait', async () => {
+    // A refresh that fails (a topic not created yet), then one that hangs: with firstWaitMs 60 s a
+    // scrape that waited would outlive the test's timeout.
+    let calls = 0;
+    const metrics = createApiMetrics(
+      () => {
+        calls += 1;
+        return calls === 1 ? Promise.reject(new Error('unknown topic')) : new Promise<MetricsSnapshot>(() => undefined);
+      },
+      {},
+      { firstWaitMs: 60_000, onRefreshError: () => undefined },
+    );
+    await metrics.scrape();
+    await metrics.scrape();
+    await metrics.scrape();
+    expect(calls).toBe(2);
+    expect(await enrichLag(metrics)).toBeUndefined();
+  });
+
   it('counts and reports a failed refresh and keeps the previous figures', async () => {
     let fail = false;
     let clock = 0;

@@ -160,6 +160,11 @@ export function createApiMetrics(
   });
 
   let refreshedAt: number | undefined;
+  /**
+   * Scrapes wait (up to firstWaitMs) only until the first refresh has settled: one that failed —
+   * a topic not created yet — used to make every later scrape wait for another.
+   */
+  let firstSettled = false;
   let inFlight: Promise<void> | undefined;
   const refreshInBackground = (): Promise<void> =>
     (inFlight ??= refresh()
@@ -167,7 +172,10 @@ export function createApiMetrics(
         refreshFailures.inc();
         onRefreshError?.(error);
       })
-      .finally(() => (inFlight = undefined)));
+      .finally(() => {
+        inFlight = undefined;
+        firstSettled = true;
+      }));
 
   function setStageRecords(): void {
     stageRecords.reset();
@@ -220,14 +228,14 @@ export function createApiMetrics(
     },
     async scrape() {
       setStageRecords();
-      if (refreshedAt === undefined) {
+      if (!firstSettled) {
         // The first scrape: wait a little for real figures rather than serve empty gauges.
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           refreshInBackground(),
           new Promise((resolve) => (timer = setTimeout(resolve, firstWaitMs).unref())),
         ]).finally(() => clearTimeout(timer));
-      } else if (now() - refreshedAt >= refreshMs) void refreshInBackground();
+      } else if (refreshedAt === undefined || now() - refreshedAt >= refreshMs) void refreshInBackground();
       if (refreshedAt !== undefined) snapshotAge.set((now() - refreshedAt) / 1_000);
     },
   };

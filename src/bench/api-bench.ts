@@ -26,6 +26,43 @@ async function load(url: string, seconds: number): Promise<LoadFigures> {
   };
 }
 
+/**
+ * GET `url` every `everyMs` for `seconds` from a process of its own (as Prometheus scrapes from
+ * its own), each request's milliseconds: in the bench's process the timings would include the
+ * event-loop delays of autocannon running there.
+ */
+async function scrapeTimes(url: string, seconds: number, everyMs = 50): Promise<number[]> {
+  const script = `
+    const [url, seconds, every] = process.argv.slice(1);
+    // Untimed: the first fetch of a process loads and compiles undici (seconds on a loaded machine).
+    await (await fetch(url)).text();
+    const end = Date.now() + Number(seconds) * 1000;
+    const times = [];
+    while (Date.now() < end) {
+      const started = performance.now();
+      const response = await fetch(url);
+      await response.text();
+      if (!response.ok) throw new Error(url + ' answered ' + response.status);
+      times.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, Number(every)));
+    }
+    process.stdout.write(JSON.stringify(times));`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, url, String(seconds), String(everyMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`the /metrics scraper exited ${code}`);
+  return JSON.parse(output) as number[];
+}
+
+/** The `q` quantile of `values` (nearest rank). */
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
 /** The server's `kappa_api_window_reads_total` (SQL reads of the windows route). */
 async function windowReads(apiUrl: string): Promise<number> {
   const text = await (await fetch(`${apiUrl}/metrics`)).text();
@@ -101,12 +138,20 @@ export async function benchApi(options: {
       // Not the row's baseline: what sending the same bytes costs without validation, SQL or serialisation.
       withServer({ kind: 'bare', body }, undefined, async (same) => {
         const urls = { ours, baseline: `${bare}/constant`, sameBody: `${same}/constant` };
+        // /metrics on the idle server first (its first scrape waits for the first background refresh).
+        await windowReads(api);
+        const idleScrapes = await scrapeTimes(`${api}/metrics`, 3);
         for (const url of Object.values(urls)) await load(url, 1); // warm-up: JIT, pool connections
         const measured = { ours: [] as LoadFigures[], baseline: [] as LoadFigures[], sameBody: [] as LoadFigures[] };
+        const loadedScrapes: number[] = [];
         const readsBefore = await windowReads(api);
         for (let round = 0; round < rounds; round += 1)
-          for (const [name, url] of Object.entries(urls) as [keyof typeof urls, string][])
+          for (const [name, url] of Object.entries(urls) as [keyof typeof urls, string][]) {
+            // While kappa serve is under load, a scraper reads its /metrics as Prometheus would.
+            const scrapes = name === 'ours' ? scrapeTimes(`${api}/metrics`, seconds) : undefined;
             measured[name].push(await load(url, seconds));
+            if (scrapes !== undefined) loadedScrapes.push(...(await scrapes));
+          }
         const reads = (await windowReads(api)) - readsBefore;
         const summary = (figures: readonly LoadFigures[]) => ({
           requestsPerSec: median(figures.map((entry) => entry.requestsPerSec)),
@@ -120,6 +165,18 @@ export async function benchApi(options: {
           baseline: summary(measured.baseline),
           sameBody: { ...summary(measured.sameBody), bytes: Buffer.byteLength(body) },
           requestsPerRead: measured.ours.reduce((sum, entry) => sum + entry.requests, 0) / reads,
+          metricsScrape: {
+            loaded: {
+              samples: loadedScrapes.length,
+              p50Ms: quantile(loadedScrapes, 0.5),
+              p99Ms: quantile(loadedScrapes, 0.99),
+            },
+            idle: {
+              samples: idleScrapes.length,
+              p50Ms: quantile(idleScrapes, 0.5),
+              p99Ms: quantile(idleScrapes, 0.99),
+            },
+          },
           rounds: measured,
         };
       }),

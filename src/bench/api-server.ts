@@ -9,6 +9,7 @@
 import Fastify from 'fastify';
 import { startApi } from '../api/server.js';
 import { createLogger } from '../shared/logger.js';
+import { useBenchKafkaSecurity } from './bench-security.js';
 
 export type BenchServerSpec =
   /** `body`: answered as is (application/json); by default a constant 30-byte object. */
@@ -30,6 +31,7 @@ async function start(spec: BenchServerSpec): Promise<{ url: string; close(): Pro
     const url = await bare.listen({ host: '127.0.0.1', port: 0 });
     return { url, close: () => bare.close() };
   }
+  await useBenchKafkaSecurity();
   return startApi({
     brokers: spec.brokers,
     registryUrl: spec.registryUrl,

@@ -7,6 +7,7 @@ import { newEnrichMetrics, runEnrich } from '../stages/enrich/run.js';
 import { loadStaticTable } from '../stages/enrich/static-tables.js';
 import type { Logger } from '../shared/logger.js';
 import type { Throughput } from './kafkajs-baseline.js';
+import { transactionalCopier } from './perf-tools.js';
 
 async function recordsIn(kafka: Kafka, topic: string): Promise<number> {
   const admin = kafka.admin();
@@ -118,11 +119,55 @@ async function plainCopy(
   return { records: total, seconds, recordsPerSec: total / seconds, cpuMicrosPerRecord: cpuPerRecord(cpu, total) };
 }
 
-/** Enrichment with transactions (exactly once), without (at least once), and the plain-copy baseline. */
-export async function benchEnrich(kafka: Kafka, registryUrl: string, input: string, logger: Logger) {
+/** Where Kafka's TransactionalMessageCopier runs: the tools' jars and the broker, as the other anchors. */
+export interface CopierAnchor {
+  readonly libs: string;
+  readonly brokers: readonly string[];
+  /** Records per transaction (the copier's max.poll.records). */
+  readonly transactionSize: number;
+}
+
+/** The copier's output: created first with the input's partition count (it writes to the same partition). */
+async function copierOutput(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin
+    .createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true })
+    .finally(() => admin.disconnect());
+}
+
+/**
+ * Enrichment with transactions (exactly once), without (at least once), the plain-copy baseline and
+ * Kafka's own transactional copier over the same records, `rounds` times in turn (each round
+ * writes new topics with new groups): the ratios are taken per round, so the load's drift on a
+ * shared machine reaches both sides of a ratio alike.
+ */
+export async function benchEnrich(
+  kafka: Kafka,
+  registryUrl: string,
+  input: string,
+  logger: Logger,
+  { rounds = 3, copier }: { rounds?: number; copier?: CopierAnchor | undefined } = {},
+) {
   const total = await recordsIn(kafka, input);
-  const eos = await timedEnrich(kafka, registryUrl, input, `${input}-stages-eos`, true, total, logger);
-  const atLeastOnce = await timedEnrich(kafka, registryUrl, input, `${input}-stages-plain`, false, total, logger);
-  const baseline = await plainCopy(kafka, input, `${input}-copy`, total);
-  return { total, eos, atLeastOnce, baseline };
+  const measured: {
+    eos: Throughput & { cpuMicrosPerRecord: number };
+    atLeastOnce: Throughput & { cpuMicrosPerRecord: number };
+    baseline: Throughput & { cpuMicrosPerRecord: number };
+    copier?: Throughput;
+  }[] = [];
+  for (let round = 1; round <= rounds; round += 1) {
+    const out = (kind: string) => `${input}-${kind}-r${round}`;
+    logger.info({ round, total }, 'enrichment round: exactly once, at least once, plain copy, Kafka copier');
+    const eos = await timedEnrich(kafka, registryUrl, input, out('stages-eos'), true, total, logger);
+    const atLeastOnce = await timedEnrich(kafka, registryUrl, input, out('stages-plain'), false, total, logger);
+    const baseline = await plainCopy(kafka, input, out('copy'), total);
+    let java: Throughput | undefined;
+    if (copier !== undefined) {
+      await copierOutput(kafka, out('java-copy'));
+      java = await transactionalCopier({ ...copier, topic: input, output: out('java-copy'), records: total });
+    }
+    measured.push({ eos, atLeastOnce, baseline, ...(java === undefined ? {} : { copier: java }) });
+  }
+  return { total, rounds: measured };
 }

@@ -23,7 +23,8 @@ try {
   const kafka = createKafka({ brokers: broker.brokers, logger });
   const { registryUrl, close } = await benchGenerator(kafka, broker.brokers, Number(values.events), logger);
   try {
-    const result = await benchEnrich(kafka, registryUrl, 'bench-events', logger);
+    const { total, rounds } = await benchEnrich(kafka, registryUrl, 'bench-events', logger, { rounds: 1 });
+    const result = { total, ...rounds[0]! };
     const line = (name: string, figure: { recordsPerSec: number; cpuMicrosPerRecord: number }) =>
       `${name.padEnd(16)} ${Math.round(figure.recordsPerSec).toLocaleString('en')} ev/s  ` +
       `(${(figure.recordsPerSec / result.baseline.recordsPerSec).toFixed(2)} of the plain copy), ` +

@@ -14,7 +14,49 @@ import { encodeWithSchemaId } from '../registry/wire-format.js';
 import type { Logger } from '../shared/logger.js';
 import type { Throughput } from './kafkajs-baseline.js';
 
+const SCHEMAS_DIR = fileURLToPath(new URL('../../schemas', import.meta.url));
+
 const CHUNK = 2_000;
+const OPTIONS = { template: { hello: 'ssm-seoul' }, timeZone: 'Asia/Seoul', lateFraction: 0, lateByMs: 0, seed: 1 };
+
+/**
+ * `kappa ingest --count N --rate 0` in-process into `topic` (generation, disk buffer, delivery),
+ * timed after start-up (topics, schema registration, reading the log's end).
+ */
+export async function timedIngest(
+  kafka: Kafka,
+  registryUrl: string,
+  topic: string,
+  events: number,
+  logger: Logger,
+): Promise<Throughput> {
+  const bufferDir = await mkdtemp(join(tmpdir(), 'kappa-bench-buffer-'));
+  const idsDatabase = `kappa_bench_ids_${Date.now()}`;
+  try {
+    const summary = await runIngest({
+      kafka,
+      registryUrl,
+      topics: {
+        topicEvents: topic,
+        topicStages: `${topic}_stages`,
+        topicPartitions: 3,
+        topicReplicationFactor: 1,
+      },
+      schemasDir: SCHEMAS_DIR,
+      rate: 0,
+      count: events,
+      ...OPTIONS,
+      bufferDir,
+      mysqlUrl: `${MYSQL_ROOT}/${idsDatabase}`,
+      logger,
+      signal: new AbortController().signal,
+    });
+    return { records: summary.sent, seconds: summary.runSeconds, recordsPerSec: summary.sent / summary.runSeconds };
+  } finally {
+    await rm(bufferDir, { recursive: true, force: true });
+    await dropBenchDatabase(idsDatabase);
+  }
+}
 
 /**
  * `kappa ingest --count N --rate 0` in-process against the bench broker (generation and delivery,
@@ -28,7 +70,6 @@ export async function benchGenerator(
   events: number,
   logger: Logger,
 ): Promise<{ ours: Throughput; baseline: Throughput; registryUrl: string; close: () => Promise<void> }> {
-  const schemasDir = fileURLToPath(new URL('../../schemas', import.meta.url));
   const registry = await startRegistry({
     brokers,
     topic: '_bench_schemas',
@@ -37,32 +78,9 @@ export async function benchGenerator(
     port: 0,
     logger,
   });
-  const bufferDir = await mkdtemp(join(tmpdir(), 'kappa-bench-buffer-'));
-  const idsDatabase = `kappa_bench_ids_${Date.now()}`;
   try {
-    const options = { template: { hello: 'ssm-seoul' }, timeZone: 'Asia/Seoul', lateFraction: 0, lateByMs: 0, seed: 1 };
-    const summary = await runIngest({
-      kafka,
-      registryUrl: registry.url,
-      topics: {
-        topicEvents: 'bench-events',
-        topicStages: 'bench-events_stages',
-        topicPartitions: 3,
-        topicReplicationFactor: 1,
-      },
-      schemasDir,
-      rate: 0,
-      count: events,
-      ...options,
-      bufferDir,
-      mysqlUrl: `${MYSQL_ROOT}/${idsDatabase}`,
-      logger,
-      signal: new AbortController().signal,
-    });
-    // Steady state only: start-up (topics, schema registration, reading the log's end) is excluded.
-    const oursSeconds = summary.runSeconds;
-
-    const latest = (await loadSchemaHistories(schemasDir))
+    const ours = await timedIngest(kafka, registry.url, 'bench-events', events, logger);
+    const latest = (await loadSchemaHistories(SCHEMAS_DIR))
       .find((history) => history.name === 'events')
       ?.versions.at(-1);
     const type = parseAvro(latest?.schema ?? '"null"');
@@ -70,7 +88,7 @@ export async function benchGenerator(
     const now = Date.now();
     const messages = Array.from({ length: events }, (_, id) => ({
       key: String(id),
-      value: encodeWithSchemaId(schemaId, type, makeEvent(id, now, options)),
+      value: encodeWithSchemaId(schemaId, type, makeEvent(id, now, OPTIONS)),
       partition: id % 3,
     }));
     const producer = kafka.producer({
@@ -91,7 +109,7 @@ export async function benchGenerator(
     const baselineSeconds = Number(process.hrtime.bigint() - baselineStarted) / 1e9;
     await producer.disconnect();
     return {
-      ours: { records: summary.sent, seconds: oursSeconds, recordsPerSec: summary.sent / oursSeconds },
+      ours,
       baseline: { records: events, seconds: baselineSeconds, recordsPerSec: events / baselineSeconds },
       // The registry stays up for the enrichment bench, which reads what the generator wrote.
       registryUrl: registry.url,
@@ -100,8 +118,5 @@ export async function benchGenerator(
   } catch (error) {
     await registry.close();
     throw error;
-  } finally {
-    await rm(bufferDir, { recursive: true, force: true });
-    await dropBenchDatabase(idsDatabase);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConsumerPerf, parseProducerPerf } from './perf-output.js';
+import { parseConsumerPerf, parseCopier, parseEndToEndLatency, parseProducerPerf } from './perf-output.js';
 
 describe('parseProducerPerf', () => {
   it('reads the summary line after the progress lines', () => {
@@ -34,5 +34,41 @@ describe('parseConsumerPerf', () => {
 
   it('fails loudly without a result row', () => {
     expect(() => parseConsumerPerf('start.time, end.time')).toThrow(/no result row/);
+  });
+});
+
+describe('parseEndToEndLatency', () => {
+  it('reads the average and the percentiles after the progress lines', () => {
+    const output = [
+      '0\t41.5',
+      '1000\t1.2',
+      'Avg latency: 1.8123 ms',
+      'Percentiles: 50th = 1, 99th = 4, 99.9th = 12',
+    ].join('\n');
+    expect(parseEndToEndLatency(output)).toEqual({ avgMs: 1.8123, p50Ms: 1, p99Ms: 4, p999Ms: 12 });
+  });
+
+  it('fails loudly without them', () => {
+    expect(() => parseEndToEndLatency('0\t41.5')).toThrow(/no result lines/);
+  });
+});
+
+describe('parseCopier', () => {
+  const line = (fields: Record<string, unknown>) => JSON.stringify(fields);
+  it('times from the assignment to the shutdown line', () => {
+    const output = [
+      'WARN something',
+      line({ progress: 'c', totalProcessed: 0, stage: 'ProcessLoop', time: '2026/12/05 07:59:58:000' }),
+      line({ progress: 'c', totalProcessed: 0, stage: 'RebalanceComplete', time: '2026/12/05 07:59:59:500' }),
+      line({ progress: 'c', totalProcessed: 10000, stage: 'ProcessLoop', time: '2026/12/05 08:00:00:000' }),
+      line({ shutdown_complete: 'c', totalProcessed: 40000, remaining: 0, time: '2026/12/05 08:00:01:500' }),
+    ].join('\n');
+    expect(parseCopier(output)).toEqual({ records: 40000, seconds: 2, recordsPerSec: 20000 });
+  });
+
+  it('fails loudly when nothing was copied', () => {
+    expect(() =>
+      parseCopier(line({ stage: 'ProcessLoop', totalProcessed: 0, time: '2026/12/05 08:00:00:000' })),
+    ).toThrow(/no progress/);
   });
 });

@@ -58,3 +58,62 @@ export function parseConsumerPerf(output: string): ConsumerPerfResult {
     mbPerSec: column('fetch.MB.sec'),
   };
 }
+
+export interface EndToEndLatencyResult {
+  readonly avgMs: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+}
+
+const E2E_AVG = /^Avg latency: ([\d.]+) ms$/m;
+const E2E_PERCENTILES = /^Percentiles: 50th = (\d+), 99th = (\d+), 99\.9th = (\d+)$/m;
+
+/** `EndToEndLatency` prints progress lines, then the average and the percentiles (whole ms). */
+export function parseEndToEndLatency(output: string): EndToEndLatencyResult {
+  const avg = E2E_AVG.exec(output);
+  const percentiles = E2E_PERCENTILES.exec(output);
+  if (avg === null || percentiles === null) {
+    throw new Error(`no result lines in EndToEndLatency output:\n${output.slice(-500)}`);
+  }
+  const [, p50, p99, p999] = percentiles.map(Number);
+  return { avgMs: Number(avg[1]), p50Ms: p50 ?? 0, p99Ms: p99 ?? 0, p999Ms: p999 ?? 0 };
+}
+
+export interface CopierResult {
+  readonly records: number;
+  /** From the group's assignment (group mode) or the first loop to the shutdown line. */
+  readonly seconds: number;
+  readonly recordsPerSec: number;
+}
+
+/** `yyyy/MM/dd HH:mm:ss:SSS` in the JVM's zone: read as UTC, which keeps differences right. */
+function copierTime(text: unknown): number {
+  const match = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2}):(\d{3})$/.exec(String(text));
+  if (match === null) return Number.NaN;
+  const [, year, month, day, hour, minute, second, milli] = match.map(Number);
+  return Date.UTC(year ?? 0, (month ?? 1) - 1, day, hour, minute, second, milli);
+}
+
+/**
+ * `TransactionalMessageCopier` prints a JSON status line per loop (`stage`: `RebalanceComplete` once
+ * the group assigned its partitions, `ProcessLoop` before each poll) and a `shutdown_complete` line;
+ * timed from the first assignment (the first loop without a group) to the shutdown line — the JVM's
+ * start, initTransactions and the group join excluded, as the kappa row excludes its start-up.
+ */
+export function parseCopier(output: string): CopierResult {
+  const lines = output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const start =
+    lines.find((line) => line['stage'] === 'RebalanceComplete') ??
+    lines.find((line) => line['stage'] === 'ProcessLoop');
+  const end = lines.find((line) => 'shutdown_complete' in line) ?? lines.at(-1);
+  const records = Number(end?.['totalProcessed']);
+  const seconds = (copierTime(end?.['time']) - copierTime(start?.['time'])) / 1_000;
+  if (start === undefined || !(records > 0) || !(seconds > 0)) {
+    throw new Error(`no progress in TransactionalMessageCopier output:\n${output.slice(-500)}`);
+  }
+  return { records, seconds, recordsPerSec: records / seconds };
+}

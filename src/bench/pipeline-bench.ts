@@ -10,6 +10,7 @@ import { MYSQL_ROOT } from './bench-database.js';
 import { committedOffsets, endOffsets, type OffsetsByPartition } from '../kafka/offsets.js';
 import { enrichGroup } from '../kafka/topics.js';
 import type { Logger } from '../shared/logger.js';
+import type { Throughput } from './kafkajs-baseline.js';
 
 const KAPPA_BIN = fileURLToPath(new URL('../../bin/kappa.js', import.meta.url));
 
@@ -63,13 +64,12 @@ async function stop(child: ChildProcess): Promise<void> {
  * every stage's lag every 5 s.
  */
 async function runPipeline(
-  kafka: Kafka,
-  brokers: readonly string[],
-  registryUrl: string,
+  target: PipelineTarget,
   rate: number,
   seconds: number,
   logger: Logger,
 ): Promise<PipelineRun> {
+  const { kafka, brokers, registryUrl } = target;
   const name = `bench-pipe-${Date.now()}`;
   const database = `kappa_bench_pipe_${Date.now()}`;
   const root = await createConnection({ uri: MYSQL_ROOT });
@@ -83,6 +83,7 @@ async function runPipeline(
     KAPPA_STATE_DIR: mkdtempSync(join(tmpdir(), `${name}-`)),
     KAPPA_LOG_LEVEL: 'warn',
     KAPPA_LOG_FORMAT: 'json',
+    KAPPA_TOPIC_REPLICATION: String(target.replication ?? 1),
   };
   const admin = kafka.admin();
   await admin.connect();
@@ -143,7 +144,8 @@ async function runPipeline(
       seconds: elapsed,
       samples,
       produced,
-      sustained: behind <= 2 * produced,
+      // Nothing written is not keeping up (a generator that never got going, a cluster gone).
+      sustained: last.produced > 0 && behind <= 2 * produced,
       throughput: Math.max(0, last.produced - behind) / elapsed,
     };
   } finally {
@@ -154,23 +156,30 @@ async function runPipeline(
   }
 }
 
+/** Where a pipeline runs: a broker or a cluster, with the registry the stages use there. */
+export interface PipelineTarget {
+  readonly kafka: Kafka;
+  readonly brokers: readonly string[];
+  readonly registryUrl: string;
+  /** KAPPA_TOPIC_REPLICATION of the stages (default 1). */
+  readonly replication?: number;
+}
+
 /**
  * The sustained whole-pipeline row: generator → enrichment (exactly once) → aggregator → MySQL,
  * together, for `seconds` at the highest rate they keep up with. Starts at `startRate`; while the
  * lag grows, tries again at 90 % of what got through (at most `attempts` runs).
  */
 export async function benchPipeline(
-  kafka: Kafka,
-  brokers: readonly string[],
-  registryUrl: string,
+  target: PipelineTarget,
   logger: Logger,
   { startRate = 30_000, seconds = 60, attempts = 3 } = {},
 ): Promise<{ best: PipelineRun; runs: readonly PipelineRun[] }> {
   const runs: PipelineRun[] = [];
   let rate = startRate;
   for (let attempt = 0; attempt < attempts; attempt += 1) {
-    logger.info({ rate, seconds }, 'whole pipeline at a steady rate');
-    const run = await runPipeline(kafka, brokers, registryUrl, rate, seconds, logger);
+    logger.info({ rate, seconds, brokers: target.brokers.length }, 'whole pipeline at a steady rate');
+    const run = await runPipeline(target, rate, seconds, logger);
     runs.push(run);
     // Kept up with what the generator wrote: a higher asked rate would not be written any faster.
     if (run.sustained) break;
@@ -179,4 +188,48 @@ export async function benchPipeline(
   const sustained = runs.filter((run) => run.sustained);
   const best = (sustained.length > 0 ? sustained : runs).reduce((a, b) => (b.produced > a.produced ? b : a));
   return { best, runs };
+}
+
+/** What a pipeline row reports: the rate it sustained, else what got through. */
+export const pipelineFigure = (run: PipelineRun): number => (run.sustained ? run.produced : run.throughput);
+
+export interface PipelineRound {
+  /** `kappa ingest` alone, unthrottled, on the one broker: the one-broker pipeline's baseline. */
+  readonly generator: Throughput;
+  readonly single: { best: PipelineRun; runs: readonly PipelineRun[] };
+  /** The same pipeline on the cluster (replication factor 3, acks=all), when one is given. */
+  readonly cluster?: { best: PipelineRun; runs: readonly PipelineRun[] };
+}
+
+/**
+ * `rounds` interleaved rounds of: the generator alone (`generatorAlone`), the whole pipeline on
+ * one broker, the whole pipeline on the cluster. The first round searches each pipeline's rate
+ * from `startRate`; later rounds start from the rate the previous round sustained.
+ */
+export async function benchPipelineRounds(options: {
+  single: PipelineTarget;
+  cluster?: PipelineTarget | undefined;
+  generatorAlone: (round: number) => Promise<Throughput>;
+  logger: Logger;
+  rounds: number;
+  seconds: number;
+  startRate: number;
+}): Promise<readonly PipelineRound[]> {
+  const { logger, seconds } = options;
+  const rounds: PipelineRound[] = [];
+  let singleRate = options.startRate;
+  let clusterRate: number | undefined;
+  for (let round = 1; round <= options.rounds; round += 1) {
+    logger.info({ round }, 'whole pipeline round: generator alone, one broker, three brokers');
+    const generator = await options.generatorAlone(round);
+    const single = await benchPipeline(options.single, logger, { startRate: singleRate, seconds });
+    singleRate = single.best.rate;
+    let cluster: PipelineRound['cluster'];
+    if (options.cluster !== undefined) {
+      cluster = await benchPipeline(options.cluster, logger, { startRate: clusterRate ?? singleRate, seconds });
+      clusterRate = cluster.best.rate;
+    }
+    rounds.push({ generator, single, ...(cluster === undefined ? {} : { cluster }) });
+  }
+  return rounds;
 }

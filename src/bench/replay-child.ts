@@ -11,6 +11,7 @@ import type { AggregateSink } from '../aggregates/sink.js';
 import { createKafka } from '../kafka/client.js';
 import { runRecover } from '../recovery/recover.js';
 import { createLogger } from '../shared/logger.js';
+import { useBenchKafkaSecurity } from './bench-security.js';
 
 /** What the parent asks for (argv[2], JSON). */
 export interface ReplayRequest {
@@ -38,6 +39,7 @@ export interface ReplayReport {
 
 const request = JSON.parse(process.argv[2] ?? '{}') as ReplayRequest;
 const logger = createLogger('warn', 'bench-replay');
+await useBenchKafkaSecurity();
 const kafka = createKafka({ brokers: [...request.brokers], logger });
 const job = {
   kafka,

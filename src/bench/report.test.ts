@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTable, ratio, type BenchRow } from './report.js';
+import { formatTable, ratio, roundsRow, type BenchRow } from './report.js';
 
 const rows: BenchRow[] = [
   {
@@ -32,5 +32,18 @@ describe('bench report', () => {
     );
     expect(lines[3]).toMatch(/300,000 rec\/s .* 150,000 rec\/s\s+2\.00$/);
     expect(new Set(lines.map((line) => line.length)).size).toBeLessThanOrEqual(2);
+  });
+
+  it("takes the median of interleaved rounds' ratios and prints their spread", () => {
+    const row = roundsRow('enrich', 'ev/s', 'copy', [
+      { value: 70, baseline: 100 },
+      { value: 90, baseline: 100 },
+      { value: 40, baseline: 50 },
+    ]);
+    // Ratios 0.7, 0.9, 0.8: the median ratio is not the ratio of the medians (70 / 100).
+    expect(ratio(row)).toBeCloseTo(0.8);
+    expect(row.value).toBe(70);
+    expect(row.baseline.value).toBe(100);
+    expect(formatTable([row]).split('\n')[2]).toMatch(/0\.80 \(0\.70–0\.90, 3 rounds\)$/);
   });
 });
