@@ -22,11 +22,20 @@ export function describeSchemaIds(topic: string, reports: readonly SchemaIdRepor
 export function describePlan(plan: ReplayPlan): string[] {
   const { late, estimate } = plan;
   const rows = Object.entries(plan.rows).map(([dim, count]) => `${dim} ${formatCount(count)}`);
+  const chain = plan.fullChain;
   return [
     `plan for ${plan.version} (nothing changed): ${formatCount(plan.records)} records of ${plan.topic} to replay`,
+    ...(chain === undefined
+      ? []
+      : [
+          `  full chain: enriched again into ${chain.stagesTopic} (in memory for this plan, by the enrichment's rules)`,
+        ]),
     `  per partition: ${plan.partitions.map((entry) => `${entry.partition}: ${formatCount(entry.records)}`).join(', ')}`,
     ...describeSchemaIds(plan.topic, plan.schemaIds),
-    `  dead letters: ${formatCount(plan.deadLetters)}`,
+    chain === undefined
+      ? `  dead letters: ${formatCount(plan.deadLetters)}`
+      : `  dead letters: ${formatCount(plan.deadLetters)} (${formatCount(chain.enrichDeadLetters)} by the enrichment, ` +
+        `${formatCount(plan.deadLetters - chain.enrichDeadLetters)} by the aggregator)`,
     `  rows: ${rows.length === 0 ? 'none' : rows.join(', ')} (~${formatCount(Math.ceil(plan.approxBytes / 1024))} KiB in MySQL)`,
     late.servingVersion === undefined
       ? `  late events: ${formatCount(late.planned)} (no serving version on ${plan.topic} to compare with)`
@@ -34,5 +43,10 @@ export function describePlan(plan: ReplayPlan): string[] {
         `${formatCount(late.planned)} with ${plan.version}'s settings → ${formatCount(late.recovered ?? 0)} recovered`,
     `  estimated duration: ${estimate.seconds} s (start-up ${(estimate.startupMs / 1_000).toFixed(1)} s; reading the log ${(estimate.readMs / 1_000).toFixed(1)} s, twice; ` +
       `${formatCount(estimate.sampleRecords)} records through the aggregator with MySQL commits in ${formatCount(estimate.sampleMs)} ms)`,
+    ...(chain === undefined
+      ? []
+      : [
+          '    (a full chain: three logs read; the sample enriches in memory, the enrichment’s writes to Kafka are not sampled)',
+        ]),
   ];
 }

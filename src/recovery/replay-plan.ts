@@ -12,7 +12,10 @@ import type { VersionSettings } from '../model/version-settings.js';
 import { LatenessAnalyser } from '../lateness/analyser.js';
 import type { AvroDecoder } from '../registry/avro-decoder.js';
 import type { EnrichedEvent } from '../model/enriched-event.js';
+import type { RawEvent } from '../stages/enrich/rules.js';
+import type { StagedRecord } from '../aggregates/aggregation-driver.js';
 import type { Catalog } from './catalog.js';
+import { enrichForPlan, type Enriched, type FullChainPlan } from './full-chain-plan.js';
 import type { PlannedFigures } from './plan-progress.js';
 import type { PlanKey } from './plan-store.js';
 import { scanLog } from './log-scan.js';
@@ -30,12 +33,17 @@ export interface PlanOptions {
   readonly sampleRecords?: number;
   /** What starting the command cost this process (ms): the replay's command pays it too. */
   readonly startupMs?: number;
+  /** `--from <events>`: plan a full chain, the raw topic enriched in memory as the replay's enrichment will. */
+  readonly fullChain?: FullChainPlan;
   readonly signal?: AbortSignal;
 }
 
 export interface ReplayPlan {
   readonly version: string;
+  /** The topic replayed from offset 0: the stages topic, or a full chain's raw events topic. */
   readonly topic: string;
+  /** A full chain: the new stages topic it writes, and the records its enrichment dead-letters (of `deadLetters`). */
+  readonly fullChain?: { readonly stagesTopic: string; readonly enrichDeadLetters: number };
   /** Records to replay per partition (offset 0 to the end offset now, transaction markers included). */
   readonly partitions: readonly { readonly partition: number; readonly records: number }[];
   readonly records: number;
@@ -99,42 +107,62 @@ function scratchUrl(mysqlUrl: string): { readonly url: string; readonly drop: ()
  * ids, dead letters), the lateness analyser at the serving version's and this version's watermark,
  * and the real driver and engine into a sink in memory (rows, exactly). The first `sampleRecords`
  * also go through the driver into a MySqlSink on a scratch database, which times the commits.
+ * A full chain (`fullChain`) reads the raw events topic instead and enriches each record in memory
+ * by the enrichment's rules first (full-chain-plan.ts): the same figures, for the chain.
  */
 export async function planReplay(catalog: Catalog, options: PlanOptions): Promise<ReplayPlan> {
-  const { settings, version } = options;
-  const topic = settings.stagesTopic;
+  const { settings, version, fullChain } = options;
+  const topic = fullChain?.eventsTopic ?? settings.stagesTopic;
   const decoder: AvroDecoder<EnrichedEvent> = await readerDecoder(
     options.registryUrl,
     options.schemasDir,
     'events_stages',
   );
-  const tally = new SchemaTally(decoder);
+  const rawDecoder: AvroDecoder<RawEvent> | undefined =
+    fullChain === undefined ? undefined : await readerDecoder(options.registryUrl, options.schemasDir, 'events');
+  const scanned = (rawDecoder ?? decoder) as AvroDecoder<unknown>;
+  const tally = new SchemaTally(scanned);
   const { maxFutureMs } = settings;
+  // What the aggregator will read for a record: itself, or (a full chain) what its enrichment writes.
+  const stagesOf = (record: StagedRecord): Enriched =>
+    rawDecoder === undefined || fullChain === undefined
+      ? { kind: 'stages', decoded: decoder.decodeSync(record.value) }
+      : enrichForPlan(
+          rawDecoder.decodeSync(record.value),
+          { timestampMs: record.timestampMs, timeZone: settings.timeZone, maxFutureMs },
+          fullChain.tables,
+        );
+  const context = (timestampMs: number) => ({
+    timeZone: settings.timeZone,
+    dims: settings.dims,
+    window: settings.window,
+    timestampMs,
+    maxFutureMs,
+  });
+  const classifyStaged = (record: StagedRecord) => {
+    const staged = stagesOf(record);
+    return staged.kind === 'dead'
+      ? { kind: 'bad' as const, reason: staged.reason, detail: staged.detail }
+      : classify(staged.decoded, context(record.timestampMs));
+  };
   const analyser = new LatenessAnalyser({ sizeMs: settings.window.sizeMs, slideMs: settings.window.slideMs });
   const memory = new MemorySink();
   const driverFor = (sink: AggregateSink) =>
     new AggregationDriver({
       version,
-      stagesTopic: topic,
+      stagesTopic: settings.stagesTopic,
       settings: settings.window,
       sink,
-      classify: (record) =>
-        classify(decoder.decodeSync(record.value), {
-          timeZone: settings.timeZone,
-          dims: settings.dims,
-          window: settings.window,
-          timestampMs: record.timestampMs,
-          maxFutureMs,
-        }),
+      classify: classifyStaged,
       publish: noPublish,
-      deadLetterTopic: `${topic}.dlq`,
+      deadLetterTopic: `${settings.stagesTopic}.dlq`,
     });
   await memory.prepare({ version, settings });
   const inMemory = driverFor(memory);
   const scratch = scratchUrl(options.mysqlUrl);
-  const timed = await MySqlSink.open(scratch.url, version, topic);
+  const timed = await MySqlSink.open(scratch.url, version, settings.stagesTopic);
   const wanted = options.sampleRecords ?? 20_000;
-  let [sampled, sampleMs, processingMs, deadLetters] = [0, 0, 0, 0];
+  let [sampled, sampleMs, processingMs, deadLetters, enrichDeadLetters] = [0, 0, 0, 0, 0];
   const started = performance.now();
   let ends: ReadonlyMap<number, bigint>;
   try {
@@ -145,16 +173,18 @@ export async function planReplay(catalog: Catalog, options: PlanOptions): Promis
       topic,
       async ({ partition, records, from, end, more }) => {
         const begun = performance.now();
-        await decoder.prepare(records.map((record) => record.value));
+        await scanned.prepare(records.map((record) => record.value));
         for (const record of records) {
           tally.add(record.value);
-          const classified = classify(decoder.decodeSync(record.value), {
-            timeZone: settings.timeZone,
-            dims: settings.dims,
-            window: settings.window,
-            timestampMs: record.timestampMs,
-            maxFutureMs,
-          });
+          const staged = stagesOf(record);
+          if (staged.kind === 'dead') {
+            // Dead-lettered by a full chain's enrichment: never in the stages topic, unseen by the analyser.
+            tally.deadLetter(record.value, staged.reason);
+            deadLetters += 1;
+            enrichDeadLetters += 1;
+            continue;
+          }
+          const classified = classify(staged.decoded, context(record.timestampMs));
           if (classified.kind === 'bad') {
             tally.deadLetter(record.value, classified.reason);
             if (classified.reason === 'future-time') analyser.future(partition);
@@ -195,7 +225,11 @@ export async function planReplay(catalog: Catalog, options: PlanOptions): Promis
   const records = partitions.reduce((sum, entry) => sum + entry.records, 0);
   const serving = await catalog.serving();
   const servingRecord = serving === undefined ? undefined : await catalog.version(serving);
-  const compared = servingRecord !== undefined && servingRecord.topic === topic ? servingRecord : undefined;
+  // A full chain writes a new stages topic from the same raw events: the serving version is comparable.
+  const compared =
+    servingRecord !== undefined && (fullChain !== undefined || servingRecord.topic === topic)
+      ? servingRecord
+      : undefined;
   const planned = analyser.lateEvents(settings.window.delayMs);
   const servingLate = compared === undefined ? undefined : await catalog.lateEvents(compared.version);
   const perRecordMs = sampled === 0 ? 0 : sampleMs / sampled;
@@ -203,6 +237,7 @@ export async function planReplay(catalog: Catalog, options: PlanOptions): Promis
   return {
     version,
     topic,
+    ...(fullChain === undefined ? {} : { fullChain: { stagesTopic: settings.stagesTopic, enrichDeadLetters } }),
     partitions,
     records,
     schemaIds: await tally.report(),
@@ -226,8 +261,10 @@ export async function planReplay(catalog: Catalog, options: PlanOptions): Promis
       sampleRecords: sampled,
       sampleMs: Math.round(sampleMs),
       // The replay reads the log twice (the schema preflight, then the aggregator) and puts every
-      // record through the driver with MySQL commits.
-      seconds: Math.round((startupMs + 2 * readMs + records * perRecordMs) / 100) / 10,
+      // record through the driver with MySQL commits. A full chain reads a third log (the new stages
+      // topic, as long) and its sample includes decoding and enriching each raw record; the
+      // enrichment's Avro encoding and transactional writes to Kafka are not sampled (a plan writes nothing).
+      seconds: Math.round((startupMs + (fullChain === undefined ? 2 : 3) * readMs + records * perRecordMs) / 100) / 10,
     },
   };
 }

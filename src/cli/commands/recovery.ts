@@ -64,7 +64,7 @@ export const recover = defineCommand({
     },
     {
       flag: '--plan',
-      doc: 'change nothing: read the log once and print records per partition, schema ids, dead letters, rows, bytes, late events recovered and the estimated duration',
+      doc: 'change nothing in the pipeline: read the log once and print records per partition, schema ids, dead letters, rows, bytes, late events recovered and the estimated duration (recorded for the dashboard; with --from, for the full chain)',
     },
     { flag: '--json', doc: 'with --plan: print the plan as JSON' },
     {
@@ -90,30 +90,23 @@ export const recover = defineCommand({
     ]);
     const from = typeof options['from'] === 'string' ? options['from'] : undefined;
     if (options['plan'] === true) {
-      const [{ planReplay, planKey, plannedFigures }, { preflightSchemas }, { describePlan, describeSchemaIds }] =
-        await Promise.all([
-          import('../../recovery/replay-plan.js'),
-          import('../../recovery/schema-preflight.js'),
-          import('../../recovery/plan-format.js'),
-        ]);
+      const [{ planReplay, planKey, plannedFigures }, { describePlan }] = await Promise.all([
+        import('../../recovery/replay-plan.js'),
+        import('../../recovery/plan-format.js'),
+      ]);
       const job = aggregateJob(config, version, logger, signal, `kappa-plan-${version}`);
       const startupMs = process.uptime() * 1_000;
+      const fullChain = from === undefined ? undefined : { eventsTopic: from, ...(await enrichmentRules(config)) };
       const plan = await withCatalog(config.mysqlUrl, async (catalog) => {
-        if (from !== undefined) return undefined;
-        const made = await planReplay(catalog, { ...job, startupMs });
+        const made = await planReplay(catalog, {
+          ...job,
+          startupMs,
+          ...(fullChain === undefined ? {} : { fullChain }),
+        });
         // For the versions API and the dashboard once `recover` replays with the same settings.
         await catalog.recordPlan(planKey(made, job.settings), plannedFigures(made));
         return made;
       });
-      if (plan === undefined) {
-        const ids = await preflightSchemas(job, from ?? '', 'events');
-        print(
-          options['json'] === true
-            ? JSON.stringify({ version, topic: from, schemaIds: ids })
-            : describeSchemaIds(from ?? '', ids).join('\n'),
-        );
-        return 0;
-      }
       print(options['json'] === true ? JSON.stringify(plan) : describePlan(plan).join('\n'));
       return 0;
     }
@@ -254,7 +247,8 @@ export const verifyCommand = defineCommand({
   name: 'verify',
   summary:
     'Prove two job versions equal over the windows closed in both, from their per-window digests (exit 1 naming the first differing windows)',
-  settings: ['mysqlUrl'],
+  // A version MySQL does not know is looked up in MongoDB (a `--sink mongodb` version).
+  settings: ['mysqlUrl', 'mongodbUrl'],
   args: ['<from>', '<to>'],
   options: [{ flag: '--json', doc: 'print the comparison as JSON' }],
   run: async ({ config, args, options, print }) => {
@@ -263,8 +257,19 @@ export const verifyCommand = defineCommand({
     const to = values.get('to', '<to>', versionName);
     values.check();
     if (from === undefined || to === undefined) return 2;
-    const { verifyVersions } = await import('../../recovery/verify.js');
-    const result = await withCatalog(config.mysqlUrl, (catalog) => verifyVersions(catalog, from, to));
+    const [{ verifyVersions }, { firstKnowing }, { MongoVersions }] = await Promise.all([
+      import('../../recovery/verify.js'),
+      import('../../recovery/version-source.js'),
+      import('../../recovery/mongo-versions.js'),
+    ]);
+    let mongo: ReturnType<typeof MongoVersions.open> | undefined;
+    const result = await withCatalog(config.mysqlUrl, (catalog) =>
+      verifyVersions(
+        firstKnowing(catalog, () => (mongo ??= MongoVersions.open(config.mongodbUrl))),
+        from,
+        to,
+      ),
+    ).finally(() => mongo?.then((store) => store.close()).catch(() => undefined));
     if (options['json'] === true) {
       print(JSON.stringify(result, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
       return result.identical ? 0 : 1;
