@@ -104,6 +104,15 @@ export class ContinuedExplainer {
   private state: { replayed: Replayed; reached: [PartitionOffsets, PartitionOffsets] } | undefined;
   /** Windows starting at or before this have been explained: a replay keeps nothing of them. */
   private forgotten = Number.NEGATIVE_INFINITY;
+  /**
+   * What the read under way keeps: the windows asked about and those not yet compared (after
+   * `through`: later passes ask about them). Not every window of the log: a first pass over a
+   * long history would hold every event in memory.
+   */
+  private reading: { readonly through: number; readonly asked: ReadonlySet<number> } = {
+    through: Number.NEGATIVE_INFINITY,
+    asked: new Set(),
+  };
 
   constructor(
     private readonly context: ExplainContext,
@@ -128,7 +137,8 @@ export class ContinuedExplainer {
       !continues(state.reached[0], progress[0]) ||
       !continues(state.reached[1], progress[1])
     ) {
-      const wanted = (start: number) => start > this.forgotten;
+      const wanted = (start: number) =>
+        start > this.forgotten && (start > this.reading.through || this.reading.asked.has(start));
       const [a, b] = records.map((record) => new VersionReplay(record.version, record.settings, record.dims, wanted));
       state = {
         replayed: { from: a as VersionReplay, to: b as VersionReplay, records },
@@ -138,6 +148,7 @@ export class ContinuedExplainer {
     // Until this read completes the replays are between two states: a failure starts them over.
     this.state = undefined;
     const { replayed, reached } = state;
+    this.reading = { through, asked: new Set(rows.map((row) => row.windowStart)) };
     const replays = [replayed.from, replayed.to];
     const targets = await Promise.all(
       records.map(async (record, index) => ({
