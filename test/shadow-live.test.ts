@@ -9,7 +9,7 @@ import type { ExplainedDiff } from '../src/recovery/explain-versions.js';
 import type { VersionStatus } from '../src/recovery/operations.js';
 import { freePort } from '../src/stack/processes.js';
 import { useAggregateHarness } from './support/aggregate-harness.js';
-import { kappaAsync, kappaOk, versionStatuses, type CliResult } from './support/cli.js';
+import { kappaOk, versionStatuses } from './support/cli.js';
 import { testKafka } from './support/context.js';
 import { readAtLeast, readTopic } from './support/read-topic.js';
 
@@ -25,10 +25,6 @@ const WINDOW = { sizeMs: 2_000, slideMs: 2_000, delayMs: 2_000 };
 const { context, pipeline, background } = useAggregateHarness('shadowlive', WINDOW);
 
 const MINUTE = 60_000;
-
-function run(args: readonly string[], env: Record<string, string>): Promise<CliResult> {
-  return kappaAsync(args, env, 240_000);
-}
 
 const ok = kappaOk;
 const status = versionStatuses;
