@@ -2,12 +2,9 @@ import type { Kafka } from 'kafkajs';
 import { Partitioners } from '../kafka/kafkajs.js';
 import { ensureTopics } from '../kafka/ensure-topics.js';
 import { logTopic } from '../kafka/topics.js';
-import { batchEnd, isBacklog } from '../kafka/backlog.js';
 import { AvroDecoder, schemaWait } from '../registry/avro-decoder.js';
 import { countIncident } from '../shared/incidents.js';
-import { consumerCrashed } from '../kafka/crash-watch.js';
 import { loadSchemaHistories } from '../registry/schema-history.js';
-import { untilAborted } from '../shared/abort.js';
 import { KappaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { describeTzDrift, tzDrift } from '../shared/tz-database.js';
@@ -29,6 +26,7 @@ import type { AggregateSink } from './sink.js';
 import type { VersionSettings } from '../model/version-settings.js';
 import { validateSettings } from '../model/window-settings.js';
 import type { Replication } from '../kafka/replication.js';
+import { StageConsumer } from '../stages/runtime/stage-consumer.js';
 
 export { newAggregateMetrics, type AggregateMetrics } from './aggregation-driver.js';
 
@@ -86,12 +84,6 @@ export interface AggregateOptions {
  */
 const FETCH_SIZES = { maxBytesPerPartition: 256 * 1024, maxBytes: 4 * 1024 * 1024 } as const;
 
-/** Where a kafkajs batch's fetch started (kafkajs keeps it, untyped). */
-function fetchedFrom(batch: object): bigint | undefined {
-  const offset = (batch as { fetchedOffset?: unknown }).fetchedOffset;
-  return typeof offset === 'string' || typeof offset === 'number' ? BigInt(offset) : undefined;
-}
-
 /**
  * `kappa aggregate --version vN`: events_stages → MySQL (or MongoDB). The decisions live in
  * AggregationDriver (broker-free); this is the kafkajs adapter: fetch, decode (writer schemas
@@ -113,16 +105,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
   const metrics = options.metrics ?? newAggregateMetrics();
   const closers: (() => Promise<void>)[] = [];
   const group = names.consumerGroup(topic, settings.sink);
-  const consumer = kafka.consumer({
-    groupId: group,
-    readUncommitted: false,
-    maxWaitTimeInMs: 250,
-    sessionTimeout: 10_000,
-    heartbeatInterval: 1_000,
-    ...FETCH_SIZES,
-  });
-  const crashed = consumerCrashed(consumer);
-  crashed.catch(() => undefined); // handled by the race below; marked here for a crash during start-up
+  const consumer = new StageConsumer({ kafka, groupId: group, topic, logger, config: FETCH_SIZES });
   try {
     const prepared = await sink.prepare({ version, settings });
     const drift = tzDrift(version, prepared.tzVersion);
@@ -182,40 +165,30 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
       logger.warn({ err: error, partition }, 'aggregation commit failed; resuming from the last committed progress');
     };
 
-    // After a rebalance the sink says where each partition stands: forget what memory says.
-    // And the consumer fetches from there: the group's committed offset may be anywhere (a version
-    // whose tables and progress were dropped to run it again, a group reused across databases).
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      driver.forget();
-      const partitions = payload.memberAssignment[topic] ?? [];
-      logger.info({ version, partitions }, 'partitions assigned');
-      for (const partition of partitions)
-        driver
-          .position(partition)
-          .then((offset) => consumer.seek({ topic, partition, offset: String(offset) }))
-          .catch(failed(partition));
-    });
-    // kafkajs calls no eachBatch for a fetch of transaction markers or aborted records only
-    // (runner.js, `isEmptyDueToFiltering`); without this a partition whose log ends with a marker
-    // would show lag 1 forever.
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (payload.batchSize !== 0 || payload.firstOffset === null || payload.topic !== topic) return;
-      const { partition } = payload;
-      driver
-        .skipped(partition, BigInt(payload.firstOffset), BigInt(payload.lastOffset) + 1n)
-        .then((outcome) => {
-          if (outcome.kind === 'seek') consumer.seek({ topic, partition, offset: String(outcome.offset) });
-        })
-        .catch(failed(partition));
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
+    await consumer.start({
       autoCommit: true,
-      eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: Math.max(1, options.topicPartitions),
-      eachBatch: async (payload) => {
-        const { batch } = payload;
+      // After a rebalance the sink says where each partition stands: forget what memory says.
+      // And the consumer fetches from there: the group's committed offset may be anywhere (a version
+      // whose tables and progress were dropped to run it again, a group reused across databases).
+      assigned: (partitions) => {
+        driver.forget();
+        logger.info({ version, partitions: [...partitions] }, 'partitions assigned');
+        for (const partition of partitions)
+          driver
+            .position(partition)
+            .then((offset) => consumer.seek(partition, offset))
+            .catch(failed(partition));
+      },
+      // kafkajs calls no eachBatch for a fetch of transaction markers or aborted records only
+      // (runner.js, `isEmptyDueToFiltering`); without this a partition whose log ends with a marker
+      // would show lag 1 forever.
+      filtered: (partition, from, end) =>
+        driver.skipped(partition, from, end).catch((error: unknown) => {
+          failed(partition)(error);
+          return { kind: 'failed' };
+        }),
+      batch: async (batch) => {
         const { partition } = batch;
         await decoder.prepare(batch.messages.map((message) => message.value));
         const records = batch.messages.map((message): StagedRecord => ({
@@ -224,23 +197,17 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
           key: message.key,
           value: message.value,
         }));
-        const from =
-          fetchedFrom(batch) ?? (batch.firstOffset() === null ? undefined : BigInt(batch.firstOffset() ?? 0));
-        const end = batchEnd(batch);
-        const outcome = await driver
+        const { from, end, backlog } = batch;
+        return driver
           .batch(
             partition,
             records,
+            { ...(from === undefined ? {} : { from }), ...(end === undefined ? {} : { end }), backlog },
             {
-              ...(from === undefined ? {} : { from }),
-              ...(end === undefined ? {} : { end }),
-              backlog: isBacklog(end, batch.highWatermark),
-            },
-            {
-              isActive: () => payload.isRunning() && !payload.isStale(),
+              isActive: () => batch.isActive(),
               committed: async (next) => {
-                payload.resolveOffset(String(next - 1n));
-                await payload.heartbeat();
+                batch.processed(next);
+                await batch.heartbeat();
               },
             },
           )
@@ -248,7 +215,6 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
             failed(partition)(error);
             throw error;
           });
-        if (outcome.kind === 'seek') consumer.seek({ topic, partition, offset: String(outcome.offset) });
       },
     });
     const idleCloseMs = options.idleCloseMs;
@@ -260,10 +226,10 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
       { version, group, topic, ...settings.window, dims: settings.dims, sink: settings.sink, idleCloseMs },
       'aggregation running',
     );
-    await Promise.race([untilAborted(signal), crashed]);
+    await consumer.until(signal);
     return metrics;
   } finally {
-    await consumer.disconnect().catch(() => undefined);
+    await consumer.close();
     for (const close of closers) await close().catch(() => undefined);
     await sink.close().catch(() => undefined);
     logger.info({ ...metrics }, 'aggregation stopped');

@@ -1,5 +1,5 @@
 import { registryClient } from '../../registry/registry-client.js';
-import type { EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { Partitioners } from '../../kafka/kafkajs.js';
 import { ensurePipelineTopics } from '../../kafka/ensure-topics.js';
 import {
@@ -20,9 +20,7 @@ import type { Logger } from '../../shared/logger.js';
 import { PartitionProducers } from './partition-producers.js';
 import { SEND_SLICE, type TransactionPolicy } from './transaction-policy.js';
 import { enrich, invalidReason, keysProblem, type EnrichmentTables, type RawEvent } from './rules.js';
-import { untilAborted } from '../../shared/abort.js';
-import { batchEnd, fetchedFrom, isBacklog } from '../../kafka/backlog.js';
-import { consumerCrashed } from '../../kafka/crash-watch.js';
+import { StageConsumer, type FetchedBatch } from '../runtime/stage-consumer.js';
 import {
   DEFAULT_TRANSACTION_POLICY,
   EnrichmentDriver,
@@ -105,16 +103,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
   const policy = options.transactions ?? DEFAULT_TRANSACTION_POLICY;
   const producers = new PartitionProducers(kafka, admin, group, names.events);
   let driver: EnrichmentDriver<KafkaMessage> | undefined;
-  // A 10 s session: a killed instance's partitions move on within seconds, not kafkajs's default 30.
-  const consumer = kafka.consumer({
-    groupId: group,
-    readUncommitted: false,
-    maxWaitTimeInMs: 250,
-    sessionTimeout: 10_000,
-    heartbeatInterval: 1_000,
-  });
-  const crashed = consumerCrashed(consumer);
-  crashed.catch(() => undefined); // handled by the race below; marked here for a crash during start-up
+  const consumer = new StageConsumer({ kafka, groupId: group, topic: names.events, logger });
   const plain =
     options.transactional === false
       ? kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner })
@@ -211,42 +200,21 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
     });
     driver = transactional;
 
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      const assigned = new Set(payload.memberAssignment[names.events] ?? []);
-      logger.info({ group, partitions: [...assigned] }, 'partitions assigned');
-      // kafkajs fetches again from the committed offsets: transactions carried over are given up.
-      transactional.rebalance(assigned).catch((error: unknown) => {
-        logger.warn({ err: error }, 'giving up the transactions of the last assignment failed');
-      });
-    });
-
     await plain?.connect();
-    await consumer.connect();
-    await consumer.subscribe({ topic: names.events, fromBeginning: true });
 
     /** Exactly once: the driver decides; kafkajs fetches, and seeks where the driver says. */
-    const transactBatch = async (payload: EachBatchPayload): Promise<void> => {
-      const { batch } = payload;
-      const { partition } = batch;
-      const from = fetchedFrom(batch);
-      const outcome = await transactional.batch(
-        partition,
+    const transactBatch = (batch: FetchedBatch) =>
+      transactional.batch(
+        batch.partition,
         batch.messages,
-        { ...(from === undefined ? {} : { from }), backlog: isBacklog(batchEnd(batch), batch.highWatermark) },
-        {
-          isActive: () => payload.isRunning() && !payload.isStale(),
-          processed: (next) => payload.resolveOffset(String(next - 1n)),
-          heartbeat: () => payload.heartbeat(),
-        },
+        { ...(batch.from === undefined ? {} : { from: batch.from }), backlog: batch.backlog },
+        batch,
       );
-      if (outcome.kind === 'seek') consumer.seek({ topic: names.events, partition, offset: String(outcome.offset) });
-    };
 
     /** At-least-once (bench only): slices sent plainly, offsets auto-committed. */
-    const sendBatchPlainly = async (producer: Producer, payload: EachBatchPayload): Promise<void> => {
-      const { batch } = payload;
+    const sendBatchPlainly = async (producer: Producer, batch: FetchedBatch): Promise<{ kind: 'done' }> => {
       for (let start = 0; start < batch.messages.length; start += SEND_SLICE) {
-        if (!payload.isRunning() || payload.isStale()) return;
+        if (!batch.isActive()) break;
         const slice = batch.messages.slice(start, start + SEND_SLICE);
         const { stages, deadLetters } = await toMessages(batch.partition, slice);
         await producer.sendBatch({
@@ -257,16 +225,23 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
         });
         metrics.out += stages.length;
         metrics.dlq += deadLetters.length;
-        payload.resolveOffset(slice.at(-1)?.offset ?? batch.lastOffset());
-        await payload.heartbeat();
+        batch.processed(BigInt((slice.at(-1) as KafkaMessage).offset) + 1n);
+        await batch.heartbeat();
       }
+      return { kind: 'done' };
     };
 
-    await consumer.run({
+    await consumer.start({
       autoCommit: plain !== undefined,
-      eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: Math.max(1, options.topics.topicPartitions),
-      eachBatch: (payload) => (plain === undefined ? transactBatch(payload) : sendBatchPlainly(plain, payload)),
+      assigned: (assigned) => {
+        logger.info({ group, partitions: [...assigned] }, 'partitions assigned');
+        // kafkajs fetches again from the committed offsets: transactions carried over are given up.
+        transactional.rebalance(assigned).catch((error: unknown) => {
+          logger.warn({ err: error }, 'giving up the transactions of the last assignment failed');
+        });
+      },
+      batch: (batch) => (plain === undefined ? transactBatch(batch) : sendBatchPlainly(plain, batch)),
     });
     // The effective settings, once: what a supervisor (`kappa up`, `recover --from`) really passed.
     logger.info(
@@ -279,10 +254,10 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
       },
       'enrichment running',
     );
-    await Promise.race([untilAborted(signal), crashed]);
+    await consumer.until(signal);
     return metrics;
   } finally {
-    await consumer.disconnect().catch(() => undefined);
+    await consumer.close();
     // An open transaction would hold read_committed readers of the stages topic until it times out.
     await driver?.stop();
     await producers.closeAll();
