@@ -1,14 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startThrowawayCluster, type ThrowawayCluster } from '../src/stack/throwaway-broker.js';
 import { useAggregateHarness } from './support/aggregate-harness.js';
-import { cleanEnv, KAPPA_BIN } from './support/cli.js';
 import { testKafka } from './support/context.js';
 import { readAtLeast } from './support/read-topic.js';
+import { runToEnd, supervise } from './support/supervise.js';
 
 /**
  * The smaller cluster test of `npm test` (issue 23, item 6): three KRaft nodes, topics with
@@ -31,39 +28,6 @@ const { context, pipeline, referenceFromEvents, expectTablesToReach } = useAggre
   undefined,
   () => cluster?.brokers ?? [],
 );
-
-/** A stage kept running like a service manager would: restarted a second after it exits, until stopped. */
-function supervise(args: readonly string[], env: Record<string, string>, label: string, events: string[]) {
-  let current: ChildProcess | undefined;
-  let stopping = false;
-  const start = () => {
-    const log = openSync(join(env['KAPPA_STATE_DIR'] ?? '', `${label}.log`), 'a');
-    current = spawn(process.execPath, [KAPPA_BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', log, log] });
-    current.once('exit', (code, signal) => {
-      if (stopping) return;
-      events.push(`${label} exited (${signal ?? code ?? '?'}); restarting`);
-      setTimeout(start, 1_000);
-    });
-  };
-  start();
-  return {
-    stop: async () => {
-      stopping = true;
-      if (current !== undefined && current.exitCode === null && current.signalCode === null) {
-        const exited = new Promise((resolve) => current?.once('exit', resolve));
-        current.kill('SIGTERM');
-        await Promise.race([exited, sleep(30_000)]);
-        if (current.exitCode === null && current.signalCode === null) current.kill('SIGKILL');
-      }
-    },
-  };
-}
-
-function runToEnd(args: readonly string[], env: Record<string, string>, label: string): Promise<number | null> {
-  const log = openSync(join(env['KAPPA_STATE_DIR'] ?? '', `${label}.log`), 'a');
-  const child = spawn(process.execPath, [KAPPA_BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', log, log] });
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
 
 /** The node leading `partition` of `topic` now. */
 async function leaderOf(topic: string, partition: number): Promise<number> {
@@ -114,7 +78,7 @@ describe('a three-node cluster', () => {
       );
       try {
         const stagesTopic = env['KAPPA_TOPIC_STAGES'] ?? '';
-        const generating = runToEnd(['ingest', '--count', '4000', '--rate', '400'], env, 'ingest');
+        const generating = runToEnd(['ingest', '--count', '4000', '--rate', '400'], env, 'ingest').done;
         // Wait until records flow through the stages topic, then kill its partition 0's leader.
         // (The topic appears once the enrichment has started: a read before fails with UNKNOWN_TOPIC.)
         for (let attempt = 0; ; attempt += 1) {
