@@ -1,5 +1,6 @@
 import { DIMENSIONS, DIMENSION_SPECS, keyProblem } from '../../model/dimensions.js';
 import type { EnrichedEvent } from '../../model/enriched-event.js';
+import type { DecodeResult } from '../../registry/avro-decoder.js';
 import { isEventTime, parseEventTime } from '../../shared/event-time.js';
 import { futureTimeProblem } from '../../shared/time-bounds.js';
 
@@ -100,4 +101,27 @@ export function keysProblem(event: EnrichedEvent): InvalidEvent | undefined {
     if (detail !== undefined) return { reason: 'key-too-long', detail };
   }
   return undefined;
+}
+
+/** What the enrichment makes of one raw record: its stages event, or why it is a dead letter. */
+export type EnrichmentOutcome =
+  | { readonly kind: 'stages'; readonly value: EnrichedEvent }
+  | { readonly kind: 'dead'; readonly reason: string; readonly detail: string };
+
+/**
+ * The enrichment stage's decision for one decoded raw record: decoding, the time checks bounded by
+ * the record's timestamp, the rules, the key lengths. The stage (run.ts) and the full-chain plan
+ * (recovery/full-chain-plan.ts) both decide through it, so a plan predicts what a replay writes.
+ */
+export function enrichRecord(
+  decoded: DecodeResult<RawEvent>,
+  bound: TimeBound,
+  tables: EnrichmentTables,
+): EnrichmentOutcome {
+  if (!decoded.ok) return { kind: 'dead', reason: decoded.reason, detail: decoded.detail };
+  const invalid = invalidReason(decoded.value, bound);
+  if (invalid !== undefined) return { kind: 'dead', ...invalid };
+  const value = enrich(decoded.value, tables);
+  const problem = keysProblem(value);
+  return problem === undefined ? { kind: 'stages', value } : { kind: 'dead', ...problem };
 }

@@ -19,7 +19,7 @@ import { KappaError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { PartitionProducers } from './partition-producers.js';
 import { SEND_SLICE, type TransactionPolicy } from './transaction-policy.js';
-import { enrich, invalidReason, keysProblem, type EnrichmentTables, type RawEvent } from './rules.js';
+import { enrichRecord, type EnrichmentTables, type RawEvent } from './rules.js';
 import { StageConsumer, type FetchedBatch } from '../runtime/stage-consumer.js';
 import {
   DEFAULT_TRANSACTION_POLICY,
@@ -139,18 +139,14 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
       for (let index = 0; index < slice.length; index += 1) {
         const message = slice[index] as KafkaMessage;
         metrics.in += 1;
-        const decoded = decoder.decodeSync(message.value);
         // Bounded by the record's timestamp in the log, never the clock: a replay decides the same.
-        const invalid = decoded.ok
-          ? invalidReason(decoded.value, {
-              timestampMs: Number(message.timestamp),
-              timeZone: options.timeZone,
-              maxFutureMs: options.maxFutureMs,
-            })
-          : undefined;
-        const enriched = decoded.ok && invalid === undefined ? enrich(decoded.value, options.tables) : undefined;
-        const problem = invalid ?? (enriched === undefined ? undefined : keysProblem(enriched));
-        if (enriched !== undefined && problem === undefined) {
+        const outcome = enrichRecord(
+          decoder.decodeSync(message.value),
+          { timestampMs: Number(message.timestamp), timeZone: options.timeZone, maxFutureMs: options.maxFutureMs },
+          options.tables,
+        );
+        if (outcome.kind === 'stages') {
+          const enriched = outcome.value;
           // Partition-preserving (SPEC §1.2): the stages partition is the events partition, so each
           // holds one source partition's records in produced order, whatever the batching or restarts.
           // The event's record timestamp goes with it, so the aggregator bounds its time by the
@@ -163,7 +159,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
           });
           continue;
         }
-        const { reason, detail } = decoded.ok ? (problem ?? { reason: 'invalid', detail: '' }) : decoded;
+        const { reason, detail } = outcome;
         if (options.badRecords === 'fail')
           throw new KappaError(
             'KAPPA_BAD_RECORD',
