@@ -7,14 +7,17 @@ import { describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../src/shared/logger.js';
 import { startBroker, stopBroker } from '../../src/stack/broker.js';
 import { useAggregateHarness } from '../support/aggregate-harness.js';
-import { cleanEnv, KAPPA_BIN } from '../support/cli.js';
+import { cleanEnv, KAPPA_BIN, kappaAsync } from '../support/cli.js';
 import { testKafka } from '../support/context.js';
 import { ensureMariaDb } from '../support/mariadb.js';
 import { readAtLeast, readTopic } from '../support/read-topic.js';
 import { seededRandom } from '../support/seeded-random.js';
 import { supervise } from '../support/supervise.js';
 
-const { context, pipeline, referenceFromEvents, expectTablesToReach } = useAggregateHarness('chaos');
+// Windows of 2 s and a 2 s delay: the run's ~20 s of event time closes windows, so `kappa verify` compares some.
+const SETTINGS = { sizeMs: 2_000, slideMs: 2_000, delayMs: 2_000 };
+const WINDOW_ENV = { KAPPA_WINDOW: '2s', KAPPA_SLIDE: '2s', KAPPA_WATERMARK: '2s' };
+const { context, pipeline, referenceFromEvents, expectTablesToReach } = useAggregateHarness('chaos', SETTINGS);
 const SEEDS = (process.env['CHAOS_SEEDS'] ?? '1,2,3').split(',').map(Number);
 
 /** `kappa ingest` to completion, as a process; resolves with its exit code. */
@@ -36,7 +39,7 @@ describe('chaos: the whole pipeline under kill -9, a broker restart and a MariaD
     'seed %i: every id once in events and events_stages, and the tables equal the reference model',
     async (seed) => {
       const rand = seededRandom(seed);
-      const env: Record<string, string> = { ...pipeline(`chaos${seed}`), KAPPA_LOG_LEVEL: 'info' };
+      const env: Record<string, string> = { ...pipeline(`chaos${seed}`), ...WINDOW_ENV, KAPPA_LOG_LEVEL: 'info' };
       const version = `v${seed}`;
       const events: string[] = [];
       const restartBroker = inject('kafkaRestart');
@@ -108,10 +111,30 @@ describe('chaos: the whole pipeline under kill -9, a broker restart and a MariaD
         ).sort((a, b) => a - b);
         expect(stageIds, events.join('\n')).toEqual(ids);
 
+        // verify first: a replay of the same log from offset 0 has the window digests of the version
+        // that lived through the chaos, over every window the replay closed (polled while the live
+        // version catches up after its last kill: until then it has closed fewer, never other ones).
+        const replayed = `v${seed}0`;
+        const recovered = await kappaAsync(
+          ['recover', '--to', replayed, '--dims', 'user,dept,age', '--until-caught-up'],
+          env,
+          240_000,
+        );
+        expect(recovered.code, recovered.stderr).toBe(0);
+        const verified = async (a: string, b: string) => {
+          const result = await kappaAsync(['verify', a, b], env);
+          const windows = /identical over ([\d,]+) windows/.exec(result.stdout)?.[1];
+          expect(windows, `${result.stdout}${result.stderr}\n${events.join('\n')}`).toBeDefined();
+          return Number(windows?.replaceAll(',', ''));
+        };
+        const closedByReplay = await verified(replayed, replayed);
+        expect(closedByReplay).toBeGreaterThan(0);
+        const deadline = Date.now() + 240_000;
+        while ((await verified(version, replayed)) < closedByReplay && Date.now() < deadline) await sleep(2_000);
+        expect(await verified(version, replayed)).toBe(closedByReplay);
+
         // The tables: exactly the reference model over the *events* log, per events partition in
         // produced order — what an uninterrupted pipeline gives, whatever the kills did to batching.
-        // (No `kappa verify` here: 20 s of event time closes no window of 10 s + a 15 s delay, so
-        // digests of windows closed in both would compare nothing.)
         await expectTablesToReach(version, await referenceFromEvents(env['KAPPA_TOPIC_EVENTS'] ?? ''), 240_000);
         expect(enrich.restarts() + aggregate.restarts()).toBeGreaterThanOrEqual(2);
       } finally {
