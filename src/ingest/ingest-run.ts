@@ -10,7 +10,7 @@ import { encodeWithSchemaId } from '../registry/wire-format.js';
 import type { Logger } from '../shared/logger.js';
 import { formatCount, Progress } from '../shared/progress.js';
 import { retry } from '../shared/retry.js';
-import { DiskBuffer, undelivered, type BufferedRecord, type Chunk } from './disk-buffer.js';
+import { CHUNK_MAX, DiskBuffer, undelivered, type BufferedRecord, type Chunk } from './disk-buffer.js';
 import { makeEvent, type GeneratorOptions } from './event-generator.js';
 import { registerEventsSchema, type EventsSchema } from './events-schema.js';
 import { needsLogSearch, resumePoint, type IdBlock } from './id-blocks.js';
@@ -54,7 +54,6 @@ export interface IngestSummary {
   readonly runSeconds: number;
 }
 
-const CHUNK_MAX = 2_000;
 /** Ids reserved at a time. */
 const ID_BLOCK = 10_000;
 /** Generated-but-unsent records beyond which generation waits (Fluentd's total_limit_size). */

@@ -1,9 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CHUNK_MAX as CAP } from './disk-buffer.js';
 import { pace, startPacing } from './pacer.js';
 
-/** The chunk cap of `kappa ingest` (CHUNK_MAX). */
-const CAP = 2_000;
 /** What the pacer promises: releases on a 100 ms tick, and at most 1 s of rate owed after a stall. */
 const TICK_MS = 100;
 const BURST_MS = 1_000;
@@ -99,13 +98,14 @@ describe('pace', () => {
   });
 
   it('after a 300 ms stall, what is owed goes at the next turns, in chunks of at most the cap', () => {
+    const cap = 2_000; // any cap below what is owed
     let state = startPacing(10_000);
-    for (let at = 100; at <= 1_000; at += 100) state = pace(state, at, CAP).next; // on time: 1,000 a tick
-    const late = pace(state, 1_300, CAP); // 3,000 owed
-    expect(late.events).toBe(CAP);
-    const rest = pace(late.next, 1_305, CAP);
+    for (let at = 100; at <= 1_000; at += 100) state = pace(state, at, cap).next; // on time: 1,000 a tick
+    const late = pace(state, 1_300, cap); // 3,000 owed
+    expect(late.events).toBe(cap);
+    const rest = pace(late.next, 1_305, cap);
     expect(rest.events).toBe(1_000);
-    expect(pace(rest.next, 1_310, CAP)).toMatchObject({ events: 0, waitMs: 90 });
+    expect(pace(rest.next, 1_310, cap)).toMatchObject({ events: 0, waitMs: 90 });
   });
 
   it('owes at most 1 s of rate: a 5 s stall is not made up for', () => {

@@ -1,8 +1,9 @@
 /**
- * kafkajs, with two of its internal modules replaced by ours: the read_committed filter (see
+ * kafkajs, with three of its internal modules replaced by ours: the read_committed filter (see
  * ./read-committed.ts: kafkajs 2.2.4 leaks records of aborted transactions when a partition holds
- * several) and the producer's grouping of messages by partition (./group-by-partition.ts: O(n²) in
- * the messages for one partition). Every runtime use of kafkajs goes through this module — a lint
+ * several), the producer's grouping of messages by partition (./group-by-partition.ts: O(n²) in
+ * the messages for one partition) and its record encoder (./record-encoder.ts: the same bytes
+ * without three buffers and a copy per varint per record). Every runtime use of kafkajs goes through this module — a lint
  * rule forbids value imports of 'kafkajs' elsewhere — so the replacements are in place before
  * kafkajs's consumer and producer code load and bind them.
  */
@@ -10,6 +11,7 @@ import { createRequire } from 'node:module';
 import type * as KafkaJs from 'kafkajs';
 import { KappaError } from '../shared/errors.js';
 import { groupMessagesPerPartition } from './group-by-partition.js';
+import { encodeRecord, type RecordEncoder } from './record-encoder.js';
 import { filterAbortedRecords, type AbortedTransaction, type FetchedRecord } from './read-committed.js';
 
 const require = createRequire(import.meta.url);
@@ -32,6 +34,9 @@ const FILTER = 'kafkajs/src/consumer/filterAbortedMessages.js';
 const BATCH = 'kafkajs/src/consumer/batch.js';
 const GROUPING = 'kafkajs/src/producer/groupMessagesPerPartition.js';
 const SEND = 'kafkajs/src/producer/sendMessages.js';
+const RECORD = 'kafkajs/src/protocol/recordBatch/record/v0/index.js';
+/** The one module that binds RECORD (every produce request version from 3 on builds on it). */
+const PRODUCE_V3 = 'kafkajs/src/protocol/requests/produce/v3/request.js';
 /** Marks our modules; a global symbol, because a test runner may evaluate this module more than once in one process. */
 const MARK = Symbol.for('kappa.readCommittedFilter');
 
@@ -39,10 +44,13 @@ function isOurs(value: unknown): boolean {
   return typeof value === 'function' && (value as unknown as Record<symbol, unknown>)[MARK] === true;
 }
 
-/** Puts `ours` in the module cache in place of kafkajs's `path`, before `user` (which binds it) loads. */
-function install(path: string, user: string, ours: unknown): void {
+/**
+ * Puts `ours` in the module cache in place of kafkajs's `path`, before `user` (which binds it) loads;
+ * returns kafkajs's own exports (undefined when ours was in place already).
+ */
+function install(path: string, user: string, ours: unknown): unknown {
   const modulePath = require.resolve(path);
-  if (isOurs(require.cache[modulePath]?.exports)) return;
+  if (isOurs(require.cache[modulePath]?.exports)) return undefined;
   if (require.cache[require.resolve(user)] !== undefined) {
     throw new Error(
       `kafkajs was loaded before src/kafka/kafkajs.ts could replace ${path}: import kafkajs values from src/kafka/kafkajs.ts only`,
@@ -52,13 +60,17 @@ function install(path: string, user: string, ours: unknown): void {
   const loaded = require.cache[modulePath];
   if (loaded === undefined)
     throw new Error(`kafkajs has no ${path}: check the kafkajs version (${KAFKAJS_FIXED_FOR} expected)`);
+  const theirs: unknown = loaded.exports;
   loaded.exports = ours;
+  return theirs;
 }
 
 function installReplacements(): void {
   checkKafkajsVersion((require('kafkajs/package.json') as { version: string }).version);
   install(FILTER, BATCH, replacement);
   install(GROUPING, SEND, grouping);
+  const theirs = install(RECORD, PRODUCE_V3, record);
+  if (theirs !== undefined) kafkajsRecord = theirs as RecordEncoder;
 }
 
 function replacement({
@@ -74,14 +86,26 @@ function replacement({
 /** A function of its own, so that marking it does not mark group-by-partition.ts's export. */
 const grouping: typeof groupMessagesPerPartition = (input) => groupMessagesPerPartition(input);
 
+/** kafkajs's own record encoder, for the inputs ours leaves to it. */
+let kafkajsRecord: RecordEncoder = () => {
+  throw new Error('kafkajs record encoder not loaded');
+};
+const record: RecordEncoder = (input) => encodeRecord(input, kafkajsRecord);
+
 Object.defineProperty(replacement, MARK, { value: true });
 Object.defineProperty(grouping, MARK, { value: true });
+Object.defineProperty(record, MARK, { value: true });
 installReplacements();
 const kafkajs = require('kafkajs') as typeof KafkaJs;
 
 /** Whether kafkajs's consumer uses our filter (tests check it). */
 export function readCommittedFilterInstalled(): boolean {
   return isOurs(require.cache[require.resolve(FILTER)]?.exports);
+}
+
+/** Whether kafkajs's produce requests use our record encoder (tests check it). */
+export function recordEncoderInstalled(): boolean {
+  return isOurs(require.cache[require.resolve(RECORD)]?.exports);
 }
 
 /** Whether kafkajs's producer uses our grouping by partition (tests check it). */
