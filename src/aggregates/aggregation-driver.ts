@@ -299,6 +299,9 @@ export class AggregationDriver {
     let counted = carried?.counted ?? { in: 0, late: 0, bad: 0 };
     let since = carried?.since ?? 0;
     let startedAt = carried?.startedAt ?? this.clock();
+    // Whether the batch is still ours (running, not sought elsewhere) changes only across an await:
+    // asked here and after each commit, which is what asking before every record answered.
+    let active = control.isActive();
     const flush = async (nextOffset: bigint) => {
       const side = sideRecords(lateTopic, late, deadLetterTopic, dead);
       await this.commit(partition, state, nextOffset, rows, side, false, counted);
@@ -309,10 +312,11 @@ export class AggregationDriver {
       since = 0;
       startedAt = this.clock();
       await control.committed(nextOffset);
+      active = control.isActive();
     };
     if (records.length > from) state.lastDataAt = this.clock();
     for (let index = from; index < records.length; index += 1) {
-      if (!control.isActive()) {
+      if (!active) {
         // Whatever ran ahead of the last commit is redone by whoever owns the partition next.
         this.forget(partition);
         return { kind: 'stopped' };

@@ -59,19 +59,21 @@ export interface ClassifyContext {
  * longer than its column): bad records are counted and dead-lettered, never dropped. Decided from
  * the record alone, so a replay decides exactly as the live run did.
  */
+/** The time as a dead letter's detail quotes it: only for bad records (it was ~1 µs of every event's replay). */
+const quoted = (time: string): string => JSON.stringify(time);
+
 export function classify(decoded: DecodeResult<EnrichedEvent>, context: ClassifyContext): Classified {
   if (!decoded.ok) return { kind: 'bad', reason: decoded.reason, detail: decoded.detail };
   const { timeZone, dims } = context;
-  const text = JSON.stringify(decoded.value.time);
   const time = parseEventTime(decoded.value.time, timeZone);
   if (time === undefined)
-    return { kind: 'bad', reason: 'invalid-time', detail: `time ${text} is not YYYY-MM-DD HH:mm:ss in ${timeZone}` };
+    return { kind: 'bad', reason: 'invalid-time', detail: `time ${quoted(decoded.value.time)} is not YYYY-MM-DD HH:mm:ss in ${timeZone}` };
   const future = futureTimeProblem(time, context.timestampMs, context.maxFutureMs);
   if (future !== undefined)
-    return { kind: 'bad', reason: 'future-time', detail: `time ${text} in ${timeZone}: ${future}` };
+    return { kind: 'bad', reason: 'future-time', detail: `time ${quoted(decoded.value.time)} in ${timeZone}: ${future}` };
   const range = windowRangeProblem(time, context.window);
   if (range !== undefined)
-    return { kind: 'bad', reason: 'window-out-of-range', detail: `time ${text} in ${timeZone}: ${range}` };
+    return { kind: 'bad', reason: 'window-out-of-range', detail: `time ${quoted(decoded.value.time)} in ${timeZone}: ${range}` };
   const keys = keysOf(decoded.value, dims);
   for (const dim of dims) {
     const problem = keyProblem(dim, keys[dim] ?? '');
