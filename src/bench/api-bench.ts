@@ -153,6 +153,11 @@ export async function benchApi(options: {
             if (scrapes !== undefined) loadedScrapes.push(...(await scrapes));
           }
         const reads = (await windowReads(api)) - readsBefore;
+        for (const [name, figures] of Object.entries(measured)) {
+          const failed = figures.reduce((sum, entry) => sum + entry.non2xx, 0);
+          // A figure of error answers (a 429 from the rate limit, a 5xx) would measure the wrong thing.
+          if (failed > 0) throw new Error(`the API row's ${name} load got ${failed} answers other than 2xx`);
+        }
         const summary = (figures: readonly LoadFigures[]) => ({
           requestsPerSec: median(figures.map((entry) => entry.requestsPerSec)),
           p50Ms: median(figures.map((entry) => entry.p50Ms)),
