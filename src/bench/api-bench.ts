@@ -149,6 +149,10 @@ export async function benchApi(options: {
           for (const [name, url] of Object.entries(urls) as [keyof typeof urls, string][]) {
             // While kappa serve is under load, a scraper reads its /metrics as Prometheus would.
             const scrapes = name === 'ours' ? scrapeTimes(`${api}/metrics`, seconds) : undefined;
+            // Handled from now on: a scraper failing while the load runs must reach the `await`
+            // below (and the servers' clean-up), not crash the bench as an unhandled rejection,
+            // leaving its servers and broker running.
+            scrapes?.catch(() => undefined);
             measured[name].push(await load(url, seconds));
             if (scrapes !== undefined) loadedScrapes.push(...(await scrapes));
           }
