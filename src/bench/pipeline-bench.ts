@@ -44,7 +44,9 @@ const total = (offsets: OffsetsByPartition) => [...offsets.values()].reduce((sum
 /** A stage as its own process (as in production), logging to a file in the run's state folder. */
 function stage(args: readonly string[], env: Record<string, string>, label: string): ChildProcess {
   const log = openSync(join(env['KAPPA_STATE_DIR'] ?? tmpdir(), `${label}.log`), 'a');
-  return spawn(process.execPath, [KAPPA_BIN, ...args], {
+  // BENCH_STAGE_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof": profile the stage processes.
+  const flags = (process.env['BENCH_STAGE_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
+  return spawn(process.execPath, [...flags, KAPPA_BIN, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', log, log],
   });

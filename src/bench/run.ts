@@ -54,7 +54,7 @@ const { values } = parseArgs({
     'pipeline-rounds': { type: 'string', default: '3' },
     'api-rounds': { type: 'string', default: '3' },
     // The whole pipeline's first asked rate (events/s); lower after a run that did not keep up.
-    'pipeline-rate': { type: 'string', default: '45000' },
+    'pipeline-rate': { type: 'string', default: '50000' },
     // Records per transaction of Kafka's TransactionalMessageCopier (the enrichment's EOS anchor).
     'copier-transaction-size': { type: 'string', default: '10000' },
     // Events of the end-to-end rows (kappa at 200/s, and each of the two client baselines).
