@@ -67,13 +67,25 @@ export function classify(decoded: DecodeResult<EnrichedEvent>, context: Classify
   const { timeZone, dims } = context;
   const time = parseEventTime(decoded.value.time, timeZone);
   if (time === undefined)
-    return { kind: 'bad', reason: 'invalid-time', detail: `time ${quoted(decoded.value.time)} is not YYYY-MM-DD HH:mm:ss in ${timeZone}` };
+    return {
+      kind: 'bad',
+      reason: 'invalid-time',
+      detail: `time ${quoted(decoded.value.time)} is not YYYY-MM-DD HH:mm:ss in ${timeZone}`,
+    };
   const future = futureTimeProblem(time, context.timestampMs, context.maxFutureMs);
   if (future !== undefined)
-    return { kind: 'bad', reason: 'future-time', detail: `time ${quoted(decoded.value.time)} in ${timeZone}: ${future}` };
+    return {
+      kind: 'bad',
+      reason: 'future-time',
+      detail: `time ${quoted(decoded.value.time)} in ${timeZone}: ${future}`,
+    };
   const range = windowRangeProblem(time, context.window);
   if (range !== undefined)
-    return { kind: 'bad', reason: 'window-out-of-range', detail: `time ${quoted(decoded.value.time)} in ${timeZone}: ${range}` };
+    return {
+      kind: 'bad',
+      reason: 'window-out-of-range',
+      detail: `time ${quoted(decoded.value.time)} in ${timeZone}: ${range}`,
+    };
   const keys = keysOf(decoded.value, dims);
   for (const dim of dims) {
     const problem = keyProblem(dim, keys[dim] ?? '');
