@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { createKafka } from '../kafka/client.js';
@@ -30,6 +31,7 @@ import { useBenchKafkaSecurity } from './bench-security.js';
 import { writeJavaClientProperties } from './java-client-config.js';
 import { benchLateness } from './lateness-bench.js';
 import { benchVerify } from './verify-bench.js';
+import { staleDist } from './dist-freshness.js';
 import { benchEnrich } from './enrich-bench.js';
 import { benchGenerator, timedIngest } from './generator-bench.js';
 import { startRegistry } from '../registry/server.js';
@@ -100,6 +102,14 @@ for (const [option, value] of Object.entries({
     process.stderr.write(`bench: --${option} must be a whole number ≥ 1\n`);
     process.exit(2);
   }
+if (want('cli') || want('pipeline')) {
+  // Those rows run the compiled CLI (bin/kappa.js → dist/).
+  const stale = staleDist(fileURLToPath(new URL('../..', import.meta.url)));
+  if (stale !== undefined) {
+    process.stderr.write(`bench: ${stale}: run \`npm run build\` (or \`npm run bench\`, which builds first)\n`);
+    process.exit(2);
+  }
+}
 for (const group of ['enrich'])
   if (want(group) && !want('generator')) {
     process.stderr.write(`bench: --only ${group} needs generator too\n`);
