@@ -1,6 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createKafka } from '../src/kafka/client.js';
+import { ensurePipelineTopics } from '../src/kafka/ensure-topics.js';
+import { createLogger } from '../src/shared/logger.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../src/stack/throwaway-broker.js';
 import { useAggregateHarness } from './support/aggregate-harness.js';
 import { testKafka } from './support/context.js';
@@ -129,6 +132,39 @@ describe('a three-node cluster', () => {
         await expectTablesToReach('v1', await referenceFromEvents(env['KAPPA_TOPIC_EVENTS'] ?? ''), 240_000);
       } finally {
         await Promise.all([enrich.stop(), aggregate.stop()]);
+      }
+    },
+  );
+
+  it(
+    'lets a stage start while another has just created the topics, whichever node it asks (no UNKNOWN_TOPIC_OR_PARTITION)',
+    {
+      timeout: 240_000,
+    },
+    async () => {
+      // The whole-pipeline bench on three nodes: `kappa ingest` started while enrichment and the
+      // aggregator created the pipeline topics, listed them from one node and asked another for
+      // their metadata before that node knew them; the generator died at start-up.
+      const nodes = cluster?.brokers ?? [];
+      const logger = createLogger('warn', 'cluster-topics');
+      const creator = createKafka({ brokers: [nodes[0] ?? ''], logger }).admin();
+      const starters = nodes.map((node) => createKafka({ brokers: [node], logger }).admin());
+      await creator.connect();
+      await Promise.all(starters.map((admin) => admin.connect()));
+      try {
+        for (let round = 0; round < 15; round += 1) {
+          const settings = {
+            topicEvents: context.topic(`race-${round}-events`),
+            topicStages: context.topic(`race-${round}-stages`),
+            topicPartitions: 3,
+            topicReplicationFactor: 'auto' as const,
+          };
+          const created = ensurePipelineTopics(creator, settings, logger);
+          await sleep(round * 3);
+          await Promise.all([created, ...starters.map((admin) => ensurePipelineTopics(admin, settings, logger))]);
+        }
+      } finally {
+        await Promise.all([creator, ...starters].map((admin) => admin.disconnect()));
       }
     },
   );

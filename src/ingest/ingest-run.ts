@@ -124,14 +124,14 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
   const topic = options.topics.topicEvents;
   const admin = kafka.admin();
   await admin.connect();
-  const { metadata, clusterId } = await ensurePipelineTopics(admin, options.topics, logger)
-    .then(async () => ({
-      metadata: await admin.fetchTopicMetadata({ topics: [topic] }),
+  const { eventsPartitions, clusterId } = await ensurePipelineTopics(admin, options.topics, logger)
+    .then(async (topics) => ({
+      eventsPartitions: topics.eventsPartitions,
       clusterId: (await admin.describeCluster()).clusterId,
     }))
     .finally(() => admin.disconnect());
   // Partitions as they are (an existing topic keeps its count): partition = id % partitions.
-  const partitions = metadata.topics[0]?.partitions.length ?? options.topics.topicPartitions;
+  const partitions = eventsPartitions;
   const schema = await registerEventsSchema({
     schemasDir: options.schemasDir,
     registryUrl: options.registryUrl,

@@ -15,7 +15,20 @@ async function existingTopics(admin: Admin, names: readonly string[]): Promise<M
   const listed = new Set(await admin.listTopics());
   const present = names.filter((name) => listed.has(name));
   if (present.length === 0) return new Map();
-  const { topics } = await admin.fetchTopicMetadata({ topics: present });
+  // A topic another stage has just created is listed by one node before another knows it: asked
+  // there, its metadata is UNKNOWN_TOPIC_OR_PARTITION (retriable) or has no partitions yet. Ask
+  // again until it has them (seen on three nodes: a generator started beside the stages died).
+  const notReady = new KappaError('KAPPA_TOPIC_NOT_READY', `topics ${present.join(', ')} have no metadata yet`, {
+    retriable: true,
+  });
+  const { topics } = await retry(
+    async () => {
+      const metadata = await admin.fetchTopicMetadata({ topics: present });
+      if (metadata.topics.some((topic) => topic.partitions.length === 0)) throw notReady;
+      return metadata;
+    },
+    { deadlineMs: 60_000, initialDelayMs: 100, maxDelayMs: 1_000 },
+  );
   return new Map(
     topics.map((topic) => [
       topic.name,
