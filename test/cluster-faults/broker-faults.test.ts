@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
@@ -193,7 +193,17 @@ describe('cluster faults: the whole pipeline while brokers are killed, stopped a
         for (const child of generating) child.kill('SIGKILL');
         return Promise.resolve();
       });
-      const runs: { label: string; code: number | null }[] = [];
+      const runs: { label: string; code: number | null; refusedToStart: boolean }[] = [];
+      /**
+       * A run started while two of the three nodes are down (no quorum) cannot reach the cluster and
+       * exits 1 with KAPPA_KAFKA_UNREACHABLE before generating anything — as documented
+       * (docs/errors.md: a stage under a service manager is restarted, as here). Any other failure,
+       * and any failure after it started generating, fails the test.
+       */
+      const refusedToStart = (label: string) => {
+        const text = readFileSync(join(stateDir, `${label}.log`), 'utf8');
+        return text.includes('[KAPPA_KAFKA_UNREACHABLE]') && !text.includes('"msg":"ingest starting"');
+      };
       const perGenerator = Math.max(1, Math.round(RATE / GENERATORS));
       const generators = Array.from({ length: GENERATORS }, async (_, generator) => {
         for (let run = 1; !faultsOver; run += 1) {
@@ -205,9 +215,12 @@ describe('cluster faults: the whole pipeline while brokers are killed, stopped a
           generating.add(child);
           const code = await done;
           generating.delete(child);
-          runs.push({ label, code });
+          const refused = code === 1 && refusedToStart(label);
+          runs.push({ label, code, refusedToStart: refused });
           if (code !== 0) {
-            events.push(`${label} exited ${code ?? 'by signal'}; run again`);
+            events.push(
+              `${label} exited ${code ?? 'by signal'}${refused ? ' (Kafka unreachable at start-up)' : ''}; run again`,
+            );
             await sleep(1_000);
           }
         }
@@ -338,7 +351,7 @@ describe('cluster faults: the whole pipeline while brokers are killed, stopped a
 
       const story = `seed ${SEED}\n${events.join('\n')}`;
       expect(
-        runs.filter((run) => run.code !== 0),
+        runs.filter((run) => run.code !== 0 && !run.refusedToStart),
         story,
       ).toEqual([]);
       expect(buffered, 'nothing left in the generators’ disk buffers').toEqual([]);
