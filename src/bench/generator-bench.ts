@@ -11,7 +11,7 @@ import { parseAvro } from '../registry/avro-schema.js';
 import { loadSchemaHistories } from '../registry/schema-history.js';
 import { startRegistry } from '../registry/server.js';
 import { encodeWithSchemaId } from '../registry/wire-format.js';
-import { WRITER_HEADER, WRITER_ID_HEADER } from '../ingest/topic-tail.js';
+import { generatorHeaders } from '../ingest/topic-tail.js';
 import type { Logger } from '../shared/logger.js';
 import type { Throughput } from './kafkajs-baseline.js';
 
@@ -89,7 +89,7 @@ export async function benchGenerator(
     const now = Date.now();
     // The same records as the generator's, byte for byte: its two writer headers included (a writer
     // id of the same length as claimWriterFolder's).
-    const headers = { [WRITER_HEADER]: 'generator', [WRITER_ID_HEADER]: 'writer-000000000000' };
+    const headers = generatorHeaders('writer-000000000000');
     const messages = Array.from({ length: events }, (_, id) => ({
       key: String(id),
       value: encodeWithSchemaId(schemaId, type, makeEvent(id, now, OPTIONS)),

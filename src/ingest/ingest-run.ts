@@ -17,7 +17,7 @@ import { needsLogSearch, resumePoint, type IdBlock } from './id-blocks.js';
 import { IdSequence } from './id-sequence.js';
 import { pace, startPacing } from './pacer.js';
 import { partitionBatches } from './partition-batches.js';
-import { lastIdsPerPartition, WRITER_HEADER, WRITER_ID_HEADER } from './topic-tail.js';
+import { generatorHeaders, lastIdsPerPartition } from './topic-tail.js';
 import { claimWriterFolder } from './writer-lock.js';
 
 export interface IngestOptions extends GeneratorOptions {
@@ -87,6 +87,7 @@ async function send(
   writerId: string,
   records: readonly BufferedRecord[],
 ): Promise<void> {
+  const headers = generatorHeaders(writerId);
   const results = await Promise.allSettled(
     partitionBatches(records).map((batch) =>
       producer.send({
@@ -97,7 +98,7 @@ async function send(
           key: String(record.id),
           value: Buffer.from(record.value, 'base64'),
           partition: record.partition,
-          headers: { [WRITER_HEADER]: 'generator', [WRITER_ID_HEADER]: writerId },
+          headers,
         })),
       }),
     ),
@@ -124,14 +125,13 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
   const topic = options.topics.topicEvents;
   const admin = kafka.admin();
   await admin.connect();
-  const { eventsPartitions, clusterId } = await ensurePipelineTopics(admin, options.topics, logger)
+  // Partitions as they are (an existing topic keeps its count): partition = id % partitions.
+  const { partitions, clusterId } = await ensurePipelineTopics(admin, options.topics, logger)
     .then(async (topics) => ({
-      eventsPartitions: topics.eventsPartitions,
+      partitions: topics.eventsPartitions,
       clusterId: (await admin.describeCluster()).clusterId,
     }))
     .finally(() => admin.disconnect());
-  // Partitions as they are (an existing topic keeps its count): partition = id % partitions.
-  const partitions = eventsPartitions;
   const schema = await registerEventsSchema({
     schemasDir: options.schemasDir,
     registryUrl: options.registryUrl,

@@ -10,6 +10,11 @@ export const WRITER_HEADER = 'kappa.writer';
 /** The header naming which generator wrote an event: its stable writer id (its buffer folder's name). */
 export const WRITER_ID_HEADER = 'kappa.writer-id';
 
+/** The headers of every event a generator writes (one object for a whole send: nothing changes it). */
+export function generatorHeaders(writerId: string): Readonly<Record<string, string>> {
+  return { [WRITER_HEADER]: 'generator', [WRITER_ID_HEADER]: writerId };
+}
+
 type Headers = Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
 
 /** Whether a record was written by the generator with this writer id. */
