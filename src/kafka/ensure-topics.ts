@@ -11,24 +11,42 @@ interface ExistingTopic {
   readonly replicas: number;
 }
 
+type TopicMetadata = Awaited<ReturnType<Admin['fetchTopicMetadata']>>['topics'][number];
+
+/**
+ * The topics' metadata once every one of them is `ready`, asked again until then (60 s): a topic
+ * just created — here or by another stage — takes a moment to reach every node, which meanwhile
+ * answers UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE (kafkajs marks both retriable) or
+ * lists it without partitions or leaders.
+ */
+async function settledMetadata(
+  admin: Admin,
+  topics: readonly string[],
+  ready: (topic: TopicMetadata) => boolean,
+  notYet: string,
+): Promise<readonly TopicMetadata[]> {
+  const notReady = new KappaError('KAPPA_TOPIC_NOT_READY', `topics ${topics.join(', ')} have no ${notYet} yet`, {
+    retriable: true,
+  });
+  return retry(
+    async () => {
+      const { topics: described } = await admin.fetchTopicMetadata({ topics: [...topics] });
+      if (!described.every(ready)) throw notReady;
+      return described;
+    },
+    { deadlineMs: 60_000, initialDelayMs: 100, maxDelayMs: 1_000 },
+  );
+}
+
+const hasPartitions = (topic: TopicMetadata) => topic.partitions.length > 0;
+
 async function existingTopics(admin: Admin, names: readonly string[]): Promise<Map<string, ExistingTopic>> {
   const listed = new Set(await admin.listTopics());
   const present = names.filter((name) => listed.has(name));
   if (present.length === 0) return new Map();
-  // A topic another stage has just created is listed by one node before another knows it: asked
-  // there, its metadata is UNKNOWN_TOPIC_OR_PARTITION (retriable) or has no partitions yet. Ask
-  // again until it has them (seen on three nodes: a generator started beside the stages died).
-  const notReady = new KappaError('KAPPA_TOPIC_NOT_READY', `topics ${present.join(', ')} have no metadata yet`, {
-    retriable: true,
-  });
-  const { topics } = await retry(
-    async () => {
-      const metadata = await admin.fetchTopicMetadata({ topics: present });
-      if (metadata.topics.some((topic) => topic.partitions.length === 0)) throw notReady;
-      return metadata;
-    },
-    { deadlineMs: 60_000, initialDelayMs: 100, maxDelayMs: 1_000 },
-  );
+  // Listed by one node is not yet known to another (seen on three nodes: a generator started
+  // beside the stages that created the topics died on UNKNOWN_TOPIC_OR_PARTITION).
+  const topics = await settledMetadata(admin, present, hasPartitions, 'metadata');
   return new Map(
     topics.map((topic) => [
       topic.name,
@@ -46,20 +64,12 @@ export interface EnsureTopicsPolicy {
 }
 
 /** Waits until every partition of the topics has a leader (new topics take a moment). */
-async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs = 60_000): Promise<void> {
-  const notReady = new KappaError('KAPPA_TOPIC_NOT_READY', `topics ${topics.join(', ')} have no leaders yet`, {
-    retriable: true,
-  });
-  await retry(
-    async () => {
-      // kafkajs marks UNKNOWN_TOPIC_OR_PARTITION and LEADER_NOT_AVAILABLE retriable: retried too.
-      const { topics: described } = await admin.fetchTopicMetadata({ topics: [...topics] });
-      const ready = described.every(
-        (topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
-      );
-      if (!ready) throw notReady;
-    },
-    { deadlineMs: timeoutMs, initialDelayMs: 100, maxDelayMs: 1_000 },
+async function waitForLeaders(admin: Admin, topics: readonly string[]): Promise<void> {
+  await settledMetadata(
+    admin,
+    topics,
+    (topic) => hasPartitions(topic) && topic.partitions.every((partition) => partition.leader >= 0),
+    'leaders',
   );
 }
 
