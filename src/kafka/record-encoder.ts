@@ -44,18 +44,17 @@ const isHeaderValue = (value: unknown): value is HeaderValue => typeof value ===
 /** Strings up to this length are measured and written in JavaScript when they are ASCII (no native call). */
 const SHORT = 64;
 
-/** The string's length if it is short and ASCII (then one byte per character), else -1. */
-function shortAscii(value: string): number {
-  if (value.length > SHORT) return -1;
-  for (let index = 0; index < value.length; index += 1) if (value.charCodeAt(index) >= 0x80) return -1;
+/** A string's UTF-8 length: counted in JavaScript when it is short and ASCII (one byte per character). */
+function stringLength(value: string): number {
+  if (value.length > SHORT) return Buffer.byteLength(value, 'utf8');
+  for (let index = 0; index < value.length; index += 1)
+    if (value.charCodeAt(index) >= 0x80) return Buffer.byteLength(value, 'utf8');
   return value.length;
 }
 
-const stringLength = (value: string): number => {
-  const ascii = shortAscii(value);
-  return ascii >= 0 ? ascii : Buffer.byteLength(value, 'utf8');
-};
-const byteLength = (value: Buffer | string): number => (typeof value === 'string' ? stringLength(value) : value.length);
+/** What a key, value or header is written with: its byte length, measured once; -1 for null. */
+const lengthOf = (value: Bytes): number =>
+  value === null || value === undefined ? -1 : typeof value === 'string' ? stringLength(value) : value.length;
 
 /** Zig-zag of a 32-bit integer, as an unsigned 32-bit number (kafkajs: `(v << 1) ^ (v >> 31)`). */
 const zigZag32 = (value: number): number => ((value << 1) ^ (value >> 31)) >>> 0;
@@ -69,11 +68,8 @@ function sizeOfUnsigned(value: number): number {
 }
 
 const sizeOfVarInt = (value: number): number => sizeOfUnsigned(zigZag32(value));
-const sizeOfBytes = (value: Bytes): number => {
-  if (value === null || value === undefined) return sizeOfVarInt(-1);
-  const length = byteLength(value);
-  return sizeOfVarInt(length) + length;
-};
+/** Its varint length prefix (-1 for null) and its bytes. */
+const sizeOfBytes = (length: number): number => sizeOfVarInt(length) + Math.max(0, length);
 
 /** Writes an unsigned varint (up to 2^53) at `offset`; returns the offset after it. */
 function writeUnsigned(buf: Buffer, offset: number, value: number): number {
@@ -87,31 +83,27 @@ function writeUnsigned(buf: Buffer, offset: number, value: number): number {
   return at;
 }
 
-function writeBytes(buf: Buffer, offset: number, value: Bytes): number {
-  if (value === null || value === undefined) return writeUnsigned(buf, offset, zigZag32(-1));
-  if (typeof value === 'string') {
-    const ascii = shortAscii(value);
-    if (ascii < 0) {
-      const length = Buffer.byteLength(value, 'utf8');
-      const at = writeUnsigned(buf, offset, zigZag32(length));
-      return at + buf.write(value, at, length, 'utf8');
-    }
-    let at = writeUnsigned(buf, offset, zigZag32(ascii));
-    for (let index = 0; index < ascii; index += 1) buf[at++] = value.charCodeAt(index);
-    return at;
-  }
-  const at = writeUnsigned(buf, offset, zigZag32(value.length));
-  return at + value.copy(buf, at);
+/** Writes `value` of byte length `length` (lengthOf) with its varint prefix; returns the offset after it. */
+function writeBytes(buf: Buffer, offset: number, value: Bytes, length: number): number {
+  let at = writeUnsigned(buf, offset, zigZag32(length));
+  if (value === null || value === undefined) return at;
+  if (typeof value !== 'string') return at + value.copy(buf, at);
+  // As many bytes as characters: ASCII (any other character takes two bytes or more).
+  if (length !== value.length || length > SHORT) return at + buf.write(value, at, length, 'utf8');
+  for (let index = 0; index < length; index += 1) buf[at++] = value.charCodeAt(index);
+  return at;
 }
 
-/** Headers as kafkajs flattens them: an array value is one header per element, in order. */
-function flatHeaders(headers: Readonly<Record<string, unknown>>): [string, HeaderValue][] | undefined {
-  const flat: [string, HeaderValue][] = [];
-  for (const key of Object.keys(headers)) {
-    const value = headers[key];
+/** Headers as kafkajs flattens them (an array value is one header per element, in order), measured. */
+function flatHeaders(
+  headers: Readonly<Record<string, unknown>>,
+): { name: string; nameLength: number; value: HeaderValue; valueLength: number }[] | undefined {
+  const flat = [];
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
     for (const one of Array.isArray(value) ? (value as unknown[]) : [value]) {
       if (!isHeaderValue(one)) return undefined;
-      flat.push([key, one]);
+      flat.push({ name, nameLength: stringLength(name), value: one, valueLength: lengthOf(one) });
     }
   }
   return flat;
@@ -138,25 +130,28 @@ export function encodeRecord(input: RecordInput, fallback: RecordEncoder): Encod
   if (flat === undefined) return fallback(input);
 
   const timestamp = zigZag64(timestampDelta);
+  const [keyLength, valueLength] = [lengthOf(key), lengthOf(value)];
   let headersSize = sizeOfVarInt(flat.length);
-  for (const [name, headerValue] of flat) {
-    const nameLength = stringLength(name);
-    headersSize += sizeOfVarInt(nameLength) + nameLength + sizeOfBytes(headerValue);
-  }
+  for (const header of flat) headersSize += sizeOfBytes(header.nameLength) + sizeOfBytes(header.valueLength);
   const body =
-    1 + sizeOfUnsigned(timestamp) + sizeOfVarInt(offsetDelta) + sizeOfBytes(key) + sizeOfBytes(value) + headersSize;
+    1 +
+    sizeOfUnsigned(timestamp) +
+    sizeOfVarInt(offsetDelta) +
+    sizeOfBytes(keyLength) +
+    sizeOfBytes(valueLength) +
+    headersSize;
   const buf = Buffer.allocUnsafe(sizeOfVarInt(body) + body);
 
   let at = writeUnsigned(buf, 0, zigZag32(body));
   buf[at++] = 0;
   at = writeUnsigned(buf, at, timestamp);
   at = writeUnsigned(buf, at, zigZag32(offsetDelta));
-  at = writeBytes(buf, at, key);
-  at = writeBytes(buf, at, value);
+  at = writeBytes(buf, at, key, keyLength);
+  at = writeBytes(buf, at, value, valueLength);
   at = writeUnsigned(buf, at, zigZag32(flat.length));
-  for (const [name, headerValue] of flat) {
-    at = writeBytes(buf, at, name);
-    at = writeBytes(buf, at, headerValue);
+  for (const header of flat) {
+    at = writeBytes(buf, at, header.name, header.nameLength);
+    at = writeBytes(buf, at, header.value, header.valueLength);
   }
   return new Encoded(buf);
 }
