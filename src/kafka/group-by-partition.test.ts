@@ -1,22 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { runInThisContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { kafkajsOriginal } from '../../test/support/kafkajs-original.js';
 import { groupMessagesPerPartition, type GroupingInput } from './group-by-partition.js';
 
-/**
- * kafkajs's own file, compiled from its text: through `require` it could be ours already, since
- * src/kafka/kafkajs.ts replaces it in the module cache.
- */
-function kafkajsOriginal(): <M>(input: GroupingInput<M>) => Record<number, M[]> {
-  const path = createRequire(import.meta.url).resolve('kafkajs/src/producer/groupMessagesPerPartition.js');
-  const module = { exports: undefined as unknown };
-  const wrapper = runInThisContext(`(function (module) {${readFileSync(path, 'utf8')}\n})`) as (m: object) => void;
-  wrapper(module);
-  return module.exports as <M>(input: GroupingInput<M>) => Record<number, M[]>;
-}
-const original = kafkajsOriginal();
+const original = kafkajsOriginal<<M>(input: GroupingInput<M>) => Record<number, M[]>>(
+  'kafkajs/src/producer/groupMessagesPerPartition.js',
+);
 
 describe('groupMessagesPerPartition', () => {
   it("answers exactly what kafkajs's quadratic version answers, key order included", () => {

@@ -1,26 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { runInThisContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { kafkajsOriginal } from '../../test/support/kafkajs-original.js';
 import { recordEncoderInstalled } from './kafkajs.js';
 import { encodeRecord, type RecordEncoder, type RecordInput } from './record-encoder.js';
 
-/**
- * kafkajs's own file, compiled from its text: through `require` it is ours, since
- * src/kafka/kafkajs.ts replaces it in the module cache.
- */
-function kafkajsOriginal(): RecordEncoder {
-  const path = createRequire(import.meta.url).resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js');
-  const module = { exports: undefined as unknown };
-  const wrapper = runInThisContext(`(function (module, require) {${readFileSync(path, 'utf8')}\n})`) as (
-    m: object,
-    r: NodeJS.Require,
-  ) => void;
-  wrapper(module, createRequire(path));
-  return module.exports as RecordEncoder;
-}
-const original = kafkajsOriginal();
+const original = kafkajsOriginal<RecordEncoder>('kafkajs/src/protocol/recordBatch/record/v0/index.js');
 const ours = (input: RecordInput) => encodeRecord(input, original);
 const bytes = (encoded: { buffer: Buffer }) => [...encoded.buffer];
 
