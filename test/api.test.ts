@@ -6,6 +6,7 @@ import { ensureVersionTables } from '../src/aggregates/migrations.js';
 import { serveFirstToCommit, switchReaders } from '../src/recovery/serving-pointer.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAggregate } from '../src/aggregates/run.js';
+import { MySqlSink } from '../src/aggregates/mysql-sink.js';
 import { startApi, type RunningApi } from '../src/api/server.js';
 import { createKafka } from '../src/kafka/client.js';
 import { useAggregateHarness } from './support/aggregate-harness.js';
@@ -256,6 +257,84 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
     expect(reads).toBeLessThan(requests);
   });
 
+  it('a request that starts after a commit returned sees its rows, while unchanged rows are read once', async () => {
+    // The sink's own commits (rows and commit_seq in one transaction) into a version read by name.
+    const topic = env['KAPPA_TOPIC_STAGES'] ?? '';
+    const settings = versionSettings({
+      window: 10_000,
+      slide: 10_000,
+      watermarkDelay: 15_000,
+      timeZone: 'UTC',
+      topicStages: topic,
+    });
+    const sink = await MySqlSink.open(context.mysqlUrl, 'v6', topic);
+    await sink.prepare({ version: 'v6', settings });
+    const progress = [await sink.load(0), await sink.load(1)];
+    const url = '/api/windows/users?version=v6&limit=100';
+    const countNow = async () => {
+      const response = await get(url);
+      expect(response.statusCode, response.body).toBe(200);
+      return (
+        response.json<{ rows: { key: string; count: number }[] }>().rows.find((row) => row.key === 'Kim')?.count ?? 0
+      );
+    };
+    const windowReads = async () =>
+      Number(/^kappa_api_window_reads_total (\d+)$/m.exec((await get('/metrics')).body)?.[1] ?? Number.NaN);
+    let committed = 0;
+    let running = true;
+    const stale: string[] = [];
+    let checked = 0;
+    const client = async () => {
+      while (running) {
+        const before = committed;
+        const count = await countNow();
+        checked += 1;
+        if (count < before) stale.push(`${before} commits had returned, the answer counted ${count}`);
+      }
+    };
+    const clients = Array.from({ length: 16 }, client);
+    try {
+      for (let commit = 0; commit < 20; commit += 1) {
+        const partition = commit % 2;
+        const from = progress[partition] ?? { nextOffset: 0n, seq: 0, badRecords: 0 };
+        const ok = await sink.commit({
+          partition,
+          expected: { nextOffset: from.nextOffset, seq: from.seq },
+          nextOffset: from.nextOffset + 1n,
+          rows: [
+            {
+              windowStart: Date.UTC(2026, 10, 22, 11),
+              windowEnd: Date.UTC(2026, 10, 22, 11, 0, 10),
+              dim: 'user',
+              key: 'Kim',
+              count: 1,
+            },
+          ],
+          snapshot: { maxEventTime: null, lateEvents: 0, lateWindows: 0, open: [] },
+          lateEvents: 0,
+          lateWindows: 0,
+          badRecords: 0,
+          watermark: null,
+        });
+        expect(ok).toBe(true);
+        progress[partition] = { ...from, nextOffset: from.nextOffset + 1n, seq: from.seq + 1 };
+        committed += 1;
+        const at = checked;
+        while (checked < at + 16) await sleep(5);
+      }
+    } finally {
+      running = false;
+      await Promise.all(clients);
+      await sink.close();
+    }
+    expect(stale).toEqual([]);
+    expect(await countNow()).toBe(20);
+    // Nothing commits now: the rows are read at most once for many requests (each still asks the stamp).
+    const readsBefore = await windowReads();
+    for (let request = 0; request < 20; request += 1) expect(await countNow()).toBe(20);
+    expect((await windowReads()) - readsBefore).toBeLessThanOrEqual(1);
+  });
+
   it('refuses to start on a non-loopback address without an ingest token', async () => {
     await expect(startApi({ ...apiOptions(), host: '0.0.0.0' })).rejects.toMatchObject({
       code: 'KAPPA_CONFIG_INVALID',
@@ -265,7 +344,8 @@ describe('the query API (fastify.inject against real MariaDB, broker and registr
 
   it('lists versions with state, settings, lag, watermark and late events', async () => {
     const versions = (await get('/api/versions')).json<{ versions: Record<string, unknown>[] }>().versions;
-    expect(versions.map((entry) => entry['version'])).toEqual(['v1', 'v2']);
+    // v2: the hopping version of the top-users test; v6: the commits test's.
+    expect(versions.map((entry) => entry['version'])).toEqual(['v1', 'v2', 'v6']);
     expect(versions[0]).toMatchObject({
       version: 'v1',
       state: 'serving',

@@ -5,6 +5,7 @@ import { windowOfRow, type VersionRow } from '../model/version-settings.js';
 import { isNoSuchTable, servingVersion } from '../recovery/serving-pointer.js';
 import { SERVING_POINTER, viewName } from '../recovery/switch-plan.js';
 import { RequestError } from './request-error.js';
+import type { Stamp } from './stamped-bodies.js';
 
 export interface WindowRowOut {
   readonly window_start: string;
@@ -48,6 +49,12 @@ export interface UserTotal {
 export interface ApiReads {
   /** Rows and the version they come from: the serving one is read in the same statement as its rows. */
   windows(query: WindowQuery): Promise<{ readonly version: string; readonly rows: readonly WindowRowOut[] }>;
+  /**
+   * What `windows` of `version` (undefined: the serving one) depends on, in one small statement:
+   * the version and the sum of its partitions' commit numbers, which every commit of its rows moves
+   * (stamped-bodies.ts). Undefined when there is no such stamp (nothing serves).
+   */
+  windowsStamp(version: string | undefined): Promise<Stamp | undefined>;
   servingVersion(): Promise<string | undefined>;
   /** A version's window settings (they never change), undefined when it does not exist. */
   settingsOf(version: string): Promise<WindowSettings | undefined>;
@@ -105,8 +112,9 @@ function toRow([start, end, key, count, idle]: WindowTuple): WindowRowOut {
  * statement, and a cutover swaps both in one RENAME TABLE — so a request that starts after a
  * cutover returned sees the new version, whichever process made the cutover. A missing table is
  * learned from the query's own error. Only a version's settings, which never change, are cached.
- * The windows route shares one `windows` read among identical concurrent requests, but only a read
- * that started after each of them arrived (FreshCoalescer), which keeps that guarantee.
+ * The windows route shares one read among identical concurrent requests, but only a read that
+ * started after each of them arrived (FreshCoalescer), and keeps a serialised body only for as long
+ * as `windowsStamp` says nothing changed (StampedBodies): both keep that guarantee.
  */
 export class Queries implements ApiReads {
   private readonly settings = new Map<string, WindowSettings>();
@@ -169,6 +177,27 @@ export class Queries implements ApiReads {
       return { version: query.version, rows: (rows as unknown[] as WindowTuple[]).map(toRow).reverse() };
     } catch (error) {
       if (isNoSuchTable(error)) throw noSuchVersion(query.version, query.dim);
+      throw error;
+    }
+  }
+
+  async windowsStamp(version: string | undefined): Promise<Stamp | undefined> {
+    // commit_seq only grows and moves in the transaction of every commit of the version's rows: equal
+    // sums at two instants mean no commit in between. One statement: the pointer and the sum agree.
+    const commits = 'SELECT COALESCE(SUM(p.commit_seq), 0) FROM kappa_progress p WHERE p.version = ';
+    try {
+      const [rows] = await this.pool.query<RowDataPacket[][]>({
+        rowsAsArray: true,
+        sql:
+          version === undefined
+            ? `SELECT s.version, (${commits}s.version) FROM \`${SERVING_POINTER}\` s`
+            : `SELECT ?, (${commits}?)`,
+        values: version === undefined ? [] : [version, version],
+      });
+      const row = (rows as unknown[] as [string, string | number][])[0];
+      return row === undefined ? undefined : { version: row[0], commits: String(row[1]) };
+    } catch (error) {
+      if (isNoSuchTable(error)) return undefined;
       throw error;
     }
   }

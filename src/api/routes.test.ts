@@ -32,6 +32,8 @@ function fakes(options: { serving?: string; settings?: Record<string, WindowSett
         ],
       });
     },
+    // No stamp: every read reads the rows (the stamped path has its own test below).
+    windowsStamp: () => Promise.resolve(undefined),
     servingVersion: () => Promise.resolve(options.serving),
     settingsOf: (version) => Promise.resolve(settings[version]),
     topUsers: (query) => {
@@ -154,6 +156,47 @@ describe('window routes', () => {
     expect(await withReads.metrics.registry.getSingleMetricAsString('kappa_api_window_reads_total')).toMatch(
       /^kappa_api_window_reads_total 3$/m,
     );
+  });
+
+  it('reads and serialises the rows again only when the version or its commit stamp moved', async () => {
+    const { deps } = fakes({ serving: 'v1' });
+    let serving = 'v1';
+    let commits = 0;
+    const queries: WindowQuery[] = [];
+    const reads: ApiReads = {
+      ...deps().reads,
+      windowsStamp: (version) => Promise.resolve({ version: version ?? serving, commits: String(commits) }),
+      windows: (query) => {
+        queries.push(query);
+        const version = query.version ?? serving;
+        return Promise.resolve({
+          version,
+          rows: [
+            {
+              window_start: '2026-11-24T00:00:00.000Z',
+              window_end: '2026-11-24T00:00:10.000Z',
+              key: 'Kim',
+              count: commits,
+              idle_closed: false,
+            },
+          ],
+        });
+      },
+    };
+    const app = await buildApiApp(deps({ reads }));
+    const page = async (url = '/api/windows/users') => {
+      const body = (await app.inject(url)).json<{ version: string; rows: { count: number }[] }>();
+      return `${body.version}:${body.rows[0]?.count}`;
+    };
+    expect([await page(), await page()]).toEqual(['v1:0', 'v1:0']);
+    expect(queries).toHaveLength(1);
+    commits += 1;
+    expect([await page(), await page()]).toEqual(['v1:1', 'v1:1']);
+    serving = 'v2';
+    expect(await page()).toBe('v2:1');
+    expect(await page('/api/windows/users?version=v1')).toBe('v1:1');
+    expect(await page('/api/windows/users?version=v1')).toBe('v1:1');
+    expect(queries.map((query) => query.version)).toEqual([undefined, undefined, undefined, 'v1']);
   });
 
   it('from after to is a 400 naming from', async () => {

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../shared/logger.js';
 import type { BenchServerSpec } from './api-server.js';
+import { commitLikeAnAggregator } from './api-commits.js';
 import { median } from './report.js';
 
 export interface LoadFigures {
@@ -128,8 +129,10 @@ export async function benchApi(options: {
   rounds?: number;
   /** `npm run bench -- --only api --cpu-prof-api <dir>`: profile the server under test. */
   profileDir?: string | undefined;
+  /** A commit into the served version every this many ms while the rounds run (a live aggregator's pace). */
+  commitEveryMs?: number;
 }) {
-  const { brokers, registryUrl, mysqlUrl, stagesTopic, seconds = 5, rounds = 3 } = options;
+  const { brokers, registryUrl, mysqlUrl, stagesTopic, seconds = 5, rounds = 3, commitEveryMs = 333 } = options;
   return withServer({ kind: 'kappa', brokers, registryUrl, mysqlUrl, stagesTopic }, options.profileDir, async (api) => {
     // The serving version's path (no ?version=): the version comes from the pointer, in the same statement.
     const ours = `${api}/api/windows/users?limit=100`;
@@ -145,6 +148,8 @@ export async function benchApi(options: {
         const measured = { ours: [] as LoadFigures[], baseline: [] as LoadFigures[], sameBody: [] as LoadFigures[] };
         const loadedScrapes: number[] = [];
         const readsBefore = await windowReads(api);
+        const committing = await commitLikeAnAggregator(mysqlUrl, stagesTopic, { everyMs: commitEveryMs });
+        const committingSince = performance.now();
         for (let round = 0; round < rounds; round += 1)
           for (const [name, url] of Object.entries(urls) as [keyof typeof urls, string][]) {
             // While kappa serve is under load, a scraper reads its /metrics as Prometheus would.
@@ -156,6 +161,8 @@ export async function benchApi(options: {
             measured[name].push(await load(url, seconds));
             if (scrapes !== undefined) loadedScrapes.push(...(await scrapes));
           }
+        const commits = await committing.stop();
+        const commitsPerSec = commits / ((performance.now() - committingSince) / 1000);
         const reads = (await windowReads(api)) - readsBefore;
         for (const [name, figures] of Object.entries(measured)) {
           const failed = figures.reduce((sum, entry) => sum + entry.non2xx, 0);
@@ -174,6 +181,7 @@ export async function benchApi(options: {
           baseline: summary(measured.baseline),
           sameBody: { ...summary(measured.sameBody), bytes: Buffer.byteLength(body) },
           requestsPerRead: measured.ours.reduce((sum, entry) => sum + entry.requests, 0) / reads,
+          commitsPerSec,
           metricsScrape: {
             loaded: {
               samples: loadedScrapes.length,

@@ -352,7 +352,7 @@ try {
         api.rounds.ours.map((_, index) => apiRound(index, baseline));
       rows.push(
         roundsRow(
-          `kappa serve: GET /api/windows/users?limit=100, 32 connections (p99 ${api.ours.p99Ms} ms, ${api.ours.non2xx} non-2xx, ${api.requestsPerRead.toFixed(1)} requests per SQL read; rounds of 5 s)`,
+          `kappa serve: GET /api/windows/users?limit=100, 32 connections (p99 ${api.ours.p99Ms} ms, ${api.ours.non2xx} non-2xx, ${api.requestsPerRead.toFixed(1)} requests per read of the rows, ${api.commitsPerSec.toFixed(1)} commits/s into the served version; rounds of 5 s)`,
           'req/s',
           `bare Fastify, constant JSON (p99 ${api.baseline.p99Ms} ms)`,
           roundsOf('baseline'),

@@ -2,6 +2,7 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import { Type } from 'typebox';
 import { DIMENSION_SPECS, DIMENSIONS, dimensionOfSegment, type Dimension } from '../../model/dimensions.js';
 import { FreshCoalescer } from '../fresh-coalescer.js';
+import { StampedBodies } from '../stamped-bodies.js';
 import type { ApiReads, WindowQuery } from '../queries.js';
 import { RequestError } from '../request-error.js';
 import { ErrorRef, Instant, VersionName, WindowRowRef } from '../schemas.js';
@@ -29,9 +30,11 @@ export function windowReadKey(segment: string, query: WindowQuery): string {
 /**
  * `GET /api/windows/:dim`: window counts of the serving version (or `?version=`).
  *
- * Identical concurrent requests share one SQL statement and one serialised body (FreshCoalescer):
- * a request only joins a read that starts after it arrived, so it is answered as freshly as by a read
- * of its own — a request that starts after a cutover returned sees the new version.
+ * Identical concurrent requests share one read (FreshCoalescer): a request only joins a read that
+ * starts after it arrived, so it is answered as freshly as by a read of its own — a request that
+ * starts after a cutover returned sees the new version. A read asks the version's commit stamp first
+ * and reads and serialises the rows only when a commit or a switch moved it since the body kept for
+ * the same request was read (StampedBodies).
  */
 export const windowRoutes: FastifyPluginCallbackTypebox<{ reads: ApiReads; readCounter?: { inc(): void } }> = (
   app,
@@ -39,6 +42,7 @@ export const windowRoutes: FastifyPluginCallbackTypebox<{ reads: ApiReads; readC
   done,
 ) => {
   const coalescer = new FreshCoalescer<Buffer>();
+  const bodies = new StampedBodies();
   app.get(
     '/api/windows/:dim',
     {
@@ -78,13 +82,20 @@ export const windowRoutes: FastifyPluginCallbackTypebox<{ reads: ApiReads; readC
         ...(end === undefined ? {} : { to: end }),
         ...(key === undefined ? {} : { key }),
       };
-      const body = await coalescer.run(windowReadKey(name, query), async () => {
-        readCounter?.inc();
-        const { version, rows } = await reads.windows(query);
-        // The route's 200 serialiser (fast-json-stringify of the response schema), once per read.
-        const text = reply.serialize({ version, dim: name, rows });
-        return typeof text === 'string' ? Buffer.from(text) : Buffer.from(text as ArrayBuffer);
-      });
+      const readKey = windowReadKey(name, query);
+      const body = await coalescer.run(readKey, () =>
+        bodies.read(
+          readKey,
+          () => reads.windowsStamp(query.version),
+          async () => {
+            readCounter?.inc();
+            const { version, rows } = await reads.windows(query);
+            // The route's 200 serialiser (fast-json-stringify of the response schema), once per read.
+            const text = reply.serialize({ version, dim: name, rows });
+            return { version, body: typeof text === 'string' ? Buffer.from(text) : Buffer.from(text as ArrayBuffer) };
+          },
+        ),
+      );
       return reply.type('application/json; charset=utf-8').send(body);
     },
   );
