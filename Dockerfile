@@ -31,5 +31,5 @@ COPY data/ data/
 RUN mkdir -p /app/.kappa && chown node:node /app/.kappa
 USER node
 
-ENTRYPOINT ["node", "bin/kappa.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=64", "bin/kappa.js"]
 CMD ["--help"]

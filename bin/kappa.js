@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 // The `kappa` command: the compiled CLI in dist/, which `npm ci` builds (the `prepare` script).
 // Development and tests run the sources instead, through bin/dev/kappa.js.
 let cli;

@@ -9,6 +9,7 @@ import { createConnection } from 'mysql2/promise';
 import { MYSQL_ROOT } from './bench-database.js';
 import { committedOffsets, endOffsets, type OffsetsByPartition } from '../kafka/offsets.js';
 import { enrichGroup } from '../kafka/topics.js';
+import { KAPPA_NODE_FLAGS } from '../shared/node-flags.js';
 import type { Logger } from '../shared/logger.js';
 import type { Throughput } from './kafkajs-baseline.js';
 
@@ -41,12 +42,15 @@ export interface PipelineRun {
 
 const total = (offsets: OffsetsByPartition) => [...offsets.values()].reduce((sum, offset) => sum + Number(offset), 0);
 
-/** A stage as its own process (as in production), logging to a file in the run's state folder. */
+/**
+ * A stage as its own process, as in production: `bin/kappa.js` with the node flags its shebang
+ * carries (KAPPA_NODE_FLAGS), logging to a file in the run's state folder.
+ */
 function stage(args: readonly string[], env: Record<string, string>, label: string): ChildProcess {
   const log = openSync(join(env['KAPPA_STATE_DIR'] ?? tmpdir(), `${label}.log`), 'a');
   // BENCH_STAGE_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof": profile the stage processes.
   const flags = (process.env['BENCH_STAGE_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
-  return spawn(process.execPath, [...flags, KAPPA_BIN, ...args], {
+  return spawn(process.execPath, [...KAPPA_NODE_FLAGS, ...flags, KAPPA_BIN, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', log, log],
   });
