@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { describe, expect, it } from 'vitest';
 import { Partitioners } from '../src/kafka/kafkajs.js';
 import type { VersionDiff, VersionStatus } from '../src/recovery/operations.js';
 import type { ReplayPlan } from '../src/recovery/replay-plan.js';
-import type { SchemaIdReport } from '../src/recovery/schema-preflight.js';
+import { Catalog } from '../src/recovery/catalog.js';
+import { preflightSchemas, type SchemaIdReport } from '../src/recovery/schema-preflight.js';
 import { parseAvro } from '../src/registry/avro-schema.js';
 import { encodeWithSchemaId } from '../src/registry/wire-format.js';
 import { formatEventTime } from '../src/shared/event-time.js';
@@ -138,6 +140,32 @@ describe('kappa recover --plan: know before you replay', () => {
 
       await ok(['recover', '--to', 'v7', '--until-caught-up', '--allow-dead-letters'], env);
       expect((await status(env)).get('v7')).toMatchObject({ badRecords: 1, lag: 0 });
+
+      // v7 read the whole log and recorded, with its progress, its records by schema id: the next
+      // preflight reads none of the log again, and refuses all the same, with the same counts.
+      const catalog = await Catalog.open(env['KAPPA_MYSQL_URL'] ?? '');
+      try {
+        const known = await catalog.schemaCounts(stages);
+        const total = v1Records + 101;
+        expect([...known.values()].reduce((sum, { next }) => sum + Number(next), 0)).toBe(total);
+        const source = {
+          kafka: testKafka(context),
+          registryUrl: env['KAPPA_REGISTRY_URL'] ?? '',
+          schemasDir: fileURLToPath(new URL('../schemas', import.meta.url)),
+        };
+        const fromCounts = await preflightSchemas(source, stages, 'events_stages', known);
+        const fromLog = await preflightSchemas(source, stages, 'events_stages');
+        expect(fromCounts.scanned).toBe(0);
+        expect(fromLog.scanned).toBe(total);
+        const summary = (reports: readonly SchemaIdReport[]) =>
+          reports.map(({ schemaId, records, resolves, readable }) => ({ schemaId, records, resolves, readable }));
+        expect(summary(fromCounts.reports)).toEqual(summary(fromLog.reports));
+      } finally {
+        await catalog.close();
+      }
+      const again = await run(['recover', '--to', 'v8', '--until-caught-up'], env);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain('987654 (1 records)');
     },
   );
 });

@@ -99,6 +99,91 @@ describe('AggregationDriver', () => {
     );
   });
 
+  it('commits with each progress the records it read by writer schema id: exact through re-deliveries, carried work and failed commits', async () => {
+    const framed = (offset: number, schemaId: number): StagedRecord => {
+      const value = Buffer.from([0, 0, 0, 0, 0, 120]);
+      value.writeInt32BE(schemaId, 1);
+      return { offset: BigInt(offset), timestampMs: 0, key: null, value };
+    };
+    const countsOf = (records: readonly StagedRecord[]) => {
+      const counts = new Map<number | null, number>();
+      for (const { value } of records) {
+        const id = value !== null && value[0] === 0 ? value.readInt32BE(1) : null;
+        counts.set(id, (counts.get(id) ?? 0) + 1);
+      }
+      return counts;
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.integer({ min: 0, max: 90 }).map((seconds) => at(seconds)),
+            fc.constantFrom(7, 8),
+          ),
+          {
+            maxLength: 60,
+          },
+        ),
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }),
+        async (items, cuts, backlogs, failures) => {
+          const records = items.map((item, offset) =>
+            typeof item === 'number' ? framed(offset, item) : record(offset, item),
+          );
+          const { sink, driver } = harness();
+          const instance = driver();
+          const feed = async (index: number, fail: boolean) => {
+            const size = cuts[index % cuts.length] ?? 1;
+            const start = Math.max(0, position - 2); // kafkajs re-delivers
+            const end = Math.min(records.length, position + size);
+            const backlog = end < records.length && backlogs[index % backlogs.length] === true;
+            sink.failNext = fail ? 1 : 0;
+            const outcome = await instance
+              .batch(0, records.slice(start, end), { from: BigInt(start), backlog })
+              .catch(() => undefined);
+            sink.failNext = 0;
+            position = outcome?.kind === 'seek' ? Number(outcome.offset) : end;
+          };
+          let position = 0;
+          // Failures may throw the driver back any number of times: a bounded number of fetches.
+          for (let index = 0; position < records.length && index < 3 * records.length; index += 1)
+            await feed(index, failures[index % failures.length] === true);
+          // Until the whole log is committed, without failures (the last commit may have failed).
+          for (
+            let index = 0;
+            (sink.progress.get(0)?.nextOffset ?? 0n) < BigInt(records.length) && index < 3 * records.length;
+            index += 1
+          ) {
+            if (position >= records.length) position = Number(sink.progress.get(0)?.nextOffset ?? 0n);
+            await feed(index, false);
+          }
+          for (const commit of sink.commits)
+            expect(commit.schemaCounts).toEqual(countsOf(records.slice(0, Number(commit.nextOffset))));
+          expect(sink.progress.get(0)?.nextOffset ?? 0n).toBe(BigInt(records.length));
+          expect(sink.progress.get(0)?.schemaCounts ?? new Map()).toEqual(countsOf(records));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('does not count in a partition whose progress was committed without counts: what it read before is unknown', async () => {
+    const { sink, driver } = harness();
+    sink.progress.set(0, {
+      nextOffset: 3n,
+      seq: 1,
+      badRecords: 0,
+      lateEvents: 0,
+      lateWindows: 0,
+      snapshot: { maxEventTime: null, lateEvents: 0, open: [] },
+    });
+    const records = log([at(1), at(2), at(3), at(4), at(30)]);
+    await driver().batch(0, records, { from: 0n });
+    expect(sink.progress.get(0)?.nextOffset).toBe(5n);
+    expect(sink.commits.map((commit) => commit.schemaCounts)).toEqual([undefined]);
+  });
+
   it('while catching up commits by its limits, not per batch; a batch with no backlog behind it commits at once', async () => {
     const { sink, driver } = harness();
     const instance = driver({ maxRecords: 10 });

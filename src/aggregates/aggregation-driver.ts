@@ -1,4 +1,5 @@
 import type { IHeaders, Message } from 'kafkajs';
+import { countSchema, type SchemaCounts } from './schema-counts.js';
 import { countIncident } from '../shared/incidents.js';
 import { KappaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -106,6 +107,8 @@ interface PartitionState {
   pending?: Pending;
   seq: number;
   bad: number;
+  /** Records read so far by writer schema id, from the log's start (undefined: not known, not counted). */
+  schemaCounts: SchemaCounts | undefined;
   lastDataAt: number;
   soughtTo?: bigint;
 }
@@ -241,6 +244,14 @@ export class AggregationDriver {
         position: progress.nextOffset,
         seq: progress.seq,
         bad: progress.badRecords,
+        // A partition that committed nothing yet starts counting; one committed without counts
+        // (by a kappa that did not count) can never know what it read before.
+        schemaCounts:
+          progress.schemaCounts !== undefined
+            ? new Map(progress.schemaCounts)
+            : progress.nextOffset === 0n
+              ? new Map()
+              : undefined,
         lastDataAt: this.clock(),
       }));
       this.states.set(partition, state);
@@ -322,6 +333,7 @@ export class AggregationDriver {
         return { kind: 'stopped' };
       }
       const record = records[index] as StagedRecord;
+      if (state.schemaCounts !== undefined) countSchema(state.schemaCounts, record.value);
       const classified = this.options.classify(record);
       if (classified.kind === 'bad') {
         state.bad += 1;
@@ -392,6 +404,7 @@ export class AggregationDriver {
       lateEvents: windows.late,
       lateWindows: windows.lateWindows,
       badRecords: state.bad,
+      ...(state.schemaCounts === undefined ? {} : { schemaCounts: new Map(state.schemaCounts) }),
       watermark: Number.isFinite(watermark) ? watermark : null,
       ...(idleClosed ? { idleClosed } : {}),
     });

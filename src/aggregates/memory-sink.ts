@@ -8,6 +8,7 @@ interface StoredProgress {
   nextOffset: bigint;
   seq: number;
   badRecords: number;
+  schemaCounts?: ReadonlyMap<number | null, number>;
   lateEvents: number;
   lateWindows: number;
   snapshot: PartitionSnapshot;
@@ -43,12 +44,13 @@ export class MemorySink implements AggregateSink {
   load(partition: number): Promise<PartitionProgress> {
     const stored = this.progress.get(partition);
     if (stored === undefined) return Promise.resolve({ nextOffset: 0n, seq: 0, badRecords: 0 });
-    const { nextOffset, seq, badRecords, snapshot } = stored;
+    const { nextOffset, seq, badRecords, snapshot, schemaCounts } = stored;
     // Through JSON, as the MySQL column does.
     return Promise.resolve({
       nextOffset,
       seq,
       badRecords,
+      ...(schemaCounts === undefined ? {} : { schemaCounts: new Map(schemaCounts) }),
       snapshot: JSON.parse(JSON.stringify(snapshot)) as PartitionSnapshot,
     });
   }
@@ -76,6 +78,7 @@ export class MemorySink implements AggregateSink {
       nextOffset: request.nextOffset,
       seq: stored.seq + 1,
       badRecords: request.badRecords,
+      ...(request.schemaCounts === undefined ? {} : { schemaCounts: new Map(request.schemaCounts) }),
       lateEvents: request.lateEvents,
       lateWindows: request.lateWindows,
       snapshot: request.snapshot,

@@ -169,6 +169,13 @@ const MIGRATIONS: readonly { readonly id: number; readonly statements: readonly 
        ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
     ],
   },
+  {
+    // Issue 27: the records each partition's progress has read, by writer schema id
+    // (aggregates/schema-counts.ts), so recover's preflight reads only the log beyond them. NULL: not
+    // known (progress committed before this column, or never counted).
+    id: 11,
+    statements: ['ALTER TABLE kappa_progress ADD COLUMN schema_counts TEXT NULL'],
+  },
 ];
 
 export interface MigrateOptions {

@@ -11,6 +11,7 @@ import { runningTzVersion } from '../shared/tz-database.js';
 import type { AggregateSink, CommitRequest, PartitionProgress, PreparedVersion, VersionSpec } from './sink.js';
 import { recordedSettingsOfRow, settingsMismatch, versionRowOf, type VersionRow } from '../model/version-settings.js';
 import { digestIncrements } from './window-digest.js';
+import { parseSchemaCounts, schemaCountsJson } from './schema-counts.js';
 import type { PartitionSnapshot, WindowRow } from './window-engine.js';
 
 /** Thrown inside a commit's transaction to roll it back: another instance moved the progress. */
@@ -118,16 +119,18 @@ export class MySqlSink implements AggregateSink {
       [this.names.version, this.topic, partition, JSON.stringify(EMPTY_SNAPSHOT)],
     );
     const [rows] = await this.pool.query<RowDataPacket[]>(
-      'SELECT next_offset, commit_seq, bad_records, snapshot FROM kappa_progress WHERE version = ? AND topic = ? AND partition_id = ?',
+      'SELECT next_offset, commit_seq, bad_records, snapshot, schema_counts FROM kappa_progress WHERE version = ? AND topic = ? AND partition_id = ?',
       [this.names.version, this.topic, partition],
     );
     const row = rows[0];
     if (row === undefined) return { nextOffset: 0n, seq: 0, badRecords: 0 };
+    const counts = typeof row['schema_counts'] === 'string' ? parseSchemaCounts(row['schema_counts']) : undefined;
     return {
       nextOffset: BigInt(String(row['next_offset'])),
       seq: Number(row['commit_seq']),
       badRecords: Number(row['bad_records']),
       snapshot: JSON.parse(String(row['snapshot'])) as PartitionSnapshot,
+      ...(counts === undefined ? {} : { schemaCounts: counts }),
     };
   }
 
@@ -150,13 +153,14 @@ export class MySqlSink implements AggregateSink {
         await addDigests(connection, this.names.version, digestIncrements(request.rows, this.dims));
         await connection.query(
           `UPDATE kappa_progress SET next_offset = ?, commit_seq = commit_seq + 1, late_events = ?, late_windows = ?, bad_records = ?,
-             watermark_ms = ?, snapshot = ?, updated_at = UTC_TIMESTAMP(3)
+             schema_counts = ?, watermark_ms = ?, snapshot = ?, updated_at = UTC_TIMESTAMP(3)
            WHERE version = ? AND topic = ? AND partition_id = ?`,
           [
             request.nextOffset.toString(),
             request.lateEvents,
             request.lateWindows,
             request.badRecords,
+            request.schemaCounts === undefined ? null : schemaCountsJson(request.schemaCounts),
             request.watermark,
             JSON.stringify(request.snapshot),
             this.names.version,

@@ -22,6 +22,12 @@ export interface PartitionProgress {
   /** Records that could not be used (undecodable, bad time, key too long), so far. */
   readonly badRecords: number;
   readonly snapshot?: PartitionSnapshot;
+  /**
+   * Records read from the log's start to `nextOffset`, by writer schema id (schema-counts.ts);
+   * undefined when not known (a version committed by a kappa that did not count, or a sink that
+   * does not keep them).
+   */
+  readonly schemaCounts?: ReadonlyMap<number | null, number>;
 }
 
 export interface CommitRequest {
@@ -34,6 +40,8 @@ export interface CommitRequest {
   readonly lateEvents: number;
   readonly lateWindows: number;
   readonly badRecords: number;
+  /** `PartitionProgress.schemaCounts` at `nextOffset`, when known. */
+  readonly schemaCounts?: ReadonlyMap<number | null, number>;
   readonly watermark: number | null;
   /** The rows were closed by `--idle-close` (processing time), not by the watermark: mark them. */
   readonly idleClosed?: boolean;

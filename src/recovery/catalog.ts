@@ -1,4 +1,5 @@
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
+import { parseSchemaCounts, type SchemaCounts } from '../aggregates/schema-counts.js';
 import { jobNames, type Dimension } from '../aggregates/job-names.js';
 import { parseDims, windowOfRow, type VersionRow } from '../model/version-settings.js';
 import { ensureDatabase, migrate } from '../aggregates/migrations.js';
@@ -117,6 +118,27 @@ export class Catalog {
       badRecords: Number(row['bad_records']),
       watermark: row['watermark_ms'] === null ? null : Number(row['watermark_ms']),
     }));
+  }
+
+  /**
+   * Per partition of `topic`, the most advanced progress of any version that knows what it read
+   * (its records by writer schema id, aggregates/schema-counts.ts): what recover's preflight need
+   * not read again.
+   */
+  async schemaCounts(topic: string): Promise<Map<number, { readonly next: bigint; readonly counts: SchemaCounts }>> {
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      'SELECT partition_id, next_offset, schema_counts FROM kappa_progress WHERE topic = ? AND schema_counts IS NOT NULL',
+      [topic],
+    );
+    const best = new Map<number, { next: bigint; counts: SchemaCounts }>();
+    for (const row of rows) {
+      const partition = Number(row['partition_id']);
+      const next = BigInt(String(row['next_offset']));
+      const counts = parseSchemaCounts(String(row['schema_counts']));
+      if (counts === undefined || next <= (best.get(partition)?.next ?? 0n)) continue;
+      best.set(partition, { next, counts });
+    }
+    return best;
   }
 
   async offsets(version: string, topic: string): Promise<PartitionOffsets> {

@@ -193,7 +193,11 @@ async function refuseToStart(catalog: Catalog, options: RecoverOptions, signal: 
       options.fullChain === undefined
         ? [options.settings.stagesTopic, 'events_stages' as const]
         : [options.fullChain.eventsTopic, 'events' as const];
-    const refusal = preflightRefusal(topic, await preflightSchemas({ ...options, signal }, topic, subject));
+    // What versions already read of the stages topic need not be read again (a full chain reads the
+    // raw events topic, which no version's progress counts).
+    const known = options.fullChain === undefined ? await catalog.schemaCounts(topic) : undefined;
+    const { reports } = await preflightSchemas({ ...options, signal }, topic, subject, known);
+    const refusal = preflightRefusal(topic, reports);
     if (refusal !== undefined) throw refusal;
   }
 }

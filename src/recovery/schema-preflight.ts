@@ -36,25 +36,34 @@ export async function readerDecoder<T>(
  * records to `deadLetter`; `report` then asks the registry once per id.
  */
 export class SchemaTally<T> {
+  /** `sample`: one record's value, undefined for ids only known from recorded counts. */
   private readonly ids = new Map<
     number | null,
-    { records: number; sample: Buffer | null; dead: Map<string, number> }
+    { records: number; sample: Buffer | null | undefined; dead: Map<string, number> }
   >();
 
   constructor(private readonly decoder: AvroDecoder<T>) {}
 
-  private entry(value: Buffer | null) {
-    const schemaId = value === null ? null : (schemaIdOf(value) ?? null);
+  private entryOf(schemaId: number | null, sample: Buffer | null | undefined) {
     let entry = this.ids.get(schemaId);
     if (entry === undefined) {
-      entry = { records: 0, sample: value, dead: new Map() };
+      entry = { records: 0, sample, dead: new Map() };
       this.ids.set(schemaId, entry);
-    }
+    } else entry.sample ??= sample;
     return entry;
+  }
+
+  private entry(value: Buffer | null) {
+    return this.entryOf(value === null ? null : (schemaIdOf(value) ?? null), value);
   }
 
   add(value: Buffer | null): void {
     this.entry(value).records += 1;
+  }
+
+  /** Records counted elsewhere (a version's progress: aggregates/schema-counts.ts). */
+  addCounts(counts: ReadonlyMap<number | null, number>): void {
+    for (const [schemaId, records] of counts) this.entryOf(schemaId, undefined).records += records;
   }
 
   deadLetter(value: Buffer | null, reason: string): void {
@@ -65,8 +74,11 @@ export class SchemaTally<T> {
   async report(): Promise<SchemaIdReport[]> {
     const reports: SchemaIdReport[] = [];
     for (const [schemaId, entry] of [...this.ids].sort(([a], [b]) => (a ?? -1) - (b ?? -1))) {
-      const decoded: DecodeResult<T> = await this.decoder.decode(entry.sample);
-      const failure = decoded.ok ? undefined : decoded;
+      let failure: Extract<DecodeResult<T>, { ok: false }> | undefined;
+      if (entry.sample !== undefined) {
+        const decoded: DecodeResult<T> = await this.decoder.decode(entry.sample);
+        failure = decoded.ok ? undefined : decoded;
+      } else if (schemaId !== null) failure = await this.decoder.schemaProblem(schemaId);
       const resolves = schemaId !== null && failure?.reason !== 'unknown-schema-id';
       const readable = resolves && failure?.reason !== 'incompatible-schema';
       reports.push({
@@ -104,7 +116,9 @@ export function preflightRefusal(topic: string, reports: readonly SchemaIdReport
 /**
  * The preflight `recover` runs before replaying (issue 26): the writer schema ids in `topic` with
  * their record counts, each resolved once in the registry and checked against the reader schema of
- * `subject`. Reads the log once without decoding records (a few seconds per million).
+ * `subject`. Reads the log without decoding records (a few seconds per million), except where
+ * `known` says what was read below an offset of a partition (a version's progress, with its records
+ * by schema id: aggregates/schema-counts.ts): there it reads only beyond. `scanned`: records read.
  */
 export async function preflightSchemas(
   source: {
@@ -115,15 +129,23 @@ export async function preflightSchemas(
   },
   topic: string,
   subject: 'events' | 'events_stages',
-): Promise<SchemaIdReport[]> {
+  known: ReadonlyMap<
+    number,
+    { readonly next: bigint; readonly counts: ReadonlyMap<number | null, number> }
+  > = new Map(),
+): Promise<{ reports: SchemaIdReport[]; scanned: number }> {
   const tally = new SchemaTally(await readerDecoder(source.registryUrl, source.schemasDir, subject));
+  for (const { counts } of known.values()) tally.addCounts(counts);
+  let scanned = 0;
   await scanLog(
     source.kafka,
     topic,
     ({ records }) => {
+      scanned += records.length;
       for (const record of records) tally.add(record.value);
     },
     source.signal,
+    new Map([...known].map(([partition, { next }]) => [partition, next])),
   );
-  return tally.report();
+  return { reports: await tally.report(), scanned };
 }

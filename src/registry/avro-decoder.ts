@@ -170,6 +170,16 @@ export class AvroDecoder<T> {
     for (const schemaId of wanted) this.settled.set(schemaId, await this.resolve(schemaId));
   }
 
+  /**
+   * Why records written with `schemaId` cannot be read (the registry does not know it, or the reader
+   * schema cannot resolve it), or undefined when they can: what the decoding of any of them would
+   * say first, without one at hand.
+   */
+  async schemaProblem(schemaId: number): Promise<Extract<DecodeResult<T>, { ok: false }> | undefined> {
+    const resolved = await this.resolve(schemaId);
+    return 'ok' in resolved && !resolved.ok ? resolved : undefined;
+  }
+
   /** Decodes with the writer schemas `prepare` fetched; throws for a schema id it did not prepare. */
   decodeSync(payload: Buffer | null): DecodeResult<T> {
     const schemaId = payload === null ? undefined : schemaIdOf(payload);
