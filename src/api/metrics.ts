@@ -86,7 +86,7 @@ export function createApiMetrics(
   });
   const windowReads = new Counter({
     name: 'kappa_api_window_reads_total',
-    help: 'SQL reads of GET /api/windows/:dim (identical concurrent requests share one read that started after they arrived)',
+    help: 'Reads of the rows of GET /api/windows/:dim (identical concurrent requests share one read that started after they arrived; rows whose version has not committed since are not read again)',
     registers: [registry],
   });
   const processed = new Gauge({

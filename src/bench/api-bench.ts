@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../shared/logger.js';
 import type { BenchServerSpec } from './api-server.js';
+import { KAPPA_NODE_FLAGS } from '../shared/node-flags.js';
 import { commitLikeAnAggregator } from './api-commits.js';
 import { median } from './report.js';
 
@@ -85,6 +86,8 @@ async function withServer<T>(
   const child = spawn(
     process.execPath,
     [
+      // Every server with the node flags kappa runs with, the baselines too: the same V8 on each side.
+      ...KAPPA_NODE_FLAGS,
       ...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]),
       '--import',
       'tsx',
