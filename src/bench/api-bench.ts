@@ -65,7 +65,7 @@ function quantile(values: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
-/** The server's `kappa_api_window_reads_total` (SQL reads of the windows route). */
+/** The server's `kappa_api_window_reads_total` (reads of the windows route's rows). */
 async function windowReads(apiUrl: string): Promise<number> {
   const text = await (await fetch(`${apiUrl}/metrics`)).text();
   return Number(/^kappa_api_window_reads_total (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
