@@ -2,10 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MySqlSink } from '../aggregates/mysql-sink.js';
 import type { PartitionProgress } from '../aggregates/sink.js';
 import { DIMENSION_SPECS } from '../model/dimensions.js';
-import { versionSettings } from '../model/version-settings.js';
 import { enrich } from '../stages/enrich/rules.js';
 import { SAMPLE_TABLES } from '../stages/enrich/sample-tables.js';
-import { REPLAY_BASE_MS } from './api-tables.js';
+import { apiVersionSettings, REPLAY_BASE_MS } from './api-tables.js';
 
 /**
  * Commits into v1 of the API row's tables as a live aggregator does while `kappa serve` is under
@@ -20,13 +19,7 @@ export async function commitLikeAnAggregator(
   options: { everyMs: number; partitions?: number; events?: number },
 ): Promise<{ stop(): Promise<number> }> {
   const { everyMs, partitions = 3, events = 1_000_000 } = options;
-  const settings = versionSettings({
-    window: 10_000,
-    slide: 10_000,
-    watermarkDelay: 15_000,
-    timeZone: 'Asia/Seoul',
-    topicStages: stagesTopic,
-  });
+  const settings = apiVersionSettings(stagesTopic);
   const sink = await MySqlSink.open(mysqlUrl, 'v1', stagesTopic);
   await sink.prepare({ version: 'v1', settings });
   const progress: PartitionProgress[] = [];

@@ -44,6 +44,16 @@ export function replayedWindows(events: number, windowMs: number): Map<Dimension
   );
 }
 
+/** The settings of the API row's v1 (and the verify row's v2): window 10 s, watermark 15 s, the default dimensions. */
+export const apiVersionSettings = (stagesTopic: string) =>
+  versionSettings({
+    window: 10_000,
+    slide: 10_000,
+    watermarkDelay: 15_000,
+    timeZone: 'Asia/Seoul',
+    topicStages: stagesTopic,
+  });
+
 const datetime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 /**
@@ -54,13 +64,7 @@ const datetime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').re
  * the replay's minutes.
  */
 export async function fillApiTables(mysqlUrl: string, stagesTopic: string, events = 1_000_000): Promise<void> {
-  const settings = versionSettings({
-    window: 10_000,
-    slide: 10_000,
-    watermarkDelay: 15_000,
-    timeZone: 'Asia/Seoul',
-    topicStages: stagesTopic,
-  });
+  const settings = apiVersionSettings(stagesTopic);
   const sink = await MySqlSink.open(mysqlUrl, 'v1', stagesTopic);
   try {
     await sink.prepare({ version: 'v1', settings });

@@ -3,11 +3,10 @@ import { createConnection } from 'mysql2/promise';
 import { rebuildDigests } from '../aggregates/digest-store.js';
 import { jobNames } from '../aggregates/job-names.js';
 import { MySqlSink } from '../aggregates/mysql-sink.js';
-import { versionSettings } from '../model/version-settings.js';
 import { Catalog } from '../recovery/catalog.js';
 import { diffVersions } from '../recovery/operations.js';
 import { verifyVersions } from '../recovery/verify.js';
-import { fillApiTables, REPLAY_BASE_MS } from './api-tables.js';
+import { apiVersionSettings, fillApiTables, REPLAY_BASE_MS } from './api-tables.js';
 
 export interface VerifyBench {
   readonly rows: number;
@@ -28,13 +27,7 @@ const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[
  */
 export async function benchVerify(mysqlUrl: string, stagesTopic: string, rounds = 3): Promise<VerifyBench> {
   await fillApiTables(mysqlUrl, stagesTopic);
-  const settings = versionSettings({
-    window: 10_000,
-    slide: 10_000,
-    watermarkDelay: 15_000,
-    timeZone: 'Asia/Seoul',
-    topicStages: stagesTopic,
-  });
+  const settings = apiVersionSettings(stagesTopic);
   const sink = await MySqlSink.open(mysqlUrl, 'v2', stagesTopic);
   await sink.prepare({ version: 'v2', settings }).finally(() => sink.close());
   const connection = await createConnection({ uri: mysqlUrl, timezone: 'Z' });

@@ -145,7 +145,8 @@ export async function preflightSchemas(
       for (const record of records) tally.add(record.value);
     },
     source.signal,
-    new Map([...known].map(([partition, { next }]) => [partition, next])),
+    // No seeks at all when nothing is known: the scan starts at the log's start as it always did.
+    known.size === 0 ? undefined : new Map([...known].map(([partition, { next }]) => [partition, next])),
   );
   return { reports: await tally.report(), scanned };
 }
