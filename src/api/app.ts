@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { drainRefusedBodies } from '../shared/discard-body.js';
 import { httpStatusOf, isKappaError, type ErrorCode } from '../shared/errors.js';
 import { limitRequests, refuseForeignHosts } from '../shared/http-guards.js';
 import type { Logger } from '../shared/logger.js';
@@ -161,6 +162,7 @@ export async function buildApiApp(deps: ApiDependencies): Promise<FastifyInstanc
     sendError(reply, 'KAPPA_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`),
   );
 
+  drainRefusedBodies(app);
   addSharedSchemas(app);
   instrumentHttp(app, deps.metrics);
   await guardRequests(app, deps);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { WindowSettings } from '../model/window-settings.js';
 import type { VersionStatus } from '../recovery/operations.js';
 import { KappaError } from '../shared/errors.js';
+import { rawExchange } from '../../test/support/raw-http.js';
 import { buildApiApp, type ApiDependencies } from './app.js';
 import { createApiMetrics } from './metrics.js';
 import type { ApiReads, TopQuery, WindowQuery } from './queries.js';
@@ -444,6 +445,26 @@ describe('hostile requests (issue 22)', () => {
     expect(app.server.requestTimeout).toBeGreaterThan(0);
     expect(app.server.headersTimeout).toBeGreaterThan(0);
     expect(app.server.headersTimeout).toBeLessThanOrEqual(app.server.requestTimeout);
+  });
+
+  it('a body over the limit is read to its end and answered 413 on a connection that stays open', async () => {
+    // A client writes its whole body before it reads: an answer followed by a close while it still
+    // writes makes its next write fail (EPIPE, ECONNRESET) and the 413 is lost to it.
+    const app = await buildApiApp(fakes({ serving: 'v1' }).deps());
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const { port } = app.server.address() as { port: number };
+      const over = await rawExchange(port, { path: '/api/events', length: 1_100_000, then: '/api/health' });
+      expect(over.writeError).toBeUndefined();
+      expect(over.statuses).toEqual([413, 200]);
+      expect(over.text).toContain('"code":"KAPPA_PAYLOAD_TOO_LARGE"');
+      // A body declared far larger is not read: 413 at once, and the connection closes.
+      const huge = await rawExchange(port, { path: '/api/events', length: 100_000_000, sendBody: false });
+      expect(huge.statuses).toEqual([413]);
+      expect(huge.closed).toBe(true);
+    } finally {
+      await app.close();
+    }
   });
 
   it('top users without from reads only the last day before the newest window (or before to)', async () => {

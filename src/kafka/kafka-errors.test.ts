@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KafkaUnreachableError } from '../shared/errors.js';
-import { asKafkaError, isBrokerUnreachable } from './kafka-errors.js';
+import { asKafkaError, isBrokerUnreachable, isClusterSettling } from './kafka-errors.js';
 import {
   checkKafkajsVersion,
   KAFKAJS_FIXED_FOR,
@@ -10,6 +10,10 @@ import {
   partitionGroupingInstalled,
   readCommittedFilterInstalled,
 } from './kafkajs.js';
+
+/** An error as kafkajs's protocol decoder makes it from a broker's error code. */
+const brokerError = (type: string, retriable: boolean) =>
+  Object.assign(new Error(`${type} from the broker`), { type, code: 0, retriable });
 
 /** What kafkajs throws once its retrier gives up connecting. */
 const gaveUp = () =>
@@ -46,6 +50,33 @@ describe('isBrokerUnreachable', () => {
     expect(thrown).toMatchObject({ code: 'KAPPA_KAFKA_UNREACHABLE', retriable: true, cause });
     const other = new Error('something else');
     expect(() => asKafkaError(other)).toThrow(other);
+  });
+
+  it("asKafkaError waits out a leadership election that outlasted kafkajs's retrier, not a refusal", () => {
+    // What a metadata request threw in CI right after the broker came back: kafkajs's retrier gave
+    // up (not retriable) on a LEADER_NOT_AVAILABLE it had itself marked retriable.
+    const settling = (type: string) =>
+      new KafkaJSNumberOfRetriesExceeded(new KafkaJSProtocolError(brokerError(type, true)), {
+        retryCount: 5,
+        retryTime: 412,
+      });
+    for (const type of [
+      'LEADER_NOT_AVAILABLE',
+      'NOT_LEADER_FOR_PARTITION',
+      'NOT_ENOUGH_REPLICAS',
+      'BROKER_NOT_AVAILABLE',
+    ]) {
+      const cause = settling(type);
+      expect(cause.retriable).toBe(false);
+      expect(isClusterSettling(cause), type).toBe(true);
+      expect(() => asKafkaError(cause)).toThrow(KafkaUnreachableError);
+    }
+    // A refusal that will not change by waiting stays what it is.
+    const refused = new KafkaJSProtocolError(brokerError('TOPIC_AUTHORIZATION_FAILED', false));
+    expect(isClusterSettling(refused)).toBe(false);
+    expect(() => asKafkaError(refused)).toThrow(refused);
+    // Judged by the protocol error's type, never by text.
+    expect(isClusterSettling(new Error('There is no leader for this topic-partition'))).toBe(false);
   });
 });
 

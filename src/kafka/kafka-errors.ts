@@ -2,6 +2,7 @@ import { KafkaUnreachableError } from '../shared/errors.js';
 import {
   KafkaJSConnectionError,
   KafkaJSNoBrokerAvailableError,
+  KafkaJSProtocolError,
   KafkaJSRequestTimeoutError,
   KafkaJSSASLAuthenticationError,
 } from './kafkajs.js';
@@ -32,12 +33,37 @@ export function isBrokerUnreachable(error: unknown): boolean {
 }
 
 /**
- * For a step that waits out a broker outage: an unreachable broker becomes a retriable
- * KafkaUnreachableError (kafkajs gives up with a non-retriable one once its own retries are spent);
- * anything else is rethrown as it is.
+ * The broker's answers while a cluster moves leadership (a broker restarting, an election, replicas
+ * catching up): each passes once the cluster settles. kafkajs retries them a few times, then gives up
+ * with a non-retriable KafkaJSNumberOfRetriesExceeded, sooner than a restarted broker settles.
+ */
+const SETTLING = new Set([
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'BROKER_NOT_AVAILABLE',
+  'REPLICA_NOT_AVAILABLE',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'NOT_CONTROLLER',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'OFFSET_NOT_AVAILABLE',
+  'ELIGIBLE_LEADERS_NOT_AVAILABLE',
+]);
+
+/** Whether the brokers answered with one of those (by the protocol error's type, anywhere in the cause chain). */
+export function isClusterSettling(error: unknown): boolean {
+  for (const each of causes(error)) if (each instanceof KafkaJSProtocolError && SETTLING.has(each.type)) return true;
+  return false;
+}
+
+/**
+ * For a step that waits out a broker outage: an unreachable broker, or a cluster still settling its
+ * leaders, becomes a retriable KafkaUnreachableError (kafkajs gives up with a non-retriable error
+ * once its own retries are spent); anything else is rethrown as it is.
  */
 export function asKafkaError(error: unknown): never {
-  if (isBrokerUnreachable(error) && !(error instanceof KafkaUnreachableError))
+  if ((isBrokerUnreachable(error) || isClusterSettling(error)) && !(error instanceof KafkaUnreachableError))
     throw new KafkaUnreachableError(error instanceof Error ? error.message : String(error), { cause: error });
   throw error;
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildRegistryApp, REGISTRY_CONTENT_TYPE } from './http-app.js';
+import { rawExchange } from '../../test/support/raw-http.js';
+import { buildRegistryApp, REGISTRY_BODY_LIMIT, REGISTRY_CONTENT_TYPE } from './http-app.js';
 import { parseVersion } from './http-routes.js';
 import { MemorySchemaLog, RegistryService } from './registry-service.js';
 
@@ -36,6 +37,20 @@ async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body
 }
 
 describe('schema registry REST API (Confluent subset)', () => {
+  it('reads a body over its limit to the end, answers 413 and keeps the connection', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as { port: number };
+    const exchange = await rawExchange(port, {
+      path: '/subjects/big-value/versions',
+      length: REGISTRY_BODY_LIMIT + 50_000,
+      contentType: REGISTRY_CONTENT_TYPE,
+      then: '/subjects',
+    });
+    expect(exchange.writeError).toBeUndefined();
+    expect(exchange.statuses).toEqual([413, 200]);
+    expect(exchange.text).toContain('"error_code":413');
+  });
+
   it('registers, lists and fetches, answering in the registry content type', async () => {
     expect(await call('POST', '/subjects/events-value/versions', { schema: v1 })).toEqual({
       status: 200,

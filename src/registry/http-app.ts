@@ -13,6 +13,7 @@ import { registryRoutes } from './http-routes.js';
 import { schemaRoutes } from './http-schema-routes.js';
 import { RegistryError } from './registry-errors.js';
 import type { RegistryService } from './registry-service.js';
+import { drainRefusedBodies } from '../shared/discard-body.js';
 
 export const REGISTRY_CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 const REGISTRY_DEFAULT_TYPE = 'application/vnd.schemaregistry+json';
@@ -129,6 +130,7 @@ export function buildRegistryApp(options: RegistryAppOptions): FastifyInstance {
   });
 
   guardRegistry(app, options);
+  drainRefusedBodies(app);
 
   app.addHook('onSend', (request, reply, payload, done) => {
     if (String(reply.getHeader('content-type') ?? '').startsWith('application/json'))
