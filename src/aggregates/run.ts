@@ -166,7 +166,10 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
     };
 
     await consumer.start({
-      autoCommit: true,
+      // Not after every batch (a round trip to the group coordinator before each next fetch, ~20 %
+      // of a replay's time, bench/README.md): the group's offsets are only a hint for Kafka's tools.
+      autoCommit: false,
+      offsetHintEveryMs: 5_000,
       partitionsConsumedConcurrently: Math.max(1, options.topicPartitions),
       // After a rebalance the sink says where each partition stands: forget what memory says.
       // And the consumer fetches from there: the group's committed offset may be anywhere (a version

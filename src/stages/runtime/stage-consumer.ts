@@ -37,6 +37,12 @@ export interface StageHandlers {
   readonly partitionsConsumedConcurrently: number;
   /** Enrichment commits offsets in its transactions; the aggregator's truth is its sink. */
   readonly autoCommit: boolean;
+  /**
+   * Without autoCommit: commit the resolved offsets to the group at most this often, as a hint for
+   * Kafka's own tools (the group's lag), never read back. (kafkajs's autoCommit commits after every
+   * batch, a round trip to the group coordinator before each next fetch.)
+   */
+  readonly offsetHintEveryMs?: number;
   /** The group was (re)joined: these partitions of the topic are this instance's now. */
   readonly assigned: (partitions: ReadonlySet<number>) => void;
   readonly batch: (batch: FetchedBatch, payload: EachBatchPayload) => Promise<Handled>;
@@ -96,6 +102,7 @@ export class StageConsumer {
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       autoCommit: handlers.autoCommit,
+      ...(handlers.offsetHintEveryMs === undefined ? {} : { autoCommitInterval: handlers.offsetHintEveryMs }),
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: handlers.partitionsConsumedConcurrently,
       eachBatch: async (payload) => {
@@ -115,6 +122,10 @@ export class StageConsumer {
           payload,
         );
         this.seekIf(batch.partition, handled);
+        if (handlers.offsetHintEveryMs !== undefined)
+          await payload.commitOffsetsIfNecessary().catch((error: unknown) => {
+            logger.debug({ err: error, partition: batch.partition }, 'offset hint not committed');
+          });
       },
     });
   }
