@@ -1,3 +1,4 @@
+import type { Consumer, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Partitioners } from '../src/kafka/kafkajs.js';
 import { committedOffsets } from '../src/kafka/offsets.js';
@@ -72,4 +73,100 @@ describe('the stage consumer, against the real broker', () => {
     const { committed } = await consumeAll('every', 0);
     expect(committed).toBe(BigInt(RECORDS));
   });
+
+  /** `kafka`, keeping the consumer it makes, so a test can watch kafkajs's own events. */
+  function watched(): { kafka: Kafka; consumer: () => Consumer } {
+    let made: Consumer | undefined;
+    const spy = Object.create(kafka) as Kafka;
+    spy.consumer = (config) => (made = kafka.consumer(config));
+    return {
+      kafka: spy,
+      consumer: () => {
+        if (made === undefined) throw new Error('no consumer made yet');
+        return made;
+      },
+    };
+  }
+
+  /** Whether kafkajs sent a second fetch before the first batch's processing ended (waiting up to 3 s for one). */
+  async function fetchesWhileProcessing(name: string, pipelined: boolean): Promise<boolean> {
+    const { kafka: spy, consumer: made } = watched();
+    const consumer = new StageConsumer({
+      kafka: spy,
+      groupId: `${context.prefix}-${name}`,
+      topic,
+      logger: context.logger,
+      config: { maxBytesPerPartition: 16 * 1024, maxBytes: 16 * 1024 },
+    });
+    let fetches = 0;
+    made().on(made().events.FETCH_START, () => (fetches += 1));
+    let answer: (fetched: boolean) => void = () => undefined;
+    const answered = new Promise<boolean>((resolve) => (answer = resolve));
+    try {
+      await consumer.start({
+        autoCommit: false,
+        pipelined,
+        partitionsConsumedConcurrently: 1,
+        assigned: () => undefined,
+        // The first batch came with the first fetch: is there a second before its processing ends?
+        batch: async () => {
+          for (let waited = 0; waited < 3_000 && fetches < 2; waited += 20)
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          answer(fetches >= 2);
+          return { kind: 'done' };
+        },
+      });
+      return await answered;
+    } finally {
+      await consumer.close();
+    }
+  }
+
+  it('pipelined, sends the next fetch while a batch is processed; otherwise not', async () => {
+    expect(await fetchesWhileProcessing('pipelined', true)).toBe(true);
+    expect(await fetchesWhileProcessing('in-turn', false)).toBe(false);
+  });
+
+  it('pipelined, a failure of the log’s last batch reaches kafkajs and the batch is delivered again', async () => {
+    const single = context.topic('single');
+    await createTestTopic(admin, single, 1);
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({
+      topic: single,
+      messages: Array.from({ length: 10 }, (_, index) => ({ value: `v${index}` })),
+    });
+    await producer.disconnect();
+    const consumer = new StageConsumer({
+      kafka,
+      groupId: `${context.prefix}-failing`,
+      topic: single,
+      logger: context.logger,
+    });
+    const deliveries: string[][] = [];
+    let done: () => void = () => undefined;
+    const processed = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await consumer.start({
+        autoCommit: false,
+        pipelined: true,
+        partitionsConsumedConcurrently: 1,
+        assigned: () => undefined,
+        batch: (batch) => {
+          deliveries.push(batch.messages.map((message) => message.value?.toString() ?? ''));
+          // A transient failure (kafkajs restarts the consumer on it), once.
+          if (deliveries.length === 1)
+            return Promise.reject(Object.assign(new Error('transient'), { retriable: true }));
+          done();
+          return Promise.resolve({ kind: 'done' });
+        },
+      });
+      await processed;
+    } finally {
+      await consumer.close();
+    }
+    const all = Array.from({ length: 10 }, (_, index) => `v${index}`);
+    expect(deliveries[0]).toEqual(all);
+    expect(deliveries[1]).toEqual(all);
+  }, 60_000);
 });

@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { referenceModel } from '../../test/support/reference-model.js';
-import { AggregationDriver, type StagedRecord, type TopicMessages } from './aggregation-driver.js';
+import {
+  AggregationDriver,
+  type AggregateMetrics,
+  type StagedRecord,
+  type TopicMessages,
+} from './aggregation-driver.js';
 import type { Classified } from './batch-plan.js';
 import { MemorySink } from './memory-sink.js';
 import type { KeyedEvent } from './window-engine.js';
@@ -32,7 +37,13 @@ function classifyJson(staged: StagedRecord): Classified {
 interface Harness {
   readonly sink: MemorySink;
   readonly sent: TopicMessages[];
-  readonly driver: (options?: { failSend?: () => boolean; maxRows?: number; maxRecords?: number }) => AggregationDriver;
+  readonly driver: (options?: {
+    failSend?: () => boolean;
+    maxRows?: number;
+    maxRecords?: number;
+    onCommitted?: () => void;
+    metrics?: AggregateMetrics;
+  }) => AggregationDriver;
 }
 
 function harness(settings: WindowSettings = TUMBLING): Harness {
@@ -57,6 +68,8 @@ function harness(settings: WindowSettings = TUMBLING): Harness {
         deadLetterTopic: 'stages.dlq',
         limits: { maxRows: options.maxRows ?? 1_000, maxRecords: options.maxRecords ?? 7, maxMs: 1e12 },
         clock: () => 0,
+        ...(options.onCommitted === undefined ? {} : { onCommitted: options.onCommitted }),
+        ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
       }),
   };
 }
@@ -195,6 +208,18 @@ describe('AggregationDriver', () => {
     await instance.batch(0, records.slice(18), { from: 18n });
     expect(sink.commits.map((commit) => commit.nextOffset)).toEqual([10n, 20n, 24n]);
     expect(sink.totals).toEqual(referenceModel([records.map((r) => classifyJson(r)).map(eventOf)], TUMBLING).rows);
+  });
+
+  it('tells of each commit once it went through, its records already counted', async () => {
+    const { sink, driver } = harness();
+    const told: number[] = [];
+    const metrics = { in: 0, late: 0, rows: 0, bad: 0 };
+    const instance = driver({ maxRecords: 10, metrics, onCommitted: () => told.push(metrics.in) });
+    const records = log(Array.from({ length: 24 }, (_, index) => at(index)));
+    await instance.batch(0, records.slice(0, 18), { from: 0n, backlog: true });
+    await instance.batch(0, records.slice(18), { from: 18n });
+    expect(told).toEqual(sink.commits.map((commit) => Number(commit.nextOffset)));
+    expect(told.at(-1)).toBe(24);
   });
 
   it('a failed commit drops the carried work too: the next fetch seeks back to the progress, and every record counts once', async () => {

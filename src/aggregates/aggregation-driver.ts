@@ -61,6 +61,8 @@ export interface DriverOptions {
   readonly metrics?: AggregateMetrics;
   readonly clock?: () => number;
   readonly logger?: Logger;
+  /** Told after each commit that went through, its counts in `metrics` (synchronously; must not throw). */
+  readonly onCommitted?: () => void;
 }
 
 /** How the caller's batch loop takes part: stop early, and hear of each commit (resolve offsets, heartbeat). */
@@ -422,6 +424,7 @@ export class AggregationDriver {
     this.metrics.in += counted.in;
     this.metrics.late += counted.late;
     this.metrics.bad += counted.bad;
+    this.options.onCommitted?.();
   }
 }
 

@@ -72,6 +72,10 @@ export interface AggregateOptions {
    * hands in the serving decision (recovery/serving-pointer.ts `serveFirstToCommit`).
    */
   readonly afterRowsCommitted?: AfterRowsCommitted;
+  /** Told of every commit that went through, rows or not (recovery checks its lag then). */
+  readonly onCommitted?: () => void;
+  /** Told of each fetched batch before it is processed (the bench times a replay from its first record). */
+  readonly onFetched?: (records: number) => void;
 }
 
 /**
@@ -159,6 +163,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       metrics,
       logger,
+      ...(options.onCommitted === undefined ? {} : { onCommitted: options.onCommitted }),
     });
     const failed = (partition: number) => (error: unknown) => {
       countIncident('retry', 'aggregate-partition');
@@ -170,6 +175,8 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
       // of a replay's time, bench/README.md): the group's offsets are only a hint for Kafka's tools.
       autoCommit: false,
       offsetHintEveryMs: 5_000,
+      // The sink's progress is the truth: the next fetch need not wait for a batch's processing.
+      pipelined: true,
       partitionsConsumedConcurrently: Math.max(1, options.topicPartitions),
       // After a rebalance the sink says where each partition stands: forget what memory says.
       // And the consumer fetches from there: the group's committed offset may be anywhere (a version
@@ -193,6 +200,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
         }),
       batch: async (batch) => {
         const { partition } = batch;
+        options.onFetched?.(batch.messages.length);
         await decoder.prepare(batch.messages.map((message) => message.value));
         const records = batch.messages.map((message): StagedRecord => ({
           offset: BigInt(message.offset),

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import type { AggregateMetrics, AggregateOptions } from '../aggregates/run.js';
 import { ensurePipelineTopics } from '../kafka/ensure-topics.js';
@@ -6,6 +5,7 @@ import { committedOffsets, endOffsets } from '../kafka/offsets.js';
 import { enrichGroup, stagesPartitioningProblem } from '../kafka/topics.js';
 import { KappaError } from '../shared/errors.js';
 import { Progress } from '../shared/progress.js';
+import { WakeUp } from '../shared/wake-up.js';
 import type { BadRecordPolicy } from '../stages/enrich/run.js';
 import type { EnrichmentTables } from '../stages/enrich/rules.js';
 import type { TransactionPolicy } from '../stages/enrich/transaction-policy.js';
@@ -92,7 +92,10 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
       { version, stagesTopic: options.settings.stagesTopic, sourceTopic: source, settings: options.settings.window },
       await endOffsets(admin, source),
     );
-    startReplayStages(stages, options, metrics);
+    // Each commit of the version's aggregator may be the one that catches it up: check then, not
+    // only at the next tick (the tick still redraws the progress while nothing commits).
+    const commits = new WakeUp();
+    startReplayStages(stages, options, metrics, () => commits.wake());
 
     const startedAt = Date.now();
     // The backlog: the end offsets when the replay starts. A full chain first waits for the
@@ -101,7 +104,7 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
       options.fullChain === undefined ? undefined : await endOffsets(admin, options.fullChain.eventsTopic);
     let targets = eventsTargets === undefined ? await endOffsets(admin, options.settings.stagesTopic) : undefined;
     while (!stages.signal.aborted) {
-      await Promise.race([sleep(options.checkEveryMs ?? 500), stages.failed]);
+      await Promise.race([commits.wait(options.checkEveryMs ?? 500), stages.failed]);
       const enriched =
         options.fullChain === undefined
           ? undefined

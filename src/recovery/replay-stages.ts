@@ -5,7 +5,12 @@ import type { RecoverOptions } from './recover.js';
 import { serveFirstToCommit } from './serving-pointer.js';
 
 /** A full chain's enrichment into the new stages topic, and the version's aggregator. */
-export function startReplayStages(stages: StageSupervisor, options: RecoverOptions, metrics: AggregateMetrics): void {
+export function startReplayStages(
+  stages: StageSupervisor,
+  options: RecoverOptions,
+  metrics: AggregateMetrics,
+  onCommitted?: () => void,
+): void {
   const { kafka, logger } = options;
   if (options.fullChain !== undefined) {
     const { eventsTopic, tables, badRecords, transactions } = options.fullChain;
@@ -52,6 +57,7 @@ export function startReplayStages(stages: StageSupervisor, options: RecoverOptio
       logger: logger.child({ stage: 'aggregate' }),
       signal,
       metrics,
+      ...(onCommitted === undefined ? {} : { onCommitted }),
     }),
   );
 }

@@ -48,6 +48,16 @@ export interface StageHandlers {
   readonly batch: (batch: FetchedBatch, payload: EachBatchPayload) => Promise<Handled>;
   /** A fetch of transaction markers or aborted records only (kafkajs calls no eachBatch for it). */
   readonly filtered?: (partition: number, from: bigint, end: bigint) => Promise<Handled>;
+  /**
+   * Fetch the next batch while this one is processed — only for a stage whose truth is its sink,
+   * never the group's offsets (the aggregator). kafkajs sends its next fetch only once every batch
+   * of the last one is handled, so a replay waits for the broker after each batch. Pipelined, each
+   * batch's end is resolved and the batch handed back to kafkajs at once, and it is processed on
+   * the next turn of the event loop, after the next fetch went out. A partition's next batch waits
+   * for it, and its failure is thrown from there, as kafkajs would have had it from the batch
+   * itself (the failed batch is fetched again, so there is a next batch).
+   */
+  readonly pipelined?: boolean;
 }
 
 /**
@@ -60,6 +70,11 @@ export interface StageHandlers {
 export class StageConsumer {
   private readonly consumer: Consumer;
   private readonly crashed: Promise<never>;
+  /** Pipelined: each partition's batch in processing (never rejects: a failure waits in `failures`). */
+  private readonly inFlight = new Map<number, Promise<void>>();
+  private readonly failures = new Map<number, unknown>();
+  /** Pipelined: a (re)assignment, told once the batches of the previous one have finished. */
+  private assigning: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: StageConsumerOptions) {
     this.consumer = options.kafka.consumer({
@@ -87,7 +102,11 @@ export class StageConsumer {
     const { consumer } = this;
     const { topic, logger } = this.options;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      handlers.assigned(new Set(payload.memberAssignment[topic] ?? []));
+      const partitions = new Set(payload.memberAssignment[topic] ?? []);
+      if (handlers.pipelined !== true) handlers.assigned(partitions);
+      // Batches of the previous assignment still in processing commit (or are refused) first; the
+      // new assignment's batches wait for the stage to hear of it.
+      else this.assigning = this.settled().then(() => handlers.assigned(partitions));
     });
     const filtered = handlers.filtered;
     if (filtered !== undefined)
@@ -108,20 +127,24 @@ export class StageConsumer {
       eachBatch: async (payload) => {
         const { batch } = payload;
         const end = batchEnd(batch);
-        const handled = await handlers.batch(
-          {
-            partition: batch.partition,
-            messages: batch.messages,
-            from: fetchedFrom(batch) ?? (batch.firstOffset() === null ? undefined : BigInt(batch.firstOffset() ?? 0)),
-            end,
-            backlog: isBacklog(end, batch.highWatermark),
-            isActive: () => payload.isRunning() && !payload.isStale(),
-            processed: (next) => payload.resolveOffset(String(next - 1n)),
-            heartbeat: () => payload.heartbeat(),
-          },
-          payload,
-        );
-        this.seekIf(batch.partition, handled);
+        const fetched = {
+          partition: batch.partition,
+          messages: batch.messages,
+          from: fetchedFrom(batch) ?? (batch.firstOffset() === null ? undefined : BigInt(batch.firstOffset() ?? 0)),
+          end,
+          backlog: isBacklog(end, batch.highWatermark),
+          isActive: () => payload.isRunning() && !payload.isStale(),
+          heartbeat: () => payload.heartbeat(),
+        };
+        if (handlers.pipelined === true) await this.handOver(fetched, payload, handlers);
+        else
+          this.seekIf(
+            batch.partition,
+            await handlers.batch(
+              { ...fetched, processed: (next) => payload.resolveOffset(String(next - 1n)) },
+              payload,
+            ),
+          );
         if (handlers.offsetHintEveryMs !== undefined)
           await payload.commitOffsetsIfNecessary().catch((error: unknown) => {
             logger.debug({ err: error, partition: batch.partition }, 'offset hint not committed');
@@ -130,13 +153,53 @@ export class StageConsumer {
     });
   }
 
+  /** Pipelined: waits for the partition's batch ahead, then starts this one and returns before it is processed. */
+  private async handOver(
+    fetched: Omit<FetchedBatch, 'processed'>,
+    payload: EachBatchPayload,
+    handlers: StageHandlers,
+  ): Promise<void> {
+    const { partition } = fetched;
+    await this.assigning;
+    await this.inFlight.get(partition);
+    if (this.failures.has(partition)) {
+      const failure = this.failures.get(partition);
+      this.failures.delete(partition);
+      throw failure;
+    }
+    // Fetched before a seek the batch ahead asked for: kafkajs fetches again from there.
+    if (!fetched.isActive()) return;
+    // kafkajs fetches on from the batch's end as soon as this returns; the stage's own resolving
+    // would only move it back.
+    if (fetched.end !== undefined) payload.resolveOffset(String(fetched.end - 1n));
+    const work = new Promise<void>((next) => setImmediate(next))
+      .then(() => handlers.batch({ ...fetched, processed: () => undefined }, payload))
+      .then(
+        (handled) => this.seekIf(partition, handled),
+        (error: unknown) => {
+          this.failures.set(partition, error);
+          if (fetched.from !== undefined && fetched.isActive()) this.seek(partition, fetched.from);
+        },
+      )
+      .finally(() => {
+        if (this.inFlight.get(partition) === work) this.inFlight.delete(partition);
+      });
+    this.inFlight.set(partition, work);
+  }
+
+  /** Pipelined: until no batch is in processing. */
+  private async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight.values());
+  }
+
   /** Resolves when `signal` fires; rejects when the consumer crashed for good (the stage ends with its error). */
   until(signal: AbortSignal): Promise<void> {
     return Promise.race([untilAborted(signal), this.crashed]);
   }
 
-  /** Leaves the group, waiting for the batches in flight; never throws. */
+  /** Leaves the group, waiting for the batches in flight (pipelined ones in processing too); never throws. */
   async close(): Promise<void> {
     await this.consumer.disconnect().catch(() => undefined);
+    await this.settled();
   }
 }
