@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { Partitioners } from '../kafka/kafkajs.js';
 import { ensureTopics } from '../kafka/ensure-topics.js';
 import { logTopic } from '../kafka/topics.js';
+import { offsetOf } from '../kafka/offsets.js';
 import { AvroDecoder, schemaWait } from '../registry/avro-decoder.js';
 import { countIncident } from '../shared/incidents.js';
 import { loadSchemaHistories } from '../registry/schema-history.js';
@@ -203,7 +204,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
         options.onFetched?.(batch.messages.length);
         await decoder.prepare(batch.messages.map((message) => message.value));
         const records = batch.messages.map((message): StagedRecord => ({
-          offset: BigInt(message.offset),
+          offset: offsetOf(message.offset),
           timestampMs: Number(message.timestamp),
           key: message.key,
           value: message.value,
