@@ -11,11 +11,13 @@ import type { AggregateSink } from '../aggregates/sink.js';
 import { createKafka } from '../kafka/client.js';
 import { runRecover } from '../recovery/recover.js';
 import { createLogger } from '../shared/logger.js';
+import { consumeAndDecode } from './aggregate-bench.js';
 import { useBenchKafkaSecurity } from './bench-security.js';
 
 /** What the parent asks for (argv[2], JSON). */
 export interface ReplayRequest {
-  readonly mode: 'aggregate' | 'recover';
+  /** decode: the rows' baseline (consume + decode only), in a process like the replays'. */
+  readonly mode: 'aggregate' | 'recover' | 'decode';
   readonly brokers: readonly string[];
   readonly registryUrl: string;
   readonly mysqlUrl: string;
@@ -63,7 +65,10 @@ let sink: AggregateSink | undefined;
 const onSink = (opened: AggregateSink) => (sink = opened);
 
 let report: Omit<ReplayReport, 'peakRssMiB' | 'retries'>;
-if (request.mode === 'aggregate') {
+if (request.mode === 'decode') {
+  const { records, seconds } = await consumeAndDecode(kafka, request.registryUrl, request.topic, request.events);
+  report = { records, seconds };
+} else if (request.mode === 'aggregate') {
   const metrics: AggregateMetrics = { in: 0, late: 0, rows: 0, bad: 0 };
   const controller = new AbortController();
   // From the first record fetched to the commit that counts the last: kafkajs's first fetch and
