@@ -84,12 +84,13 @@ export interface AggregateOptions {
  * batch lives while it is aggregated, long enough for V8 to promote it to the old generation, where
  * it waits for a full collection. kafkajs's default (1 MiB per partition, ~14,000 records here)
  * took a replaying process to ~300 MiB RSS for a ~40 MiB live set; 256 KiB to ~240 MiB (bench/README.md).
- * Pipelined (one fetch decoded while the last is processed), 256 KiB took the 10M replay to
- * 305–339 MiB, 192 KiB to 277 MiB at the same speed. Smaller fetches cost only fetch round trips,
+ * Pipelined (one fetch decoded while the last is processed), the 10M replay peaked at 305–339 MiB
+ * with 256 KiB, 275–308 with 192, 277–286 with 160 and 276–279 with 128, where the 1M replay was
+ * ~5 % slower (bench/README.md). Smaller fetches cost only fetch round trips,
  * which the pipeline overlaps, not commits (a backlog's batches are committed by the limits, see
  * AggregationDriver.batch); 4 MiB in all bounds it whatever the partition count.
  */
-const FETCH_SIZES = { maxBytesPerPartition: 192 * 1024, maxBytes: 4 * 1024 * 1024 } as const;
+const FETCH_SIZES = { maxBytesPerPartition: 160 * 1024, maxBytes: 4 * 1024 * 1024 } as const;
 
 /**
  * `kappa aggregate --version vN`: events_stages → MySQL (or MongoDB). The decisions live in
