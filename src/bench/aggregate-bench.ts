@@ -1,19 +1,16 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { Partitioners } from '../kafka/kafkajs.js';
 import { REPLAY_BASE_MS } from './api-tables.js';
 import { withBenchDatabase } from './bench-database.js';
 import type { ReplayReport, ReplayRequest } from './replay-child.js';
-import { AvroDecoder } from '../registry/avro-decoder.js';
 import { parseAvro } from '../registry/avro-schema.js';
 import { encodeWithSchemaId } from '../registry/wire-format.js';
 import { formatEventTime } from '../shared/event-time.js';
 import type { Logger } from '../shared/logger.js';
 import { enrich } from '../stages/enrich/rules.js';
-import { type EnrichedEvent } from '../model/enriched-event.js';
 import { SAMPLE_TABLES } from '../stages/enrich/sample-tables.js';
 import type { Throughput } from './kafkajs-baseline.js';
 import { KAPPA_NODE_FLAGS } from '../shared/node-flags.js';
@@ -75,38 +72,6 @@ export async function fillStages(kafka: Kafka, topic: string, schemaId: number, 
     await producer.send({ topic, messages });
   }
   await producer.disconnect();
-}
-
-/** The baseline: consume and decode every record (same decoder), nothing else. */
-export async function consumeAndDecode(
-  kafka: Kafka,
-  registryUrl: string,
-  topic: string,
-  events: number,
-): Promise<Throughput> {
-  const schema = readFileSync(fileURLToPath(new URL('../../schemas/events_stages/v1.avsc', import.meta.url)), 'utf8');
-  const decoder = new AvroDecoder<EnrichedEvent>(registryUrl, schema);
-  const consumer = kafka.consumer({ groupId: `bench-decode-${randomUUID()}`, maxWaitTimeInMs: 250 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let seen = 0;
-  let first = 0;
-  await new Promise<void>((resolve, reject) => {
-    consumer
-      .run({
-        partitionsConsumedConcurrently: 3,
-        eachBatch: async ({ batch }) => {
-          if (first === 0) first = Date.now();
-          for (const message of batch.messages) await decoder.decode(message.value);
-          seen += batch.messages.length;
-          if (seen >= events) resolve();
-        },
-      })
-      .catch(reject);
-  });
-  const seconds = (Date.now() - first) / 1_000;
-  await consumer.disconnect();
-  return { records: events, seconds, recordsPerSec: events / seconds };
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { LatenessAnalyser } from '../lateness/analyser.js';
 import { readStagesLog } from '../lateness/log-reader.js';
 import type { Logger } from '../shared/logger.js';
-import { consumeAndDecode } from './aggregate-bench.js';
+import { consumeAndDecode } from './decode-baseline.js';
 import type { Throughput } from './kafkajs-baseline.js';
 
 /** Times from the first event analysed, as the baseline times from its first batch (group join excluded). */

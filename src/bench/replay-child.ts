@@ -11,7 +11,7 @@ import type { AggregateSink } from '../aggregates/sink.js';
 import { createKafka } from '../kafka/client.js';
 import { runRecover } from '../recovery/recover.js';
 import { createLogger } from '../shared/logger.js';
-import { consumeAndDecode } from './aggregate-bench.js';
+import { consumeAndDecode } from './decode-baseline.js';
 import { useBenchKafkaSecurity } from './bench-security.js';
 
 /** What the parent asks for (argv[2], JSON). */
