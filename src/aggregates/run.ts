@@ -76,7 +76,7 @@ export interface AggregateOptions {
   /** Told of every commit that went through, rows or not (recovery checks its lag then). */
   readonly onCommitted?: () => void;
   /** Told of each fetched batch before it is processed (the bench times a replay from its first record). */
-  readonly onFetched?: (records: number) => void;
+  readonly onFetched?: () => void;
 }
 
 /**
@@ -204,7 +204,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
         }),
       batch: async (batch) => {
         const { partition } = batch;
-        options.onFetched?.(batch.messages.length);
+        options.onFetched?.();
         await decoder.prepare(batch.messages.map((message) => message.value));
         const records = batch.messages.map((message): StagedRecord => ({
           offset: offsetOf(message.offset),
