@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KafkaUnreachableError } from '../shared/errors.js';
-import { asKafkaError, isBrokerUnreachable, isClusterSettling } from './kafka-errors.js';
+import { asKafkaError, isBrokerUnreachable, isClusterSettling, isUnknownTopic } from './kafka-errors.js';
 import {
   checkKafkajsVersion,
   KAFKAJS_FIXED_FOR,
@@ -77,6 +77,17 @@ describe('isBrokerUnreachable', () => {
     expect(() => asKafkaError(refused)).toThrow(refused);
     // Judged by the protocol error's type, never by text.
     expect(isClusterSettling(new Error('There is no leader for this topic-partition'))).toBe(false);
+  });
+});
+
+describe('isUnknownTopic', () => {
+  it("finds the broker's UNKNOWN_TOPIC_OR_PARTITION anywhere in the cause chain, and nothing else", () => {
+    const unknown = new KafkaJSProtocolError(brokerError('UNKNOWN_TOPIC_OR_PARTITION', true));
+    expect(isUnknownTopic(unknown)).toBe(true);
+    expect(isUnknownTopic(new KafkaJSNumberOfRetriesExceeded(unknown, { retryCount: 5, retryTime: 100 }))).toBe(true);
+    expect(isUnknownTopic(new KafkaJSProtocolError(brokerError('NOT_LEADER_FOR_PARTITION', true)))).toBe(false);
+    expect(isUnknownTopic(gaveUp())).toBe(false);
+    expect(isUnknownTopic(new Error('This server does not host this topic-partition'))).toBe(false);
   });
 });
 

@@ -57,6 +57,13 @@ export function isClusterSettling(error: unknown): boolean {
   return false;
 }
 
+/** Whether the brokers said the topic does not exist (UNKNOWN_TOPIC_OR_PARTITION, anywhere in the cause chain). */
+export function isUnknownTopic(error: unknown): boolean {
+  for (const each of causes(error))
+    if (each instanceof KafkaJSProtocolError && each.type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+  return false;
+}
+
 /**
  * For a step that waits out a broker outage: an unreachable broker, or a cluster still settling its
  * leaders, becomes a retriable KafkaUnreachableError (kafkajs gives up with a non-retriable error

@@ -1,4 +1,6 @@
 import type { Admin } from 'kafkajs';
+import { retry } from '../shared/retry.js';
+import { asKafkaError, isClusterSettling, isUnknownTopic } from './kafka-errors.js';
 
 /** Offsets by partition (kafkajs gives them as strings; offsets can pass 2^53, so bigint). */
 export type OffsetsByPartition = Map<number, bigint>;
@@ -16,11 +18,27 @@ export function offsetOf(text: string): bigint {
  * Each partition's end offset as a read_committed consumer sees it: the last stable offset (records
  * of a transaction still open lie beyond it, up to the high watermark). kafkajs's admin sends no
  * isolation level and its ListOffsets request defaults to read_committed (requests/listOffsets, v2+);
- * test/read-committed.test.ts pins it. Empty when the topic does not exist (yet).
+ * test/read-committed.test.ts pins it.
+ *
+ * Empty only when the topic does not exist. Any other failure is thrown, never taken for an empty
+ * log: `recover --until-caught-up` once took a failed read for a backlog of nothing and returned
+ * before replaying a record. A cluster still settling its leaders (a topic just created, a broker
+ * restarting: NOT_LEADER_FOR_PARTITION, which kafkajs does not retry here) is waited out for up to
+ * `settleMs`; an unreachable broker becomes a retriable KafkaUnreachableError (kafkajs has retried).
  */
-export async function endOffsets(admin: Admin, topic: string): Promise<OffsetsByPartition> {
-  const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
-  return new Map(offsets.map((entry) => [entry.partition, BigInt(entry.high)]));
+export async function endOffsets(admin: Admin, topic: string, settleMs = 10_000): Promise<OffsetsByPartition> {
+  try {
+    const offsets = await retry(() => admin.fetchTopicOffsets(topic), {
+      deadlineMs: settleMs,
+      initialDelayMs: 100,
+      maxDelayMs: 1_000,
+      retriable: isClusterSettling,
+    });
+    return new Map(offsets.map((entry) => [entry.partition, BigInt(entry.high)]));
+  } catch (error) {
+    if (isUnknownTopic(error)) return new Map();
+    return asKafkaError(error);
+  }
 }
 
 /** A consumer group's committed offsets on a topic; a partition never committed is at 0. */

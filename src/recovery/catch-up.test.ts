@@ -58,6 +58,13 @@ describe('catchUpProblem', () => {
     );
     expect(catchUpProblem(candidate, undefined, offsets({ 0: 10, 1: 5 }))).toBeUndefined();
   });
+
+  it('without end offsets of its log (a topic that is gone), a candidate has not caught up', () => {
+    const candidate = { version: 'v3', topic: 'events_stages_v2', progress: offsets({ 0: 10, 1: 5 }) };
+    expect(catchUpProblem(candidate, undefined, offsets({}))).toBe(
+      'v3 has not caught up: events_stages_v2 has no partitions to read its end offsets from',
+    );
+  });
 });
 
 describe('diffTables', () => {
@@ -207,7 +214,13 @@ describe('backlogDone: consumed to the end offsets observed when the replay star
     expect(backlogDone(offsets({ 0: 100, 1: 50 }), offsets({ 0: 130, 1: 50 }))).toBe(true);
     expect(backlogDone(offsets({ 0: 100, 1: 0 }), offsets({ 0: 100 }))).toBe(true);
     expect(backlogDone(offsets({ 0: 1 }), offsets({}))).toBe(false);
-    expect(backlogDone(offsets({}), offsets({}))).toBe(true);
+  });
+
+  it('never holds against targets without partitions: end offsets that could not be read are no backlog done', () => {
+    // A topic always has partitions: an empty map is a read that failed, never an empty log.
+    expect(backlogDone(offsets({}), offsets({}))).toBe(false);
+    expect(backlogDone(offsets({}), offsets({ 0: 100 }))).toBe(false);
+    expect(backlogDone(offsets({ 0: 0, 1: 0 }), offsets({}))).toBe(true);
   });
 
   it('property: done exactly when the lag against the targets is zero', () => {
@@ -215,7 +228,7 @@ describe('backlogDone: consumed to the end offsets observed when the replay star
       fc.property(fc.array(fc.tuple(fc.nat(1_000), fc.nat(1_200)), { maxLength: 6 }), (pairs) => {
         const targets = new Map(pairs.map(([end], index) => [index, BigInt(end)]));
         const progress = new Map(pairs.map(([, next], index) => [index, BigInt(next)]));
-        expect(backlogDone(targets, progress)).toBe(lagOf(targets, progress).lag === 0n);
+        expect(backlogDone(targets, progress)).toBe(targets.size > 0 && lagOf(targets, progress).lag === 0n);
       }),
     );
   });

@@ -45,7 +45,8 @@ export function lagOf(ends: PartitionOffsets, progress: PartitionOffsets): LagRe
  * offset observed when the replay started — a fixed target, so it ends on a live log too.
  */
 export function backlogDone(targets: PartitionOffsets, progress: PartitionOffsets): boolean {
-  return lagOf(targets, progress).lag === 0n;
+  // A topic always has partitions: targets without any were never read, and no backlog is done.
+  return targets.size > 0 && lagOf(targets, progress).lag === 0n;
 }
 
 export interface VersionPosition {
@@ -73,6 +74,8 @@ export function catchUpProblem(
     }
     return undefined;
   }
+  if (candidateEnds.size === 0)
+    return `${candidate.version} has not caught up: ${candidate.topic} has no partitions to read its end offsets from`;
   const report = lagOf(candidateEnds, candidate.progress);
   const behind = report.partitions.find((entry) => entry.lag > 0n);
   if (behind === undefined) return undefined;

@@ -4,6 +4,7 @@ import { ensurePipelineTopics } from '../kafka/ensure-topics.js';
 import { committedOffsets, endOffsets } from '../kafka/offsets.js';
 import { enrichGroup, stagesPartitioningProblem } from '../kafka/topics.js';
 import { KappaError } from '../shared/errors.js';
+import { isRetriable } from '../shared/retry.js';
 import { Progress } from '../shared/progress.js';
 import { WakeUp } from '../shared/wake-up.js';
 import type { BadRecordPolicy } from '../stages/enrich/run.js';
@@ -103,8 +104,8 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
     const eventsTargets =
       options.fullChain === undefined ? undefined : await endOffsets(admin, options.fullChain.eventsTopic);
     let targets = eventsTargets === undefined ? await endOffsets(admin, options.settings.stagesTopic) : undefined;
-    while (!stages.signal.aborted) {
-      await Promise.race([commits.wait(options.checkEveryMs ?? 500), stages.failed]);
+    /** Where the version (and for a full chain, the enrichment) stands against the log now. */
+    const observe = async () => {
       const enriched =
         options.fullChain === undefined
           ? undefined
@@ -118,7 +119,19 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
       const committed = await catalog
         .offsets(version, options.settings.stagesTopic)
         .catch(() => new Map<number, bigint>());
-      lag = lagOf(await endOffsets(admin, options.settings.stagesTopic), committed);
+      return { committed, enrichBehind, lag: lagOf(await endOffsets(admin, options.settings.stagesTopic), committed) };
+    };
+    while (!stages.signal.aborted) {
+      await Promise.race([commits.wait(options.checkEveryMs ?? 500), stages.failed]);
+      // A read that fails (a broker restarting) skips this check: the stages wait the outage out too.
+      const observed = await observe().catch((error: unknown) => {
+        if (!isRetriable(error)) throw error;
+        logger.warn({ err: error, version }, 'could not read the offsets to check the lag; checking again');
+        return undefined;
+      });
+      if (observed === undefined) continue;
+      const { committed, enrichBehind } = observed;
+      lag = observed.lag;
       const rate = metrics.in / Math.max(0.001, (Date.now() - startedAt) / 1_000);
       const line = `${describeCatchUp(lag, rate)}${options.fullChain === undefined ? '' : ` · enrichment ${enrichBehind} behind`}`;
       progress.update(

@@ -55,6 +55,18 @@ describe('retry', () => {
     expect(isRetriable(undefined)).toBe(false);
   });
 
+  it('with `retriable`, decides from it instead: only the failures it names are tried again', async () => {
+    const time = fakeTime();
+    const plain = new Error('settling');
+    const { work, calls } = failing([plain, plain]);
+    const named = (error: unknown) => error === plain;
+    await expect(retry(work, { ...time.policy, retriable: named })).resolves.toBe('done');
+    expect(calls()).toBe(3);
+    const flagged = transient(); // retriable by its flag, but not named
+    await expect(retry(failing([flagged]).work, { ...time.policy, retriable: named })).rejects.toBe(flagged);
+    expect(time.waits).toHaveLength(2);
+  });
+
   it('gives up after the attempts, with the last error', async () => {
     const time = fakeTime();
     const errors = [transient(), transient(), transient()];

@@ -4,7 +4,8 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
  * kappa's one retry policy, like kafkajs's single retrier: exponential back-off with jitter,
  * bounded by attempts and a deadline, cut short by an abort signal, and deciding from the error's
  * `retriable` flag alone (KappaError and kafkajs's KafkaJSError both carry it) — never from its
- * message. A caller whose work fails with foreign errors maps them to retriable KappaErrors first.
+ * message. A caller whose work fails with foreign errors maps them to retriable KappaErrors first,
+ * or names the errors it waits out with `retriable`.
  */
 export interface RetryPolicy {
   /** Attempts in all, the first included (default: unlimited — bound it by a deadline or signal). */
@@ -19,6 +20,8 @@ export interface RetryPolicy {
   /** Each delay is drawn from ±this fraction around its nominal value, so retrying clients spread out (default 0.2). */
   readonly jitter?: number;
   readonly signal?: AbortSignal;
+  /** Which failures are worth another attempt (default: the error's own `retriable` flag, isRetriable). */
+  readonly retriable?: (error: unknown) => boolean;
   /** Told before each wait: log it. */
   readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
   /** Seams for tests. */
@@ -55,11 +58,12 @@ export async function retry<T>(work: (attempt: number) => Promise<T>, policy: Re
   const deadline = policy.deadlineMs === undefined ? Number.POSITIVE_INFINITY : now() + policy.deadlineMs;
   const attempts = policy.attempts ?? Number.POSITIVE_INFINITY;
   const aborted = () => policy.signal?.aborted === true;
+  const worthRetrying = policy.retriable ?? isRetriable;
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await work(attempt);
     } catch (error) {
-      if (!isRetriable(error) || attempt >= attempts || aborted()) throw error;
+      if (!worthRetrying(error) || attempt >= attempts || aborted()) throw error;
       const delay = backoffDelay(attempt, policy, random());
       if (now() + delay > deadline) throw error;
       policy.onRetry?.(error, attempt, delay);
