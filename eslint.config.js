@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.kappa/', 'artifacts/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', '.bench-build/', '.kappa/', 'artifacts/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -14,20 +14,17 @@ import { enrich } from '../stages/enrich/rules.js';
 import { SAMPLE_TABLES } from '../stages/enrich/sample-tables.js';
 import type { Throughput } from './kafkajs-baseline.js';
 import { KAPPA_NODE_FLAGS } from '../shared/node-flags.js';
+import { compiledReplayChild } from './compiled-child.js';
 
 /**
  * Runs one replay in a process of its own (replay-child.ts, what `kappa aggregate` / `kappa recover`
- * run, with the node flags `kappa` runs with), so the peak RSS it reports is the replay's alone.
+ * run, compiled as `kappa` is and with the node flags `kappa` runs with), so the peak RSS it
+ * reports is the replay's alone.
  */
 export function replayInChild(request: ReplayRequest, logger: Logger): Promise<ReplayReport> {
-  const child = fork(fileURLToPath(new URL('./replay-child.ts', import.meta.url)), [JSON.stringify(request)], {
+  const child = fork(compiledReplayChild(), [JSON.stringify(request)], {
     // BENCH_REPLAY_NODE_FLAGS: node flags for the replay process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
-    execArgv: [
-      ...KAPPA_NODE_FLAGS,
-      '--import',
-      'tsx',
-      ...(process.env['BENCH_REPLAY_NODE_FLAGS'] ?? '').split(' ').filter(Boolean),
-    ],
+    execArgv: [...KAPPA_NODE_FLAGS, ...(process.env['BENCH_REPLAY_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
