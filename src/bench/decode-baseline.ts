@@ -6,7 +6,7 @@ import { type EnrichedEvent } from '../model/enriched-event.js';
 import { AvroDecoder } from '../registry/avro-decoder.js';
 import type { Throughput } from './kafkajs-baseline.js';
 
-/** The baseline: consume and decode every record (same decoder), nothing else. */
+/** The baseline: a plain kafkajs consumer decoding every record (same decoder, same path), nothing else. */
 export async function consumeAndDecode(
   kafka: Kafka,
   registryUrl: string,
@@ -26,7 +26,10 @@ export async function consumeAndDecode(
         partitionsConsumedConcurrently: 3,
         eachBatch: async ({ batch }) => {
           if (first === 0) first = Date.now();
-          for (const message of batch.messages) await decoder.decode(message.value);
+          // The decoder's fastest path, the aggregator's: the batch's writer schemas once, then
+          // each record synchronously (an await per record measured 10-15 % slower).
+          await decoder.prepare(batch.messages.map((message) => message.value));
+          for (const message of batch.messages) decoder.decodeSync(message.value);
           seen += batch.messages.length;
           if (seen >= events) resolve();
         },
