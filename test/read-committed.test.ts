@@ -113,13 +113,17 @@ describe('read_committed reads through kafkajs, against the real broker', () => 
         ]),
       );
       await transaction.commit();
-      // The record and its commit marker.
-      expect(await endOffsets(admin, topic)).toEqual(
-        new Map([
-          [0, 4n],
-          [1, 0n],
-        ]),
-      );
+      // The record and its commit marker. commit() returns once the coordinator has logged the
+      // decision; it writes the markers into the partitions after that, so the last stable offset
+      // moves a moment later (CI once read 2 right after commit() returned).
+      await expect
+        .poll(() => endOffsets(admin, topic), { timeout: 10_000, interval: 100 })
+        .toEqual(
+          new Map([
+            [0, 4n],
+            [1, 0n],
+          ]),
+        );
     } finally {
       await producer.disconnect();
     }
