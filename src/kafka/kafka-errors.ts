@@ -51,17 +51,22 @@ const SETTLING = new Set([
   'ELIGIBLE_LEADERS_NOT_AVAILABLE',
 ]);
 
-/** Whether the brokers answered with one of those (by the protocol error's type, anywhere in the cause chain). */
-export function isClusterSettling(error: unknown): boolean {
-  for (const each of causes(error)) if (each instanceof KafkaJSProtocolError && SETTLING.has(each.type)) return true;
+/** Whether a broker's answer of one of `types` is anywhere in the cause chain (by the protocol error's type). */
+function brokerAnswered(error: unknown, types: ReadonlySet<string>): boolean {
+  for (const each of causes(error)) if (each instanceof KafkaJSProtocolError && types.has(each.type)) return true;
   return false;
 }
 
-/** Whether the brokers said the topic does not exist (UNKNOWN_TOPIC_OR_PARTITION, anywhere in the cause chain). */
+/** Whether the brokers answered with one of those. */
+export function isClusterSettling(error: unknown): boolean {
+  return brokerAnswered(error, SETTLING);
+}
+
+const UNKNOWN_TOPIC = new Set(['UNKNOWN_TOPIC_OR_PARTITION']);
+
+/** Whether the brokers said the topic does not exist. */
 export function isUnknownTopic(error: unknown): boolean {
-  for (const each of causes(error))
-    if (each instanceof KafkaJSProtocolError && each.type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
-  return false;
+  return brokerAnswered(error, UNKNOWN_TOPIC);
 }
 
 /**
