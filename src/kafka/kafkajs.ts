@@ -1,10 +1,11 @@
 /**
- * kafkajs, with four of its internal modules replaced by ours: the read_committed filter (see
+ * kafkajs, with five of its internal modules replaced by ours: the read_committed filter (see
  * ./read-committed.ts: kafkajs 2.2.4 leaks records of aborted transactions when a partition holds
  * several), the producer's grouping of messages by partition (./group-by-partition.ts: O(n²) in
  * the messages for one partition), its record encoder (./record-encoder.ts: the same bytes
  * without three buffers and a copy per varint per record) and its Produce request
- * (./produce-request.ts: the same bytes without an object spread per record). Every runtime use of
+ * (./produce-request.ts: the same bytes without an object spread per record), and its record
+ * decoder (./record-decoder.ts: the same records without an object spread per header). Every runtime use of
  * kafkajs goes through this module — a lint rule forbids value imports of 'kafkajs' elsewhere — so
  * the replacements are in place before kafkajs's consumer and producer code load and bind them. */
 import { createRequire } from 'node:module';
@@ -13,6 +14,7 @@ import { KappaError } from '../shared/errors.js';
 import { groupMessagesPerPartition } from './group-by-partition.js';
 import { encodeRecord, type RecordEncoder } from './record-encoder.js';
 import { produceRequestV3 } from './produce-request.js';
+import { decodeRecord, type RecordDecoder } from './record-decoder.js';
 import { filterAbortedRecords, type AbortedTransaction, type FetchedRecord } from './read-committed.js';
 
 const require = createRequire(import.meta.url);
@@ -38,6 +40,9 @@ const SEND = 'kafkajs/src/producer/sendMessages.js';
 const RECORD = 'kafkajs/src/protocol/recordBatch/record/v0/index.js';
 /** The one module that binds RECORD (every produce request version from 3 on builds on it). */
 const PRODUCE_V3 = 'kafkajs/src/protocol/requests/produce/v3/request.js';
+const RECORD_DECODER = 'kafkajs/src/protocol/recordBatch/record/v0/decoder.js';
+/** The one module that binds RECORD_DECODER: the record batch's decoder. */
+const BATCH_DECODER = 'kafkajs/src/protocol/recordBatch/v0/decoder.js';
 /** The first module that binds PRODUCE_V3 (versions 4 to 7 build on it; the index loads them lazily). */
 const PRODUCE_V4 = 'kafkajs/src/protocol/requests/produce/v4/request.js';
 /** Marks our modules; a global symbol, because a test runner may evaluate this module more than once in one process. */
@@ -75,6 +80,8 @@ function installReplacements(): void {
   const theirs = install(RECORD, PRODUCE_V3, record);
   if (theirs !== undefined) kafkajsRecord = theirs as RecordEncoder;
   install(PRODUCE_V3, PRODUCE_V4, produceRequest);
+  const theirDecoder = install(RECORD_DECODER, BATCH_DECODER, recordDecoder);
+  if (theirDecoder !== undefined) kafkajsRecordDecoder = theirDecoder as RecordDecoder;
 }
 
 function replacement({
@@ -96,11 +103,18 @@ let kafkajsRecord: RecordEncoder = () => {
 };
 const record: RecordEncoder = (input) => encodeRecord(input, kafkajsRecord);
 const produceRequest = produceRequestV3(record);
+/** kafkajs's own record decoder, for the records ours leaves to it. */
+let kafkajsRecordDecoder: RecordDecoder = () => {
+  throw new Error('kafkajs record decoder not loaded');
+};
+const recordDecoder: RecordDecoder = (decoder, batchContext = {}) =>
+  decodeRecord(decoder, batchContext, kafkajsRecordDecoder);
 
 Object.defineProperty(replacement, MARK, { value: true });
 Object.defineProperty(grouping, MARK, { value: true });
 Object.defineProperty(record, MARK, { value: true });
 Object.defineProperty(produceRequest, MARK, { value: true });
+Object.defineProperty(recordDecoder, MARK, { value: true });
 installReplacements();
 const kafkajs = require('kafkajs') as typeof KafkaJs;
 
@@ -112,6 +126,11 @@ export function readCommittedFilterInstalled(): boolean {
 /** Whether kafkajs's produce requests use our record encoder (tests check it). */
 export function recordEncoderInstalled(): boolean {
   return isOurs(require.cache[require.resolve(RECORD)]?.exports);
+}
+
+/** Whether kafkajs's fetches decode records with ours (tests check it). */
+export function recordDecoderInstalled(): boolean {
+  return isOurs(require.cache[require.resolve(RECORD_DECODER)]?.exports);
 }
 
 /** Whether kafkajs's producer uses our Produce request (tests check it). */
