@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DiskBuffer, undelivered, type BufferedRecord } from './disk-buffer.js';
+import { chunkText, DiskBuffer, undelivered, type BufferedRecord } from './disk-buffer.js';
 
 const record = (id: number, partitions = 3): BufferedRecord => ({
   id,
   partition: id % partitions,
-  value: Buffer.from(`v${id}`).toString('base64'),
+  value: Buffer.from(`v${id}`),
 });
 
 describe('DiskBuffer', () => {
@@ -35,6 +35,33 @@ describe('DiskBuffer', () => {
     expect(await reopened.chunks()).toEqual([earlier, later]);
     await reopened.remove(earlier);
     expect(await reopened.chunks()).toEqual([later]);
+  });
+
+  it('writes JSON with base64 values, the text JSON.stringify gives, and reads what earlier versions left', async () => {
+    const anyRecord = fc.record({
+      id: fc.nat(),
+      partition: fc.nat({ max: 100 }),
+      value: fc.uint8Array({ maxLength: 200 }).map((array) => Buffer.from(array)),
+    });
+    fc.assert(
+      fc.property(fc.nat(), fc.array(anyRecord, { maxLength: 20 }), (firstId, records) => {
+        const stored = {
+          firstId,
+          records: records.map((entry) => ({ ...entry, value: entry.value.toString('base64') })),
+        };
+        expect(chunkText({ firstId, records })).toBe(JSON.stringify(stored));
+      }),
+    );
+    // A chunk as the generator wrote it before values were kept as bytes in memory (JSON.stringify).
+    const dir = mkdtempSync(join(tmpdir(), 'kappa-buffer-'));
+    const old = {
+      firstId: 42,
+      records: [{ id: 42, partition: 0, value: Buffer.from([0, 0, 0, 0, 1, 2]).toString('base64') }],
+    };
+    writeFileSync(join(dir, 'chunk-0000000000000042.json'), JSON.stringify(old));
+    expect(await (await DiskBuffer.open(dir)).chunks()).toEqual([
+      { firstId: 42, records: [{ id: 42, partition: 0, value: Buffer.from([0, 0, 0, 0, 1, 2]) }] },
+    ]);
   });
 
   it('drops a chunk whose write was interrupted (never acknowledged)', async () => {

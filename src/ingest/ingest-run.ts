@@ -54,8 +54,11 @@ export interface IngestSummary {
   readonly runSeconds: number;
 }
 
-/** Ids reserved at a time. */
-const ID_BLOCK = 10_000;
+/**
+ * Ids reserved at a time. A chunk never spans two blocks, so this is a multiple of CHUNK_MAX: at
+ * 10,000 with chunks of 6,000 every other chunk was cut to 4,000 (an fsync and three round trips more).
+ */
+const ID_BLOCK = 12_000;
 /** Generated-but-unsent records beyond which generation waits (Fluentd's total_limit_size). */
 const BUFFER_LIMIT = 1_000_000;
 /** In unlimited-rate mode, how far generation may run ahead of delivery. */
@@ -96,7 +99,7 @@ async function send(
         compression: CompressionTypes.GZIP,
         messages: batch.map((record) => ({
           key: String(record.id),
-          value: Buffer.from(record.value, 'base64'),
+          value: record.value,
           partition: record.partition,
           headers,
         })),
@@ -309,7 +312,7 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
       for (let index = 0; index < due; index += 1) {
         const id = nextId + index;
         const value = encodeWithSchemaId(pipeline.schema.id, pipeline.schema.type, makeEvent(id, now, options));
-        records.push({ id, partition: id % pipeline.partitions, value: value.toString('base64') });
+        records.push({ id, partition: id % pipeline.partitions, value });
       }
       const chunk = { firstId: nextId, records };
       await pipeline.buffer.append(chunk);
