@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka, Producer } from 'kafkajs';
-import { CompressionTypes, Partitioners } from '../kafka/kafkajs.js';
+import type { Kafka } from 'kafkajs';
+import { CompressionTypes } from '../kafka/kafkajs.js';
 import { ensurePipelineTopics } from '../kafka/ensure-topics.js';
 import { asKafkaError } from '../kafka/kafka-errors.js';
 import { isKappaError, KappaError } from '../shared/errors.js';
@@ -17,6 +17,7 @@ import { needsLogSearch, resumePoint, type IdBlock } from './id-blocks.js';
 import { IdSequence } from './id-sequence.js';
 import { pace, startPacing } from './pacer.js';
 import { partitionBatches } from './partition-batches.js';
+import { Senders } from './senders.js';
 import { generatorHeaders, lastIdsPerPartition } from './topic-tail.js';
 import { claimWriterFolder } from './writer-lock.js';
 
@@ -65,27 +66,13 @@ const BUFFER_LIMIT = 1_000_000;
 const AHEAD_LIMIT = 4 * CHUNK_MAX;
 
 /**
- * The idempotent producer (acks=all, the broker de-duplicates its retries) with unbounded retries
- * and a short back-off: during an outage a send waits and resumes by itself, with the same
- * sequence numbers, so the broker never stores a record twice.
- */
-function createProducer(kafka: Kafka): Producer {
-  return kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    allowAutoTopicCreation: false,
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2_000 },
-  });
-}
-
-/**
  * Sends records as one request per partition (see partition-batches.ts: a send spanning several
- * leaders can be stored twice when one of them dies), waiting for every request to settle before
- * failing: a caller that reconciles with the log after a failure never races a request in flight.
+ * leaders can be stored twice when one of them dies), the partitions side by side (Senders),
+ * waiting for every request to settle before failing: a caller that reconciles with the log after
+ * a failure never races a request in flight.
  */
 async function send(
-  producer: Producer,
+  senders: Senders,
   topic: string,
   writerId: string,
   records: readonly BufferedRecord[],
@@ -93,7 +80,7 @@ async function send(
   const headers = generatorHeaders(writerId);
   const results = await Promise.allSettled(
     partitionBatches(records).map((batch) =>
-      producer.send({
+      senders.of(batch[0]?.partition ?? 0).send({
         topic,
         acks: -1,
         compression: CompressionTypes.GZIP,
@@ -146,8 +133,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
   try {
     const buffer = await DiskBuffer.open(writer.dir);
     const sequence = await IdSequence.open(options.mysqlUrl, clusterId, topic);
-    const producer = createProducer(kafka);
-    await producer.connect();
+    const senders = await Senders.connect(kafka, partitions);
     const sequenceRetry = {
       attempts: 30,
       signal,
@@ -168,7 +154,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
             { firstId: chunk.firstId, records: chunk.records.length, missing: missing.length },
             'delivering a chunk left in the disk buffer',
           );
-          await retry(() => send(producer, topic, writerId, missing), STARTUP_RETRY);
+          await retry(() => send(senders, topic, writerId, missing), STARTUP_RETRY);
           await buffer.remove(chunk);
           leftoverLastId = chunk.records.at(-1)?.id ?? leftoverLastId;
         }
@@ -194,7 +180,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
       log.info({ firstId: first.first, block: first, partitions, schemaId: schema.id }, 'ingest starting');
       const summary = await generateAndDeliver(
         { ...options, logger: log },
-        { producer, buffer, partitions, schema, first, writerId, reserve: (size) => reserve(size) },
+        { senders, buffer, partitions, schema, first, writerId, reserve: (size) => reserve(size) },
       );
       if (summary.buffered === 0) {
         // A clean stop: the next start resumes right here without searching the log.
@@ -205,7 +191,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
       }
       return summary;
     } finally {
-      await producer.disconnect().catch(() => undefined);
+      await senders.disconnect();
       await sequence.close().catch(() => undefined);
     }
   } finally {
@@ -236,7 +222,7 @@ function beforeDeadline(work: Promise<void>, deadline: () => number): Promise<bo
 }
 
 interface Pipeline {
-  readonly producer: Producer;
+  readonly senders: Senders;
   readonly buffer: DiskBuffer;
   readonly partitions: number;
   readonly schema: EventsSchema;
@@ -341,21 +327,16 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
     { once: true },
   );
 
-  let producer = pipeline.producer;
+  let senders = pipeline.senders;
   /** Waits for the broker, then reconciles a chunk with the log; undefined if the drain time ran out first. */
-  const recover = async (chunk: Chunk): Promise<{ pending: BufferedRecord[]; producer: Producer } | undefined> => {
-    await producer.disconnect().catch(() => undefined);
+  const recover = async (chunk: Chunk): Promise<{ pending: BufferedRecord[]; senders: Senders } | undefined> => {
+    await senders.disconnect();
     const reconcile = async () => {
       const pending = undelivered(
         chunk.records,
         await lastIdsPerPartition(options.kafka, options.topics.topicEvents, 10_000, pipeline.writerId),
       );
-      const fresh = createProducer(options.kafka);
-      await fresh.connect().catch(async (error: unknown) => {
-        await fresh.disconnect().catch(() => undefined);
-        throw error;
-      });
-      return { pending, producer: fresh };
+      return { pending, senders: await Senders.connect(options.kafka, pipeline.partitions) };
     };
     try {
       const recovered = await retry(() => reconcile().catch(asKafkaError), {
@@ -389,12 +370,12 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
       let delivered: boolean;
       try {
         delivered = await beforeDeadline(
-          send(producer, options.topics.topicEvents, pipeline.writerId, pending ?? chunk.records),
+          send(senders, options.topics.topicEvents, pipeline.writerId, pending ?? chunk.records),
           () => deadline,
         );
       } catch (error) {
         // kafkajs gives up on a broker that stays unreachable. The chunk is safe on disk: once the
-        // broker answers again, a fresh producer sends just what the log does not have yet.
+        // broker answers again, fresh producers send just what the log does not have yet.
         countIncident('retry', 'ingest-send');
         logger.warn(
           { err: error, firstId: chunk.firstId, buffered: generated - sent },
@@ -402,7 +383,7 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
         );
         const recovered = await recover(chunk);
         if (recovered === undefined) break;
-        ({ pending, producer } = recovered);
+        ({ pending, senders } = recovered);
         continue;
       }
       if (!delivered) break;
@@ -432,7 +413,7 @@ async function generateAndDeliver(options: IngestOptions, pipeline: Pipeline): P
   } finally {
     clearInterval(ticker);
     clearTimeout(drainTimer);
-    await producer.disconnect().catch(() => undefined);
+    await senders.disconnect();
   }
   report();
   progress.done();
