@@ -13,8 +13,11 @@ export interface BufferedRecord {
 
 /**
  * The most records in one chunk: one write and fsync, and a request of up to a third of it per
- * partition (3 partitions). 6,000 since issue 27: at 2,000 a request carried ~670 records and the
- * generator waited on three acknowledged round trips per 2,000 events.
+ * partition (3 partitions). A chunk costs an fsync and three acknowledged requests whatever its
+ * size: at 2,000 a request carried ~670 records; 6,000 measured 0.51-0.53 of the plain producer,
+ * 12,000 0.59-0.66 (issue 27; bench/README.md, "fifth pass"). A request of 4,000 of the generator's
+ * records is ~600 kB before gzip, inside the broker's 1 MiB batch limit. ingest-run.ts's id blocks
+ * are a multiple of it.
  */
 export const CHUNK_MAX = 12_000;
 

@@ -1,14 +1,7 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { Partitioners } from '../kafka/kafkajs.js';
 
-/**
- * Producers sending a chunk's partition batches side by side, a partition always through the same
- * one. A batch is one partition (partition-batches.ts), but kafkajs's idempotent producer holds a
- * lock per broker across its whole send — compression, request and acknowledgement — so with one
- * producer the three batches of a chunk went one after the other. Each producer is idempotent on
- * its own (its own producer id and sequence numbers per partition): what one of them retries, the
- * broker still de-duplicates.
- */
+/** The most producers one generator sends through (with more partitions, several share one). */
 export const MAX_SENDERS = 3;
 
 /**
@@ -26,6 +19,14 @@ function createProducer(kafka: Kafka): Producer {
   });
 }
 
+/**
+ * Producers sending a chunk's partition batches side by side, a partition always through the same
+ * one. A batch is one partition (partition-batches.ts), but kafkajs's idempotent producer holds a
+ * lock per broker across its whole send — compression, request and acknowledgement — so with one
+ * producer the three batches of a chunk went one after the other. Each producer is idempotent on
+ * its own (its own producer id and sequence numbers per partition): what one of them retries, the
+ * broker still de-duplicates.
+ */
 export class Senders {
   private constructor(private readonly producers: readonly Producer[]) {}
 

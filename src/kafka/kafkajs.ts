@@ -3,11 +3,13 @@
  * ./read-committed.ts: kafkajs 2.2.4 leaks records of aborted transactions when a partition holds
  * several), the producer's grouping of messages by partition (./group-by-partition.ts: O(n²) in
  * the messages for one partition), its record encoder (./record-encoder.ts: the same bytes
- * without three buffers and a copy per varint per record) and its Produce request
- * (./produce-request.ts: the same bytes without an object spread per record), and its record
- * decoder (./record-decoder.ts: the same records without an object spread per header). Every runtime use of
- * kafkajs goes through this module — a lint rule forbids value imports of 'kafkajs' elsewhere — so
- * the replacements are in place before kafkajs's consumer and producer code load and bind them. */
+ * without three buffers and a copy per varint per record), its Produce request
+ * (./produce-request.ts: the same bytes without an object spread per record) and its record
+ * decoder (./record-decoder.ts: the same records without an object spread per header). Every
+ * runtime use of kafkajs goes through this module — a lint rule forbids value imports of 'kafkajs'
+ * elsewhere — so the replacements are in place before kafkajs's consumer and producer code load
+ * and bind them.
+ */
 import { createRequire } from 'node:module';
 import type * as KafkaJs from 'kafkajs';
 import { KappaError } from '../shared/errors.js';
