@@ -44,6 +44,10 @@ export class PartitionProducers {
       retry: { initialRetryTime: 25, retries: 9 },
     });
     await producer.connect();
+    // kafkajs's connect() only gets an idempotent producer id: the transactional one, which fences
+    // earlier owners and ends their open transaction, is asked by the first transaction(). Ask it
+    // now, before the committed offset is read; ending the empty transaction sends nothing.
+    await (await producer.transaction()).abort();
     // The old owner's last transaction may have committed just before it died: initialising the
     // producer waits for that commit, but the group coordinator applies its offsets a moment later,
     // and kafkajs cannot ask for stable offsets (KIP-447's requireStable). Read until two reads agree.
