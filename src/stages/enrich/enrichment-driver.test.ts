@@ -3,6 +3,7 @@ import type { Message } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { EnrichmentDriver, type BatchControl, type Enriched } from './enrichment-driver.js';
 import { MemoryTransactionalLog, type Fault, type PortCall } from './memory-transactional-log.js';
+import type { TransactionPort } from './transaction-port.js';
 import {
   LEGAL_CALLS,
   PartitionTransaction,
@@ -302,6 +303,72 @@ describe('EnrichmentDriver', () => {
       state: 'stopped',
       call: 'batch',
     });
+  });
+});
+
+describe('EnrichmentDriver: a slice is enriched while the last one is being sent', () => {
+  /** The memory log's port, its sends settling a turn of the event loop later; every step in `events`. */
+  function slowSends(log: MemoryTransactionalLog, events: string[], failSend?: number): TransactionPort {
+    const port = log.port();
+    let sends = 0;
+    return {
+      ...port,
+      send: async (partition, topic, messages) => {
+        const nth = (sends += 1);
+        events.push(`send ${nth}`);
+        await new Promise((resolve) => setImmediate(resolve));
+        if (nth === failSend) throw new Error(`send ${nth} failed`);
+        await port.send(partition, topic, messages);
+        events.push(`sent ${nth}`);
+      },
+    };
+  }
+
+  function driverOn(port: TransactionPort, events: string[]): EnrichmentDriver<Input> {
+    let slices = 0;
+    return new EnrichmentDriver<Input>({
+      port,
+      stagesTopic: STAGES,
+      deadLetterTopic: DLQ,
+      offsetOf: (record) => record.offset,
+      enrich: (partition, records) => {
+        events.push(`enrich ${(slices += 1)}`);
+        return Promise.resolve(enrichInput(partition, records));
+      },
+      policy: { maxRecords: 100_000, maxMs: 1e9 },
+    });
+  }
+
+  const input = inputOf(Array<boolean>(5_000).fill(false)); // three slices of SEND_SLICE at most
+
+  it('enriches the next slice before the last send settles, and sends one slice at a time', async () => {
+    const log = new MemoryTransactionalLog();
+    const events: string[] = [];
+    await driverOn(slowSends(log, events), events).batch(0, input);
+    expect(events).toEqual([
+      'enrich 1',
+      'send 1',
+      'enrich 2',
+      'sent 1',
+      'send 2',
+      'enrich 3',
+      'sent 2',
+      'send 3',
+      'sent 3',
+    ]);
+    expect(log.committedOffsets.get(0)).toBe(5_000n);
+    expect(outputsOf(log).size).toBe(5_000);
+  });
+
+  it('gives the transaction up when a send fails while the next slice is enriched: nothing of it commits', async () => {
+    const log = new MemoryTransactionalLog();
+    const events: string[] = [];
+    const driver = driverOn(slowSends(log, events, 2), events);
+    await expect(driver.batch(0, input)).rejects.toThrow('send 2 failed');
+    expect(events).toEqual(['enrich 1', 'send 1', 'enrich 2', 'sent 1', 'send 2', 'enrich 3']);
+    expect(driver.stateOf(0)).toBe('closed');
+    expect(log.committedOffsets.get(0)).toBeUndefined();
+    expect(log.readCommitted(STAGES)).toEqual([]);
   });
 });
 

@@ -208,34 +208,52 @@ export class EnrichmentDriver<R> {
     backlog: boolean,
     control: BatchControl,
   ): Promise<BatchOutcome> {
-    const { offsetOf, stagesTopic, deadLetterTopic } = this.options;
+    const { offsetOf } = this.options;
     const { partition, floor } = transaction;
     // Below the floor: already committed (by an earlier owner, or by this one before kafkajs delivered them again).
     let start = 0;
     if (floor !== undefined) while (start < records.length && offsetOf(records[start] as R) < floor) start += 1;
     if (start > 0 && transaction.state === 'ready') control.processed(offsetOf(records[start - 1] as R) + 1n);
     let interrupted = false;
-    while (start < records.length) {
-      if (!control.isActive()) {
-        interrupted = true;
-        break;
+    // The last slice's sends, in flight while the next slice is enriched: one request at a time
+    // per producer, as the idempotent producer needs, with the enrichment's CPU beside its round trip.
+    let sending: Promise<void> | undefined;
+    const sent = async (): Promise<void> => {
+      const last = sending;
+      sending = undefined;
+      await last;
+    };
+    try {
+      while (start < records.length) {
+        if (!control.isActive()) {
+          interrupted = true;
+          break;
+        }
+        const slice = records.slice(start, start + nextSliceSize(this.policy, transaction.open));
+        start += slice.length;
+        const next = offsetOf(slice.at(-1) as R) + 1n;
+        const { stages, deadLetters } = await this.options.enrich(partition, slice);
+        await sent();
+        if (transaction.state === 'ready') await transaction.begin(this.clock());
+        transaction.count(slice.length, stages.length, deadLetters.length);
+        sending = this.send(transaction, stages, deadLetters);
+        // Handled here, awaited later: a failed send is thrown by the next sent().
+        sending.catch(() => undefined);
+        const open = transaction.open;
+        if (open !== undefined && shouldCommit(this.policy, open, this.clock(), start >= records.length && !backlog)) {
+          await sent();
+          const committed = await transaction.commit(next);
+          this.metrics.out += committed.stages;
+          this.metrics.dlq += committed.deadLetters;
+          control.processed(next);
+        }
+        await control.heartbeat();
       }
-      const slice = records.slice(start, start + nextSliceSize(this.policy, transaction.open));
-      start += slice.length;
-      const next = offsetOf(slice.at(-1) as R) + 1n;
-      const { stages, deadLetters } = await this.options.enrich(partition, slice);
-      if (transaction.state === 'ready') await transaction.begin(this.clock());
-      if (stages.length > 0) await transaction.send(stagesTopic, stages);
-      if (deadLetters.length > 0) await transaction.send(deadLetterTopic, deadLetters);
-      transaction.count(slice.length, stages.length, deadLetters.length);
-      const open = transaction.open;
-      if (open !== undefined && shouldCommit(this.policy, open, this.clock(), start >= records.length && !backlog)) {
-        const committed = await transaction.commit(next);
-        this.metrics.out += committed.stages;
-        this.metrics.dlq += committed.deadLetters;
-        control.processed(next);
-      }
-      await control.heartbeat();
+      await sent();
+    } catch (error) {
+      // Whatever failed, the send in flight settles before the transaction is given up.
+      await sending?.catch(() => undefined);
+      throw error;
     }
     if (transaction.state !== 'transacting') return { kind: interrupted ? 'stopped' : 'done' };
     const last = records.at(-1);
@@ -249,5 +267,15 @@ export class EnrichmentDriver<R> {
     // Given up mid-transaction: its records were not committed, the partition's next owner redoes them.
     await transaction.abandon();
     return { kind: 'stopped' };
+  }
+
+  /** A slice's records into the open transaction: the stages topic's, then the dead letters. */
+  private async send(
+    transaction: PartitionTransaction,
+    stages: readonly Message[],
+    deadLetters: readonly Message[],
+  ): Promise<void> {
+    if (stages.length > 0) await transaction.send(this.options.stagesTopic, stages);
+    if (deadLetters.length > 0) await transaction.send(this.options.deadLetterTopic, deadLetters);
   }
 }
