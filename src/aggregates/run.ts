@@ -77,6 +77,12 @@ export interface AggregateOptions {
   readonly onCommitted?: () => void;
   /** Told of each fetched batch before it is processed (the bench times a replay from its first record). */
   readonly onFetched?: () => void;
+  /**
+   * How long a fetch waits at the broker for records that have not arrived yet (default 250 ms).
+   * Stopping waits for the fetch in flight: a run that stops once it has caught up (`recover
+   * --until-caught-up`) spends this long in its last fetch, so it asks for less.
+   */
+  readonly fetchWaitMs?: number;
 }
 
 /**
@@ -113,7 +119,13 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
   const metrics = options.metrics ?? newAggregateMetrics();
   const closers: (() => Promise<void>)[] = [];
   const group = names.consumerGroup(topic, settings.sink);
-  const consumer = new StageConsumer({ kafka, groupId: group, topic, logger, config: FETCH_SIZES });
+  const consumer = new StageConsumer({
+    kafka,
+    groupId: group,
+    topic,
+    logger,
+    config: { ...FETCH_SIZES, ...(options.fetchWaitMs === undefined ? {} : { maxWaitTimeInMs: options.fetchWaitMs }) },
+  });
   try {
     const prepared = await sink.prepare({ version, settings });
     const drift = tzDrift(version, prepared.tzVersion);
