@@ -2,7 +2,7 @@ import type { DecodeResult } from '../registry/avro-decoder.js';
 import { parseEventTime } from '../shared/event-time.js';
 import { futureTimeProblem, windowRangeProblem } from '../shared/time-bounds.js';
 import type { EnrichedEvent } from '../model/enriched-event.js';
-import { keyProblem, keysOf, type Dimension } from '../model/dimensions.js';
+import { DIMENSION_SPECS, keyProblem, keysOf, type Dimension, type DimensionFields } from '../model/dimensions.js';
 import type { KeyedEvent } from './window-engine.js';
 import type { WindowSettings } from '../model/window-settings.js';
 
@@ -62,7 +62,15 @@ export interface ClassifyContext {
 /** The time as a dead letter's detail quotes it: only for bad records (it was ~1 µs of every event's replay). */
 const quoted = (time: string): string => JSON.stringify(time);
 
-export function classify(decoded: DecodeResult<EnrichedEvent>, context: ClassifyContext): Classified {
+/** What `classify` reads of a record: its time and its dimensions' fields. */
+export type ClassifiedFields = Pick<EnrichedEvent, 'time'> & DimensionFields;
+
+/** The fields `classify` reads with `dims`: all the aggregator decodes of a record (AvroDecoder's `read`). */
+export function fieldsRead(dims: readonly Dimension[]): string[] {
+  return ['time', ...dims.map((dim) => DIMENSION_SPECS[dim].field)];
+}
+
+export function classify(decoded: DecodeResult<ClassifiedFields>, context: ClassifyContext): Classified {
   if (!decoded.ok) return { kind: 'bad', reason: decoded.reason, detail: decoded.detail };
   const { timeZone, dims } = context;
   const time = parseEventTime(decoded.value.time, timeZone);

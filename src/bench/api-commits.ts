@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MySqlSink } from '../aggregates/mysql-sink.js';
 import type { PartitionProgress } from '../aggregates/sink.js';
-import { DIMENSION_SPECS } from '../model/dimensions.js';
+import { keyOf } from '../model/dimensions.js';
 import { enrich } from '../stages/enrich/rules.js';
 import { SAMPLE_TABLES } from '../stages/enrich/sample-tables.js';
 import { apiVersionSettings, REPLAY_BASE_MS } from './api-tables.js';
@@ -26,7 +26,7 @@ export async function commitLikeAnAggregator(
   for (let partition = 0; partition < partitions; partition += 1) progress.push(await sink.load(partition));
   const last = REPLAY_BASE_MS + events - 1;
   const windowStart = last - (last % settings.window.sizeMs);
-  const key = DIMENSION_SPECS.user.keyOf(enrich({ id: events - 1, hello: 'x', time: '' }, SAMPLE_TABLES));
+  const key = keyOf('user', enrich({ id: events - 1, hello: 'x', time: '' }, SAMPLE_TABLES));
   let running = true;
   let commits = 0;
   const loop = (async () => {

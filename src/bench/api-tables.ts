@@ -1,5 +1,5 @@
 import { createPool } from 'mysql2/promise';
-import { DEFAULT_DIMS, DIMENSION_SPECS, type Dimension } from '../model/dimensions.js';
+import { DEFAULT_DIMS, keyOf, type Dimension } from '../model/dimensions.js';
 import { jobNames } from '../aggregates/job-names.js';
 import { MySqlSink } from '../aggregates/mysql-sink.js';
 import { versionSettings } from '../model/version-settings.js';
@@ -28,7 +28,7 @@ export function replayedWindows(events: number, windowMs: number): Map<Dimension
     const start = at - (at % windowMs);
     const event = enrich({ id, hello: 'x', time: '' }, SAMPLE_TABLES);
     for (const dim of DEFAULT_DIMS) {
-      const slot = `${start}|${DIMENSION_SPECS[dim].keyOf(event)}`;
+      const slot = `${start}|${keyOf(dim, event)}`;
       const byKey = counts.get(dim);
       byKey?.set(slot, (byKey.get(slot) ?? 0) + 1);
     }

@@ -19,9 +19,15 @@ export interface DimensionSpec {
   readonly numeric: boolean;
   /** `/api/windows/<segment>`. */
   readonly segment: string;
-  /** The key of an enriched event in this dimension. */
-  readonly keyOf: (event: EnrichedEvent) => string;
+  /** The field of the enriched event the key is read from (all a version's aggregator decodes, with `time`). */
+  readonly field: DimensionField;
 }
+
+/** The fields of an enriched event that dimensions key on. */
+export type DimensionField = 'user_name' | 'dept_name' | 'age' | 'gender';
+
+/** What the keys of an event are read from: its dimensions' fields, those of other dimensions perhaps absent. */
+export type DimensionFields = Readonly<Partial<Pick<EnrichedEvent, DimensionField>>>;
 
 const TEXT_KEY = 'VARCHAR(191)';
 
@@ -30,40 +36,40 @@ export const DIMENSION_SPECS = {
     name: 'user',
     table: 'events_users',
     column: 'user_name',
+    field: 'user_name',
     sqlType: TEXT_KEY,
     maxLength: 191,
     numeric: false,
     segment: 'users',
-    keyOf: (event) => event.user_name,
   },
   dept: {
     name: 'dept',
     table: 'events_depts',
     column: 'dept_name',
+    field: 'dept_name',
     sqlType: TEXT_KEY,
     maxLength: 191,
     numeric: false,
     segment: 'depts',
-    keyOf: (event) => event.dept_name,
   },
   age: {
     name: 'age',
     table: 'events_ages',
     column: 'age',
+    field: 'age',
     sqlType: 'INT',
     numeric: true,
     segment: 'ages',
-    keyOf: (event) => String(event.age),
   },
   gender: {
     name: 'gender',
     table: 'events_genders',
     column: 'gender',
+    field: 'gender',
     sqlType: TEXT_KEY,
     maxLength: 191,
     numeric: false,
     segment: 'genders',
-    keyOf: (event) => event.gender,
   },
 } as const satisfies Record<string, DimensionSpec>;
 
@@ -91,10 +97,19 @@ export function dimensionOfSegment(segment: string): Dimension | undefined {
 }
 
 /** The keys of an event in each dimension, in `dims` order. */
-export function keysOf(event: EnrichedEvent, dims: readonly Dimension[]): Record<string, string> {
+export function keysOf(event: DimensionFields, dims: readonly Dimension[]): Record<string, string> {
   const keys: Record<string, string> = {};
-  for (const dim of dims) keys[dim] = DIMENSION_SPECS[dim].keyOf(event);
+  for (const dim of dims) keys[dim] = keyOf(dim, event);
   return keys;
+}
+
+/** The key of an event in `dim`: its field, as text. */
+export function keyOf(dim: Dimension, event: DimensionFields): string {
+  const { field } = DIMENSION_SPECS[dim];
+  const value = event[field];
+  // Absent only when the record was decoded without this dimension's field: a caller's bug.
+  if (value === undefined) throw new Error(`the event has no ${field} (dimension ${dim})`);
+  return String(value);
 }
 
 /**

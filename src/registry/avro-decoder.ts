@@ -4,7 +4,9 @@ import { countIncident } from '../shared/incidents.js';
 import type { Logger } from '../shared/logger.js';
 import { maskUrl } from '../shared/mask-url.js';
 import { retry, type RetryPolicy } from '../shared/retry.js';
+import { projectRecord } from './avro-projection.js';
 import { parseAvro, type AvroType } from './avro-schema.js';
+import type { Json } from './avro-text.js';
 import { schemaIdOf } from './wire-format.js';
 
 /**
@@ -68,9 +70,16 @@ function registryRequest(registryUrl: string): { url: (schemaId: number) => stri
  * unreachable registry and a schema id it does not know throw (neither is the record's fault, so
  * neither may dead-letter it): a 404 is asked again with back-off (`notFound`), then it is
  * KAPPA_SCHEMA_NOT_FOUND, which stops the stage without committing past the record.
+ *
+ * With `read`, only those fields of the reader schema are decoded (avro-projection.ts: the others
+ * are skipped, and a payload is accepted or refused as with the whole schema); `T` then names
+ * only what is read.
  */
 export class AvroDecoder<T> {
+  /** Decides which writer schemas can be read. */
   private readonly reader: AvroType;
+  /** Decodes: the reader schema, or its projection on `read`. */
+  private readonly decoding: AvroType;
   private readonly request: ReturnType<typeof registryRequest>;
   private readonly resolvers = new Map<number, Promise<avro.Resolver | DecodeResult<T>>>();
   /** The same, once settled: what `decodeSync` reads. */
@@ -83,8 +92,13 @@ export class AvroDecoder<T> {
     private readonly notFound: RetryPolicy = SCHEMA_WAIT,
     /** `report`: an unknown id decodes as `{ok: false, reason: 'unknown-schema-id'}` (analyses only). */
     private readonly unknownIds: UnknownSchemaIds = 'stop',
+    read?: readonly string[],
   ) {
     this.reader = parseAvro(readerSchema);
+    this.decoding =
+      read === undefined
+        ? this.reader
+        : parseAvro(JSON.stringify(projectRecord(JSON.parse(readerSchema) as Json, new Set(read))));
     this.request = registryRequest(registryUrl);
   }
 
@@ -133,7 +147,11 @@ export class AvroDecoder<T> {
     try {
       // Namespaces are ignored as Avro's SchemaCompatibility ignores them, so whatever the registry
       // accepted as compatible can be read.
-      return this.reader.createResolver(parseAvro(schema), { ignoreNamespaces: true });
+      const writer = parseAvro(schema);
+      const resolver = this.reader.createResolver(writer, { ignoreNamespaces: true });
+      return this.decoding === this.reader
+        ? resolver
+        : this.decoding.createResolver(writer, { ignoreNamespaces: true });
     } catch (error) {
       return {
         ok: false,
@@ -200,7 +218,7 @@ export class AvroDecoder<T> {
     try {
       // `decode` reads in place from byte 5 (no `subarray` view per record: a typed array costs more
       // to create than the record's decoding); a payload must end exactly where the record does.
-      const decoded = this.reader.decode(payload, 5, resolved);
+      const decoded = this.decoding.decode(payload, 5, resolved);
       if (decoded.offset !== payload.length)
         return {
           ok: false,

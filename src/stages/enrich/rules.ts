@@ -1,4 +1,4 @@
-import { DIMENSIONS, DIMENSION_SPECS, keyProblem } from '../../model/dimensions.js';
+import { DIMENSIONS, keyOf, keyProblem } from '../../model/dimensions.js';
 import type { EnrichedEvent } from '../../model/enriched-event.js';
 import type { DecodeResult } from '../../registry/avro-decoder.js';
 import { isEventTime, parseEventTime } from '../../shared/event-time.js';
@@ -97,7 +97,7 @@ export function enrich(event: RawEvent, tables: EnrichmentTables): EnrichedEvent
  */
 export function keysProblem(event: EnrichedEvent): InvalidEvent | undefined {
   for (const dim of DIMENSIONS) {
-    const detail = keyProblem(dim, DIMENSION_SPECS[dim].keyOf(event));
+    const detail = keyProblem(dim, keyOf(dim, event));
     if (detail !== undefined) return { reason: 'key-too-long', detail };
   }
   return undefined;
