@@ -12,24 +12,7 @@
  *
  * Pure: JSON in, JSON out.
  */
-import type { Json } from './avro-text.js';
-
-const PRIMITIVES: ReadonlySet<string> = new Set([
-  'null',
-  'boolean',
-  'int',
-  'long',
-  'float',
-  'double',
-  'bytes',
-  'string',
-]);
-
-type JsonObject = { readonly [key: string]: Json };
-
-function isObject(value: Json | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { isObject, PRIMITIVES, type Json } from './avro-text.js';
 
 /**
  * `schema` (a record schema's JSON) keeping the fields named in `read` and every field a
