@@ -1,5 +1,5 @@
 import type { IHeaders, Message } from 'kafkajs';
-import { countSchema, type SchemaCounts } from './schema-counts.js';
+import { SchemaCounter } from './schema-counts.js';
 import { countIncident } from '../shared/incidents.js';
 import { KappaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -110,7 +110,7 @@ interface PartitionState {
   seq: number;
   bad: number;
   /** Records read so far by writer schema id, from the log's start (undefined: not known, not counted). */
-  schemaCounts: SchemaCounts | undefined;
+  schemaCounts: SchemaCounter | undefined;
   lastDataAt: number;
   soughtTo?: bigint;
 }
@@ -250,9 +250,9 @@ export class AggregationDriver {
         // (by a kappa that did not count) can never know what it read before.
         schemaCounts:
           progress.schemaCounts !== undefined
-            ? new Map(progress.schemaCounts)
+            ? new SchemaCounter(new Map(progress.schemaCounts))
             : progress.nextOffset === 0n
-              ? new Map()
+              ? new SchemaCounter(new Map())
               : undefined,
         lastDataAt: this.clock(),
       }));
@@ -335,7 +335,7 @@ export class AggregationDriver {
         return { kind: 'stopped' };
       }
       const record = records[index] as StagedRecord;
-      if (state.schemaCounts !== undefined) countSchema(state.schemaCounts, record.value);
+      state.schemaCounts?.count(record.value);
       const classified = this.options.classify(record);
       if (classified.kind === 'bad') {
         state.bad += 1;
@@ -358,15 +358,14 @@ export class AggregationDriver {
             });
         }
       }
-      const after = record.offset + 1n;
       // A single event may close any number of rows: they are committed in chunks of maxRows,
       // the rest waiting in the snapshot (the commit's offset is already past the event).
       while (windows.hasClosedWindows()) {
         for (const row of windows.drain(maxRows - rows.length)) rows.push(row);
-        if (rows.length >= maxRows) await flush(after);
+        if (rows.length >= maxRows) await flush(record.offset + 1n);
       }
       since += 1;
-      if (since >= maxRecords || this.clock() - startedAt >= maxMs) await flush(after);
+      if (since >= maxRecords || this.clock() - startedAt >= maxMs) await flush(record.offset + 1n);
     }
     const last = records.at(-1);
     let end = last === undefined ? state.position : last.offset + 1n;
@@ -406,7 +405,7 @@ export class AggregationDriver {
       lateEvents: windows.late,
       lateWindows: windows.lateWindows,
       badRecords: state.bad,
-      ...(state.schemaCounts === undefined ? {} : { schemaCounts: new Map(state.schemaCounts) }),
+      ...(state.schemaCounts === undefined ? {} : { schemaCounts: new Map(state.schemaCounts.settled()) }),
       watermark: Number.isFinite(watermark) ? watermark : null,
       ...(idleClosed ? { idleClosed } : {}),
     });

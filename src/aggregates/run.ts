@@ -16,7 +16,7 @@ import {
   type CommitLimits,
   type StagedRecord,
 } from './aggregation-driver.js';
-import { classify, fieldsRead, type ClassifiedFields } from './batch-plan.js';
+import { classifier, fieldsRead, type ClassifiedFields } from './batch-plan.js';
 import { startIdleClose } from './idle-close.js';
 import { jobNames } from './job-names.js';
 import { observeCommits, type AfterRowsCommitted } from './commit-observer.js';
@@ -157,19 +157,18 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
     await producer.connect();
     closers.push(() => producer.disconnect());
 
+    const classifyDecoded = classifier({
+      timeZone: settings.timeZone,
+      dims: settings.dims,
+      window: settings.window,
+      maxFutureMs: settings.maxFutureMs,
+    });
     const driver = new AggregationDriver({
       version,
       stagesTopic: topic,
       settings: settings.window,
       sink,
-      classify: (record: StagedRecord) =>
-        classify(decoder.decodeSync(record.value), {
-          timeZone: settings.timeZone,
-          dims: settings.dims,
-          window: settings.window,
-          timestampMs: record.timestampMs,
-          maxFutureMs: settings.maxFutureMs,
-        }),
+      classify: (record: StagedRecord) => classifyDecoded(decoder.decodeSync(record.value), record.timestampMs),
       publish: async (batches) => {
         await producer.sendBatch({
           topicMessages: batches.map((batch) => ({ topic: batch.topic, messages: [...batch.messages] })),

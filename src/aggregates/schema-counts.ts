@@ -9,10 +9,41 @@ import { schemaIdOf } from '../registry/wire-format.js';
  */
 export type SchemaCounts = Map<number | null, number>;
 
-/** Counts one record's value. */
-export function countSchema(counts: SchemaCounts, value: Buffer | null): void {
-  const key = (value === null ? undefined : schemaIdOf(value)) ?? null;
-  counts.set(key, (counts.get(key) ?? 0) + 1);
+/** The key a record's value is counted under. */
+function schemaKey(value: Buffer | null): number | null {
+  return (value === null ? undefined : schemaIdOf(value)) ?? null;
+}
+
+/**
+ * Counts records into `counts` a run at a time: a log's records mostly share their writer schema,
+ * so consecutive records of one id are one addition to the map, made by `settled()`.
+ */
+export class SchemaCounter {
+  private id: number | null = null;
+  private run = 0;
+
+  constructor(private readonly counts: SchemaCounts) {}
+
+  count(value: Buffer | null): void {
+    const key = schemaKey(value);
+    if (key !== this.id) {
+      this.settle();
+      this.id = key;
+    }
+    this.run += 1;
+  }
+
+  /** The counts of every record counted so far. */
+  settled(): SchemaCounts {
+    this.settle();
+    return this.counts;
+  }
+
+  private settle(): void {
+    if (this.run === 0) return;
+    this.counts.set(this.id, (this.counts.get(this.id) ?? 0) + this.run);
+    this.run = 0;
+  }
 }
 
 const NONE = 'none';

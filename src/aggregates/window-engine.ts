@@ -47,6 +47,9 @@ export interface StepResult extends AdvanceResult {
   readonly emitted: readonly WindowRow[];
 }
 
+/** What most events are: counted in every window they belong to (one object, not one per event). */
+const ON_TIME: AdvanceResult = Object.freeze({ lateWindows: 0, late: false });
+
 /** One source partition's windows and watermark; `advance` + `drain` (or `step`) is the whole of its logic. */
 export class PartitionWindows {
   private maxEventTime: number | null;
@@ -121,7 +124,7 @@ export class PartitionWindows {
     this.lateWindowCount += lateWindows;
     if (late) this.lateEvents += 1;
     if (this.maxEventTime === null || event.time > this.maxEventTime) this.maxEventTime = event.time;
-    return { lateWindows, late };
+    return lateWindows === 0 ? ON_TIME : { lateWindows, late };
   }
 
   /** Whether the watermark has closed a window that still has rows to emit. */

@@ -96,20 +96,12 @@ export function dimensionOfSegment(segment: string): Dimension | undefined {
   return DIMENSIONS.find((dim) => DIMENSION_SPECS[dim].segment === segment);
 }
 
-/** The keys of an event in each dimension, in `dims` order. */
-export function keysOf(event: DimensionFields, dims: readonly Dimension[]): Record<string, string> {
-  const keys: Record<string, string> = {};
-  for (const dim of dims) keys[dim] = keyOf(dim, event);
-  return keys;
-}
-
-/** The key of an event in `dim`: its field, as text. */
-export function keyOf(dim: Dimension, event: DimensionFields): string {
-  const { field } = DIMENSION_SPECS[dim];
+/** The key of an event in `dim`: its field (`field`, when the caller looked it up already), as text. */
+export function keyOf(dim: Dimension, event: DimensionFields, field = DIMENSION_SPECS[dim].field): string {
   const value = event[field];
   // Absent only when the record was decoded without this dimension's field: a caller's bug.
   if (value === undefined) throw new Error(`the event has no ${field} (dimension ${dim})`);
-  return String(value);
+  return typeof value === 'string' ? value : String(value);
 }
 
 /**

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Kafka } from 'kafkajs';
 import { createConnection } from 'mysql2/promise';
 import { AggregationDriver } from '../aggregates/aggregation-driver.js';
-import { classify } from '../aggregates/batch-plan.js';
+import { classifier } from '../aggregates/batch-plan.js';
 import { DIMENSION_SPECS, type Dimension } from '../model/dimensions.js';
 import { MemorySink } from '../aggregates/memory-sink.js';
 import type { AggregateSink } from '../aggregates/sink.js';
@@ -132,18 +132,17 @@ export async function planReplay(catalog: Catalog, options: PlanOptions): Promis
           { timestampMs: record.timestampMs, timeZone: settings.timeZone, maxFutureMs },
           fullChain.tables,
         );
-  const context = (timestampMs: number) => ({
+  const classifyDecoded = classifier({
     timeZone: settings.timeZone,
     dims: settings.dims,
     window: settings.window,
-    timestampMs,
     maxFutureMs,
   });
   const classifyStaged = (record: StagedRecord) => {
     const staged = stagesOf(record);
     return staged.kind === 'dead'
       ? { kind: 'bad' as const, reason: staged.reason, detail: staged.detail }
-      : classify(staged.decoded, context(record.timestampMs));
+      : classifyDecoded(staged.decoded, record.timestampMs);
   };
   const analyser = new LatenessAnalyser({ sizeMs: settings.window.sizeMs, slideMs: settings.window.slideMs });
   const memory = new MemorySink();
@@ -184,7 +183,7 @@ export async function planReplay(catalog: Catalog, options: PlanOptions): Promis
             enrichDeadLetters += 1;
             continue;
           }
-          const classified = classify(staged.decoded, context(record.timestampMs));
+          const classified = classifyDecoded(staged.decoded, record.timestampMs);
           if (classified.kind === 'bad') {
             tally.deadLetter(record.value, classified.reason);
             if (classified.reason === 'future-time') analyser.future(partition);
