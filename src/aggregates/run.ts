@@ -126,11 +126,22 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
     config: { ...FETCH_SIZES, ...(options.fetchWaitMs === undefined ? {} : { maxWaitTimeInMs: options.fetchWaitMs }) },
   });
   try {
-    const prepared = await sink.prepare({ version, settings });
-    const drift = tzDrift(version, prepared.tzVersion);
+    // The producer connects while the version's tables are prepared (it changes nothing anywhere);
+    // nothing is created in Kafka before the version's settings and the schemas are accepted.
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true });
+    const [prepared, histories, connected] = await Promise.allSettled([
+      sink.prepare({ version, settings }),
+      loadSchemaHistories(options.schemasDir),
+      producer.connect(),
+    ]);
+    // Whatever failed, a producer that connected is disconnected by the closers.
+    if (connected.status === 'fulfilled') closers.push(() => producer.disconnect());
+    if (prepared.status === 'rejected') throw prepared.reason;
+    if (histories.status === 'rejected') throw histories.reason;
+    if (connected.status === 'rejected') throw connected.reason;
+    const drift = tzDrift(version, prepared.value.tzVersion);
     if (drift !== undefined) logger.warn({ ...drift }, describeTzDrift(drift));
-    const histories = await loadSchemaHistories(options.schemasDir);
-    const stagesSchema = histories.find((history) => history.name === 'events_stages')?.versions.at(-1)?.schema;
+    const stagesSchema = histories.value.find((history) => history.name === 'events_stages')?.versions.at(-1)?.schema;
     if (stagesSchema === undefined)
       throw new KappaError('KAPPA_SCHEMAS_INVALID', 'the schemas directory has no events_stages/ history');
     // Only what classify reads is decoded (the other fields are skipped): ~150 ns a record of ~2.5 µs.
@@ -153,9 +164,6 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
       wanted.map((name) => logTopic(name, options)),
       logger,
     ).finally(() => admin.disconnect());
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true });
-    await producer.connect();
-    closers.push(() => producer.disconnect());
 
     const classifyDecoded = classifier({
       timeZone: settings.timeZone,
