@@ -155,23 +155,15 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
     const lateTopic = options.publishLate === true ? names.lateTopic(topic) : undefined;
     const deadLetterTopic = names.deadLetterTopic(topic);
     // The stages topic (like every stage, idempotently: the aggregator may start before the
-    // enrichment has created it) before the consumer subscribes to it; the dead-letter topic and,
-    // with --publish-late, the late topic while it joins its group (a new version's are new: ~30 ms
-    // of a recovery's start-up). Nothing is sent to them before they exist: `publish` waits.
+    // enrichment has created it), the dead-letter topic and, with --publish-late, the late topic.
     const admin = kafka.admin();
     await admin.connect();
-    const stagesReady = ensureTopics(admin, [logTopic(topic, options)], logger);
-    const sideTopics = stagesReady
-      .then(() =>
-        ensureTopics(
-          admin,
-          [deadLetterTopic, ...(lateTopic === undefined ? [] : [lateTopic])].map((name) => logTopic(name, options)),
-          logger,
-        ),
-      )
-      .finally(() => admin.disconnect());
-    sideTopics.catch(() => undefined); // awaited once the consumer has joined (and by every send)
-    await stagesReady;
+    const wanted = [topic, deadLetterTopic, ...(lateTopic === undefined ? [] : [lateTopic])];
+    await ensureTopics(
+      admin,
+      wanted.map((name) => logTopic(name, options)),
+      logger,
+    ).finally(() => admin.disconnect());
 
     const classifyDecoded = classifier({
       timeZone: settings.timeZone,
@@ -186,7 +178,6 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
       sink,
       classify: (record: StagedRecord) => classifyDecoded(decoder.decodeSync(record.value), record.timestampMs),
       publish: async (batches) => {
-        await sideTopics;
         await producer.sendBatch({
           topicMessages: batches.map((batch) => ({ topic: batch.topic, messages: [...batch.messages] })),
         });
@@ -261,8 +252,6 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
           });
       },
     });
-    // A side topic that could not be created stops the stage, as it did before the consumer started.
-    await sideTopics;
     const idleCloseMs = options.idleCloseMs;
     if (idleCloseMs !== undefined) {
       const stop = startIdleClose(driver, idleCloseMs, logger);
