@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_FUTURE_MS } from '../shared/time-bounds.js';
 import type { Kafka } from 'kafkajs';
-import { classify } from '../aggregates/batch-plan.js';
+import { classifier } from '../aggregates/batch-plan.js';
 import type { Dimension } from '../model/dimensions.js';
 import { AvroDecoder } from '../registry/avro-decoder.js';
 import { newestSchema } from '../registry/schema-history.js';
@@ -73,22 +73,26 @@ async function replayTopic(
         until.get(partition) ?? 0n,
       ),
     );
+  // Each target's classification, set up once for its settings (not once per record).
+  const classifying = targets.map((target) => ({
+    target,
+    classify: classifier({
+      timeZone: target.timeZone,
+      dims: target.dims,
+      window: target.replay.settings,
+      maxFutureMs: target.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
+    }),
+  }));
   const scan = await scanTopic(
     source.kafka,
     topic,
     async ({ partition, records }) => {
       for (const record of records) {
         const decoded = await decoder.decode(record.value);
-        for (const target of targets) {
+        for (const { target, classify } of classifying) {
           if (record.offset >= (target.until.get(partition) ?? 0n)) continue;
           if (record.offset < (target.from?.get(partition) ?? 0n)) continue;
-          const classified = classify(decoded, {
-            timeZone: target.timeZone,
-            dims: target.dims,
-            window: target.replay.settings,
-            timestampMs: record.timestampMs,
-            maxFutureMs: target.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
-          });
+          const classified = classify(decoded, record.timestampMs);
           // Bad records count nowhere in the version (dead-lettered): nothing to attribute.
           if (classified.kind !== 'event' || !decoded.ok) continue;
           target.replay.step({
