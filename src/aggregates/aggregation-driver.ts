@@ -61,8 +61,11 @@ export interface DriverOptions {
   readonly metrics?: AggregateMetrics;
   readonly clock?: () => number;
   readonly logger?: Logger;
-  /** Told after each commit that went through, its counts in `metrics` (synchronously; must not throw). */
-  readonly onCommitted?: () => void;
+  /**
+   * Told after each commit that went through — the partition and its committed next offset — its
+   * counts in `metrics` (synchronously; must not throw).
+   */
+  readonly onCommitted?: (partition: number, nextOffset: bigint) => void;
 }
 
 /** How the caller's batch loop takes part: stop early, and hear of each commit (resolve offsets, heartbeat). */
@@ -423,7 +426,7 @@ export class AggregationDriver {
     this.metrics.in += counted.in;
     this.metrics.late += counted.late;
     this.metrics.bad += counted.bad;
-    this.options.onCommitted?.();
+    this.options.onCommitted?.(partition, nextOffset);
   }
 }
 

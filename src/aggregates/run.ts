@@ -72,8 +72,8 @@ export interface AggregateOptions {
    * hands in the serving decision (recovery/serving-pointer.ts `serveFirstToCommit`).
    */
   readonly afterRowsCommitted?: AfterRowsCommitted;
-  /** Told of every commit that went through, rows or not (recovery checks its lag then). */
-  readonly onCommitted?: () => void;
+  /** Told of every commit that went through, rows or not: the partition and its next offset (recovery's lag checks). */
+  readonly onCommitted?: (partition: number, nextOffset: bigint) => void;
   /** Told of each fetched batch before it is processed (the bench times a replay from its first record). */
   readonly onFetched?: () => void;
   /**

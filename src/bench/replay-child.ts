@@ -103,7 +103,7 @@ if (request.mode === 'decode') {
     ...job,
     signal: new AbortController().signal,
     untilCaughtUp: true,
-    checkEveryMs: 100,
+    // The lag checks' tick as `kappa recover` has it (500 ms): the commit that catches up ends the wait.
     onSink,
   });
   report = { records: recovered.metrics.in, seconds: (Date.now() - started) / 1_000 };

@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backlogDone, catchUpProblem, closedHorizons, describeCatchUp, diffTables, lagOf } from './catch-up.js';
+import {
+  backlogDone,
+  catchUpProblem,
+  closedHorizons,
+  CommitWatch,
+  describeCatchUp,
+  diffTables,
+  lagOf,
+} from './catch-up.js';
 
 const offsets = (entries: Record<number, number>) =>
   new Map(Object.entries(entries).map(([partition, offset]) => [Number(partition), BigInt(offset)]));
@@ -229,6 +237,43 @@ describe('backlogDone: consumed to the end offsets observed when the replay star
         const targets = new Map(pairs.map(([end], index) => [index, BigInt(end)]));
         const progress = new Map(pairs.map(([, next], index) => [index, BigInt(next)]));
         expect(backlogDone(targets, progress)).toBe(targets.size > 0 && lagOf(targets, progress).lag === 0n);
+      }),
+    );
+  });
+});
+
+describe('CommitWatch: whether a commit may have caught the version up, between lag checks', () => {
+  it('says so only once every partition has committed up to the end offsets last read', () => {
+    const watch = new CommitWatch();
+    expect(watch.committed(0, 100n)).toBe(false); // no end offsets read yet: a lag check decides
+    watch.seen(offsets({ 0: 100, 1: 50, 2: 0 }));
+    expect(watch.committed(1, 49n)).toBe(false);
+    expect(watch.committed(1, 50n)).toBe(true); // partition 2 is empty: nothing to commit there
+    watch.seen(offsets({ 0: 120, 1: 50, 2: 0 })); // the log grew
+    expect(watch.committed(1, 50n)).toBe(false);
+    expect(watch.committed(0, 120n)).toBe(true);
+  });
+
+  it('property: exactly backlogDone of the last ends read against the last commit of each partition', () => {
+    const step = fc.oneof(
+      fc.record({ commit: fc.tuple(fc.nat(3), fc.nat(1_000)) }),
+      fc.record({ ends: fc.array(fc.nat(1_000), { maxLength: 4 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 30 }), (steps) => {
+        const watch = new CommitWatch();
+        let ends = new Map<number, bigint>();
+        const committed = new Map<number, bigint>();
+        for (const next of steps) {
+          if ('ends' in next) {
+            ends = new Map(next.ends.map((end, partition) => [partition, BigInt(end)]));
+            watch.seen(ends);
+          } else {
+            const [partition, offset] = next.commit;
+            committed.set(partition, BigInt(offset));
+            expect(watch.committed(partition, BigInt(offset))).toBe(backlogDone(ends, committed));
+          }
+        }
       }),
     );
   });

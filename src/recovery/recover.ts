@@ -12,7 +12,7 @@ import type { EnrichmentTables } from '../stages/enrich/rules.js';
 import type { TransactionPolicy } from '../stages/enrich/transaction-policy.js';
 import { StageSupervisor } from '../stages/runtime/supervisor.js';
 import { Catalog } from './catalog.js';
-import { backlogDone, describeCatchUp, lagOf, type LagReport } from './catch-up.js';
+import { backlogDone, CommitWatch, describeCatchUp, lagOf, type LagReport } from './catch-up.js';
 import { cutoverProblem } from './operations.js';
 import { startReplayStages } from './replay-stages.js';
 import { preflightRefusal, preflightSchemas } from './schema-preflight.js';
@@ -89,21 +89,26 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
     // What the versions API and the dashboard show while it catches up (issue 26): the records to
     // replay and the start, beside the figures of a `recover --plan` made for the same settings.
     const source = options.fullChain?.eventsTopic ?? options.settings.stagesTopic;
+    const startEnds = await endOffsets(admin, source);
     await catalog.recordReplayStart(
       { version, stagesTopic: options.settings.stagesTopic, sourceTopic: source, settings: options.settings.window },
-      await endOffsets(admin, source),
+      startEnds,
     );
-    // Each commit of the version's aggregator may be the one that catches it up: check then, not
-    // only at the next tick (the tick still redraws the progress while nothing commits).
-    const commits = new WakeUp();
-    startReplayStages(stages, options, metrics, () => commits.wake());
-
-    const startedAt = Date.now();
     // The backlog: the end offsets when the replay starts. A full chain first waits for the
     // enrichment to pass the raw topic's, then takes the new stages topic's as its target.
-    const eventsTargets =
-      options.fullChain === undefined ? undefined : await endOffsets(admin, options.fullChain.eventsTopic);
-    let targets = eventsTargets === undefined ? await endOffsets(admin, options.settings.stagesTopic) : undefined;
+    const eventsTargets = options.fullChain === undefined ? undefined : startEnds;
+    let targets = options.fullChain === undefined ? startEnds : undefined;
+    // The commit that catches the version up ends the wait for the next tick (which still redraws
+    // the progress while nothing commits); the others do not: they cannot have caught up with the
+    // end offsets last read, and a check costs a read of Kafka's and MySQL's offsets.
+    const commits = new WakeUp();
+    const watch = new CommitWatch();
+    if (targets !== undefined) watch.seen(targets);
+    startReplayStages(stages, options, metrics, (partition, next) => {
+      if (watch.committed(partition, next)) commits.wake();
+    });
+
+    const startedAt = Date.now();
     /** Where the version (and for a full chain, the enrichment) stands against the log now. */
     const observe = async () => {
       const enriched =
@@ -119,7 +124,9 @@ export async function runRecover(options: RecoverOptions): Promise<RecoverResult
       const committed = await catalog
         .offsets(version, options.settings.stagesTopic)
         .catch(() => new Map<number, bigint>());
-      return { committed, enrichBehind, lag: lagOf(await endOffsets(admin, options.settings.stagesTopic), committed) };
+      const ends = await endOffsets(admin, options.settings.stagesTopic);
+      watch.seen(ends);
+      return { committed, enrichBehind, lag: lagOf(ends, committed) };
     };
     while (!stages.signal.aborted) {
       await Promise.race([commits.wait(options.checkEveryMs ?? 500), stages.failed]);

@@ -18,7 +18,7 @@ export function startReplayStages(
   stages: StageSupervisor,
   options: RecoverOptions,
   metrics: AggregateMetrics,
-  onCommitted?: () => void,
+  onCommitted?: (partition: number, nextOffset: bigint) => void,
 ): void {
   const { kafka, logger } = options;
   if (options.fullChain !== undefined) {
