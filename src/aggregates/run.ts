@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { Partitioners } from '../kafka/kafkajs.js';
 import { ensureTopics } from '../kafka/ensure-topics.js';
 import { logTopic } from '../kafka/topics.js';
+import { timestampMsOf } from '../kafka/record-decoder.js';
 import { offsetOf } from '../kafka/offsets.js';
 import { AvroDecoder, schemaWait } from '../registry/avro-decoder.js';
 import { countIncident } from '../shared/incidents.js';
@@ -228,7 +229,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
         await decoder.prepare(batch.messages.map((message) => message.value));
         const records = batch.messages.map((message): StagedRecord => ({
           offset: offsetOf(message.offset),
-          timestampMs: Number(message.timestamp),
+          timestampMs: timestampMsOf(message),
           key: message.key,
           value: message.value,
         }));
