@@ -210,6 +210,30 @@ describe('AggregationDriver', () => {
     expect(sink.totals).toEqual(referenceModel([records.map((r) => classifyJson(r)).map(eventOf)], TUMBLING).rows);
   });
 
+  it('commits by processing time too, looking at the clock once every 256 records (not per record)', async () => {
+    const sink = new MemorySink();
+    let now = 0;
+    const instance = new AggregationDriver({
+      version: 'v1',
+      stagesTopic: 'stages',
+      settings: TUMBLING,
+      sink,
+      classify: classifyJson,
+      publish: () => Promise.resolve(),
+      deadLetterTopic: 'stages.dlq',
+      limits: { maxRows: 1_000, maxRecords: 1e9, maxMs: 1_000 },
+      // Every look at the clock finds a second more gone: each one that is taken is due.
+      clock: () => (now += 1_000),
+    });
+    const records = log(Array.from({ length: 1_000 }, (_, index) => at(index / 100)));
+    await instance.batch(0, records, { from: 0n, backlog: true });
+    expect(sink.commits.map((commit) => commit.nextOffset)).toEqual([256n, 512n, 768n]);
+    await instance.batch(0, log(Array.from({ length: 1_001 }, (_, index) => at(index / 100))).slice(1_000), {
+      from: 1_000n,
+    });
+    expect(sink.commits.map((commit) => commit.nextOffset)).toEqual([256n, 512n, 768n, 1_001n]);
+  });
+
   it('tells of each commit once it went through, its records already counted', async () => {
     const { sink, driver } = harness();
     const told: number[] = [];

@@ -316,7 +316,7 @@ export const SETTINGS = {
     env: 'KAPPA_COMMIT_INTERVAL',
     default: '1s',
     schema: parse.duration('1s'),
-    doc: 'The aggregator commits a partition at the latest after this much work (while catching up)',
+    doc: 'The aggregator commits a partition at the latest after this much work (while catching up; the clock is read every 256 records)',
   }),
   stateDir: setting({
     flag: '--state-dir <dir>',
