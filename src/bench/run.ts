@@ -53,6 +53,7 @@ const { values } = parseArgs({
     'consume-records': { type: 'string', default: '3000000' },
     // Interleaved rounds of the noisy rows (enrichment, pipeline; the API row's are --api-rounds).
     'enrich-rounds': { type: 'string', default: '3' },
+    'generator-rounds': { type: 'string', default: '3' },
     'pipeline-rounds': { type: 'string', default: '3' },
     'api-rounds': { type: 'string', default: '3' },
     'replay-rounds': { type: 'string', default: '3' },
@@ -85,6 +86,7 @@ const recordSize = Number(values['record-size']);
 const pipelineSeconds = Number(values['pipeline-seconds']);
 const consumeRecords = Math.max(records, Number(values['consume-records']));
 const enrichRounds = Number(values['enrich-rounds']);
+const generatorRounds = Number(values['generator-rounds']);
 const pipelineRounds = Number(values['pipeline-rounds']);
 const apiRounds = Number(values['api-rounds']);
 const replayRounds = Number(values['replay-rounds']);
@@ -94,6 +96,7 @@ const latencyEvents = Number(values['latency-events']);
 for (const [option, value] of Object.entries({
   'consume-records': consumeRecords,
   'enrich-rounds': enrichRounds,
+  'generator-rounds': generatorRounds,
   'pipeline-rounds': pipelineRounds,
   'api-rounds': apiRounds,
   'replay-rounds': replayRounds,
@@ -218,15 +221,17 @@ try {
       registryUrl: url,
       close,
       ...generator
-    } = await benchGenerator(kafka, broker.brokers, generatorEvents, logger);
+    } = await benchGenerator(kafka, broker.brokers, generatorEvents, logger, generatorRounds);
     registryUrl = url;
     closeRegistry = close;
-    rows.push({
-      name: 'kappa ingest: generator, disk buffer, gzip, idempotent',
-      value: generator.ours.recordsPerSec,
-      unit: 'ev/s',
-      baseline: { name: 'kafkajs producer, same bytes and settings', value: generator.baseline.recordsPerSec },
-    });
+    rows.push(
+      roundsRow(
+        'kappa ingest: generator, disk buffer, gzip, idempotent',
+        'ev/s',
+        'kafkajs producer, same bytes and settings',
+        generator.rounds.map((round) => ({ value: round.ours.recordsPerSec, baseline: round.baseline.recordsPerSec })),
+      ),
+    );
     Object.assign(details, { generator });
   } else {
     const registry = await startRegistry({
