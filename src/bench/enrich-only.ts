@@ -21,7 +21,7 @@ const broker = await startThrowawayBroker({
 });
 try {
   const kafka = createKafka({ brokers: broker.brokers, logger });
-  const { registryUrl, close } = await benchGenerator(kafka, broker.brokers, Number(values.events), logger);
+  const { registryUrl, close } = await benchGenerator(kafka, broker.brokers, Number(values.events), logger, 1);
   try {
     const { total, rounds } = await benchEnrich(kafka, registryUrl, 'bench-events', logger, { rounds: 1 });
     const result = { total, ...rounds[0]! };
