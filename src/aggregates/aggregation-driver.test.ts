@@ -287,6 +287,26 @@ describe('AggregationDriver', () => {
     expect((await fresh.batch(0, records.slice(2), { from: 2n })).kind).toBe('done');
   });
 
+  it('at assignment, asks for a seek only to a progress beyond offset 0: a partition without one is fetched from the log start anyway', async () => {
+    const { sink, driver } = harness();
+    const instance = driver();
+    const records = log([at(1), at(2), at(30), at(31)]);
+    // Nothing committed: the consumer (fromBeginning) starts where the progress is; a seek would
+    // only make its first fetch stale and fetch again.
+    expect(await instance.position(0)).toBeUndefined();
+    // A group with offsets elsewhere is sought back by its first batch, and a log that starts later
+    // (retention) is then accepted.
+    expect(await instance.batch(0, records.slice(2), { from: 2n })).toEqual({ kind: 'seek', offset: 0n });
+    await instance.batch(0, records, { from: 0n });
+    expect(sink.progress.get(0)?.nextOffset).toBe(4n);
+    instance.forget();
+    expect(await instance.position(0)).toBe(4n);
+    const fresh = harness().driver();
+    expect(await fresh.position(0)).toBeUndefined();
+    expect((await fresh.batch(0, records.slice(2), { from: 2n })).kind).toBe('seek');
+    expect((await fresh.batch(0, records.slice(2), { from: 2n })).kind).toBe('done');
+  });
+
   it('moves progress past a fetch of transaction markers only, but never past what was fetched', async () => {
     const { sink, driver } = harness();
     const instance = driver();

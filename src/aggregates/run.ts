@@ -204,15 +204,18 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
       pipelined: true,
       partitionsConsumedConcurrently: Math.max(1, options.topicPartitions),
       // After a rebalance the sink says where each partition stands: forget what memory says.
-      // And the consumer fetches from there: the group's committed offset may be anywhere (a version
+      // And the consumer is sought there: the group's committed offset may be anywhere (a version
       // whose tables and progress were dropped to run it again, a group reused across databases).
+      // A partition without progress is not (see AggregationDriver.position): its first batch seeks.
       assigned: (partitions) => {
         driver.forget();
         logger.info({ version, partitions: [...partitions] }, 'partitions assigned');
         for (const partition of partitions)
           driver
             .position(partition)
-            .then((offset) => consumer.seek(partition, offset))
+            .then((offset) => {
+              if (offset !== undefined) consumer.seek(partition, offset);
+            })
             .catch(failed(partition));
       },
       // kafkajs calls no eachBatch for a fetch of transaction markers or aborted records only
