@@ -14,7 +14,7 @@ import { enrich } from '../stages/enrich/rules.js';
 import { SAMPLE_TABLES } from '../stages/enrich/sample-tables.js';
 import type { Throughput } from './kafkajs-baseline.js';
 import { KAPPA_NODE_FLAGS } from '../shared/node-flags.js';
-import { compiledReplayChild } from './compiled-child.js';
+import { compiledBenchChild } from './compiled-child.js';
 
 /**
  * Runs one replay in a process of its own (replay-child.ts, what `kappa aggregate` / `kappa recover`
@@ -22,7 +22,7 @@ import { compiledReplayChild } from './compiled-child.js';
  * reports is the replay's alone.
  */
 export function replayInChild(request: ReplayRequest, logger: Logger): Promise<ReplayReport> {
-  const child = fork(compiledReplayChild(), [JSON.stringify(request)], {
+  const child = fork(compiledBenchChild('replay-child'), [JSON.stringify(request)], {
     // BENCH_REPLAY_NODE_FLAGS: node flags for the replay process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
     execArgv: [...KAPPA_NODE_FLAGS, ...(process.env['BENCH_REPLAY_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

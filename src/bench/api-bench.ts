@@ -7,6 +7,7 @@ import type { Logger } from '../shared/logger.js';
 import type { BenchServerSpec } from './api-server.js';
 import { KAPPA_NODE_FLAGS } from '../shared/node-flags.js';
 import { commitLikeAnAggregator } from './api-commits.js';
+import { compiledBenchChild } from './compiled-child.js';
 import { median } from './report.js';
 
 export interface LoadFigures {
@@ -72,7 +73,6 @@ async function windowReads(apiUrl: string): Promise<number> {
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SERVER = fileURLToPath(new URL('./api-server.ts', import.meta.url));
 
 /**
  * Runs `spec`'s server in a child process while `work` loads it; with `profileDir`, under
@@ -89,9 +89,7 @@ async function withServer<T>(
       // Every server with the node flags kappa runs with, the baselines too: the same V8 on each side.
       ...KAPPA_NODE_FLAGS,
       ...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]),
-      '--import',
-      'tsx',
-      SERVER,
+      compiledBenchChild('api-server'),
       JSON.stringify(spec),
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
