@@ -87,9 +87,26 @@ async function expectExactlyOnce(messages: readonly TopicMessage[], n: number): 
   }
 }
 
-/** kill -9 once `written` records are in `stages`, and check that the kill landed before all `total` were. */
+/**
+ * kill -9 once `written` records are in `stages`, and check that the kill landed before all `total`
+ * were. The topic's end offsets (read_committed: committed transactions, markers included) are
+ * polled by an admin connected beforehand, so the kill lands within ~20 ms of `written`: reading
+ * the records with a new consumer (a group join, then fetches) took long enough for a stage to
+ * commit a 150,000-event backlog whole first.
+ */
 async function killOnceWritten(stage: ChildProcess, stages: string, written: number, total: number): Promise<void> {
-  await readAtLeast(testKafka(context), stages, written, 0);
+  const admin = testKafka(context).admin();
+  await admin.connect();
+  try {
+    for (;;) {
+      // The stage creates the topic: until then there are no offsets to read.
+      const offsets = await admin.fetchTopicOffsets(stages).catch(() => []);
+      if (offsets.reduce((sum, partition) => sum + Number(partition.high), 0) >= written) break;
+      await sleep(20);
+    }
+  } finally {
+    await admin.disconnect();
+  }
   stage.kill('SIGKILL');
   await exitOf(stage);
   const atKill = await readAtLeast(testKafka(context), stages, 1, 1_000);
