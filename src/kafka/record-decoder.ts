@@ -12,8 +12,8 @@
  * (or a Long of a safe value), is left to kafkajs's decoder. src/kafka/kafkajs.ts puts this in kafkajs's place.
  *
  * One field is added: `timestampMs`, the timestamp as a number (`Number(timestamp)`), which this
- * decoder has in hand before writing the text. The aggregator reads it for every record, where
- * parsing the 13-digit text back cost ~45 ns a record (bench/README.md).
+ * decoder has in hand before writing the text. The stages read it for every record (`timestampMsOf`),
+ * where parsing the 13-digit text back cost ~45 ns a record (bench/README.md).
  */
 
 /** kafkajs's Decoder, as far as a record uses it. */

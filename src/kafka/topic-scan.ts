@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import { timestampMsOf } from './record-decoder.js';
 
 /** One record of a scanned topic: what the aggregator's driver and the analyses read of it. */
 export interface ScannedRecord {
@@ -150,7 +151,7 @@ export async function scanTopic(
               if (offset >= from && offset < end)
                 records.push({
                   offset,
-                  timestampMs: Number(message.timestamp),
+                  timestampMs: timestampMsOf(message),
                   key: message.key,
                   value: message.value,
                 });

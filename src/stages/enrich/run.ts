@@ -2,6 +2,7 @@ import { registryClient } from '../../registry/registry-client.js';
 import type { IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { Partitioners } from '../../kafka/kafkajs.js';
 import { ensurePipelineTopics } from '../../kafka/ensure-topics.js';
+import { timestampMsOf } from '../../kafka/record-decoder.js';
 import {
   enrichGroup,
   stagesPartitioningProblem,
@@ -142,7 +143,7 @@ export async function runEnrich(options: EnrichOptions): Promise<EnrichMetrics> 
         // Bounded by the record's timestamp in the log, never the clock: a replay decides the same.
         const outcome = enrichRecord(
           decoder.decodeSync(message.value),
-          { timestampMs: Number(message.timestamp), timeZone: options.timeZone, maxFutureMs: options.maxFutureMs },
+          { timestampMs: timestampMsOf(message), timeZone: options.timeZone, maxFutureMs: options.maxFutureMs },
           options.tables,
         );
         if (outcome.kind === 'stages') {
