@@ -1,11 +1,13 @@
 /**
- * kafkajs, with five of its internal modules replaced by ours: the read_committed filter (see
+ * kafkajs, with seven of its internal modules replaced by ours: the read_committed filter (see
  * ./read-committed.ts: kafkajs 2.2.4 leaks records of aborted transactions when a partition holds
  * several), the producer's grouping of messages by partition (./group-by-partition.ts: O(n²) in
  * the messages for one partition), its record encoder (./record-encoder.ts: the same bytes
  * without three buffers and a copy per varint per record), its Produce request
  * (./produce-request.ts: the same bytes without an object spread per record) and its record
- * decoder (./record-decoder.ts: the same records without an object spread per header). Every
+ * decoder (./record-decoder.ts: the same records without an object spread per header), its record
+ * batch decoder (./batch-decoder.ts: the same batches without a Buffer and a Decoder per record)
+ * and its consumer's Batch (./fetched-batch.ts: the same records kept without a Long per offset). Every
  * runtime use of kafkajs goes through this module — a lint rule forbids value imports of 'kafkajs'
  * elsewhere — so the replacements are in place before kafkajs's consumer and producer code load
  * and bind them.
@@ -16,8 +18,10 @@ import { KappaError } from '../shared/errors.js';
 import { groupMessagesPerPartition } from './group-by-partition.js';
 import { encodeRecord, type RecordEncoder } from './record-encoder.js';
 import { produceRequestV3 } from './produce-request.js';
-import { decodeRecord, type RecordDecoder } from './record-decoder.js';
+import { decodeRecord, readRecord, type RecordDecoder } from './record-decoder.js';
 import { filterAbortedRecords, type AbortedTransaction, type FetchedRecord } from './read-committed.js';
+import { recordBatchDecoder, type BatchDecoderParts } from './batch-decoder.js';
+import { batchRecords } from './fetched-batch.js';
 
 const require = createRequire(import.meta.url);
 /**
@@ -45,6 +49,10 @@ const PRODUCE_V3 = 'kafkajs/src/protocol/requests/produce/v3/request.js';
 const RECORD_DECODER = 'kafkajs/src/protocol/recordBatch/record/v0/decoder.js';
 /** The one module that binds RECORD_DECODER: the record batch's decoder. */
 const BATCH_DECODER = 'kafkajs/src/protocol/recordBatch/v0/decoder.js';
+/** The one module that binds BATCH_DECODER: a fetch response's records (every fetch version from 4 on uses it). */
+const DECODE_MESSAGES = 'kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js';
+/** The one module that binds BATCH. */
+const CONSUMER_GROUP = 'kafkajs/src/consumer/consumerGroup.js';
 /** The first module that binds PRODUCE_V3 (versions 4 to 7 build on it; the index loads them lazily). */
 const PRODUCE_V4 = 'kafkajs/src/protocol/requests/produce/v4/request.js';
 /** Marks our modules; a global symbol, because a test runner may evaluate this module more than once in one process. */
@@ -75,6 +83,15 @@ function install(path: string, user: string, ours: unknown): unknown {
   return theirs;
 }
 
+/** `install` for a replacement built on kafkajs's own module (`build` gets its exports). */
+function installOver(path: string, user: string, build: (theirs: unknown) => unknown): void {
+  const modulePath = require.resolve(path);
+  if (isOurs(require.cache[modulePath]?.exports)) return;
+  const theirs = install(path, user, undefined);
+  const loaded = require.cache[modulePath];
+  if (loaded !== undefined) loaded.exports = build(theirs);
+}
+
 function installReplacements(): void {
   checkKafkajsVersion((require('kafkajs/package.json') as { version: string }).version);
   install(FILTER, BATCH, replacement);
@@ -84,6 +101,8 @@ function installReplacements(): void {
   install(PRODUCE_V3, PRODUCE_V4, produceRequest);
   const theirDecoder = install(RECORD_DECODER, BATCH_DECODER, recordDecoder);
   if (theirDecoder !== undefined) kafkajsRecordDecoder = theirDecoder as RecordDecoder;
+  install(BATCH_DECODER, DECODE_MESSAGES, batchDecoder);
+  installOver(BATCH, CONSUMER_GROUP, (theirs) => batchClass(theirs as BatchClass));
 }
 
 function replacement({
@@ -112,7 +131,64 @@ let kafkajsRecordDecoder: RecordDecoder = () => {
 const recordDecoder: RecordDecoder = (decoder, batchContext = {}) =>
   decodeRecord(decoder, batchContext, kafkajsRecordDecoder);
 
+const batchDecoder = recordBatchDecoder({
+  Decoder: require('kafkajs/src/protocol/decoder.js') as BatchDecoderParts['Decoder'],
+  codecOf: (
+    require('kafkajs/src/protocol/message/compression/index.js') as {
+      lookupCodecByAttributes: BatchDecoderParts['codecOf'];
+    }
+  ).lookupCodecByAttributes,
+  partialBatch: (message) => {
+    const { KafkaJSPartialMessageError } = require('kafkajs/src/errors.js') as {
+      KafkaJSPartialMessageError: new (message: string) => Error;
+    };
+    return new KafkaJSPartialMessageError(message);
+  },
+  decodeRecord: recordDecoder,
+  readRecord,
+});
+
+const Long = require('kafkajs/src/utils/long.js') as { fromValue(value: unknown): { gte(other: unknown): boolean } };
+/** kafkajs's own comparison of an offset with the fetched one. */
+const longAtLeast = (offset: unknown, from: unknown) => Long.fromValue(offset).gte(Long.fromValue(from));
+
+interface PartitionData {
+  readonly messages: FetchedRecord[];
+  readonly abortedTransactions?: AbortedTransaction[];
+}
+
+interface KafkajsBatch {
+  rawMessages: FetchedRecord[];
+  messagesWithinOffset: FetchedRecord[];
+  messages: FetchedRecord[];
+}
+
+type BatchClass = new (topic: string, fetchedOffset: unknown, partitionData: PartitionData) => KafkajsBatch;
+
+/**
+ * kafkajs's Batch with its records kept by ./fetched-batch.ts: kafkajs's constructor sets every
+ * other field (given no records to filter), then the records are kept as it keeps them. Every
+ * method is kafkajs's.
+ */
+function batchClass(Theirs: BatchClass): BatchClass {
+  class Batch extends Theirs {
+    constructor(topic: string, fetchedOffset: unknown, partitionData: PartitionData) {
+      super(topic, fetchedOffset, { ...partitionData, messages: [] });
+      const { messages, abortedTransactions } = partitionData;
+      const { withinOffset, kept } = batchRecords(messages, fetchedOffset, longAtLeast, (records) =>
+        replacement({ messages: records, ...(abortedTransactions === undefined ? {} : { abortedTransactions }) }),
+      );
+      this.rawMessages = messages;
+      this.messagesWithinOffset = withinOffset;
+      this.messages = kept;
+    }
+  }
+  Object.defineProperty(Batch, MARK, { value: true });
+  return Batch;
+}
+
 Object.defineProperty(replacement, MARK, { value: true });
+Object.defineProperty(batchDecoder, MARK, { value: true });
 Object.defineProperty(grouping, MARK, { value: true });
 Object.defineProperty(record, MARK, { value: true });
 Object.defineProperty(produceRequest, MARK, { value: true });
@@ -133,6 +209,16 @@ export function recordEncoderInstalled(): boolean {
 /** Whether kafkajs's fetches decode records with ours (tests check it). */
 export function recordDecoderInstalled(): boolean {
   return isOurs(require.cache[require.resolve(RECORD_DECODER)]?.exports);
+}
+
+/** Whether kafkajs's fetches decode record batches with ours (tests check it). */
+export function batchDecoderInstalled(): boolean {
+  return isOurs(require.cache[require.resolve(BATCH_DECODER)]?.exports);
+}
+
+/** Whether kafkajs's consumer keeps a fetch's records with our Batch (tests check it). */
+export function fetchedBatchInstalled(): boolean {
+  return isOurs(require.cache[require.resolve(BATCH)]?.exports);
 }
 
 /** Whether kafkajs's producer uses our Produce request (tests check it). */

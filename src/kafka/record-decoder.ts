@@ -121,16 +121,31 @@ function readShortVarLong(decoder: RecordDecoderInput): number | undefined {
 
 type HeaderValue = Buffer | null;
 
+/** A length below -1 (null): kafkajs's decoder reads it (backwards), this one leaves the record to it. */
+const ODD = Symbol('odd length');
+
+/** kafkajs's `readVarIntBytes` for a length of at least -1; ODD, for kafkajs to read, otherwise. */
+function readBytes(decoder: RecordDecoderInput): Buffer | null | typeof ODD {
+  const length = decoder.readVarInt();
+  if (length === -1) return null;
+  if (length < 0) return ODD;
+  const at = decoder.offset;
+  decoder.offset = at + length;
+  return decoder.buffer.subarray(at, at + length);
+}
+
 /** The headers as kafkajs's reduce builds them: a repeated key collects its values in an array, in order. */
-function readHeaders(decoder: RecordDecoderInput): DecodedRecord['headers'] {
+function readHeaders(decoder: RecordDecoderInput): DecodedRecord['headers'] | typeof ODD {
   const headers: Record<string, HeaderValue | HeaderValue[]> = {};
   const count = decoder.readVarInt();
-  // kafkajs makes `new Array(count)` of any count but -1 (none): a negative one throws there too.
-  if (count < -1) throw new RangeError(`Invalid array length: ${count} headers`);
+  // kafkajs makes `new Array(count)` of any count but -1 (none): it throws on another negative one.
+  if (count < -1) return ODD;
   for (let index = 0; index < count; index += 1) {
+    const name = readBytes(decoder);
+    const value = readBytes(decoder);
+    if (name === ODD || value === ODD) return ODD;
     // A null key is the property "null", as in kafkajs's computed key.
-    const key = String(decoder.readVarIntString());
-    const value = decoder.readVarIntBytes();
+    const key = name === null ? 'null' : name.toString('utf8');
     const old: unknown = headers[key];
     const next =
       old === undefined
@@ -151,25 +166,38 @@ export function decodeRecord(
   batchContext: BatchContext,
   fallback: RecordDecoder,
 ): unknown {
+  const start = decoder.offset;
+  const record = readRecord(decoder, batchContext);
+  if (record !== undefined) return record;
+  decoder.offset = start;
+  return fallback(decoder, batchContext);
+}
+
+/**
+ * The record at the decoder's offset, as kafkajs's decoder returns it; undefined where that decoder
+ * must read it (the offset is then anywhere): a batch's first offset or timestamp that is not a
+ * short text, a timestamp delta of more than 7 varint bytes, a length below -1. Every read moves the
+ * offset forward, so a record read in place (batch-decoder.ts) read only its own bytes when it ends
+ * within its length.
+ */
+export function readRecord(decoder: RecordDecoderInput, batchContext: BatchContext): DecodedRecord | undefined {
   const { firstOffset, firstTimestamp, magicByte, isControlBatch = false, timestampType, maxTimestamp } = batchContext;
   const baseOffset = offsets.of(firstOffset);
   const baseTimestamp = timestamps.of(firstTimestamp);
-  if (baseOffset === undefined || baseTimestamp === undefined) return fallback(decoder, batchContext);
-  const start = decoder.offset;
+  if (baseOffset === undefined || baseTimestamp === undefined) return undefined;
   const attributes = decoder.readInt8();
   const timestampDelta = readShortVarLong(decoder);
-  if (timestampDelta === undefined) {
-    decoder.offset = start;
-    return fallback(decoder, batchContext);
-  }
+  if (timestampDelta === undefined) return undefined;
   const appendTime = timestampType === LOG_APPEND_TIME && Boolean(maxTimestamp);
   const timestamp = appendTime ? maxTimestamp : sumText(baseTimestamp, timestampDelta);
   // The exact sum rounded once, as Number(text) rounds the exact text (both are safe integers apart).
   const timestampMs = appendTime ? Number(maxTimestamp) : baseTimestamp + timestampDelta;
   const offset = sumText(baseOffset, decoder.readVarInt());
-  const key = decoder.readVarIntBytes();
-  const value = decoder.readVarIntBytes();
+  const key = readBytes(decoder);
+  const value = readBytes(decoder);
+  if (key === ODD || value === ODD) return undefined;
   const headers = readHeaders(decoder);
+  if (headers === ODD) return undefined;
   const record: DecodedRecord = {
     magicByte,
     attributes,
