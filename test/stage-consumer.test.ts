@@ -169,4 +169,44 @@ describe('the stage consumer, against the real broker', () => {
     expect(deliveries[0]).toEqual(all);
     expect(deliveries[1]).toEqual(all);
   }, 60_000);
+
+  it('pipelined, processes no batch of a new assignment before its handler settled (the seeks it made included)', async () => {
+    // The group's offsets are ahead of the stage's truth (an aggregator's progress in MySQL, behind
+    // after an outage): kafkajs's first fetch starts there, while the stage is still reading its
+    // progress to seek back. A batch fetched before that seek must never be processed.
+    const groupId = `${context.prefix}-seek-on-assign`;
+    await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '1000' }] });
+    const consumer = new StageConsumer({
+      kafka,
+      groupId,
+      topic,
+      logger: context.logger,
+      config: { maxBytesPerPartition: 16 * 1024, maxBytes: 16 * 1024 },
+    });
+    const starts: (bigint | undefined)[] = [];
+    let done: () => void = () => undefined;
+    const processed = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await consumer.start({
+        autoCommit: false,
+        pipelined: true,
+        partitionsConsumedConcurrently: 1,
+        // The progress arrives well after kafkajs's first fetch (a MySQL round trip, slowed down).
+        assigned: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          consumer.seek(0, 0n);
+        },
+        batch: (batch) => {
+          starts.push(batch.messages[0] === undefined ? undefined : BigInt(batch.messages[0].offset));
+          if (starts.length === 3) done();
+          return Promise.resolve({ kind: 'done' });
+        },
+      });
+      await processed;
+    } finally {
+      await consumer.close();
+    }
+    expect(starts[0]).toBe(0n);
+    expect(starts.every((start) => start !== undefined && start < 1000n)).toBe(true);
+  }, 60_000);
 });

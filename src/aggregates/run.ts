@@ -207,16 +207,22 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
       // And the consumer is sought there: the group's committed offset may be anywhere (a version
       // whose tables and progress were dropped to run it again, a group reused across databases).
       // A partition without progress is not (see AggregationDriver.position): its first batch seeks.
-      assigned: (partitions) => {
+      // The assignment's batches wait for these seeks (the consumer waits for this promise): kafkajs
+      // may have fetched from the group's offsets meanwhile, and a batch fetched before its seek
+      // must be dropped as stale, not taken for a log that starts beyond the progress.
+      assigned: async (partitions) => {
         driver.forget();
         logger.info({ version, partitions: [...partitions] }, 'partitions assigned');
-        for (const partition of partitions)
-          driver
-            .position(partition)
-            .then((offset) => {
-              if (offset !== undefined) consumer.seek(partition, offset);
-            })
-            .catch(failed(partition));
+        await Promise.all(
+          [...partitions].map((partition) =>
+            driver
+              .position(partition)
+              .then((offset) => {
+                if (offset !== undefined) consumer.seek(partition, offset);
+              })
+              .catch(failed(partition)),
+          ),
+        );
       },
       // kafkajs calls no eachBatch for a fetch of transaction markers or aborted records only
       // (runner.js, `isEmptyDueToFiltering`); without this a partition whose log ends with a marker

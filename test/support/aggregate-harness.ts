@@ -137,6 +137,22 @@ export function useAggregateHarness(
   }
 
   /**
+   * The reference model over the part of a stages log a version read from `from` (offset by
+   * partition) on, as if the log had started there: a version whose progress began there.
+   */
+  async function referenceFromLogFrom(
+    stagesTopic: string,
+    from: ReadonlyMap<number, bigint>,
+  ): Promise<ReferenceResult> {
+    const messages = await readTopic(testKafka(context), stagesTopic);
+    return referenceOf(
+      messages.filter((message) => message.offset >= (from.get(message.partition) ?? 0n)),
+      stagesKeys,
+      false,
+    );
+  }
+
+  /**
    * The reference model over the raw `events` log (SPEC §1.2–1.3): each event joined here with the
    * shipped names and departments files — the test's own join, not src/stages's, so a wrong join
    * there shows — partition by partition in the order the events were produced: what the tables
@@ -323,6 +339,7 @@ export function useAggregateHarness(
     produceStages,
     referenceFromLog,
     referenceFromLogUpTo,
+    referenceFromLogFrom,
     referenceFromEvents,
     tablesOf,
     collectionsOf,

@@ -43,8 +43,12 @@ export interface StageHandlers {
    * batch, a round trip to the group coordinator before each next fetch.)
    */
   readonly offsetHintEveryMs?: number;
-  /** The group was (re)joined: these partitions of the topic are this instance's now. */
-  readonly assigned: (partitions: ReadonlySet<number>) => void;
+  /**
+   * The group was (re)joined: these partitions of the topic are this instance's now. Pipelined, the
+   * new assignment's batches wait until what this returns settles: seeks made before then drop
+   * every batch fetched before them (kafkajs's `isStale`).
+   */
+  readonly assigned: (partitions: ReadonlySet<number>) => void | Promise<void>;
   readonly batch: (batch: FetchedBatch, payload: EachBatchPayload) => Promise<Handled>;
   /** A fetch of transaction markers or aborted records only (kafkajs calls no eachBatch for it). */
   readonly filtered?: (partition: number, from: bigint, end: bigint) => Promise<Handled>;
@@ -103,7 +107,10 @@ export class StageConsumer {
     const { topic, logger } = this.options;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const partitions = new Set(payload.memberAssignment[topic] ?? []);
-      if (handlers.pipelined !== true) handlers.assigned(partitions);
+      if (handlers.pipelined !== true)
+        void Promise.resolve(handlers.assigned(partitions)).catch((error: unknown) =>
+          logger.warn({ err: error }, 'the stage’s answer to an assignment failed'),
+        );
       // Batches of the previous assignment still in processing commit (or are refused) first; the
       // new assignment's batches wait for the stage to hear of it.
       else this.assigning = this.settled().then(() => handlers.assigned(partitions));
