@@ -5,6 +5,7 @@ import { MySqlSink } from '../src/aggregates/mysql-sink.js';
 import { runAggregate } from '../src/aggregates/run.js';
 import { jobNames } from '../src/aggregates/job-names.js';
 import { createKafka } from '../src/kafka/client.js';
+import type { Kafka } from '../src/kafka/kafkajs.js';
 import { endOffsets } from '../src/kafka/offsets.js';
 import { versionSettings } from '../src/model/version-settings.js';
 import { useAggregateHarness } from './support/aggregate-harness.js';
@@ -12,12 +13,27 @@ import { useAggregateHarness } from './support/aggregate-harness.js';
 const { context, pipeline, produceStages, referenceFromLogFrom, expectTablesToReach } =
   useAggregateHarness('aggregate-start');
 
+/** What every runAggregate of this file shares: the harness's broker, registry, MariaDB and schemas. */
+function jobOf(kafka: Kafka, env: Record<string, string>) {
+  return {
+    kafka,
+    registryUrl: env['KAPPA_REGISTRY_URL'] ?? '',
+    mysqlUrl: context.mysqlUrl,
+    topicPartitions: 3,
+    topicReplicationFactor: 1,
+    schemasDir: fileURLToPath(new URL('../schemas', import.meta.url)),
+  } as const;
+}
+
+/** Window 10 s, as the harness's reference model has it. */
+const settingsOf = (topic: string, watermarkDelay: number) =>
+  versionSettings({ window: 10_000, slide: 10_000, watermarkDelay, timeZone: 'Asia/Seoul', topicStages: topic });
+
 describe('kappa aggregate, starting', () => {
   it('a start the sink refuses disconnects the producer it connected meanwhile', async () => {
     const env = pipeline('refused');
     const topic = env['KAPPA_TOPIC_STAGES'] ?? '';
-    const settings = (watermarkDelay: number) =>
-      versionSettings({ window: 10_000, slide: 10_000, watermarkDelay, timeZone: 'Asia/Seoul', topicStages: topic });
+    const settings = (watermarkDelay: number) => settingsOf(topic, watermarkDelay);
     // v1 is recorded with a 15 s watermark ...
     const sink = await MySqlSink.open(context.mysqlUrl, 'v1', topic);
     await sink.prepare({ version: 'v1', settings: settings(15_000) });
@@ -34,12 +50,7 @@ describe('kappa aggregate, starting', () => {
     };
     await expect(
       runAggregate({
-        kafka,
-        registryUrl: env['KAPPA_REGISTRY_URL'] ?? '',
-        mysqlUrl: context.mysqlUrl,
-        topicPartitions: 3,
-        topicReplicationFactor: 1,
-        schemasDir: fileURLToPath(new URL('../schemas', import.meta.url)),
+        ...jobOf(kafka, env),
         logger: context.logger,
         version: 'v1',
         settings: settings(60_000),
@@ -56,13 +67,7 @@ describe('kappa aggregate, starting', () => {
     // a log starting beyond the progress (retention): the records between were never counted.
     const env = pipeline('ahead');
     const topic = env['KAPPA_TOPIC_STAGES'] ?? '';
-    const settings = versionSettings({
-      window: 10_000,
-      slide: 10_000,
-      watermarkDelay: 15_000,
-      timeZone: 'Asia/Seoul',
-      topicStages: topic,
-    });
+    const settings = settingsOf(topic, 15_000);
     await produceStages(topic, 6_000, 7);
     const kafka = createKafka({ brokers: [...context.brokers], logger: context.logger });
     const admin = kafka.admin();
@@ -98,12 +103,7 @@ describe('kappa aggregate, starting', () => {
     const logger = pino({ level: 'info' }, { write: (line: string) => logged.push(line) });
     const controller = new AbortController();
     const run = runAggregate({
-      kafka,
-      registryUrl: env['KAPPA_REGISTRY_URL'] ?? '',
-      mysqlUrl: context.mysqlUrl,
-      topicPartitions: 3,
-      topicReplicationFactor: 1,
-      schemasDir: fileURLToPath(new URL('../schemas', import.meta.url)),
+      ...jobOf(kafka, env),
       logger,
       version: 'v7',
       settings,

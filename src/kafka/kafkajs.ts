@@ -85,11 +85,10 @@ function install(path: string, user: string, ours: unknown): unknown {
 
 /** `install` for a replacement built on kafkajs's own module (`build` gets its exports). */
 function installOver(path: string, user: string, build: (theirs: unknown) => unknown): void {
-  const modulePath = require.resolve(path);
-  if (isOurs(require.cache[modulePath]?.exports)) return;
+  // Undefined when ours is in place already (install then changes nothing).
   const theirs = install(path, user, undefined);
-  const loaded = require.cache[modulePath];
-  if (loaded !== undefined) loaded.exports = build(theirs);
+  const loaded = require.cache[require.resolve(path)];
+  if (theirs !== undefined && loaded !== undefined) loaded.exports = build(theirs);
 }
 
 function installReplacements(): void {
@@ -176,7 +175,7 @@ function batchClass(Theirs: BatchClass): BatchClass {
       super(topic, fetchedOffset, { ...partitionData, messages: [] });
       const { messages, abortedTransactions } = partitionData;
       const { withinOffset, kept } = batchRecords(messages, fetchedOffset, longAtLeast, (records) =>
-        replacement({ messages: records, ...(abortedTransactions === undefined ? {} : { abortedTransactions }) }),
+        filterAbortedRecords(records, abortedTransactions),
       );
       this.rawMessages = messages;
       this.messagesWithinOffset = withinOffset;
