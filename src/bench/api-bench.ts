@@ -8,6 +8,7 @@ import type { BenchServerSpec } from './api-server.js';
 import { KAPPA_NODE_FLAGS } from '../shared/node-flags.js';
 import { commitLikeAnAggregator } from './api-commits.js';
 import { compiledBenchChild } from './compiled-child.js';
+import { MetricsScraper } from './metrics-scraper.js';
 import { median } from './report.js';
 
 export interface LoadFigures {
@@ -27,37 +28,6 @@ async function load(url: string, seconds: number): Promise<LoadFigures> {
     non2xx: result.non2xx,
     requests: result.requests.total,
   };
-}
-
-/**
- * GET `url` every `everyMs` for `seconds` from a process of its own (as Prometheus scrapes from
- * its own), each request's milliseconds: in the bench's process the timings would include the
- * event-loop delays of autocannon running there.
- */
-async function scrapeTimes(url: string, seconds: number, everyMs = 50): Promise<number[]> {
-  const script = `
-    const [url, seconds, every] = process.argv.slice(1);
-    // Untimed: the first fetch of a process loads and compiles undici (seconds on a loaded machine).
-    await (await fetch(url)).text();
-    const end = Date.now() + Number(seconds) * 1000;
-    const times = [];
-    while (Date.now() < end) {
-      const started = performance.now();
-      const response = await fetch(url);
-      await response.text();
-      if (!response.ok) throw new Error(url + ' answered ' + response.status);
-      times.push(performance.now() - started);
-      await new Promise((resolve) => setTimeout(resolve, Number(every)));
-    }
-    process.stdout.write(JSON.stringify(times));`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script, url, String(seconds), String(everyMs)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`the /metrics scraper exited ${code}`);
-  return JSON.parse(output) as number[];
 }
 
 /** The `q` quantile of `values` (nearest rank). */
@@ -144,59 +114,64 @@ export async function benchApi(options: {
         const urls = { ours, baseline: `${bare}/constant`, sameBody: `${same}/constant` };
         // /metrics on the idle server first (its first scrape waits for the first background refresh).
         await windowReads(api);
-        const idleScrapes = await scrapeTimes(`${api}/metrics`, 3);
-        for (const url of Object.values(urls)) await load(url, 1); // warm-up: JIT, pool connections
-        const measured = { ours: [] as LoadFigures[], baseline: [] as LoadFigures[], sameBody: [] as LoadFigures[] };
-        const loadedScrapes: number[] = [];
-        const readsBefore = await windowReads(api);
-        const committing = await commitLikeAnAggregator(mysqlUrl, stagesTopic, { everyMs: commitEveryMs });
-        const committingSince = performance.now();
-        for (let round = 0; round < rounds; round += 1)
-          for (const [name, url] of Object.entries(urls) as [keyof typeof urls, string][]) {
-            // While kappa serve is under load, a scraper reads its /metrics as Prometheus would.
-            const scrapes = name === 'ours' ? scrapeTimes(`${api}/metrics`, seconds) : undefined;
-            // Handled from now on: a scraper failing while the load runs must reach the `await`
-            // below (and the servers' clean-up), not crash the bench as an unhandled rejection,
-            // leaving its servers and broker running.
-            scrapes?.catch(() => undefined);
-            measured[name].push(await load(url, seconds));
-            if (scrapes !== undefined) loadedScrapes.push(...(await scrapes));
+        const scraper = await MetricsScraper.start(`${api}/metrics`);
+        try {
+          const idleScrapes = await scraper.scrape(3);
+          for (const url of Object.values(urls)) await load(url, 1); // warm-up: JIT, pool connections
+          const measured = { ours: [] as LoadFigures[], baseline: [] as LoadFigures[], sameBody: [] as LoadFigures[] };
+          const loadedScrapes: number[] = [];
+          const readsBefore = await windowReads(api);
+          const committing = await commitLikeAnAggregator(mysqlUrl, stagesTopic, { everyMs: commitEveryMs });
+          const committingSince = performance.now();
+          for (let round = 0; round < rounds; round += 1)
+            for (const [name, url] of Object.entries(urls) as [keyof typeof urls, string][]) {
+              // While kappa serve is under load, a scraper reads its /metrics as Prometheus would.
+              const scrapes = name === 'ours' ? scraper.scrape(seconds) : undefined;
+              // Handled from now on: a scraper failing while the load runs must reach the `await`
+              // below (and the servers' clean-up), not crash the bench as an unhandled rejection,
+              // leaving its servers and broker running.
+              scrapes?.catch(() => undefined);
+              measured[name].push(await load(url, seconds));
+              if (scrapes !== undefined) loadedScrapes.push(...(await scrapes));
+            }
+          const commits = await committing.stop();
+          const commitsPerSec = commits / ((performance.now() - committingSince) / 1000);
+          const reads = (await windowReads(api)) - readsBefore;
+          for (const [name, figures] of Object.entries(measured)) {
+            const failed = figures.reduce((sum, entry) => sum + entry.non2xx, 0);
+            // A figure of error answers (a 429 from the rate limit, a 5xx) would measure the wrong thing.
+            if (failed > 0) throw new Error(`the API row's ${name} load got ${failed} answers other than 2xx`);
           }
-        const commits = await committing.stop();
-        const commitsPerSec = commits / ((performance.now() - committingSince) / 1000);
-        const reads = (await windowReads(api)) - readsBefore;
-        for (const [name, figures] of Object.entries(measured)) {
-          const failed = figures.reduce((sum, entry) => sum + entry.non2xx, 0);
-          // A figure of error answers (a 429 from the rate limit, a 5xx) would measure the wrong thing.
-          if (failed > 0) throw new Error(`the API row's ${name} load got ${failed} answers other than 2xx`);
+          const summary = (figures: readonly LoadFigures[]) => ({
+            requestsPerSec: median(figures.map((entry) => entry.requestsPerSec)),
+            p50Ms: median(figures.map((entry) => entry.p50Ms)),
+            p99Ms: median(figures.map((entry) => entry.p99Ms)),
+            non2xx: figures.reduce((sum, entry) => sum + entry.non2xx, 0),
+          });
+          options.logger.info({ measured }, 'kappa serve and the bare Fastify baselines, round by round');
+          return {
+            ours: summary(measured.ours),
+            baseline: summary(measured.baseline),
+            sameBody: { ...summary(measured.sameBody), bytes: Buffer.byteLength(body) },
+            requestsPerRead: measured.ours.reduce((sum, entry) => sum + entry.requests, 0) / reads,
+            commitsPerSec,
+            metricsScrape: {
+              loaded: {
+                samples: loadedScrapes.length,
+                p50Ms: quantile(loadedScrapes, 0.5),
+                p99Ms: quantile(loadedScrapes, 0.99),
+              },
+              idle: {
+                samples: idleScrapes.length,
+                p50Ms: quantile(idleScrapes, 0.5),
+                p99Ms: quantile(idleScrapes, 0.99),
+              },
+            },
+            rounds: measured,
+          };
+        } finally {
+          await scraper.close();
         }
-        const summary = (figures: readonly LoadFigures[]) => ({
-          requestsPerSec: median(figures.map((entry) => entry.requestsPerSec)),
-          p50Ms: median(figures.map((entry) => entry.p50Ms)),
-          p99Ms: median(figures.map((entry) => entry.p99Ms)),
-          non2xx: figures.reduce((sum, entry) => sum + entry.non2xx, 0),
-        });
-        options.logger.info({ measured }, 'kappa serve and the bare Fastify baselines, round by round');
-        return {
-          ours: summary(measured.ours),
-          baseline: summary(measured.baseline),
-          sameBody: { ...summary(measured.sameBody), bytes: Buffer.byteLength(body) },
-          requestsPerRead: measured.ours.reduce((sum, entry) => sum + entry.requests, 0) / reads,
-          commitsPerSec,
-          metricsScrape: {
-            loaded: {
-              samples: loadedScrapes.length,
-              p50Ms: quantile(loadedScrapes, 0.5),
-              p99Ms: quantile(loadedScrapes, 0.99),
-            },
-            idle: {
-              samples: idleScrapes.length,
-              p50Ms: quantile(idleScrapes, 0.5),
-              p99Ms: quantile(idleScrapes, 0.99),
-            },
-          },
-          rounds: measured,
-        };
       }),
     );
   });
