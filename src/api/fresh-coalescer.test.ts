@@ -62,6 +62,31 @@ describe('FreshCoalescer', () => {
     expect(coalescer.reads).toBe(2);
   });
 
+  it('lets the requests that arrive before a read starts share it; a read starts when `defer` runs it', async () => {
+    const store = harness();
+    const deferred: (() => void)[] = [];
+    const coalescer = new FreshCoalescer<{ version: number }>((start) => deferred.push(start));
+    const first = coalescer.run('users', store.read('users'));
+    const second = coalescer.run('users', store.read('users'));
+    await settle();
+    expect(store.reads).toHaveLength(0);
+    deferred.shift()?.();
+    await settle();
+    expect(store.reads).toHaveLength(1);
+    store.write();
+    const third = coalescer.run('users', store.read('users')); // arrives while the read runs
+    store.pending.shift()?.finish(true);
+    expect(await first).toMatchObject({ version: 0 });
+    expect(await second).toBe(await first);
+    await settle();
+    expect(store.reads).toHaveLength(1); // the next read waits for `defer` too
+    deferred.shift()?.();
+    await settle();
+    store.pending.shift()?.finish(true);
+    expect(await third).toMatchObject({ version: 1 });
+    expect(coalescer.reads).toBe(2);
+  });
+
   it('keeps keys apart and passes a failed read to exactly the requests it served', async () => {
     const store = harness();
     const coalescer = new FreshCoalescer<{ key: string }>();
@@ -84,11 +109,17 @@ describe('FreshCoalescer', () => {
       fc.record({ kind: fc.constant('arrive' as const), key: fc.constantFrom('users', 'depts') }),
       fc.record({ kind: fc.constant('write' as const) }),
       fc.record({ kind: fc.constant('finish' as const), index: fc.nat(), ok: fc.boolean() }),
+      fc.record({ kind: fc.constant('turn' as const) }),
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { maxLength: 60 }), async (ops) => {
+      fc.asyncProperty(fc.array(op, { maxLength: 60 }), fc.boolean(), async (ops, byHand) => {
         const store = harness();
-        const coalescer = new FreshCoalescer<{ key: string; version: number; startedAt: number }>();
+        // By hand: reads start only at a 'turn' (as setImmediate starts them after an I/O turn).
+        const deferred: (() => void)[] = [];
+        const turn = () => deferred.splice(0).forEach((start) => start());
+        const coalescer = new FreshCoalescer<{ key: string; version: number; startedAt: number }>(
+          byHand ? (start) => deferred.push(start) : undefined,
+        );
         const requests: {
           key: string;
           arrivedAt: number;
@@ -97,6 +128,7 @@ describe('FreshCoalescer', () => {
         }[] = [];
         for (const step of ops) {
           if (step.kind === 'write') store.write();
+          else if (step.kind === 'turn') turn();
           else if (step.kind === 'finish') {
             const [entry] = store.pending.splice(step.index % Math.max(1, store.pending.length), 1);
             entry?.finish(step.ok);
@@ -114,7 +146,9 @@ describe('FreshCoalescer', () => {
           }
           await settle();
         }
-        while (store.pending.length > 0) {
+        while (store.pending.length > 0 || deferred.length > 0) {
+          turn();
+          await settle();
           store.pending.shift()?.finish(true);
           await settle();
         }

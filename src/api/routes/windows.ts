@@ -41,7 +41,8 @@ export const windowRoutes: FastifyPluginCallbackTypebox<{ reads: ApiReads; readC
   { reads, readCounter },
   done,
 ) => {
-  const coalescer = new FreshCoalescer<Buffer>();
+  // A read starts after the I/O turn that asked for it: the requests whose bytes came in together share it.
+  const coalescer = new FreshCoalescer<Buffer>((start) => setImmediate(start));
   const bodies = new StampedBodies();
   app.get(
     '/api/windows/:dim',
