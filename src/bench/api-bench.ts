@@ -124,20 +124,23 @@ export async function benchApi(options: {
           const committing = await commitLikeAnAggregator(mysqlUrl, stagesTopic, { everyMs: commitEveryMs });
           const committingSince = performance.now();
           for (let round = 0; round < rounds; round += 1)
-            for (const [name, url] of Object.entries(urls) as [keyof typeof urls, string][]) {
-              // While kappa serve is under load, a scraper reads its /metrics as Prometheus would.
-              const scrapes = name === 'ours' ? scraper.scrape(seconds) : undefined;
-              // Handled from now on: a scraper failing while the load runs must reach the `await`
-              // below (and the servers' clean-up), not crash the bench as an unhandled rejection,
-              // leaving its servers and broker running.
-              scrapes?.catch(() => undefined);
+            for (const [name, url] of Object.entries(urls) as [keyof typeof urls, string][])
               measured[name].push(await load(url, seconds));
-              if (scrapes !== undefined) loadedScrapes.push(...(await scrapes));
-            }
+          // Then the same load on kappa serve while a scraper reads its /metrics as Prometheus
+          // would, as long as all its rounds together: the scrapes' p99 under load. Not in the
+          // ratios: the scraper is a process of its own on the machine's two cores, which the
+          // baselines' rounds do not have beside them.
+          const scrapes = scraper.scrape(rounds * seconds);
+          // Handled from now on: a scraper failing while the load runs must reach the `await`
+          // below (and the servers' clean-up), not crash the bench as an unhandled rejection,
+          // leaving its servers and broker running.
+          scrapes.catch(() => undefined);
+          const scrapedLoad = await load(ours, rounds * seconds);
+          loadedScrapes.push(...(await scrapes));
           const commits = await committing.stop();
           const commitsPerSec = commits / ((performance.now() - committingSince) / 1000);
           const reads = (await windowReads(api)) - readsBefore;
-          for (const [name, figures] of Object.entries(measured)) {
+          for (const [name, figures] of Object.entries({ ...measured, scraped: [scrapedLoad] })) {
             const failed = figures.reduce((sum, entry) => sum + entry.non2xx, 0);
             // A figure of error answers (a 429 from the rate limit, a 5xx) would measure the wrong thing.
             if (failed > 0) throw new Error(`the API row's ${name} load got ${failed} answers other than 2xx`);
@@ -153,10 +156,11 @@ export async function benchApi(options: {
             ours: summary(measured.ours),
             baseline: summary(measured.baseline),
             sameBody: { ...summary(measured.sameBody), bytes: Buffer.byteLength(body) },
-            requestsPerRead: measured.ours.reduce((sum, entry) => sum + entry.requests, 0) / reads,
+            requestsPerRead: [...measured.ours, scrapedLoad].reduce((sum, entry) => sum + entry.requests, 0) / reads,
             commitsPerSec,
             metricsScrape: {
               loaded: {
+                requestsPerSec: scrapedLoad.requestsPerSec,
                 samples: loadedScrapes.length,
                 p50Ms: quantile(loadedScrapes, 0.5),
                 p99Ms: quantile(loadedScrapes, 0.99),
