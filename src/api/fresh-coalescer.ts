@@ -16,7 +16,7 @@
  * Pure: no I/O; `read` is whatever the caller's key stands for.
  */
 export class FreshCoalescer<V> {
-  private readonly keys = new Map<string, { running: boolean; next?: Batch<V> }>();
+  private readonly keys = new Map<string, Slot<V>>();
 
   /** Reads started so far (for tests and the bench: requests / reads is the coalescing factor). */
   reads = 0;
@@ -37,7 +37,7 @@ export class FreshCoalescer<V> {
     return slot.next.promise;
   }
 
-  private startLater(key: string, slot: { running: boolean; next?: Batch<V> }): void {
+  private startLater(key: string, slot: Slot<V>): void {
     this.defer(() => {
       const batch = slot.next;
       if (batch === undefined) return;
@@ -54,6 +54,12 @@ export class FreshCoalescer<V> {
       running.then(batch.resolve, batch.reject);
     });
   }
+}
+
+/** A key's state: whether a read of it runs, and the requests waiting for its next read. */
+interface Slot<V> {
+  running: boolean;
+  next?: Batch<V>;
 }
 
 /** Requests waiting for the next read of a key: one promise for all of them. */
