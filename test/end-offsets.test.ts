@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from '../src/kafka/kafkajs.js';
-import { endOffsets } from '../src/kafka/offsets.js';
+import { endOffsets, logStartOffset } from '../src/kafka/offsets.js';
 import { KafkaUnreachableError } from '../src/shared/errors.js';
 import { createTestTopic, testKafka, useTestContext } from './support/context.js';
 import { freePort } from '../src/stack/processes.js';
@@ -23,6 +23,20 @@ describe('endOffsets, against the real broker', () => {
       ]),
     );
     expect(await endOffsets(admin, context.topic('never-created'))).toEqual(new Map());
+  });
+
+  it('logStartOffset: where a partition starts, beyond 0 once records were deleted (as retention does)', async () => {
+    const kafka = testKafka(context);
+    const topic = context.topic('starts');
+    await createTestTopic(admin, topic, 2);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ value: `r${i}`, partition: 0 })) });
+    await producer.disconnect();
+    expect(await logStartOffset(kafka, topic, 0)).toBe(0n);
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '4' }] });
+    expect(await logStartOffset(kafka, topic, 0)).toBe(4n);
+    expect(await logStartOffset(kafka, topic, 1)).toBe(0n);
   });
 
   it('fails with a retriable KafkaUnreachableError when no broker answers: never an empty map', async () => {

@@ -43,6 +43,7 @@ interface Harness {
     maxRecords?: number;
     onCommitted?: () => void;
     metrics?: AggregateMetrics;
+    logStart?: (partition: number) => Promise<bigint>;
   }) => AggregationDriver;
 }
 
@@ -70,6 +71,7 @@ function harness(settings: WindowSettings = TUMBLING): Harness {
         clock: () => 0,
         ...(options.onCommitted === undefined ? {} : { onCommitted: options.onCommitted }),
         ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+        ...(options.logStart === undefined ? {} : { logStart: options.logStart }),
       }),
   };
 }
@@ -305,6 +307,38 @@ describe('AggregationDriver', () => {
     expect(await fresh.position(0)).toBeUndefined();
     expect((await fresh.batch(0, records.slice(2), { from: 2n })).kind).toBe('seek');
     expect((await fresh.batch(0, records.slice(2), { from: 2n })).kind).toBe('done');
+  });
+
+  it('takes a fetch beyond the progress right after a seek for retention only when the log really starts beyond it', async () => {
+    const { sink, driver } = harness();
+    const records = log([at(1), at(2), at(3), at(30), at(31)]);
+    await driver().batch(0, records.slice(0, 2), { from: 0n });
+    expect(sink.progress.get(0)?.nextOffset).toBe(2n);
+    // A restart: the driver seeks to the progress (2) at assignment, but a batch fetched from the
+    // group's offsets (4) before that seek took effect still arrives. The log starts at 0: records
+    // 2 and 3 are there to be read, so the driver seeks back again instead of skipping them.
+    let logStart = 0n;
+    const asked: number[] = [];
+    const instance = driver({
+      logStart: (partition) => {
+        asked.push(partition);
+        return Promise.resolve(logStart);
+      },
+    });
+    expect(await instance.position(0)).toBe(2n);
+    expect(await instance.batch(0, records.slice(4), { from: 4n })).toEqual({ kind: 'seek', offset: 2n });
+    expect(asked).toEqual([0]);
+    expect(sink.progress.get(0)?.nextOffset).toBe(2n);
+    await instance.batch(0, records.slice(2), { from: 2n });
+    expect(sink.progress.get(0)?.nextOffset).toBe(5n);
+    // Record 2 (at 3 s) is counted: the window of 0–10 s closed with all three.
+    expect(sink.totals.get('0|user|Kim')).toBe(3);
+    // Retention: the log now starts at 7, beyond the progress (5): the gap is accepted.
+    logStart = 7n;
+    const later = log([at(40), at(41), at(42), at(43), at(44), at(45), at(46), at(47), at(48)]);
+    expect(await instance.batch(0, later.slice(7), { from: 7n })).toMatchObject({ kind: 'seek', offset: 5n });
+    expect((await instance.batch(0, later.slice(7), { from: 7n })).kind).toBe('done');
+    expect(sink.progress.get(0)?.nextOffset).toBe(9n);
   });
 
   it('moves progress past a fetch of transaction markers only, but never past what was fetched', async () => {

@@ -73,6 +73,12 @@ export interface DriverOptions {
    * counts in `metrics` (synchronously; must not throw).
    */
   readonly onCommitted?: (partition: number, nextOffset: bigint) => void;
+  /**
+   * Where the partition's log starts (its earliest offset), asked only when a fetch right after a
+   * seek still starts beyond the progress: retention, or a batch fetched before the seek took
+   * effect. Without it such a gap is taken for retention.
+   */
+  readonly logStart?: (partition: number) => Promise<bigint>;
 }
 
 /** How the caller's batch loop takes part: stop early, and hear of each commit (resolve offsets, heartbeat). */
@@ -293,6 +299,19 @@ export class AggregationDriver {
       state.soughtTo = plan.offset;
       this.options.logger?.info({ partition, offset: plan.offset }, 'fetched beyond the progress: seeking back');
       return plan;
+    }
+    if (plan.gap && this.options.logStart !== undefined) {
+      const start = await this.options.logStart(partition);
+      if (start <= state.position) {
+        // The records from the progress on are in the log: this fetch began before the seek took
+        // effect (kafkajs fetched from the group's offsets), so it is sought back again.
+        this.options.logger?.warn(
+          { partition, from: fetched.from, progress: state.position, logStart: start },
+          'fetched beyond the progress though the log starts before it: seeking back again',
+        );
+        state.soughtTo = state.position;
+        return { kind: 'seek', offset: state.position };
+      }
     }
     if (plan.gap)
       this.options.logger?.warn(

@@ -3,7 +3,7 @@ import { Partitioners } from '../kafka/kafkajs.js';
 import { ensureTopics } from '../kafka/ensure-topics.js';
 import { logTopic } from '../kafka/topics.js';
 import { timestampMsOf } from '../kafka/record-decoder.js';
-import { offsetOf } from '../kafka/offsets.js';
+import { logStartOffset, offsetOf } from '../kafka/offsets.js';
 import { AvroDecoder, schemaWait } from '../registry/avro-decoder.js';
 import { countIncident } from '../shared/incidents.js';
 import { loadSchemaHistories } from '../registry/schema-history.js';
@@ -189,6 +189,9 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
       metrics,
       logger,
       ...(options.onCommitted === undefined ? {} : { onCommitted: options.onCommitted }),
+      // A gap right after a seek is retention only if the log says so: a batch kafkajs fetched from
+      // the group's offsets before the assignment's seek took effect is sought back instead.
+      logStart: (partition) => logStartOffset(kafka, topic, partition),
     });
     const failed = (partition: number) => (error: unknown) => {
       countIncident('retry', 'aggregate-partition');

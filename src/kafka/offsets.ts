@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { retry } from '../shared/retry.js';
 import { asKafkaError, isClusterSettling, isUnknownTopic } from './kafka-errors.js';
 
@@ -38,6 +38,28 @@ export async function endOffsets(admin: Admin, topic: string, settleMs = 10_000)
   } catch (error) {
     if (isUnknownTopic(error)) return new Map();
     return asKafkaError(error);
+  }
+}
+
+/**
+ * Where `partition` of `topic` starts: its earliest offset (above 0 once retention removed
+ * records). Asks a short-lived admin client of `kafka`: for the rare question, not a loop.
+ */
+export async function logStartOffset(kafka: Kafka, topic: string, partition: number): Promise<bigint> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const offsets = await retry(() => admin.fetchTopicOffsets(topic), {
+      deadlineMs: 10_000,
+      initialDelayMs: 100,
+      maxDelayMs: 1_000,
+      retriable: isClusterSettling,
+    });
+    return BigInt(offsets.find((entry) => entry.partition === partition)?.low ?? '0');
+  } catch (error) {
+    return asKafkaError(error);
+  } finally {
+    await admin.disconnect();
   }
 }
 
