@@ -3,7 +3,7 @@ import { SchemaCounter } from './schema-counts.js';
 import { countIncident } from '../shared/incidents.js';
 import { KappaError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { planBatch, type Classified } from './batch-plan.js';
+import { planBatch, type BatchPlan, type Classified } from './batch-plan.js';
 import type { AggregateSink } from './sink.js';
 import { PartitionWindows, type WindowRow } from './window-engine.js';
 import { type WindowSettings } from '../model/window-settings.js';
@@ -289,35 +289,33 @@ export class AggregationDriver {
     control: BatchControl,
   ): Promise<BatchOutcome> {
     const state = await this.state(partition);
-    const plan = planBatch(
+    let plan: BatchPlan = planBatch(
       state.position,
       records.map((record) => record.offset),
       fetched.from,
       state.soughtTo,
     );
+    if (plan.kind === 'process' && plan.gap) {
+      const logStart = await this.options.logStart?.(partition);
+      if (logStart !== undefined && logStart <= state.position) {
+        // The records from the progress on are in the log: this fetch began before the seek took
+        // effect (kafkajs fetched from the group's offsets), so it is sought back again.
+        this.options.logger?.warn(
+          { partition, from: fetched.from, progress: state.position, logStart },
+          'fetched beyond the progress right after a seek, though the log starts before it',
+        );
+        plan = { kind: 'seek', offset: state.position };
+      } else
+        this.options.logger?.warn(
+          { partition, from: fetched.from, progress: state.position },
+          'the log starts beyond the progress (retention?): records were never readable',
+        );
+    }
     if (plan.kind === 'seek') {
       state.soughtTo = plan.offset;
       this.options.logger?.info({ partition, offset: plan.offset }, 'fetched beyond the progress: seeking back');
       return plan;
     }
-    if (plan.gap && this.options.logStart !== undefined) {
-      const start = await this.options.logStart(partition);
-      if (start <= state.position) {
-        // The records from the progress on are in the log: this fetch began before the seek took
-        // effect (kafkajs fetched from the group's offsets), so it is sought back again.
-        this.options.logger?.warn(
-          { partition, from: fetched.from, progress: state.position, logStart: start },
-          'fetched beyond the progress though the log starts before it: seeking back again',
-        );
-        state.soughtTo = state.position;
-        return { kind: 'seek', offset: state.position };
-      }
-    }
-    if (plan.gap)
-      this.options.logger?.warn(
-        { partition, from: fetched.from, progress: state.position },
-        'the log starts beyond the progress (retention?): records were never readable',
-      );
     try {
       return await this.process(partition, state, records, plan.from, fetched, control);
     } catch (error) {

@@ -30,7 +30,8 @@ export type BatchPlan =
  * @param offsets the batch's records (control and aborted records filtered out), ascending
  * @param fetchedFrom where the fetch started (control records included), when known
  * @param soughtTo where this partition was last sought to: a fetch that starts beyond it right after
- *   a seek means the log itself starts later (retention), which no seek can change
+ *   a seek is not sought again here but processed with `gap` (retention, which no seek can change,
+ *   or a fetch made before the seek took effect: the driver asks Kafka's log start to tell them apart)
  */
 export function planBatch(
   next: bigint,

@@ -119,7 +119,6 @@ export async function benchApi(options: {
           const idleScrapes = await scraper.scrape(3);
           for (const url of Object.values(urls)) await load(url, 1); // warm-up: JIT, pool connections
           const measured = { ours: [] as LoadFigures[], baseline: [] as LoadFigures[], sameBody: [] as LoadFigures[] };
-          const loadedScrapes: number[] = [];
           const readsBefore = await windowReads(api);
           const committing = await commitLikeAnAggregator(mysqlUrl, stagesTopic, { everyMs: commitEveryMs });
           const committingSince = performance.now();
@@ -136,7 +135,7 @@ export async function benchApi(options: {
           // leaving its servers and broker running.
           scrapes.catch(() => undefined);
           const scrapedLoad = await load(ours, rounds * seconds);
-          loadedScrapes.push(...(await scrapes));
+          const loadedScrapes = await scrapes;
           const commits = await committing.stop();
           const commitsPerSec = commits / ((performance.now() - committingSince) / 1000);
           const reads = (await windowReads(api)) - readsBefore;

@@ -28,17 +28,22 @@ export function offsetOf(text: string): bigint {
  */
 export async function endOffsets(admin: Admin, topic: string, settleMs = 10_000): Promise<OffsetsByPartition> {
   try {
-    const offsets = await retry(() => admin.fetchTopicOffsets(topic), {
-      deadlineMs: settleMs,
-      initialDelayMs: 100,
-      maxDelayMs: 1_000,
-      retriable: isClusterSettling,
-    });
+    const offsets = await settledTopicOffsets(admin, topic, settleMs);
     return new Map(offsets.map((entry) => [entry.partition, BigInt(entry.high)]));
   } catch (error) {
     if (isUnknownTopic(error)) return new Map();
     return asKafkaError(error);
   }
+}
+
+/** kafkajs's `fetchTopicOffsets`, waiting out a cluster still settling its leaders for up to `settleMs`. */
+function settledTopicOffsets(admin: Admin, topic: string, settleMs = 10_000) {
+  return retry(() => admin.fetchTopicOffsets(topic), {
+    deadlineMs: settleMs,
+    initialDelayMs: 100,
+    maxDelayMs: 1_000,
+    retriable: isClusterSettling,
+  });
 }
 
 /**
@@ -49,12 +54,7 @@ export async function logStartOffset(kafka: Kafka, topic: string, partition: num
   const admin = kafka.admin();
   try {
     await admin.connect();
-    const offsets = await retry(() => admin.fetchTopicOffsets(topic), {
-      deadlineMs: 10_000,
-      initialDelayMs: 100,
-      maxDelayMs: 1_000,
-      retriable: isClusterSettling,
-    });
+    const offsets = await settledTopicOffsets(admin, topic);
     return BigInt(offsets.find((entry) => entry.partition === partition)?.low ?? '0');
   } catch (error) {
     return asKafkaError(error);
